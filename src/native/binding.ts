@@ -1,0 +1,153 @@
+/**
+ * The addon's surface, typed. Everything native goes through this one module so the rest of the
+ * code never touches `require` or guesses at shapes.
+ *
+ * Conventions shared by every capture handle:
+ * - A "table" is a Uint32Array of (offset, length) pairs, one pair per frame, describing where each
+ *   frame sits in the buffer handed over with it. Frames are in wire layout: a VLAN tag the kernel
+ *   moved into metadata is put back, so bytes 12-13 read what was on the wire.
+ * - Timeouts are in milliseconds. A call that waits does so in poll(), never spinning.
+ * - Native-tier calls (`consumeNative`) run the method's own loop and the C counter in the addon,
+ *   returning after `maxFrames` frames, after `sliceMs` of running, or after `idleMs` with
+ *   nothing arriving, whichever comes first, so that JS can look at signals between slices.
+ * - Failures throw an Error whose message is "context: strerror" with `errno` and `context` set.
+ */
+import { createRequire } from 'node:module';
+
+export interface NativeCount {
+  received: number;
+  ipv4: number;
+}
+
+export interface PacketSocketOptions {
+  ifname: string;
+  /** SO_RCVBUFFORCE bytes; 0 leaves the default. */
+  rcvbufBytes: number;
+}
+
+export interface PacketSocketStats {
+  /** PACKET_STATISTICS tp_packets, accumulated since open (the kernel resets on each read). */
+  packets: number;
+  /** PACKET_STATISTICS tp_drops, accumulated since open. */
+  drops: number;
+}
+
+/** AF_PACKET SOCK_RAW bound to one interface, ETH_P_ALL, outgoing frames ignored. */
+export interface PacketSocket {
+  /** One recvmsg(); frame in buf, [offset, length] in table[0..1]. 1, or 0 after timeoutMs idle. */
+  recvOne(buf: Uint8Array, table: Uint32Array, timeoutMs: number): number;
+  /** One recvmmsg() of up to maxFrames; slot i starts at i * floor(buf.length / maxFrames). */
+  recvBatch(buf: Uint8Array, table: Uint32Array, maxFrames: number, timeoutMs: number): number;
+  /** batch 1 = recv() per frame, > 1 = recvmmsg() batches of that size. */
+  consumeNative(maxFrames: number, batch: number, sliceMs: number, idleMs: number): NativeCount;
+  stats(): PacketSocketStats;
+  close(): void;
+}
+
+export interface PcapOptions {
+  ifname: string;
+  snaplen: number;
+  /** pcap_set_buffer_size bytes (the TPACKET ring libpcap builds). */
+  bufferBytes: number;
+  /** pcap_set_timeout: also the ring's block retire timeout on Linux. */
+  timeoutMs: number;
+  immediate: boolean;
+}
+
+export interface PcapStats {
+  /** pcap_stats ps_recv, ps_drop, ps_ifdrop as reported by libpcap. */
+  received: number;
+  dropped: number;
+  ifDropped: number;
+}
+
+/** libpcap handle (libpcap is loaded with dlopen, so the addon works where it is absent). */
+export interface PcapHandle {
+  /** pcap_dispatch(); libpcap hands its ring back before returning, so frames are copied to slots. */
+  dispatch(buf: Uint8Array, table: Uint32Array, maxFrames: number, timeoutMs: number): number;
+  consumeNative(maxFrames: number, sliceMs: number, idleMs: number): NativeCount;
+  stats(): PcapStats;
+  close(): void;
+}
+
+export interface LibraryProbe {
+  available: boolean;
+  /** Why not, when not available. */
+  reason: string;
+  /** pcap_lib_version() when available. */
+  version: string;
+}
+
+export type GeneratorEngine = 'sendmmsg' | 'tx-ring';
+
+export interface GeneratorOptions {
+  /** Path of a network namespace to join with setns() ("/run/netns/NAME"), or null for ours. */
+  netnsPath: string | null;
+  ifname: string;
+  /** The fixture's frames, back to back. */
+  frames: Uint8Array;
+  frameLengths: Uint32Array;
+  /** Frames to send, round-robin over the fixture; 0 = until duration or stop(). */
+  count: number;
+  /** 0 = until count or stop(). */
+  durationMs: number;
+  /** Offered rate; 0 = flat out. */
+  ratePps: number;
+  batch: number;
+  /** CPU to pin the generator thread to; -1 = leave it. */
+  cpu: number;
+  engine: GeneratorEngine;
+}
+
+export interface GeneratorStatus {
+  running: boolean;
+  /** Frames the kernel accepted from the generator's socket. Exact. */
+  sent: number;
+  /** From the first send to the last (or to now while running). */
+  elapsedNs: number;
+  /** Set when the thread stopped on an error (message as for thrown errors). */
+  error: string | null;
+}
+
+export interface Generator {
+  /** Starts the thread; returns once it has joined the namespace and bound, throws if that failed. */
+  start(): void;
+  status(): GeneratorStatus;
+  /** Asks the thread to stop, joins it, returns the final status. Idempotent. */
+  stop(): GeneratorStatus;
+}
+
+export interface CycleCounter {
+  /** Cycles counted for the calling thread since open. */
+  read(): number;
+  close(): void;
+}
+
+export interface NativeBinding {
+  /** The C doSomething over a table, for tests that prove it agrees with the TS one. */
+  countTable(buf: Uint8Array, table: Uint32Array, frames: number): number;
+
+  readTsc(): bigint;
+  /** TSC ticks per second, measured against CLOCK_MONOTONIC over `ms`. */
+  calibrateTsc(ms: number): number;
+  /** getrusage(RUSAGE_THREAD) of the calling thread. */
+  threadCpuTime(): { userNs: number; sysNs: number };
+  setThreadAffinity(cpu: number): void;
+  /** perf_event_open(PERF_COUNT_HW_CPU_CYCLES) for the calling thread; throws when there is no PMU. */
+  openCycleCounter(): CycleCounter;
+
+  PacketSocket: new (options: PacketSocketOptions) => PacketSocket;
+  pcapProbe(): LibraryProbe;
+  PcapHandle: new (options: PcapOptions) => PcapHandle;
+  Generator: new (options: GeneratorOptions) => Generator;
+}
+
+const require = createRequire(import.meta.url);
+
+let loaded: NativeBinding | undefined;
+
+/** Loads build/Release/capbench.node once. */
+export function native(): NativeBinding {
+  loaded ??= require('../../../build/Release/capbench.node') as NativeBinding;
+  return loaded;
+}

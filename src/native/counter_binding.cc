@@ -1,0 +1,4 @@
+#include "addon.h"
+
+// placeholder until implemented
+void InitCounter(Napi::Env, Napi::Object) {}
