@@ -50,8 +50,8 @@ export function exitCodeFor(err: unknown): number {
 /** Wraps an exception thrown by the addon (message "context: strerror", `errno` set). */
 export function fromNative(err: unknown, what: string): SystemError {
   if (err instanceof Error) {
-    const errno = typeof (err as { errno?: unknown }).errno === 'number' ? (err as { errno: number }).errno : 0;
-    return new SystemError(`${what}: ${err.message}`, errno);
+    const errno = (err as { errno?: unknown }).errno;
+    return new SystemError(`${what}: ${err.message}`, typeof errno === 'number' ? errno : 0);
   }
   return new SystemError(`${what}: ${String(err)}`);
 }

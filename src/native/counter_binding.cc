@@ -1,4 +1,61 @@
-#include "addon.h"
+// countTable: the C counter over a JS table, so tests can prove it agrees with the TS one.
+#include <string>
 
-// placeholder until implemented
-void InitCounter(Napi::Env, Napi::Object) {}
+#include "addon.h"
+#include "counter.h"
+
+namespace {
+
+Napi::Uint8Array BytesArg(const Napi::CallbackInfo &info, size_t i, const char *what)
+{
+	Napi::Value v = info[i];
+	if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+		throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a Uint8Array");
+	return v.As<Napi::Uint8Array>();
+}
+
+Napi::Uint32Array TableArg(const Napi::CallbackInfo &info, size_t i, const char *what)
+{
+	Napi::Value v = info[i];
+	if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array)
+		throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a Uint32Array");
+	return v.As<Napi::Uint32Array>();
+}
+
+uint32_t FramesArg(const Napi::CallbackInfo &info, size_t i, size_t max_frames)
+{
+	Napi::Value v = info[i];
+	if (!v.IsNumber())
+		throw Napi::TypeError::New(info.Env(), "countTable: frames must be a number");
+	double d = v.As<Napi::Number>().DoubleValue();
+	if (!(d >= 0) || d != (double)(uint64_t)d || d > (double)max_frames)
+		throw Napi::RangeError::New(info.Env(),
+			"countTable: frames must be an integer from 0 to " + std::to_string(max_frames) +
+			" (table holds that many pairs)");
+	return (uint32_t)d;
+}
+
+Napi::Value CountTable(const Napi::CallbackInfo &info)
+{
+	Napi::Uint8Array buf = BytesArg(info, 0, "countTable: buf");
+	Napi::Uint32Array table = TableArg(info, 1, "countTable: table");
+	uint32_t n = FramesArg(info, 2, table.ElementLength() / 2);
+
+	long bad = cb_table_first_bad(buf.ByteLength(), table.Data(), n);
+	if (bad >= 0) {
+		throw Napi::RangeError::New(info.Env(),
+			"countTable: pair " + std::to_string(bad) + " (offset " +
+			std::to_string(table.Data()[2 * bad]) + ", length " +
+			std::to_string(table.Data()[2 * bad + 1]) +
+			") lies outside the buffer (" + std::to_string(buf.ByteLength()) + " bytes)");
+	}
+	uint64_t ipv4 = cb_count_table(buf.Data(), buf.ByteLength(), table.Data(), n);
+	return Napi::Number::New(info.Env(), (double)ipv4);
+}
+
+} // namespace
+
+void InitCounter(Napi::Env env, Napi::Object exports)
+{
+	exports.Set("countTable", Napi::Function::New(env, CountTable, "countTable"));
+}

@@ -1,4 +1,165 @@
-#include "addon.h"
+// PacketSocket: the AF_PACKET SOCK_RAW handle as a JS class.
+#include <climits>
+#include <string>
 
-// placeholder until implemented
-void InitPacketSocket(Napi::Env, Napi::Object) {}
+#include "addon.h"
+#include "js_error.h"
+#include "packet_socket.h"
+
+namespace {
+
+constexpr double kMaxSafeInteger = 9007199254740991.0;
+
+Napi::Uint8Array BytesArg(const Napi::CallbackInfo &info, size_t i, const char *what)
+{
+	Napi::Value v = info[i];
+	if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+		throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a Uint8Array");
+	return v.As<Napi::Uint8Array>();
+}
+
+Napi::Uint32Array TableArg(const Napi::CallbackInfo &info, size_t i, const char *what, size_t min_len)
+{
+	Napi::Value v = info[i];
+	if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array)
+		throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a Uint32Array");
+	Napi::Uint32Array table = v.As<Napi::Uint32Array>();
+	if (table.ElementLength() < min_len)
+		throw Napi::RangeError::New(info.Env(), std::string(what) + " needs at least " +
+						       std::to_string(min_len) + " entries");
+	return table;
+}
+
+double IntArg(const Napi::Value &v, const char *what, double lo, double hi)
+{
+	if (!v.IsNumber())
+		throw Napi::TypeError::New(v.Env(), std::string(what) + " must be a number");
+	double d = v.As<Napi::Number>().DoubleValue();
+	if (!(d >= lo && d <= hi) || d != (double)(long long)d)
+		throw Napi::RangeError::New(v.Env(), std::string(what) + " must be an integer from " +
+						     std::to_string((long long)lo) + " to " +
+						     std::to_string((long long)hi));
+	return d;
+}
+
+int MsArg(const Napi::CallbackInfo &info, size_t i, const char *what)
+{
+	return (int)IntArg(info[i], what, 0, INT_MAX);
+}
+
+class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
+public:
+	static Napi::Function Define(Napi::Env env)
+	{
+		return DefineClass(env, "PacketSocket",
+				   { InstanceMethod("recvOne", &PacketSocket::RecvOne),
+				     InstanceMethod("recvBatch", &PacketSocket::RecvBatch),
+				     InstanceMethod("consumeNative", &PacketSocket::ConsumeNative),
+				     InstanceMethod("stats", &PacketSocket::Stats),
+				     InstanceMethod("close", &PacketSocket::Close) });
+	}
+
+	explicit PacketSocket(const Napi::CallbackInfo &info) : Napi::ObjectWrap<PacketSocket>(info)
+	{
+		sock_.fd = -1;
+		if (!info[0].IsObject())
+			throw Napi::TypeError::New(info.Env(), "PacketSocket: options must be an object");
+		Napi::Object opts = info[0].As<Napi::Object>();
+		Napi::Value ifname = opts.Get("ifname");
+		if (!ifname.IsString())
+			throw Napi::TypeError::New(info.Env(), "PacketSocket: options.ifname must be a string");
+		int rcvbuf = (int)IntArg(opts.Get("rcvbufBytes"), "PacketSocket: options.rcvbufBytes", 0, INT_MAX);
+		cb_error e{};
+		if (cb_psock_open(&sock_, ifname.As<Napi::String>().Utf8Value().c_str(), rcvbuf, &e) < 0)
+			throw CbJsError(info.Env(), e);
+	}
+
+	// The finalizer path: a socket JS forgot to close must not leak its fd.
+	~PacketSocket() override { cb_psock_close(&sock_); }
+
+private:
+	void RequireOpen(Napi::Env env, const char *method)
+	{
+		if (sock_.fd >= 0)
+			return;
+		cb_error e{};
+		cb_fail(&e, EBADF, "%s on PacketSocket for %s: already closed", method, sock_.ifname);
+		throw CbJsError(env, e);
+	}
+
+	Napi::Value RecvOne(const Napi::CallbackInfo &info)
+	{
+		RequireOpen(info.Env(), "recvOne");
+		Napi::Uint8Array buf = BytesArg(info, 0, "recvOne: buf");
+		Napi::Uint32Array table = TableArg(info, 1, "recvOne: table", 2);
+		int timeout = MsArg(info, 2, "recvOne: timeoutMs");
+		if (buf.ByteLength() < CB_PSOCK_MIN_SLOT)
+			throw Napi::RangeError::New(info.Env(), "recvOne: buf must hold at least " +
+								std::to_string(CB_PSOCK_MIN_SLOT) + " bytes");
+		cb_error e{};
+		int n = cb_psock_recv_one(&sock_, buf.Data(), buf.ByteLength(), table.Data(), timeout, &e);
+		if (n < 0)
+			throw CbJsError(info.Env(), e);
+		return Napi::Number::New(info.Env(), n);
+	}
+
+	Napi::Value RecvBatch(const Napi::CallbackInfo &info)
+	{
+		RequireOpen(info.Env(), "recvBatch");
+		Napi::Uint8Array buf = BytesArg(info, 0, "recvBatch: buf");
+		uint32_t max = (uint32_t)IntArg(info[2], "recvBatch: maxFrames", 1, CB_PSOCK_MAX_BATCH);
+		Napi::Uint32Array table = TableArg(info, 1, "recvBatch: table", 2 * (size_t)max);
+		int timeout = MsArg(info, 3, "recvBatch: timeoutMs");
+		if (buf.ByteLength() / max < CB_PSOCK_MIN_SLOT)
+			throw Napi::RangeError::New(info.Env(),
+				"recvBatch: buf must hold maxFrames slots of at least " +
+				std::to_string(CB_PSOCK_MIN_SLOT) + " bytes");
+		cb_error e{};
+		int n = cb_psock_recv_batch(&sock_, buf.Data(), buf.ByteLength(), max, table.Data(),
+					    timeout, &e);
+		if (n < 0)
+			throw CbJsError(info.Env(), e);
+		return Napi::Number::New(info.Env(), n);
+	}
+
+	Napi::Value ConsumeNative(const Napi::CallbackInfo &info)
+	{
+		RequireOpen(info.Env(), "consumeNative");
+		uint64_t max = (uint64_t)IntArg(info[0], "consumeNative: maxFrames", 0, kMaxSafeInteger);
+		uint32_t batch = (uint32_t)IntArg(info[1], "consumeNative: batch", 1, CB_PSOCK_MAX_BATCH);
+		uint32_t slice = (uint32_t)MsArg(info, 2, "consumeNative: sliceMs");
+		uint32_t idle = (uint32_t)MsArg(info, 3, "consumeNative: idleMs");
+		cb_count count{};
+		cb_error e{};
+		if (cb_psock_consume(&sock_, max, batch, slice, idle, &count, &e) < 0)
+			throw CbJsError(info.Env(), e);
+		Napi::Object out = Napi::Object::New(info.Env());
+		out.Set("received", Napi::Number::New(info.Env(), (double)count.received));
+		out.Set("ipv4", Napi::Number::New(info.Env(), (double)count.ipv4));
+		return out;
+	}
+
+	Napi::Value Stats(const Napi::CallbackInfo &info)
+	{
+		RequireOpen(info.Env(), "stats");
+		uint64_t packets, drops;
+		cb_error e{};
+		if (cb_psock_stats(&sock_, &packets, &drops, &e) < 0)
+			throw CbJsError(info.Env(), e);
+		Napi::Object out = Napi::Object::New(info.Env());
+		out.Set("packets", Napi::Number::New(info.Env(), (double)packets));
+		out.Set("drops", Napi::Number::New(info.Env(), (double)drops));
+		return out;
+	}
+
+	void Close(const Napi::CallbackInfo &) { cb_psock_close(&sock_); }
+
+	cb_psock sock_{};
+};
+
+} // namespace
+
+void InitPacketSocket(Napi::Env env, Napi::Object exports)
+{
+	exports.Set("PacketSocket", PacketSocket::Define(env));
+}

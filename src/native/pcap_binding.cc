@@ -1,4 +1,171 @@
-#include "addon.h"
+// pcapProbe and PcapHandle: libpcap (loaded at run time) as a JS class.
+#include <climits>
+#include <string>
 
-// placeholder until implemented
-void InitPcap(Napi::Env, Napi::Object) {}
+#include "addon.h"
+#include "js_error.h"
+#include "pcap_native.h"
+
+namespace {
+
+constexpr double kMaxSafeInteger = 9007199254740991.0;
+
+Napi::Uint8Array BytesArg(const Napi::CallbackInfo &info, size_t i, const char *what)
+{
+	Napi::Value v = info[i];
+	if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+		throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a Uint8Array");
+	return v.As<Napi::Uint8Array>();
+}
+
+Napi::Uint32Array TableArg(const Napi::CallbackInfo &info, size_t i, const char *what, size_t min_len)
+{
+	Napi::Value v = info[i];
+	if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array)
+		throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a Uint32Array");
+	Napi::Uint32Array table = v.As<Napi::Uint32Array>();
+	if (table.ElementLength() < min_len)
+		throw Napi::RangeError::New(info.Env(), std::string(what) + " needs at least " +
+						       std::to_string(min_len) + " entries");
+	return table;
+}
+
+double IntArg(const Napi::Value &v, const char *what, double lo, double hi)
+{
+	if (!v.IsNumber())
+		throw Napi::TypeError::New(v.Env(), std::string(what) + " must be a number");
+	double d = v.As<Napi::Number>().DoubleValue();
+	if (!(d >= lo && d <= hi) || d != (double)(long long)d)
+		throw Napi::RangeError::New(v.Env(), std::string(what) + " must be an integer from " +
+						     std::to_string((long long)lo) + " to " +
+						     std::to_string((long long)hi));
+	return d;
+}
+
+Napi::Value PcapProbe(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	cb_error e{};
+	bool ok = cb_pcap_load(&e) == 0;
+	Napi::Object out = Napi::Object::New(env);
+	out.Set("available", Napi::Boolean::New(env, ok));
+	out.Set("reason", Napi::String::New(env, ok ? "" : e.context));
+	out.Set("version", Napi::String::New(env, ok ? cb_pcap_version() : ""));
+	return out;
+}
+
+cb_pcap_options OptionsArg(const Napi::CallbackInfo &info, std::string &ifname)
+{
+	if (!info[0].IsObject())
+		throw Napi::TypeError::New(info.Env(), "PcapHandle: options must be an object");
+	Napi::Object opts = info[0].As<Napi::Object>();
+	Napi::Value name = opts.Get("ifname");
+	if (!name.IsString())
+		throw Napi::TypeError::New(info.Env(), "PcapHandle: options.ifname must be a string");
+	ifname = name.As<Napi::String>().Utf8Value();
+	cb_pcap_options o{};
+	o.ifname = ifname.c_str();
+	o.snaplen = (int)IntArg(opts.Get("snaplen"), "PcapHandle: options.snaplen", 1, 262144);
+	o.buffer_bytes = (int)IntArg(opts.Get("bufferBytes"), "PcapHandle: options.bufferBytes", 0, INT_MAX);
+	o.timeout_ms = (int)IntArg(opts.Get("timeoutMs"), "PcapHandle: options.timeoutMs", 0, INT_MAX);
+	Napi::Value immediate = opts.Get("immediate");
+	if (!immediate.IsBoolean())
+		throw Napi::TypeError::New(info.Env(), "PcapHandle: options.immediate must be a boolean");
+	o.immediate = immediate.As<Napi::Boolean>().Value() ? 1 : 0;
+	return o;
+}
+
+class PcapHandle : public Napi::ObjectWrap<PcapHandle> {
+public:
+	static Napi::Function Define(Napi::Env env)
+	{
+		return DefineClass(env, "PcapHandle",
+				   { InstanceMethod("dispatch", &PcapHandle::Dispatch),
+				     InstanceMethod("consumeNative", &PcapHandle::ConsumeNative),
+				     InstanceMethod("stats", &PcapHandle::Stats),
+				     InstanceMethod("close", &PcapHandle::Close) });
+	}
+
+	explicit PcapHandle(const Napi::CallbackInfo &info) : Napi::ObjectWrap<PcapHandle>(info)
+	{
+		std::string ifname;
+		cb_pcap_options o = OptionsArg(info, ifname);
+		cb_error e{};
+		if (cb_pcap_open(&handle_, &o, &e) < 0)
+			throw CbJsError(info.Env(), e);
+	}
+
+	// The finalizer path: a handle JS forgot to close must not keep its ring and promisc mode.
+	~PcapHandle() override { cb_pcap_close(&handle_); }
+
+private:
+	void RequireOpen(Napi::Env env, const char *method)
+	{
+		if (handle_.pcap)
+			return;
+		cb_error e{};
+		cb_fail(&e, EBADF, "%s on PcapHandle for %s: already closed", method, handle_.ifname);
+		throw CbJsError(env, e);
+	}
+
+	Napi::Value Dispatch(const Napi::CallbackInfo &info)
+	{
+		RequireOpen(info.Env(), "dispatch");
+		Napi::Uint8Array buf = BytesArg(info, 0, "dispatch: buf");
+		uint32_t max = (uint32_t)IntArg(info[2], "dispatch: maxFrames", 1, CB_PCAP_MAX_DISPATCH);
+		Napi::Uint32Array table = TableArg(info, 1, "dispatch: table", 2 * (size_t)max);
+		int timeout = (int)IntArg(info[3], "dispatch: timeoutMs", 0, INT_MAX);
+		if (buf.ByteLength() / max < CB_PCAP_MIN_SLOT)
+			throw Napi::RangeError::New(info.Env(),
+				"dispatch: buf must hold maxFrames slots of at least " +
+				std::to_string(CB_PCAP_MIN_SLOT) + " bytes");
+		cb_error e{};
+		int n = cb_pcap_dispatch_copy(&handle_, buf.Data(), buf.ByteLength(), max, table.Data(),
+					      timeout, &e);
+		if (n < 0)
+			throw CbJsError(info.Env(), e);
+		return Napi::Number::New(info.Env(), n);
+	}
+
+	Napi::Value ConsumeNative(const Napi::CallbackInfo &info)
+	{
+		RequireOpen(info.Env(), "consumeNative");
+		uint64_t max = (uint64_t)IntArg(info[0], "consumeNative: maxFrames", 0, kMaxSafeInteger);
+		uint32_t slice = (uint32_t)IntArg(info[1], "consumeNative: sliceMs", 0, INT_MAX);
+		uint32_t idle = (uint32_t)IntArg(info[2], "consumeNative: idleMs", 0, INT_MAX);
+		cb_count count{};
+		cb_error e{};
+		if (cb_pcap_consume(&handle_, max, slice, idle, &count, &e) < 0)
+			throw CbJsError(info.Env(), e);
+		Napi::Object out = Napi::Object::New(info.Env());
+		out.Set("received", Napi::Number::New(info.Env(), (double)count.received));
+		out.Set("ipv4", Napi::Number::New(info.Env(), (double)count.ipv4));
+		return out;
+	}
+
+	Napi::Value Stats(const Napi::CallbackInfo &info)
+	{
+		RequireOpen(info.Env(), "stats");
+		uint32_t received, dropped, if_dropped;
+		cb_error e{};
+		if (cb_pcap_stats(&handle_, &received, &dropped, &if_dropped, &e) < 0)
+			throw CbJsError(info.Env(), e);
+		Napi::Object out = Napi::Object::New(info.Env());
+		out.Set("received", Napi::Number::New(info.Env(), received));
+		out.Set("dropped", Napi::Number::New(info.Env(), dropped));
+		out.Set("ifDropped", Napi::Number::New(info.Env(), if_dropped));
+		return out;
+	}
+
+	void Close(const Napi::CallbackInfo &) { cb_pcap_close(&handle_); }
+
+	cb_pcap handle_{};
+};
+
+} // namespace
+
+void InitPcap(Napi::Env env, Napi::Object exports)
+{
+	exports.Set("pcapProbe", Napi::Function::New(env, PcapProbe, "pcapProbe"));
+	exports.Set("PcapHandle", PcapHandle::Define(env));
+}

@@ -1,0 +1,62 @@
+/** `capbench gen`: the generator alone. Prints what it sent and at what rate. */
+import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { UsageError } from '../../core/errors.js';
+import { requireCapabilities } from '../../core/privileges.js';
+import { DEFAULT_FIXTURE, fixturePath, loadFixture } from '../../net/fixture.js';
+import { RunningGenerator } from '../../net/generator.js';
+import { cpuIndex, positiveInt, positiveNumber, rate } from '../parse-options.js';
+import type { CliContext } from '../context.js';
+import { whole } from '../../report/format-number.js';
+
+interface GenOptions {
+  netns?: string;
+  iface: string;
+  fixture?: string;
+  rate: string;
+  count?: string;
+  duration?: string;
+  cpu: string;
+}
+
+const DEFAULT_DURATION_SEC = 5;
+
+export function registerGen(program: Command, ctx: CliContext): void {
+  program
+    .command('gen')
+    .description('run the generator alone: replay a fixture out of an interface, print what was sent')
+    .requiredOption('--iface <name>', 'interface to send on (inside --netns when given)')
+    .option('--netns <name>', 'network namespace the interface is in (e.g. one made by `capbench env up`)')
+    .option('--fixture <file>', 'pcap file of frames to replay round-robin, or a name in fixtures/', 'udp64')
+    .option('--rate <pps|max>', 'packets per second, or max', 'max')
+    .option('--count <n>', 'send exactly this many frames')
+    .option('--duration <seconds>', `send for this long (default ${DEFAULT_DURATION_SEC} s when --count is not given)`)
+    .option('--cpu <n>', 'CPU to pin the generator thread to, -1 for none', '-1')
+    .action(async (opts: GenOptions) => {
+      if (opts.count !== undefined && opts.duration !== undefined) throw new UsageError('give --count or --duration, not both');
+      const count = opts.count === undefined ? 0 : positiveInt('--count', opts.count);
+      const durationSec = opts.duration === undefined ? (count ? 0 : DEFAULT_DURATION_SEC) : positiveNumber('--duration', opts.duration);
+      const pps = rate(opts.rate);
+      const cpu = cpuIndex('--cpu', opts.cpu);
+      const fixture = await loadFixture(opts.fixture === undefined ? DEFAULT_FIXTURE : fixturePath(opts.fixture));
+      const netnsPath = opts.netns === undefined ? null : `/run/netns/${opts.netns}`;
+      if (netnsPath !== null && !existsSync(netnsPath)) throw new UsageError(`no network namespace named ${opts.netns}`);
+      if (netnsPath === null && !existsSync(`/sys/class/net/${opts.iface}`)) throw new UsageError(`no interface named ${opts.iface}`);
+      requireCapabilities(['CAP_NET_RAW', ...(netnsPath ? (['CAP_SYS_ADMIN'] as const) : [])], 'capbench gen');
+
+      const gen = new RunningGenerator({
+        netnsPath, ifname: opts.iface, fixture, count, durationMs: durationSec * 1000,
+        ratePps: pps === 'max' ? 0 : pps, cpu,
+      });
+      let interrupted: unknown = null;
+      const status = await gen.wait(ctx.signal).catch((err: unknown) => {
+        interrupted = err;
+        return gen.status();
+      });
+      const sec = status.elapsedNs / 1e9;
+      process.stdout.write(
+        `sent ${whole(status.sent)} frames of ${fixture.name} on ${opts.iface} in ${sec.toFixed(3)} s: ${whole(sec > 0 ? status.sent / sec : 0)} pps\n`,
+      );
+      if (interrupted) throw interrupted;
+    });
+}

@@ -1,0 +1,106 @@
+/**
+ * From command-line strings to typed values. Every function throws a UsageError whose message is
+ * one line saying what was wrong and what is allowed.
+ */
+import os from 'node:os';
+import { DEFAULTS, METHOD_NAMES, type MethodName, type Mode, type RunConfig, type Tier } from '../core/config.js';
+import { UsageError } from '../core/errors.js';
+import { DEFAULT_FIXTURE, fixturePath } from '../net/fixture.js';
+
+export function positiveInt(flag: string, value: string): number {
+  if (!/^\d+$/.test(value.trim()) || Number(value) <= 0 || !Number.isSafeInteger(Number(value))) {
+    throw new UsageError(`${flag} must be a positive whole number, got '${value}'`);
+  }
+  return Number(value);
+}
+
+export function positiveNumber(flag: string, value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) {
+    throw new UsageError(`${flag} must be a positive number, got '${value}'`);
+  }
+  return n;
+}
+
+export function cpuIndex(flag: string, value: string): number {
+  const n = Number(value);
+  const cpus = os.cpus().length;
+  if (!/^-?\d+$/.test(value.trim()) || n < -1 || n >= cpus) {
+    throw new UsageError(`${flag} must be a CPU number from 0 to ${cpus - 1}, or -1 to leave it unpinned, got '${value}'`);
+  }
+  return n;
+}
+
+export function rate(value: string): number | 'max' {
+  return value === 'max' ? 'max' : positiveInt('--rate', value);
+}
+
+export function methods(value: string): MethodName[] {
+  if (value === 'all') return [...METHOD_NAMES];
+  const names = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (names.length === 0) throw new UsageError(`--methods needs at least one of: ${METHOD_NAMES.join(', ')}`);
+  for (const name of names) {
+    if (!(METHOD_NAMES as readonly string[]).includes(name)) {
+      throw new UsageError(`unknown method '${name}': choose from ${METHOD_NAMES.join(', ')} (or all)`);
+    }
+  }
+  return [...new Set(names)] as MethodName[];
+}
+
+/** recvmmsg() takes at most UIO_MAXIOV (1024) messages per call. */
+export function batch(value: string): number {
+  const n = positiveInt('--batch', value);
+  if (n > 1024) throw new UsageError(`--batch must be at most 1024 (the kernel's limit per recvmmsg call), got '${value}'`);
+  return n;
+}
+
+export function mode(value: string): Mode {
+  if (value !== 'drain' && value !== 'live') throw new UsageError(`--mode must be drain or live, got '${value}'`);
+  return value;
+}
+
+export function tiers(value: string): Tier[] {
+  if (value === 'both') return ['js', 'native'];
+  if (value === 'js' || value === 'native') return [value];
+  throw new UsageError(`--tier must be js, native or both, got '${value}'`);
+}
+
+/** Options as commander hands them over: strings, booleans and absences. */
+export interface RawRunOptions {
+  methods?: string;
+  mode?: string;
+  count?: string;
+  duration?: string;
+  rate?: string;
+  fixture?: string;
+  trials?: string;
+  tier?: string;
+  iface?: string;
+  batch?: string;
+  genCpu?: string;
+  capCpu?: string;
+}
+
+/** The generator and the capturing thread on different CPUs where there are two. */
+function defaultCpus(): { generatorCpu: number; captureCpu: number } {
+  return os.cpus().length >= 2 ? { generatorCpu: 0, captureCpu: 1 } : { generatorCpu: -1, captureCpu: -1 };
+}
+
+export function runConfig(raw: RawRunOptions): RunConfig {
+  const cpus = defaultCpus();
+  return {
+    methods: raw.methods === undefined ? [...METHOD_NAMES] : methods(raw.methods),
+    // Traffic on a real interface comes from elsewhere and cannot be held back: live by default.
+    mode: raw.mode === undefined ? (raw.iface === undefined ? DEFAULTS.mode : 'live') : mode(raw.mode),
+    count: raw.count === undefined ? DEFAULTS.count : positiveInt('--count', raw.count),
+    durationSec: raw.duration === undefined ? DEFAULTS.durationSec : positiveNumber('--duration', raw.duration),
+    rate: raw.rate === undefined ? DEFAULTS.rate : rate(raw.rate),
+    fixturePath: raw.fixture === undefined ? DEFAULT_FIXTURE : fixturePath(raw.fixture),
+    trials: raw.trials === undefined ? DEFAULTS.trials : positiveInt('--trials', raw.trials),
+    tiers: raw.tier === undefined ? [...DEFAULTS.tiers] : tiers(raw.tier),
+    iface: raw.iface ?? null,
+    batch: raw.batch === undefined ? DEFAULTS.batch : batch(raw.batch),
+    generatorCpu: raw.genCpu === undefined ? cpus.generatorCpu : cpuIndex('--gen-cpu', raw.genCpu),
+    captureCpu: raw.capCpu === undefined ? cpus.captureCpu : cpuIndex('--cap-cpu', raw.capCpu),
+  };
+}

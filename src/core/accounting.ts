@@ -1,0 +1,81 @@
+/**
+ * Pure functions from measured counts to the figures and verdicts a row reports: cycles per
+ * packet, the loss accounting (sent == received + drops), and the IPv4 check. Kept apart from the
+ * runner so they can be tested without a kernel.
+ */
+import type { CpuUsage } from './cpu-time.js';
+import type { CycleSource, CyclesPerPacket, DropCounts, TrialResult } from './results.js';
+
+export interface Baseline {
+  /** System-wide busy CPU-seconds per second with nothing capturing, same traffic. */
+  busyPerSec: number;
+}
+
+export function cyclesPerPacket(
+  cpu: CpuUsage,
+  windowSec: number,
+  packets: number,
+  tscHz: number,
+  baseline: Baseline | null,
+  source: CycleSource,
+): CyclesPerPacket {
+  if (packets <= 0) return { user: null, sys: null, system: null, source };
+  const perPacket = (sec: number): number => (sec * tscHz) / packets;
+  return {
+    user: perPacket(cpu.threadUserSec),
+    sys: perPacket(cpu.threadSysSec),
+    system: baseline ? perPacket(Math.max(0, cpu.systemBusySec - baseline.busyPerSec * windowSec)) : null,
+    source,
+  };
+}
+
+export function totalDrops(d: DropCounts): number {
+  return d.senderIf + d.captureIf + d.method;
+}
+
+export interface Verdict {
+  ok: boolean;
+  reason: string | null;
+}
+
+/**
+ * The checks every row must pass. Drain: nothing may be lost and the IPv4 count is exact. Live:
+ * the accounting must close, and the IPv4 count is exact when nothing was dropped, else within
+ * [expected − dropped, expected].
+ */
+export function checkTrial(t: TrialResult, mode: 'drain' | 'live', ipv4Expected: number | null, derived: boolean): Verdict {
+  const dropped = totalDrops(t.drops);
+  if (t.sent !== null) {
+    if (t.received > t.sent) {
+      return { ok: false, reason: `received ${t.received} frames but only ${t.sent} were sent: the capture interface is not quiet` };
+    }
+    if (!derived && t.received + dropped !== t.sent) {
+      return {
+        ok: false,
+        reason: `accounting does not close: sent ${t.sent} ≠ received ${t.received} + dropped ${dropped} (${t.sent - t.received - dropped} unaccounted)`,
+      };
+    }
+    if (mode === 'drain' && t.received !== t.sent) {
+      return { ok: false, reason: `drain lost ${t.sent - t.received} of ${t.sent} frames (buffer too small or frames missing)` };
+    }
+  }
+  if (ipv4Expected !== null && t.ipv4Counted !== null) {
+    const lo = ipv4Expected - dropped;
+    if (t.ipv4Counted > ipv4Expected || t.ipv4Counted < lo) {
+      const want = dropped === 0 ? `${ipv4Expected}` : `${Math.max(0, lo)}..${ipv4Expected}`;
+      return { ok: false, reason: `counted ${t.ipv4Counted} IPv4 frames, the fixture says ${want}` };
+    }
+  }
+  return { ok: true, reason: null };
+}
+
+export function sumDrops(trials: readonly TrialResult[]): DropCounts {
+  return trials.reduce(
+    (a, t) => ({
+      senderIf: a.senderIf + t.drops.senderIf,
+      captureIf: a.captureIf + t.drops.captureIf,
+      method: a.method + t.drops.method,
+    }),
+    { senderIf: 0, captureIf: 0, method: 0 },
+  );
+}

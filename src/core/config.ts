@@ -1,0 +1,38 @@
+/** What a run is asked to do. The CLI builds one of these; the runner takes nothing else. */
+
+export const METHOD_NAMES = ['none', 'socket', 'socket-mmsg', 'pcap', 'pcap-native'] as const;
+export type MethodName = (typeof METHOD_NAMES)[number];
+
+export type Mode = 'drain' | 'live';
+export type Tier = 'js' | 'native';
+
+export interface RunConfig {
+  methods: MethodName[];
+  mode: Mode;
+  /** drain: frames filled per trial. live: ignored (the window is `durationSec`). */
+  count: number;
+  /** live: seconds the generator offers traffic per trial. */
+  durationSec: number;
+  /** Offered pps, or 'max' for flat out. */
+  rate: number | 'max';
+  fixturePath: string;
+  trials: number;
+  tiers: Tier[];
+  /** Capture on this interface instead of a test bed (live only; traffic from elsewhere). */
+  iface: string | null;
+  /** Frames per recvmmsg()/pcap_dispatch() call for batched methods. */
+  batch: number;
+  /** CPUs to pin the generator thread and the capturing thread to; -1 leaves them. */
+  generatorCpu: number;
+  captureCpu: number;
+}
+
+export const DEFAULTS = {
+  mode: 'drain',
+  count: 100_000,
+  durationSec: 2,
+  rate: 'max',
+  trials: 5,
+  tiers: ['js'],
+  batch: 64,
+} as const satisfies Partial<RunConfig>;

@@ -1,0 +1,51 @@
+/**
+ * The loop every synchronous capture session runs: native calls back to back for a slice of
+ * time, then one trip through the event loop so signals and timers are seen. A slice is long
+ * enough (20 ms) that the trip costs nothing measurable and short enough that Ctrl-C is prompt.
+ */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { InterruptedError } from './errors.js';
+import type { ConsumeLimit } from './method.js';
+
+const SLICE_MS = 20;
+/** How long one step may wait in poll() for a frame before the loop looks at its limits. */
+export const STEP_WAIT_MS = 5;
+/** Steps between clock reads: a clock read per packet would be part of what we measure. */
+const STEPS_PER_CHECK = 64;
+
+/**
+ * One native call: receive up to maxFrames (waiting at most waitMs for the first), run the
+ * counter, and return how many frames were received (0 = nothing arrived in waitMs).
+ */
+export type Step = (maxFrames: number, waitMs: number) => number;
+
+export function throwIfAborted(signal: AbortSignal): void {
+  if (signal.aborted) {
+    throw new InterruptedError(signal.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT');
+  }
+}
+
+export async function drive(limit: ConsumeLimit, received: () => number, step: Step): Promise<number> {
+  let lastFrameAt = performance.now();
+  for (;;) {
+    throwIfAborted(limit.signal);
+    const sliceEnd = performance.now() + SLICE_MS;
+    let now: number;
+    do {
+      let got = 0;
+      for (let i = 0; i < STEPS_PER_CHECK; i++) {
+        const remaining = limit.frames - received();
+        if (remaining <= 0) return performance.now();
+        const n = step(remaining, STEP_WAIT_MS);
+        if (n === 0) break;
+        got += n;
+      }
+      now = performance.now();
+      if (got > 0) lastFrameAt = now;
+      else if (now - lastFrameAt >= limit.idleMs) return lastFrameAt;
+      if (now >= limit.untilMs) return now;
+    } while (now < sliceEnd);
+    if (limit.stop?.()) return now;
+    await yieldToEventLoop();
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * The results schema, "capbench.results/1". Reporters take a Results and return text; JSON output
+ * is this object as it is. Fields are only ever added within a schema version.
+ */
+import type { MethodName, Mode, RunConfig, Tier } from './config.js';
+
+export const RESULTS_SCHEMA = 'capbench.results/1';
+
+export interface HostInfo {
+  kernel: string;
+  cpuModel: string;
+  cpus: number;
+  /** TSC ticks per second, calibrated against CLOCK_MONOTONIC at the start of the run. */
+  tscHz: number;
+  node: string;
+}
+
+/** Where a cycles figure came from: hardware counters, or CPU time scaled by the TSC rate. */
+export type CycleSource = 'perf' | 'tsc';
+
+export interface CyclesPerPacket {
+  /** Capturing thread's user CPU time × TSC Hz ÷ packets. */
+  user: number | null;
+  /** Capturing thread's system CPU time × TSC Hz ÷ packets. */
+  sys: number | null;
+  /**
+   * System-wide busy time (/proc/stat: user+nice+system+irq+softirq) over the window, minus the
+   * `none` baseline's busy rate over the same length of time, × TSC Hz ÷ packets. On veth the
+   * kernel's delivery work runs on the sender's CPU, so this is the figure that charges it.
+   */
+  system: number | null;
+  source: CycleSource;
+}
+
+export interface DropCounts {
+  /** tx_dropped at the generator's end of the veth. */
+  senderIf: number;
+  /** rx_dropped at the capture interface. */
+  captureIf: number;
+  /** Inside the method (PACKET_STATISTICS, pcap_stats), or sent − received when it cannot say. */
+  method: number;
+}
+
+/** One trial (one measurement window). */
+export interface TrialResult {
+  sent: number | null;
+  received: number;
+  drops: DropCounts;
+  ipv4Counted: number | null;
+  windowSec: number;
+  pps: number | null;
+  cyclesPerPacket: CyclesPerPacket;
+}
+
+export interface Row {
+  method: MethodName;
+  tier: Tier;
+  mode: Mode;
+  available: boolean;
+  /** Why the row could not run (unavailable) or why it failed its checks; null when fine. */
+  reason: string | null;
+  /** Totals over all trials. sent is null when the traffic came from outside (--iface). */
+  sent: number | null;
+  received: number;
+  /** Total of drops over all sources. */
+  dropped: number;
+  drops: DropCounts;
+  /** 'kernel' when the kernel reported the method's drops, 'derived' when sent − received. */
+  dropsSource: 'kernel' | 'derived';
+  ipv4Counted: number | null;
+  ipv4Expected: number | null;
+  /** Mean over trials of packets delivered to the counter per second, and its statistics. */
+  pps: number | null;
+  /** Relative margin of error of pps, percent (95%, Student's t). */
+  ppsRme: number | null;
+  ppsP50: number | null;
+  ppsP99: number | null;
+  cyclesPerPacket: CyclesPerPacket;
+  trials: TrialResult[];
+  /** Every check held: counts exact, accounting closed. */
+  ok: boolean;
+}
+
+export interface Results {
+  schema: typeof RESULTS_SCHEMA;
+  startedAt: string;
+  host: HostInfo;
+  config: RunConfig;
+  rows: Row[];
+}

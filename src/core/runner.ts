@@ -1,0 +1,184 @@
+/**
+ * The runner: a RunConfig in, Results out. It checks what can be checked before anything is
+ * created, builds the test bed, measures the baseline, runs every method and tier as `trials`
+ * windows (tinybench iterations), and removes the test bed whatever happens.
+ */
+import { Bench } from 'tinybench';
+import { checkTrial, sumDrops, totalDrops, type Baseline } from './accounting.js';
+import type { MethodName, RunConfig, Tier } from './config.js';
+import { InterruptedError, UsageError } from './errors.js';
+import { cycleSource, hostInfo } from './host.js';
+import type { CaptureMethod } from './method.js';
+import { requireCapabilities } from './privileges.js';
+import { RESULTS_SCHEMA, type CyclesPerPacket, type Results, type Row, type TrialResult } from './results.js';
+import { measureWindow, type WindowResult, type WindowSpec } from './window.js';
+import { expectedIpv4, loadFixture, type Fixture } from '../net/fixture.js';
+import { createTestbed, destroyTestbed, sweepStale, type Testbed } from '../net/testbed.js';
+import { native } from '../native/binding.js';
+import { existsSync } from 'node:fs';
+
+export interface RunDeps {
+  methods: ReadonlyMap<MethodName, CaptureMethod>;
+  signal: AbortSignal;
+  /** Told when each row starts, for progress output; the runner itself never prints. */
+  onRow?: (method: MethodName, tier: Tier) => void;
+}
+
+function validate(config: RunConfig, fixture: Fixture, methods: ReadonlyMap<MethodName, CaptureMethod>): void {
+  if (config.iface !== null && config.mode === 'drain') {
+    throw new UsageError('--iface captures traffic from elsewhere, so only --mode live can be used with it');
+  }
+  if (config.iface !== null && !existsSync(`/sys/class/net/${config.iface}`)) {
+    throw new UsageError(`no interface named ${config.iface}`);
+  }
+  if (config.mode !== 'drain') return;
+  const frameBytes = Math.max(...fixture.lengths);
+  for (const name of config.methods) {
+    const max = methods.get(name)?.maxHoldFrames(frameBytes);
+    if (max != null && config.count > max) {
+      throw new UsageError(`--count ${config.count} does not fit in ${name}'s kernel buffer: at most ${max} frames of ${frameBytes} bytes`);
+    }
+  }
+}
+
+function unavailableRow(config: RunConfig, method: MethodName, tier: Tier, reason: string): Row {
+  const cycles: CyclesPerPacket = { user: null, sys: null, system: null, source: 'tsc' };
+  return {
+    method, tier, mode: config.mode, available: false, reason,
+    sent: null, received: 0, dropped: 0, drops: { senderIf: 0, captureIf: 0, method: 0 }, dropsSource: 'kernel',
+    ipv4Counted: null, ipv4Expected: null, pps: null, ppsRme: null, ppsP50: null, ppsP99: null,
+    cyclesPerPacket: cycles, trials: [], ok: false,
+  };
+}
+
+/** Aggregates trials: totals for counts, totals-weighted cycles, tinybench statistics for pps. */
+function buildRow(
+  config: RunConfig, method: CaptureMethod, tier: Tier, fixture: Fixture,
+  windows: WindowResult[], pps: { mean: number; rme: number; p50: number; p99: number } | null,
+): Row {
+  const trials = windows.map((w) => w.trial);
+  const drops = sumDrops(trials);
+  const sent = trials.every((t) => t.sent !== null) ? trials.reduce((a, t) => a + (t.sent ?? 0), 0) : null;
+  const received = trials.reduce((a, t) => a + t.received, 0);
+  const counted = method.baseline ? null : trials.reduce((a, t) => a + (t.ipv4Counted ?? 0), 0);
+  const expected = method.baseline || sent === null ? null : trials.reduce((a, t) => a + expectedIpv4(fixture, t.sent ?? 0), 0);
+  const derived = windows.some((w) => w.derivedDrops);
+  let verdict: { ok: boolean; reason: string | null } = { ok: true, reason: null };
+  for (const [i, t] of trials.entries()) {
+    const v = checkTrial(t, config.mode, method.baseline || t.sent === null ? null : expectedIpv4(fixture, t.sent), derived);
+    if (!v.ok) {
+      verdict = { ok: false, reason: trials.length > 1 ? `trial ${i + 1}: ${v.reason}` : v.reason };
+      break;
+    }
+  }
+  return {
+    method: method.name, tier, mode: config.mode, available: true, reason: verdict.reason,
+    sent, received, dropped: totalDrops(drops), drops, dropsSource: derived ? 'derived' : 'kernel',
+    ipv4Counted: counted, ipv4Expected: expected,
+    pps: pps?.mean ?? null, ppsRme: pps?.rme ?? null, ppsP50: pps?.p50 ?? null, ppsP99: pps?.p99 ?? null,
+    cyclesPerPacket: weightedCycles(trials), trials, ok: verdict.ok,
+  };
+}
+
+function weightedCycles(trials: TrialResult[]): CyclesPerPacket {
+  const source = trials[0]?.cyclesPerPacket.source ?? 'tsc';
+  const total = trials.reduce((a, t) => a + (t.cyclesPerPacket.user === null ? 0 : t.received), 0);
+  const avg = (pick: (c: CyclesPerPacket) => number | null): number | null => {
+    if (total === 0 || trials.some((t) => t.received > 0 && pick(t.cyclesPerPacket) === null)) return null;
+    return trials.reduce((a, t) => a + (pick(t.cyclesPerPacket) ?? 0) * t.received, 0) / total;
+  };
+  return { user: avg((c) => c.user), sys: avg((c) => c.sys), system: avg((c) => c.system), source };
+}
+
+/** Runs `trials` windows as tinybench iterations; each iteration's duration is the time per packet. */
+async function runTrials(spec: WindowSpec, trials: number): Promise<{ windows: WindowResult[]; pps: { mean: number; rme: number; p50: number; p99: number } | null }> {
+  const windows: WindowResult[] = [];
+  const bench = new Bench({ iterations: trials, time: 0, warmup: false, throws: true, retainSamples: true });
+  bench.add(`${spec.method.name}/${spec.tier}`, async () => {
+    const w = await measureWindow(spec);
+    windows.push(w);
+    // tinybench's throughput is 1000 / duration(ms) per iteration: a duration of 1000/pps makes
+    // its throughput statistics the statistics of pps.
+    return { overriddenDuration: w.trial.pps ? 1000 / w.trial.pps : Number.MAX_VALUE };
+  });
+  await bench.run();
+  const result = bench.tasks[0]?.result;
+  if (!result || (result.state !== 'completed' && result.state !== 'aborted-with-statistics')) {
+    return { windows, pps: null };
+  }
+  const t = result.throughput;
+  const measured = windows.every((w) => w.trial.pps !== null && w.trial.pps > 0);
+  return { windows, pps: measured ? { mean: t.mean, rme: t.rme, p50: t.p50, p99: t.p99 } : null };
+}
+
+export async function runBenchmark(config: RunConfig, deps: RunDeps): Promise<Results> {
+  const fixture = await loadFixture(config.fixturePath);
+  validate(config, fixture, deps.methods);
+  requireCapabilities(['CAP_NET_ADMIN', 'CAP_NET_RAW', ...(config.iface === null ? (['CAP_SYS_ADMIN'] as const) : [])], 'capbench run');
+
+  const startedAt = new Date().toISOString();
+  const host = hostInfo();
+  const cycles = cycleSource().source;
+  if (config.captureCpu >= 0) native().setThreadAffinity(config.captureCpu);
+
+  await sweepStale();
+  let testbed: Testbed | null = null;
+  const rows: Row[] = [];
+  try {
+    if (config.iface === null) testbed = await createTestbed();
+    const base = {
+      mode: config.mode,
+      captureIf: config.iface ?? testbed!.captureIf,
+      sender: testbed ? { ifname: testbed.senderIf, netns: testbed.netns } : null,
+      traffic: testbed
+        ? { netnsPath: testbed.netnsPath, ifname: testbed.senderIf, fixture, ratePps: config.rate === 'max' ? 0 : config.rate, cpu: config.generatorCpu }
+        : null,
+      fixture, count: config.count, durationSec: config.durationSec, batch: config.batch,
+      tscHz: host.tscHz, cycleSource: cycles, signal: deps.signal,
+    };
+
+    // The baseline runs first, always: every other row's system-wide figure is relative to it.
+    const noneMethod = [...deps.methods.values()].find((m) => m.baseline);
+    let baseline: Baseline | null = null;
+    if (noneMethod) {
+      deps.onRow?.(noneMethod.name, 'js');
+      const { windows, pps } = await runTrials({ ...base, method: noneMethod, tier: 'js', baseline: null }, config.trials);
+      baseline = { busyPerSec: windows.reduce((a, w) => a + w.busyPerSec, 0) / windows.length };
+      if (config.methods.includes(noneMethod.name)) rows.push(buildRow(config, noneMethod, 'js', fixture, windows, pps));
+    }
+
+    for (const name of config.methods) {
+      const method = deps.methods.get(name);
+      if (!method) throw new UsageError(`unknown method ${name}`);
+      if (method.baseline) continue;
+      const availability = method.probe();
+      for (const tier of config.tiers) {
+        if (!availability.available) {
+          rows.push(unavailableRow(config, name, tier, availability.reason));
+        } else if (!method.tiers.includes(tier)) {
+          rows.push(unavailableRow(config, name, tier, `${name} has no ${tier} tier`));
+        } else {
+          deps.onRow?.(name, tier);
+          rows.push(await runRow({ ...base, method, tier, baseline }, config, fixture));
+        }
+      }
+    }
+  } finally {
+    if (testbed) await destroyTestbed(testbed);
+  }
+  return { schema: RESULTS_SCHEMA, startedAt, host, config, rows };
+}
+
+/** A row whose windows fail with a system error is reported failed; an interruption ends the run. */
+async function runRow(spec: WindowSpec, config: RunConfig, fixture: Fixture): Promise<Row> {
+  try {
+    const { windows, pps } = await runTrials(spec, config.trials);
+    return buildRow(config, spec.method, spec.tier, fixture, windows, pps);
+  } catch (err) {
+    const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
+    if (cause instanceof InterruptedError || cause instanceof UsageError) throw cause;
+    // It could run here but failed: available, not ok, and the error as the reason.
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    return { ...unavailableRow(config, spec.method.name, spec.tier, reason), available: true };
+  }
+}

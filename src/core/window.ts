@@ -1,0 +1,213 @@
+/**
+ * One measurement window of one method and tier: the procedure behind every trial.
+ *
+ * drain: open the method, let the generator send `count` frames while nobody reads, wait until
+ *   the kernel has all of them where the method can read, then time the consumer alone until it
+ *   has read them all.
+ * live: open the method, start the generator for `durationSec` at the offered rate, capture
+ *   while it runs, then read the tail already on its way.
+ *
+ * CPU is sampled around the timed part only; loss is read from the interfaces and the method.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { cyclesPerPacket, type Baseline } from './accounting.js';
+import { snapshot, usageBetween } from './cpu-time.js';
+import { throwIfAborted } from './consume-loop.js';
+import type { Mode, Tier } from './config.js';
+import type { CaptureMethod, CaptureSession } from './method.js';
+import type { CycleSource, DropCounts, TrialResult } from './results.js';
+import { countersDelta, readCounters, type InterfaceCounters } from '../net/interface-stats.js';
+import { RunningGenerator, sleepBlocking, type TrafficSpec } from '../net/generator.js';
+import type { Fixture } from '../net/fixture.js';
+
+/** A drain that sees nothing new for this long has lost frames; stop waiting for them. */
+const DRAIN_IDLE_MS = 500;
+/** After the generator stops, the tail is read until nothing arrives for this long. */
+const TAIL_IDLE_MS = 100;
+/** How long the baseline looks at an idle machine in drain mode. */
+const BASELINE_IDLE_MS = 300;
+/** Limit on waiting for the kernel to account every sent frame to the method. */
+const SETTLE_LIMIT_MS = 2000;
+
+export interface WindowSpec {
+  method: CaptureMethod;
+  tier: Tier;
+  mode: Mode;
+  captureIf: string;
+  /** Where to read the generator end's counters; null without a test bed. */
+  sender: { ifname: string; netns: string } | null;
+  /** The traffic to send; null when it comes from outside (--iface). */
+  traffic: Omit<TrafficSpec, 'count' | 'durationMs'> | null;
+  fixture: Fixture;
+  count: number;
+  durationSec: number;
+  batch: number;
+  tscHz: number;
+  cycleSource: CycleSource;
+  baseline: Baseline | null;
+  signal: AbortSignal;
+}
+
+export interface WindowResult {
+  trial: TrialResult;
+  /** System-wide busy CPU-seconds per second over the window: the baseline figure for `none`. */
+  busyPerSec: number;
+  /** The method could not report its own drops; they were derived from sent − received. */
+  derivedDrops: boolean;
+}
+
+interface Counters {
+  capture: InterfaceCounters;
+  sender: InterfaceCounters | null;
+}
+
+async function readAll(spec: WindowSpec): Promise<Counters> {
+  const [capture, sender] = await Promise.all([
+    readCounters(spec.captureIf, null),
+    spec.sender ? readCounters(spec.sender.ifname, spec.sender.netns) : Promise.resolve(null),
+  ]);
+  return { capture, sender };
+}
+
+/** Waits until the kernel has accounted `sent` frames to the session (or stops changing). */
+async function settle(session: CaptureSession, sent: number, signal: AbortSignal): Promise<void> {
+  if (session.readsOnEventLoop) {
+    sleepBlocking(session.settleMs);
+    return;
+  }
+  const deadline = performance.now() + SETTLE_LIMIT_MS;
+  let last = -1;
+  for (;;) {
+    throwIfAborted(signal);
+    const seen = session.stats().seen;
+    if (seen === null || seen >= sent || seen === last || performance.now() > deadline) break;
+    last = seen;
+    await sleep(10);
+  }
+  await sleep(session.settleMs);
+}
+
+function stopQuietly(gen: RunningGenerator | null): void {
+  try {
+    gen?.stop();
+  } catch {
+    // Already failing for another reason; that one is the error to report.
+  }
+}
+
+export async function measureWindow(spec: WindowSpec): Promise<WindowResult> {
+  const session = spec.method.open({
+    ifname: spec.captureIf,
+    tier: spec.tier,
+    mode: spec.mode,
+    holdFrames: spec.mode === 'drain' ? spec.count : 0,
+    maxFrameBytes: Math.max(...spec.fixture.lengths),
+    batch: spec.batch,
+  });
+  try {
+    return spec.mode === 'drain' ? await drain(spec, session) : await live(spec, session);
+  } finally {
+    session.close();
+  }
+}
+
+async function drain(spec: WindowSpec, session: CaptureSession): Promise<WindowResult> {
+  if (!spec.traffic) throw new Error('drain mode needs a test bed');
+  const before = await readAll(spec);
+  const gen = new RunningGenerator({ ...spec.traffic, count: spec.count, durationMs: 0 });
+  let sent: number;
+  try {
+    sent = (session.readsOnEventLoop ? gen.waitBlocking() : await gen.wait(spec.signal)).sent;
+  } catch (err) {
+    stopQuietly(gen);
+    throw err;
+  }
+  await settle(session, sent, spec.signal);
+  const kernel = session.stats();
+  const readable = kernel.seen === null ? sent : kernel.seen - (kernel.drops ?? 0);
+
+  const c0 = snapshot();
+  const t0 = performance.now();
+  let tEnd: number;
+  if (spec.method.baseline) {
+    await sleep(BASELINE_IDLE_MS);
+    tEnd = performance.now();
+  } else {
+    tEnd = await session.consume({ frames: readable, untilMs: Infinity, idleMs: DRAIN_IDLE_MS, signal: spec.signal });
+  }
+  const c1 = snapshot();
+  return finish(spec, session, before, sent, tEnd - t0, usageBetween(c0, c1));
+}
+
+async function live(spec: WindowSpec, session: CaptureSession): Promise<WindowResult> {
+  const before = await readAll(spec);
+  const durationMs = spec.durationSec * 1000;
+  const c0 = snapshot();
+  const t0 = performance.now();
+  const gen = spec.traffic ? new RunningGenerator({ ...spec.traffic, count: 0, durationMs }) : null;
+  let tEnd: number;
+  let sent: number | null = null;
+  try {
+    if (spec.method.baseline) {
+      if (gen) await gen.wait(spec.signal);
+      else await sleep(durationMs, undefined, { signal: spec.signal }).catch(() => throwIfAborted(spec.signal));
+      tEnd = performance.now();
+    } else {
+      tEnd = await session.consume({
+        frames: Infinity,
+        untilMs: gen ? Infinity : t0 + durationMs,
+        idleMs: Infinity,
+        stop: gen ? () => !gen.running : undefined,
+        signal: spec.signal,
+      });
+    }
+    sent = gen ? gen.stop().sent : null;
+  } catch (err) {
+    stopQuietly(gen);
+    throw err;
+  }
+  if (gen && sent !== null && !spec.method.baseline) {
+    // Frames already accepted by the kernel when the generator stopped are part of this window.
+    const kernel = session.stats();
+    const target = kernel.seen === null ? sent : kernel.seen - (kernel.drops ?? 0);
+    tEnd = await session.consume({ frames: target, untilMs: performance.now() + SETTLE_LIMIT_MS, idleMs: TAIL_IDLE_MS, signal: spec.signal });
+  }
+  const c1 = snapshot();
+  return finish(spec, session, before, sent, tEnd - t0, usageBetween(c0, c1));
+}
+
+async function finish(
+  spec: WindowSpec,
+  session: CaptureSession,
+  before: Counters,
+  sent: number | null,
+  windowMs: number,
+  cpu: ReturnType<typeof usageBetween>,
+): Promise<WindowResult> {
+  const after = await readAll(spec);
+  const capture = countersDelta(after.capture, before.capture);
+  const sender = after.sender && before.sender ? countersDelta(after.sender, before.sender) : null;
+  const kernel = session.stats();
+  const baseline = spec.method.baseline === true;
+  // The baseline has no reader: what arrived at the interface is its "received".
+  const received = baseline ? capture.rxPackets - capture.rxDropped : session.received;
+  const drops: DropCounts = { senderIf: sender?.txDropped ?? 0, captureIf: capture.rxDropped, method: 0 };
+  const derivedDrops = !baseline && kernel.drops === null;
+  if (kernel.drops !== null) drops.method = kernel.drops;
+  else if (derivedDrops && sent !== null) drops.method = Math.max(0, sent - received - drops.senderIf - drops.captureIf);
+  const windowSec = windowMs / 1000;
+  const measured = spec.mode === 'live' || !baseline;
+  return {
+    trial: {
+      sent,
+      received,
+      drops,
+      ipv4Counted: baseline ? null : session.ipv4,
+      windowSec,
+      pps: measured && windowSec > 0 ? received / windowSec : null,
+      cyclesPerPacket: cyclesPerPacket(cpu, windowSec, baseline ? 0 : received, spec.tscHz, spec.baseline, spec.cycleSource),
+    },
+    busyPerSec: windowSec > 0 ? cpu.systemBusySec / windowSec : 0,
+    derivedDrops,
+  };
+}

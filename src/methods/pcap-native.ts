@@ -1,0 +1,92 @@
+/**
+ * libpcap driven by the addon: pcap_dispatch() in batches, pcap_stats() for drops. libpcap builds
+ * a TPACKET_V3 ring and hands each block back to the kernel before pcap_dispatch() returns, so the
+ * js tier gets copies of the frames in a batch buffer; the native tier counts in libpcap's own
+ * buffer, in its callback.
+ */
+import { countTable } from '../core/counter.js';
+import { drive, type Step } from '../core/consume-loop.js';
+import { fromNative } from '../core/errors.js';
+import type { CaptureMethod, CaptureSession, ConsumeLimit, OpenContext, SessionStats } from '../core/method.js';
+import { native, type PcapHandle } from '../native/binding.js';
+import { LIVE_BUFFER_BYTES, MAX_PCAP_BUFFER, ringBytesPerFrame } from './buffer-sizing.js';
+
+/** In drain mode a block is retired this long after its first frame even if not full. */
+const DRAIN_RETIRE_MS = 100;
+
+function snaplenFor(maxFrameBytes: number): number {
+  return Math.max(2048, maxFrameBytes + 4);
+}
+
+function bufferFor(frames: number, frameBytes: number): number {
+  // A quarter more than the frames need: blocks retired part-full waste the rest of the block.
+  return Math.min(MAX_PCAP_BUFFER, Math.ceil(frames * ringBytesPerFrame(frameBytes) * 1.25) + 2 ** 20);
+}
+
+class PcapNativeSession implements CaptureSession {
+  received = 0;
+  ipv4 = 0;
+  readonly readsOnEventLoop = false;
+  readonly settleMs: number;
+  private readonly handle: PcapHandle;
+  private readonly step: Step;
+
+  constructor(ctx: OpenContext) {
+    const snaplen = snaplenFor(ctx.maxFrameBytes);
+    const drain = ctx.mode === 'drain';
+    try {
+      this.handle = new (native().PcapHandle)({
+        ifname: ctx.ifname,
+        snaplen,
+        bufferBytes: drain ? bufferFor(ctx.holdFrames, ctx.maxFrameBytes) : LIVE_BUFFER_BYTES,
+        timeoutMs: drain ? DRAIN_RETIRE_MS : 1,
+        immediate: !drain,
+      });
+    } catch (err) {
+      throw fromNative(err, `open libpcap on ${ctx.ifname}`);
+    }
+    this.settleMs = drain ? DRAIN_RETIRE_MS + 50 : 10;
+    if (ctx.tier === 'native') {
+      this.step = (max, waitMs) => {
+        const r = this.handle.consumeNative(max, 20, waitMs);
+        this.received += r.received;
+        this.ipv4 += r.ipv4;
+        return r.received;
+      };
+    } else {
+      const buf = new Uint8Array(snaplen * ctx.batch);
+      const table = new Uint32Array(2 * ctx.batch);
+      this.step = (max, waitMs) => {
+        const n = this.handle.dispatch(buf, table, Math.min(ctx.batch, max), waitMs);
+        this.received += n;
+        this.ipv4 += countTable(buf, table, n);
+        return n;
+      };
+    }
+  }
+
+  consume(limit: ConsumeLimit): Promise<number> {
+    return drive(limit, () => this.received, this.step);
+  }
+
+  stats(): SessionStats {
+    const s = this.handle.stats();
+    return { seen: s.received, drops: s.dropped + s.ifDropped };
+  }
+
+  close(): void {
+    this.handle.close();
+  }
+}
+
+export const pcapNative: CaptureMethod = {
+  name: 'pcap-native',
+  summary: 'libpcap driven by the addon: pcap_dispatch() batches, pcap_stats() drops',
+  tiers: ['js', 'native'],
+  probe() {
+    const p = native().pcapProbe();
+    return p.available ? { available: true } : { available: false, reason: p.reason };
+  },
+  maxHoldFrames: (frameBytes) => Math.floor((MAX_PCAP_BUFFER - 2 ** 20) / 1.25 / ringBytesPerFrame(frameBytes)),
+  open: (ctx) => new PcapNativeSession(ctx),
+};

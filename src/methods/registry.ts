@@ -1,0 +1,12 @@
+/** Every method capbench knows, in the order rows are run and shown. */
+import type { MethodName } from '../core/config.js';
+import type { CaptureMethod } from '../core/method.js';
+import { none } from './none.js';
+import { pcap } from './pcap.js';
+import { pcapNative } from './pcap-native.js';
+import { socket } from './socket.js';
+import { socketMmsg } from './socket-mmsg.js';
+
+export const METHODS: ReadonlyMap<MethodName, CaptureMethod> = new Map(
+  [none, socket, socketMmsg, pcap, pcapNative].map((m) => [m.name, m]),
+);

@@ -1,0 +1,12 @@
+import type { CaptureMethod } from '../core/method.js';
+import { MAX_SOCKET_BUFFER, socketBytesPerFrame } from './buffer-sizing.js';
+import { PacketSocketSession } from './packet-socket-session.js';
+
+export const socket: CaptureMethod = {
+  name: 'socket',
+  summary: 'AF_PACKET SOCK_RAW, one recv() per packet (the classic raw socket)',
+  tiers: ['js', 'native'],
+  probe: () => ({ available: true }),
+  maxHoldFrames: (frameBytes) => Math.floor(MAX_SOCKET_BUFFER / socketBytesPerFrame(frameBytes)),
+  open: (ctx) => new PacketSocketSession(ctx, 1),
+};

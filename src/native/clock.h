@@ -1,0 +1,37 @@
+/*
+ * Time and CPU accounting for the measurements: the TSC (cycles/pkt is CPU time x TSC
+ * frequency), per-thread CPU time, CPU pinning and, where a PMU exists, a hardware cycle counter.
+ */
+#ifndef CAPBENCH_CLOCK_H
+#define CAPBENCH_CLOCK_H
+
+#include <stdint.h>
+
+#include "native_error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The time stamp counter (x86); elsewhere the best free-running counter available. */
+uint64_t cb_read_tsc(void);
+
+/* Ticks of cb_read_tsc per second, measured against CLOCK_MONOTONIC over about ms (1..60000). */
+int cb_calibrate_tsc(uint32_t ms, double *ticks_per_sec, struct cb_error *e);
+
+/* getrusage(RUSAGE_THREAD) of the calling thread, in ns (microsecond resolution). */
+int cb_thread_cpu_time(uint64_t *user_ns, uint64_t *sys_ns, struct cb_error *e);
+
+/* Pins the calling thread to one CPU. */
+int cb_set_thread_affinity(int cpu, struct cb_error *e);
+
+/* perf_event_open(PERF_COUNT_HW_CPU_CYCLES) for the calling thread; returns the fd or -1. */
+int cb_cycle_counter_open(struct cb_error *e);
+int cb_cycle_counter_read(int fd, uint64_t *cycles, struct cb_error *e);
+void cb_cycle_counter_close(int fd);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,144 @@
+/**
+ * The self-contained test bed: a network namespace for the generator and a veth pair into it,
+ * addressed from the benchmarking range 198.18.0.0/15. Names carry the owning process id, so a
+ * second run gets its own names and a later run can tell a crashed run's leftovers (owner dead)
+ * from a live run's test bed. `env up` makes a persistent one (owner 0) that only `env down`
+ * removes.
+ *
+ * Everything here is made silent: no IPv6 (which would send router solicitations and MLD reports
+ * when the link comes up), no ARP replies, so the capture side sees exactly what the generator
+ * sends.
+ */
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { ip, run, runSync } from './ip-command.js';
+
+export interface Testbed {
+  /** e.g. "capbench-1a2b3xyz"; the generator's side lives here. */
+  netns: string;
+  netnsPath: string;
+  /** veth end in our namespace, where methods capture. */
+  captureIf: string;
+  /** veth end inside netns, where the generator sends. */
+  senderIf: string;
+  captureAddr: string;
+  senderAddr: string;
+  /** Owning process id; 0 for a persistent (`env up`) test bed. */
+  owner: number;
+}
+
+const NETNS_PREFIX = 'capbench-';
+const NETNS_DIR = '/run/netns';
+/** tag = owner pid in base 36, then 3 random base-36 characters: at most 8 characters. */
+const TAG_RE = /^([0-9a-z]{1,5})([0-9a-z]{3})$/;
+
+function namesFor(tag: string): Pick<Testbed, 'netns' | 'netnsPath' | 'captureIf' | 'senderIf'> {
+  // Interface names are limited to 15 characters: "cb" + 8 + "c" is 11.
+  return {
+    netns: NETNS_PREFIX + tag,
+    netnsPath: `${NETNS_DIR}/${NETNS_PREFIX}${tag}`,
+    captureIf: `cb${tag}c`,
+    senderIf: `cb${tag}g`,
+  };
+}
+
+/** A /30 out of 198.18.0.0/15 chosen from the tag, so concurrent test beds rarely share one. */
+function addressesFor(tag: string): { captureAddr: string; senderAddr: string } {
+  let h = 0;
+  for (const ch of tag) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+  const base = (198 << 24) + (18 << 16) + ((h % (1 << 15)) << 2);
+  const dotted = (n: number): string => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+  return { captureAddr: dotted(base + 1), senderAddr: dotted(base + 2) };
+}
+
+function randomSuffix(): string {
+  return Array.from(randomBytes(3), (b) => (b % 36).toString(36)).join('');
+}
+
+const live = new Set<Testbed>();
+
+export async function createTestbed(options: { persistent?: boolean } = {}): Promise<Testbed> {
+  const owner = options.persistent ? 0 : process.pid;
+  const tag = owner.toString(36) + randomSuffix();
+  const tb: Testbed = { ...namesFor(tag), ...addressesFor(tag), owner };
+  live.add(tb);
+  try {
+    await ip('netns', 'add', tb.netns);
+    await ip('link', 'add', tb.captureIf, 'type', 'veth', 'peer', 'name', tb.senderIf, 'netns', tb.netns);
+    writeFileSync(`/proc/sys/net/ipv6/conf/${tb.captureIf}/disable_ipv6`, '1');
+    await run('ip', ['netns', 'exec', tb.netns, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1']);
+    await ip('link', 'set', 'dev', tb.captureIf, 'addrgenmode', 'none', 'arp', 'off');
+    await ip('-n', tb.netns, 'link', 'set', 'dev', tb.senderIf, 'addrgenmode', 'none', 'arp', 'off');
+    await ip('addr', 'add', `${tb.captureAddr}/30`, 'dev', tb.captureIf);
+    await ip('-n', tb.netns, 'addr', 'add', `${tb.senderAddr}/30`, 'dev', tb.senderIf);
+    await ip('-n', tb.netns, 'link', 'set', 'dev', tb.senderIf, 'up');
+    await ip('link', 'set', 'dev', tb.captureIf, 'up');
+    return tb;
+  } catch (err) {
+    await destroyTestbed(tb);
+    throw err;
+  }
+}
+
+/** Removes the namespace (which takes the veth pair with it) and the capture end if it survived. */
+export async function destroyTestbed(tb: Testbed): Promise<void> {
+  live.delete(tb);
+  if (existsSync(tb.netnsPath)) await ip('netns', 'del', tb.netns).catch(() => undefined);
+  if (existsSync(`/sys/class/net/${tb.captureIf}`)) await ip('link', 'del', tb.captureIf).catch(() => undefined);
+}
+
+/** Last-resort cleanup from process.on('exit'), where only synchronous work runs. */
+export function destroyAllSync(): void {
+  for (const tb of live) {
+    live.delete(tb);
+    try {
+      if (existsSync(tb.netnsPath)) runSync('ip', ['netns', 'del', tb.netns]);
+      if (existsSync(`/sys/class/net/${tb.captureIf}`)) runSync('ip', ['link', 'del', tb.captureIf]);
+    } catch {
+      // Nothing more can be done on the way out; the next run's sweep will find it.
+    }
+  }
+}
+
+function ownerAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Every capbench test bed on this machine, whoever owns it. */
+export function listTestbeds(): Testbed[] {
+  const tags = new Set<string>();
+  if (existsSync(NETNS_DIR)) {
+    for (const name of readdirSync(NETNS_DIR)) {
+      if (name.startsWith(NETNS_PREFIX)) tags.add(name.slice(NETNS_PREFIX.length));
+    }
+  }
+  // A capture end whose namespace is gone (rare: deleted by hand) is still ours to sweep.
+  for (const name of readdirSync('/sys/class/net')) {
+    const m = /^cb([0-9a-z]{4,8})c$/.exec(name);
+    if (m) tags.add(m[1]!);
+  }
+  const beds: Testbed[] = [];
+  for (const tag of tags) {
+    const m = TAG_RE.exec(tag);
+    if (!m) continue;
+    beds.push({ ...namesFor(tag), ...addressesFor(tag), owner: parseInt(m[1]!, 36) });
+  }
+  return beds;
+}
+
+export function isStale(tb: Testbed): boolean {
+  return tb.owner !== 0 && !ownerAlive(tb.owner);
+}
+
+/** Removes test beds whose owning run has died; returns what it removed. */
+export async function sweepStale(): Promise<Testbed[]> {
+  const stale = listTestbeds().filter(isStale);
+  for (const tb of stale) await destroyTestbed(tb);
+  return stale;
+}

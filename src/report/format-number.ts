@@ -1,0 +1,21 @@
+/** Number formats shared by the text reporters: short, fixed-width friendly, honest about absence. */
+
+export const DASH = '—';
+
+/** 1234567 → "1.23 M", 12345 → "12.3 k". */
+export function si(n: number | null): string {
+  if (n === null || !Number.isFinite(n)) return DASH;
+  const abs = Math.abs(n);
+  if (abs >= 1e9) return `${(n / 1e9).toFixed(2)} G`;
+  if (abs >= 1e6) return `${(n / 1e6).toFixed(2)} M`;
+  if (abs >= 1e4) return `${(n / 1e3).toFixed(1)} k`;
+  return n.toFixed(0);
+}
+
+export function whole(n: number | null): string {
+  return n === null || !Number.isFinite(n) ? DASH : Math.round(n).toLocaleString('en-US');
+}
+
+export function percent(n: number | null): string {
+  return n === null || !Number.isFinite(n) ? DASH : `±${n < 10 ? n.toFixed(1) : n.toFixed(0)}%`;
+}

@@ -1,0 +1,84 @@
+/**
+ * The table on stdout: one row per method and tier, failures and unavailable methods explained in
+ * numbered notes below it so that the table stays narrow.
+ */
+import { Chalk, type ChalkInstance } from 'chalk';
+import type { Results, Row } from '../core/results.js';
+import { DASH, percent, si, whole } from './format-number.js';
+
+export interface TableOptions {
+  color: boolean;
+}
+
+const HEADERS = ['method', 'tier', 'mode', 'rx pps', 'rme', 'drops', 'cyc/pkt thread', 'cyc/pkt system Δ', 'IPv4 counted/expected', 'verdict'];
+/** Columns holding numbers are right-aligned. */
+const RIGHT = new Set([3, 4, 5, 6, 7, 8]);
+
+function threadCycles(row: Row): string {
+  const { user, sys } = row.cyclesPerPacket;
+  return user === null || sys === null ? DASH : whole(user + sys);
+}
+
+function ipv4(row: Row): string {
+  if (row.ipv4Counted === null) return DASH;
+  return `${whole(row.ipv4Counted)} / ${row.ipv4Expected === null ? '?' : whole(row.ipv4Expected)}`;
+}
+
+function cells(row: Row, note: number | null, c: ChalkInstance): string[] {
+  const verdict = !row.available ? c.dim(`unavailable [${note}]`) : row.ok ? c.green('ok') : c.red(`FAIL [${note}]`);
+  const drops = row.dropsSource === 'derived' && row.dropped > 0 ? `${whole(row.dropped)}*` : whole(row.dropped);
+  if (!row.available) return [row.method, row.tier, row.mode, DASH, DASH, DASH, DASH, DASH, DASH, verdict];
+  return [
+    row.method, row.tier, row.mode, si(row.pps), percent(row.ppsRme), drops,
+    threadCycles(row), whole(row.cyclesPerPacket.system), ipv4(row), verdict,
+  ];
+}
+
+/** Visible width: chalk's escape codes take no columns. */
+function width(s: string): number {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/\x1b\[[0-9;]*m/g, '').length;
+}
+
+function pad(s: string, w: number, right: boolean): string {
+  const fill = ' '.repeat(Math.max(0, w - width(s)));
+  return right ? fill + s : s + fill;
+}
+
+export function renderTable(results: Results, options: TableOptions): string {
+  const c = new Chalk({ level: options.color ? 1 : 0 });
+  const { host, config } = results;
+  const notes: string[] = [];
+  const body = results.rows.map((row) => {
+    let note: number | null = null;
+    if (row.reason !== null) {
+      notes.push(`[${notes.length + 1}] ${row.method}/${row.tier}: ${row.reason}`);
+      note = notes.length;
+    }
+    return cells(row, note, c);
+  });
+  const widths = HEADERS.map((h, i) => Math.max(width(h), ...body.map((r) => width(r[i] ?? ''))));
+  const line = (r: string[]): string => r.map((s, i) => pad(s, widths[i]!, RIGHT.has(i))).join('  ').trimEnd();
+
+  const what =
+    config.mode === 'drain'
+      ? `drain of ${whole(config.count)} frames`
+      : `live for ${config.durationSec} s at ${config.rate === 'max' ? 'the generator\'s maximum rate' : `${whole(config.rate)} pps offered`}`;
+  const source =
+    results.rows[0]?.cyclesPerPacket.source === 'perf'
+      ? 'hardware cycle counters'
+      : 'CPU time × TSC rate (no hardware cycle counters)';
+  const out = [
+    c.bold(`capbench: ${what}, ${config.trials} trial${config.trials === 1 ? '' : 's'} per row, fixture ${config.fixturePath.split('/').pop()}`),
+    `${host.cpus} × ${host.cpuModel}, Linux ${host.kernel}, Node ${host.node}`,
+    `cycles/packet at ${(host.tscHz / 1e6).toFixed(0)} MHz, from ${source}; system Δ is machine-wide busy time minus the none baseline`,
+    '',
+    c.bold(line(HEADERS)),
+    ...body.map(line),
+  ];
+  if (results.rows.some((r) => r.dropsSource === 'derived' && r.dropped > 0)) {
+    out.push('', '* drops derived as sent − received: the method cannot report its own');
+  }
+  if (notes.length > 0) out.push('', ...notes);
+  return out.join('\n') + '\n';
+}

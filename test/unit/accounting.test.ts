@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { checkTrial, cyclesPerPacket } from '../../src/core/accounting.js';
+import type { TrialResult } from '../../src/core/results.js';
+
+function trial(over: Partial<TrialResult>): TrialResult {
+  return {
+    sent: 1000, received: 1000, drops: { senderIf: 0, captureIf: 0, method: 0 }, ipv4Counted: 500,
+    windowSec: 0.01, pps: 100000, cyclesPerPacket: { user: 1, sys: 1, system: 1, source: 'tsc' }, ...over,
+  };
+}
+
+test('drain: exact counts pass', () => {
+  assert.deepEqual(checkTrial(trial({}), 'drain', 500, false), { ok: true, reason: null });
+});
+
+test('drain: a kernel-reported drop fails the row even though the accounting closes', () => {
+  const v = checkTrial(trial({ received: 990, drops: { senderIf: 0, captureIf: 0, method: 10 }, ipv4Counted: 495 }), 'drain', 500, false);
+  assert.equal(v.ok, false);
+  assert.match(v.reason!, /drain lost 10 of 1000/);
+});
+
+test('live: drops are allowed when sent == received + dropped', () => {
+  const v = checkTrial(trial({ received: 990, drops: { senderIf: 2, captureIf: 0, method: 8 }, ipv4Counted: 495 }), 'live', 500, false);
+  assert.equal(v.ok, true);
+});
+
+test('live: frames that are neither received nor dropped fail the accounting', () => {
+  const v = checkTrial(trial({ received: 990, drops: { senderIf: 0, captureIf: 0, method: 4 }, ipv4Counted: 495 }), 'live', 500, false);
+  assert.match(v.reason!, /6 unaccounted/);
+});
+
+test('an IPv4 count off by one fails, with what the fixture says', () => {
+  const v = checkTrial(trial({ ipv4Counted: 501 }), 'drain', 500, false);
+  assert.match(v.reason!, /counted 501 IPv4 frames, the fixture says 500/);
+});
+
+test('more received than sent means the interface is not quiet', () => {
+  assert.match(checkTrial(trial({ received: 1002 }), 'live', 500, false).reason!, /not quiet/);
+});
+
+test('cycles per packet: CPU seconds × TSC Hz ÷ packets, system minus the baseline rate', () => {
+  const c = cyclesPerPacket({ threadUserSec: 0.5, threadSysSec: 0.25, systemBusySec: 1.5 }, 1, 1e6, 2e9, { busyPerSec: 1 }, 'tsc');
+  assert.deepEqual(c, { user: 1000, sys: 500, system: 1000, source: 'tsc' });
+});
+
+test('cycles per packet: nothing received means no figure, not infinity', () => {
+  const c = cyclesPerPacket({ threadUserSec: 1, threadSysSec: 1, systemBusySec: 1 }, 1, 0, 2e9, null, 'tsc');
+  assert.equal(c.user, null);
+});

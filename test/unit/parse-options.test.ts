@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { UsageError } from '../../src/core/errors.js';
+import { batch, methods, positiveInt, rate, runConfig, tiers } from '../../src/cli/parse-options.js';
+
+test('methods: a comma list keeps order and drops repeats', () => {
+  assert.deepEqual(methods('socket, pcap,socket'), ['socket', 'pcap']);
+});
+
+test('methods: all expands to every method', () => {
+  assert.ok(methods('all').includes('pcap-native'));
+});
+
+test('methods: an unknown name says which exist', () => {
+  assert.throws(() => methods('socket,sokcet'), (e: unknown) => e instanceof UsageError && /unknown method 'sokcet': choose from none, socket/.test(e.message));
+});
+
+test('count: zero, negative, fractional and words are refused with the flag named', () => {
+  for (const bad of ['0', '-5', '1.5', 'ten', '']) {
+    assert.throws(() => positiveInt('--count', bad), (e: unknown) => e instanceof UsageError && e.message.startsWith('--count must be a positive whole number'));
+  }
+});
+
+test('rate: max or a positive whole number', () => {
+  assert.equal(rate('max'), 'max');
+  assert.equal(rate('250000'), 250000);
+  assert.throws(() => rate('fast'), UsageError);
+});
+
+test('tier: both means js then native', () => {
+  assert.deepEqual(tiers('both'), ['js', 'native']);
+  assert.throws(() => tiers('c'), /--tier must be js, native or both/);
+});
+
+test('batch: capped at the kernel limit of one recvmmsg call', () => {
+  assert.equal(batch('1024'), 1024);
+  assert.throws(() => batch('1025'), /at most 1024/);
+});
+
+test('runConfig: --iface without --mode means live', () => {
+  assert.equal(runConfig({ iface: 'eth0' }).mode, 'live');
+  assert.equal(runConfig({}).mode, 'drain');
+});
+
+test('runConfig: an unknown fixture name lists the fixtures that exist', () => {
+  assert.throws(() => runConfig({ fixture: 'nosuch' }), (e: unknown) => e instanceof UsageError && /udp64/.test(e.message));
+});

@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { renderJson } from '../../src/report/json.js';
+import { renderTable } from '../../src/report/table.js';
+import { sampleResults } from './sample-results.js';
+
+const plain = renderTable(sampleResults(), { color: false });
+
+test('table: header says the TSC rate the cycle figures were computed at, and their source', () => {
+  assert.match(plain, /cycles\/packet at 2596 MHz, from CPU time × TSC rate \(no hardware cycle counters\)/);
+});
+
+test('table: a good row shows pps, its rme, thread and system cycles and the IPv4 check', () => {
+  const line = plain.split('\n').find((l) => l.startsWith('socket '))!;
+  assert.match(line, /1\.23 M\s+±2\.3%\s+0\s+2,001\s+2,500\s+10,000 \/ 10,000\s+ok$/);
+});
+
+test('table: a failed row points at a note that gives the reason', () => {
+  assert.match(plain, /pcap .*FAIL \[1\]/);
+  assert.match(plain, /\[1\] pcap\/js: drain lost 10 of 20000 frames/);
+});
+
+test('table: derived drops are starred and the star explained', () => {
+  assert.match(plain, /\s10\*\s/);
+  assert.match(plain, /\* drops derived as sent − received/);
+});
+
+test('table: an unavailable row says so with its reason', () => {
+  assert.match(plain, /pcap-native .*unavailable \[2\]/);
+  assert.match(plain, /\[2\] pcap-native\/js: libpcap.so.0.8 not found/);
+});
+
+test('table: no escape codes without color, some with it', () => {
+  assert.doesNotMatch(plain, /\x1b\[/);
+  assert.match(renderTable(sampleResults(), { color: true }), /\x1b\[/);
+});
+
+test('json: the results object as it is, schema first', () => {
+  const text = renderJson(sampleResults());
+  assert.deepEqual(JSON.parse(text), sampleResults());
+  assert.match(text, /^\{\n {2}"schema": "capbench.results\/1"/);
+});
