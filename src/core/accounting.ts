@@ -6,6 +6,13 @@
 import type { CpuUsage } from './cpu-time.js';
 import type { CycleSource, CyclesPerPacket, DropCounts, TrialResult } from './results.js';
 
+/**
+ * /proc/stat counts 10 ms ticks per CPU, so a busy-time difference is uncertain by about a tick
+ * per CPU at each end of the window. Below this much window per CPU the system figure would be
+ * mostly rounding, and is not reported.
+ */
+export const MIN_SYSTEM_WINDOW_SEC_PER_CPU = 0.5;
+
 export interface Baseline {
   /** System-wide busy CPU-seconds per second with nothing capturing, same traffic. */
   busyPerSec: number;
@@ -19,14 +26,40 @@ export function cyclesPerPacket(
   baseline: Baseline | null,
   source: CycleSource,
 ): CyclesPerPacket {
-  if (packets <= 0) return { user: null, sys: null, system: null, source };
+  if (packets <= 0) return { thread: null, user: null, sys: null, system: null, source };
   const perPacket = (sec: number): number => (sec * tscHz) / packets;
+  const sampled = cpu.threadUserSec + cpu.threadSysSec;
   return {
-    user: perPacket(cpu.threadUserSec),
-    sys: perPacket(cpu.threadSysSec),
+    thread: perPacket(cpu.threadSec),
+    user: sampled > 0 ? perPacket((cpu.threadSec * cpu.threadUserSec) / sampled) : null,
+    sys: sampled > 0 ? perPacket((cpu.threadSec * cpu.threadSysSec) / sampled) : null,
     system: baseline ? perPacket(Math.max(0, cpu.systemBusySec - baseline.busyPerSec * windowSec)) : null,
     source,
   };
+}
+
+/**
+ * A row's cycles from all its trials together: CPU time summed over windows ÷ packets summed, so
+ * that short windows do not get the weight of long ones. The system figure is left out when the
+ * windows together are too short for /proc/stat's ticks (see MIN_SYSTEM_WINDOW_SEC_PER_CPU).
+ */
+export function rowCycles(
+  trials: readonly { cpu: CpuUsage; windowSec: number; packets: number }[],
+  cpus: number,
+  tscHz: number,
+  baseline: Baseline | null,
+  source: CycleSource,
+): CyclesPerPacket {
+  const sum = (f: (t: (typeof trials)[number]) => number): number => trials.reduce((a, t) => a + f(t), 0);
+  const windowSec = sum((t) => t.windowSec);
+  const total: CpuUsage = {
+    threadSec: sum((t) => t.cpu.threadSec),
+    threadUserSec: sum((t) => t.cpu.threadUserSec),
+    threadSysSec: sum((t) => t.cpu.threadSysSec),
+    systemBusySec: sum((t) => t.cpu.systemBusySec),
+  };
+  const longEnough = windowSec >= MIN_SYSTEM_WINDOW_SEC_PER_CPU * cpus;
+  return cyclesPerPacket(total, windowSec, sum((t) => t.packets), tscHz, longEnough ? baseline : null, source);
 }
 
 export function totalDrops(d: DropCounts): number {

@@ -12,6 +12,8 @@ const SLICE_MS = 20;
 export const STEP_WAIT_MS = 5;
 /** Steps between clock reads: a clock read per packet would be part of what we measure. */
 const STEPS_PER_CHECK = 64;
+/** What one step may be asked for when the limit is open-ended (live mode): any large integer. */
+const MAX_STEP_FRAMES = 2 ** 30;
 
 /**
  * One native call: receive up to maxFrames (waiting at most waitMs for the first), run the
@@ -36,7 +38,7 @@ export async function drive(limit: ConsumeLimit, received: () => number, step: S
       for (let i = 0; i < STEPS_PER_CHECK; i++) {
         const remaining = limit.frames - received();
         if (remaining <= 0) return performance.now();
-        const n = step(remaining, STEP_WAIT_MS);
+        const n = step(Math.min(remaining, MAX_STEP_FRAMES), STEP_WAIT_MS);
         if (n === 0) break;
         got += n;
       }

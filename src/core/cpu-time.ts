@@ -12,6 +12,7 @@ const USER_HZ = 100;
 export interface CpuSnapshot {
   threadUserNs: number;
   threadSysNs: number;
+  threadTotalNs: number;
   /** user+nice+system+irq+softirq over all CPUs, in seconds; idle, iowait and steal excluded. */
   systemBusySec: number;
 }
@@ -25,10 +26,13 @@ export function systemBusySeconds(procStat = readFileSync('/proc/stat', 'utf8'))
 
 export function snapshot(): CpuSnapshot {
   const t = native().threadCpuTime();
-  return { threadUserNs: t.userNs, threadSysNs: t.sysNs, systemBusySec: systemBusySeconds() };
+  return { threadUserNs: t.userNs, threadSysNs: t.sysNs, threadTotalNs: t.totalNs, systemBusySec: systemBusySeconds() };
 }
 
 export interface CpuUsage {
+  /** Exact (CLOCK_THREAD_CPUTIME_ID). */
+  threadSec: number;
+  /** getrusage's split: only its proportions mean anything over a short window. */
   threadUserSec: number;
   threadSysSec: number;
   systemBusySec: number;
@@ -36,6 +40,7 @@ export interface CpuUsage {
 
 export function usageBetween(a: CpuSnapshot, b: CpuSnapshot): CpuUsage {
   return {
+    threadSec: (b.threadTotalNs - a.threadTotalNs) / 1e9,
     threadUserSec: (b.threadUserNs - a.threadUserNs) / 1e9,
     threadSysSec: (b.threadSysNs - a.threadSysNs) / 1e9,
     systemBusySec: b.systemBusySec - a.systemBusySec,

@@ -19,9 +19,13 @@ export interface HostInfo {
 export type CycleSource = 'perf' | 'tsc';
 
 export interface CyclesPerPacket {
-  /** Capturing thread's user CPU time × TSC Hz ÷ packets. */
+  /** Capturing thread's CPU time (CLOCK_THREAD_CPUTIME_ID) × TSC Hz ÷ packets. */
+  thread: number | null;
+  /**
+   * thread split into user and system time in the proportions getrusage(RUSAGE_THREAD) reports;
+   * null when the window was too short for it to see any (it is updated at scheduler ticks).
+   */
   user: number | null;
-  /** Capturing thread's system CPU time × TSC Hz ÷ packets. */
   sys: number | null;
   /**
    * System-wide busy time (/proc/stat: user+nice+system+irq+softirq) over the window, minus the

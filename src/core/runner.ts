@@ -4,13 +4,13 @@
  * windows (tinybench iterations), and removes the test bed whatever happens.
  */
 import { Bench } from 'tinybench';
-import { checkTrial, sumDrops, totalDrops, type Baseline } from './accounting.js';
+import { checkTrial, rowCycles, sumDrops, totalDrops, type Baseline } from './accounting.js';
 import type { MethodName, RunConfig, Tier } from './config.js';
 import { InterruptedError, UsageError } from './errors.js';
 import { cycleSource, hostInfo } from './host.js';
 import type { CaptureMethod } from './method.js';
 import { requireCapabilities } from './privileges.js';
-import { RESULTS_SCHEMA, type CyclesPerPacket, type Results, type Row, type TrialResult } from './results.js';
+import { RESULTS_SCHEMA, type CyclesPerPacket, type Results, type Row } from './results.js';
 import { measureWindow, type WindowResult, type WindowSpec } from './window.js';
 import { expectedIpv4, loadFixture, type Fixture } from '../net/fixture.js';
 import { createTestbed, destroyTestbed, sweepStale, type Testbed } from '../net/testbed.js';
@@ -42,7 +42,7 @@ function validate(config: RunConfig, fixture: Fixture, methods: ReadonlyMap<Meth
 }
 
 function unavailableRow(config: RunConfig, method: MethodName, tier: Tier, reason: string): Row {
-  const cycles: CyclesPerPacket = { user: null, sys: null, system: null, source: 'tsc' };
+  const cycles: CyclesPerPacket = { thread: null, user: null, sys: null, system: null, source: 'tsc' };
   return {
     method, tier, mode: config.mode, available: false, reason,
     sent: null, received: 0, dropped: 0, drops: { senderIf: 0, captureIf: 0, method: 0 }, dropsSource: 'kernel',
@@ -53,9 +53,10 @@ function unavailableRow(config: RunConfig, method: MethodName, tier: Tier, reaso
 
 /** Aggregates trials: totals for counts, totals-weighted cycles, tinybench statistics for pps. */
 function buildRow(
-  config: RunConfig, method: CaptureMethod, tier: Tier, fixture: Fixture,
+  spec: WindowSpec, config: RunConfig, fixture: Fixture,
   windows: WindowResult[], pps: { mean: number; rme: number; p50: number; p99: number } | null,
 ): Row {
+  const { method, tier } = spec;
   const trials = windows.map((w) => w.trial);
   const drops = sumDrops(trials);
   const sent = trials.every((t) => t.sent !== null) ? trials.reduce((a, t) => a + (t.sent ?? 0), 0) : null;
@@ -76,31 +77,36 @@ function buildRow(
     sent, received, dropped: totalDrops(drops), drops, dropsSource: derived ? 'derived' : 'kernel',
     ipv4Counted: counted, ipv4Expected: expected,
     pps: pps?.mean ?? null, ppsRme: pps?.rme ?? null, ppsP50: pps?.p50 ?? null, ppsP99: pps?.p99 ?? null,
-    cyclesPerPacket: weightedCycles(trials), trials, ok: verdict.ok,
+    cyclesPerPacket: rowCycles(
+      windows.map((w) => ({ cpu: w.cpu, windowSec: w.trial.windowSec, packets: method.baseline ? 0 : w.trial.received })),
+      spec.cpus, spec.tscHz, spec.baseline, spec.cycleSource,
+    ),
+    trials, ok: verdict.ok,
   };
 }
 
-function weightedCycles(trials: TrialResult[]): CyclesPerPacket {
-  const source = trials[0]?.cyclesPerPacket.source ?? 'tsc';
-  const total = trials.reduce((a, t) => a + (t.cyclesPerPacket.user === null ? 0 : t.received), 0);
-  const avg = (pick: (c: CyclesPerPacket) => number | null): number | null => {
-    if (total === 0 || trials.some((t) => t.received > 0 && pick(t.cyclesPerPacket) === null)) return null;
-    return trials.reduce((a, t) => a + (pick(t.cyclesPerPacket) ?? 0) * t.received, 0) / total;
-  };
-  return { user: avg((c) => c.user), sys: avg((c) => c.sys), system: avg((c) => c.system), source };
-}
-
-/** Runs `trials` windows as tinybench iterations; each iteration's duration is the time per packet. */
+/**
+ * Runs `trials` windows as tinybench iterations, after one warm-up window that is not recorded: a
+ * program that captures for real runs with its loop compiled, so the first, interpreted window
+ * would measure V8's tiers rather than the method. Each iteration's duration is the time per
+ * packet, so tinybench's throughput statistics are the statistics of pps.
+ */
 async function runTrials(spec: WindowSpec, trials: number): Promise<{ windows: WindowResult[]; pps: { mean: number; rme: number; p50: number; p99: number } | null }> {
   const windows: WindowResult[] = [];
-  const bench = new Bench({ iterations: trials, time: 0, warmup: false, throws: true, retainSamples: true });
-  bench.add(`${spec.method.name}/${spec.tier}`, async () => {
-    const w = await measureWindow(spec);
-    windows.push(w);
-    // tinybench's throughput is 1000 / duration(ms) per iteration: a duration of 1000/pps makes
-    // its throughput statistics the statistics of pps.
-    return { overriddenDuration: w.trial.pps ? 1000 / w.trial.pps : Number.MAX_VALUE };
+  let phase: 'warmup' | 'run' = 'warmup';
+  const bench = new Bench({
+    iterations: trials, time: 0, warmup: !spec.method.baseline, warmupIterations: 1, warmupTime: 0,
+    throws: true, retainSamples: true,
   });
+  bench.add(
+    `${spec.method.name}/${spec.tier}`,
+    async () => {
+      const w = await measureWindow(spec);
+      if (phase === 'run') windows.push(w);
+      return { overriddenDuration: w.trial.pps ? 1000 / w.trial.pps : Number.MAX_VALUE };
+    },
+    { beforeAll: (mode) => void (phase = mode ?? 'run') },
+  );
   await bench.run();
   const result = bench.tasks[0]?.result;
   if (!result || (result.state !== 'completed' && result.state !== 'aborted-with-statistics')) {
@@ -134,7 +140,7 @@ export async function runBenchmark(config: RunConfig, deps: RunDeps): Promise<Re
         ? { netnsPath: testbed.netnsPath, ifname: testbed.senderIf, fixture, ratePps: config.rate === 'max' ? 0 : config.rate, cpu: config.generatorCpu }
         : null,
       fixture, count: config.count, durationSec: config.durationSec, batch: config.batch,
-      tscHz: host.tscHz, cycleSource: cycles, signal: deps.signal,
+      tscHz: host.tscHz, cpus: host.cpus, cycleSource: cycles, signal: deps.signal,
     };
 
     // The baseline runs first, always: every other row's system-wide figure is relative to it.
@@ -144,7 +150,7 @@ export async function runBenchmark(config: RunConfig, deps: RunDeps): Promise<Re
       deps.onRow?.(noneMethod.name, 'js');
       const { windows, pps } = await runTrials({ ...base, method: noneMethod, tier: 'js', baseline: null }, config.trials);
       baseline = { busyPerSec: windows.reduce((a, w) => a + w.busyPerSec, 0) / windows.length };
-      if (config.methods.includes(noneMethod.name)) rows.push(buildRow(config, noneMethod, 'js', fixture, windows, pps));
+      if (config.methods.includes(noneMethod.name)) rows.push(buildRow({ ...base, method: noneMethod, tier: 'js', baseline: null }, config, fixture, windows, pps));
     }
 
     for (const name of config.methods) {
@@ -173,7 +179,7 @@ export async function runBenchmark(config: RunConfig, deps: RunDeps): Promise<Re
 async function runRow(spec: WindowSpec, config: RunConfig, fixture: Fixture): Promise<Row> {
   try {
     const { windows, pps } = await runTrials(spec, config.trials);
-    return buildRow(config, spec.method, spec.tier, fixture, windows, pps);
+    return buildRow(spec, config, fixture, windows, pps);
   } catch (err) {
     const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
     if (cause instanceof InterruptedError || cause instanceof UsageError) throw cause;

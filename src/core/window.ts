@@ -10,8 +10,8 @@
  * CPU is sampled around the timed part only; loss is read from the interfaces and the method.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cyclesPerPacket, type Baseline } from './accounting.js';
-import { snapshot, usageBetween } from './cpu-time.js';
+import { rowCycles, type Baseline } from './accounting.js';
+import { snapshot, usageBetween, type CpuUsage } from './cpu-time.js';
 import { throwIfAborted } from './consume-loop.js';
 import type { Mode, Tier } from './config.js';
 import type { CaptureMethod, CaptureSession } from './method.js';
@@ -43,6 +43,7 @@ export interface WindowSpec {
   durationSec: number;
   batch: number;
   tscHz: number;
+  cpus: number;
   cycleSource: CycleSource;
   baseline: Baseline | null;
   signal: AbortSignal;
@@ -50,6 +51,8 @@ export interface WindowSpec {
 
 export interface WindowResult {
   trial: TrialResult;
+  /** CPU used over the window: the row's cycles are computed from these summed over trials. */
+  cpu: CpuUsage;
   /** System-wide busy CPU-seconds per second over the window: the baseline figure for `none`. */
   busyPerSec: number;
   /** The method could not report its own drops; they were derived from sent − received. */
@@ -182,7 +185,7 @@ async function finish(
   before: Counters,
   sent: number | null,
   windowMs: number,
-  cpu: ReturnType<typeof usageBetween>,
+  cpu: CpuUsage,
 ): Promise<WindowResult> {
   const after = await readAll(spec);
   const capture = countersDelta(after.capture, before.capture);
@@ -205,8 +208,9 @@ async function finish(
       ipv4Counted: baseline ? null : session.ipv4,
       windowSec,
       pps: measured && windowSec > 0 ? received / windowSec : null,
-      cyclesPerPacket: cyclesPerPacket(cpu, windowSec, baseline ? 0 : received, spec.tscHz, spec.baseline, spec.cycleSource),
+      cyclesPerPacket: rowCycles([{ cpu, windowSec, packets: baseline ? 0 : received }], spec.cpus, spec.tscHz, spec.baseline, spec.cycleSource),
     },
+    cpu,
     busyPerSec: windowSec > 0 ? cpu.systemBusySec / windowSec : 0,
     derivedDrops,
   };

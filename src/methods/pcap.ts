@@ -39,6 +39,13 @@ function bufferFor(frames: number): number {
 
 const POLL_MS = 1;
 
+/**
+ * Closed cap handles, kept until the process exits. cap's native destructor emits an async-hook
+ * destroy from inside V8's garbage collector, which crashes Node 20 (SIGSEGV in
+ * AsyncWrap::EmitDestroy from Pcap::~Pcap): a handle must never be collected.
+ */
+const retired: CapHandle[] = [];
+
 class CapSession implements CaptureSession {
   received = 0;
   ipv4 = 0;
@@ -97,6 +104,7 @@ class CapSession implements CaptureSession {
     if (this.closed) return;
     this.closed = true;
     this.cap.close();
+    retired.push(this.cap);
   }
 }
 

@@ -130,8 +130,11 @@ export interface NativeBinding {
   readTsc(): bigint;
   /** TSC ticks per second, measured against CLOCK_MONOTONIC over `ms`. */
   calibrateTsc(ms: number): number;
-  /** getrusage(RUSAGE_THREAD) of the calling thread. */
-  threadCpuTime(): { userNs: number; sysNs: number };
+  /**
+   * The calling thread's CPU time: getrusage(RUSAGE_THREAD)'s user/system split, which the kernel
+   * updates only at ticks and context switches, and CLOCK_THREAD_CPUTIME_ID's exact total.
+   */
+  threadCpuTime(): { userNs: number; sysNs: number; totalNs: number };
   setThreadAffinity(cpu: number): void;
   /** perf_event_open(PERF_COUNT_HW_CPU_CYCLES) for the calling thread; throws when there is no PMU. */
   openCycleCounter(): CycleCounter;

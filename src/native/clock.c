@@ -98,14 +98,18 @@ static uint64_t timeval_ns(const struct timeval *tv)
 	return (uint64_t)tv->tv_sec * 1000000000u + (uint64_t)tv->tv_usec * 1000u;
 }
 
-int cb_thread_cpu_time(uint64_t *user_ns, uint64_t *sys_ns, struct cb_error *e)
+int cb_thread_cpu_time(uint64_t *user_ns, uint64_t *sys_ns, uint64_t *total_ns, struct cb_error *e)
 {
 	struct rusage ru;
+	struct timespec ts;
 
 	if (getrusage(RUSAGE_THREAD, &ru) != 0)
 		return cb_fail(e, errno, "getrusage(RUSAGE_THREAD)");
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+		return cb_fail(e, errno, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
 	*user_ns = timeval_ns(&ru.ru_utime);
 	*sys_ns = timeval_ns(&ru.ru_stime);
+	*total_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 	return 0;
 }
 

@@ -19,8 +19,12 @@ uint64_t cb_read_tsc(void);
 /* Ticks of cb_read_tsc per second, measured against CLOCK_MONOTONIC over about ms (1..60000). */
 int cb_calibrate_tsc(uint32_t ms, double *ticks_per_sec, struct cb_error *e);
 
-/* getrusage(RUSAGE_THREAD) of the calling thread, in ns (microsecond resolution). */
-int cb_thread_cpu_time(uint64_t *user_ns, uint64_t *sys_ns, struct cb_error *e);
+/*
+ * CPU time of the calling thread: getrusage(RUSAGE_THREAD)'s user/system split (updated at
+ * ticks and context switches, so stale over short windows) and CLOCK_THREAD_CPUTIME_ID's total,
+ * which the kernel brings up to date on every read.
+ */
+int cb_thread_cpu_time(uint64_t *user_ns, uint64_t *sys_ns, uint64_t *total_ns, struct cb_error *e);
 
 /* Pins the calling thread to one CPU. */
 int cb_set_thread_affinity(int cpu, struct cb_error *e);

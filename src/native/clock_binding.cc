@@ -39,12 +39,13 @@ Napi::Value CalibrateTsc(const Napi::CallbackInfo &info)
 Napi::Value ThreadCpuTime(const Napi::CallbackInfo &info)
 {
 	cb_error e{};
-	uint64_t user_ns, sys_ns;
-	if (cb_thread_cpu_time(&user_ns, &sys_ns, &e) < 0)
+	uint64_t user_ns, sys_ns, total_ns;
+	if (cb_thread_cpu_time(&user_ns, &sys_ns, &total_ns, &e) < 0)
 		throw CbJsError(info.Env(), e);
 	Napi::Object out = Napi::Object::New(info.Env());
 	out.Set("userNs", Napi::Number::New(info.Env(), (double)user_ns));
 	out.Set("sysNs", Napi::Number::New(info.Env(), (double)sys_ns));
+	out.Set("totalNs", Napi::Number::New(info.Env(), (double)total_ns));
 	return out;
 }
 

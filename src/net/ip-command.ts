@@ -1,4 +1,4 @@
-/** Runs iproute2's `ip` (and friends) and turns failures into one-line SystemErrors. */
+/** Runs iproute2's `ip` (and ethtool, sysctl) and turns failures into one-line SystemErrors. */
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { SystemError } from '../core/errors.js';
@@ -8,7 +8,8 @@ const execFileAsync = promisify(execFile);
 function describe(cmd: string, args: readonly string[], err: unknown): SystemError {
   const e = err as { code?: unknown; stderr?: unknown };
   if (e.code === 'ENOENT') {
-    return new SystemError(`${cmd} not found: install iproute2 (apt-get install iproute2)`);
+    const pkg = cmd === 'ethtool' ? 'ethtool' : cmd === 'sysctl' ? 'procps' : 'iproute2';
+    return new SystemError(`${cmd} not found: install it (apt-get install ${pkg})`);
   }
   const stderr = typeof e.stderr === 'string' ? e.stderr.trim().split('\n')[0] : '';
   return new SystemError(`${cmd} ${args.join(' ')}: ${stderr || String(err)}`);

@@ -3,6 +3,7 @@
  * numbered notes below it so that the table stays narrow.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
+import { MIN_SYSTEM_WINDOW_SEC_PER_CPU } from '../core/accounting.js';
 import type { Results, Row } from '../core/results.js';
 import { DASH, percent, si, whole } from './format-number.js';
 
@@ -13,11 +14,6 @@ export interface TableOptions {
 const HEADERS = ['method', 'tier', 'mode', 'rx pps', 'rme', 'drops', 'cyc/pkt thread', 'cyc/pkt system Δ', 'IPv4 counted/expected', 'verdict'];
 /** Columns holding numbers are right-aligned. */
 const RIGHT = new Set([3, 4, 5, 6, 7, 8]);
-
-function threadCycles(row: Row): string {
-  const { user, sys } = row.cyclesPerPacket;
-  return user === null || sys === null ? DASH : whole(user + sys);
-}
 
 function ipv4(row: Row): string {
   if (row.ipv4Counted === null) return DASH;
@@ -30,7 +26,7 @@ function cells(row: Row, note: number | null, c: ChalkInstance): string[] {
   if (!row.available) return [row.method, row.tier, row.mode, DASH, DASH, DASH, DASH, DASH, DASH, verdict];
   return [
     row.method, row.tier, row.mode, si(row.pps), percent(row.ppsRme), drops,
-    threadCycles(row), whole(row.cyclesPerPacket.system), ipv4(row), verdict,
+    whole(row.cyclesPerPacket.thread), whole(row.cyclesPerPacket.system), ipv4(row), verdict,
   ];
 }
 
@@ -78,6 +74,13 @@ export function renderTable(results: Results, options: TableOptions): string {
   ];
   if (results.rows.some((r) => r.dropsSource === 'derived' && r.dropped > 0)) {
     out.push('', '* drops derived as sent − received: the method cannot report its own');
+  }
+  if (results.rows.some((r) => r.available && r.cyclesPerPacket.thread !== null && r.cyclesPerPacket.system === null)) {
+    out.push(
+      '',
+      `system Δ ${DASH}: the row's windows were too short for /proc/stat, which counts 10 ms ticks ` +
+        `(needs ${(MIN_SYSTEM_WINDOW_SEC_PER_CPU * host.cpus).toFixed(1)} s in all: raise --count, --duration or --trials)`,
+    );
   }
   if (notes.length > 0) out.push('', ...notes);
   return out.join('\n') + '\n';

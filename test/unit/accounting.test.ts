@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { checkTrial, cyclesPerPacket } from '../../src/core/accounting.js';
+import { checkTrial, cyclesPerPacket, rowCycles } from '../../src/core/accounting.js';
 import type { TrialResult } from '../../src/core/results.js';
 
 function trial(over: Partial<TrialResult>): TrialResult {
   return {
     sent: 1000, received: 1000, drops: { senderIf: 0, captureIf: 0, method: 0 }, ipv4Counted: 500,
-    windowSec: 0.01, pps: 100000, cyclesPerPacket: { user: 1, sys: 1, system: 1, source: 'tsc' }, ...over,
+    windowSec: 0.01, pps: 100000, cyclesPerPacket: { thread: 2, user: 1, sys: 1, system: 1, source: 'tsc' }, ...over,
   };
 }
 
@@ -40,11 +40,31 @@ test('more received than sent means the interface is not quiet', () => {
 });
 
 test('cycles per packet: CPU seconds × TSC Hz ÷ packets, system minus the baseline rate', () => {
-  const c = cyclesPerPacket({ threadUserSec: 0.5, threadSysSec: 0.25, systemBusySec: 1.5 }, 1, 1e6, 2e9, { busyPerSec: 1 }, 'tsc');
-  assert.deepEqual(c, { user: 1000, sys: 500, system: 1000, source: 'tsc' });
+  const c = cyclesPerPacket({ threadSec: 0.75, threadUserSec: 0.5, threadSysSec: 0.25, systemBusySec: 1.5 }, 1, 1e6, 2e9, { busyPerSec: 1 }, 'tsc');
+  assert.deepEqual(c, { thread: 1500, user: 1000, sys: 500, system: 1000, source: 'tsc' });
+});
+
+test('cycles per packet: the exact thread total is split in getrusage\'s proportions', () => {
+  // getrusage lags (tick-sampled): 10 ms seen, 3:1, while the exact total is 20 ms.
+  const c = cyclesPerPacket({ threadSec: 0.02, threadUserSec: 0.0075, threadSysSec: 0.0025, systemBusySec: 0 }, 1, 1e4, 1e9, null, 'tsc');
+  assert.deepEqual(c, { thread: 2000, user: 1500, sys: 500, system: null, source: 'tsc' });
+});
+
+test('cycles per packet: a window getrusage did not see has a thread figure but no split', () => {
+  const c = cyclesPerPacket({ threadSec: 0.001, threadUserSec: 0, threadSysSec: 0, systemBusySec: 0 }, 0.001, 1e3, 1e9, null, 'tsc');
+  assert.equal(c.thread, 1000);
+  assert.equal(c.user, null);
+});
+
+test('row cycles: the system figure is withheld when the windows are too short for /proc/stat ticks', () => {
+  const cpu = { threadSec: 0.01, threadUserSec: 0.01, threadSysSec: 0, systemBusySec: 0.02 };
+  const short = rowCycles([{ cpu, windowSec: 0.1, packets: 1000 }], 2, 1e9, { busyPerSec: 0 }, 'tsc');
+  assert.equal(short.system, null);
+  const long = rowCycles([{ cpu, windowSec: 1, packets: 1000 }], 2, 1e9, { busyPerSec: 0 }, 'tsc');
+  assert.equal(long.system, 20000);
 });
 
 test('cycles per packet: nothing received means no figure, not infinity', () => {
-  const c = cyclesPerPacket({ threadUserSec: 1, threadSysSec: 1, systemBusySec: 1 }, 1, 0, 2e9, null, 'tsc');
-  assert.equal(c.user, null);
+  const c = cyclesPerPacket({ threadSec: 2, threadUserSec: 1, threadSysSec: 1, systemBusySec: 1 }, 1, 0, 2e9, null, 'tsc');
+  assert.equal(c.thread, null);
 });

@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { capbenchLeftovers, cli } from './harness.js';
+
+/** One line on stderr, exit 2, nothing created. */
+async function assertRefused(args: string[], message: RegExp, prefix?: string[]): Promise<void> {
+  const before = capbenchLeftovers();
+  const r = await cli(args, prefix ? { prefix } : {});
+  assert.equal(r.code, 2, `exit ${r.code}: ${r.stderr}`);
+  const lines = r.stderr.trim().split('\n');
+  assert.match(lines[0]!, message);
+  assert.equal(r.stdout, '');
+  assert.deepEqual(capbenchLeftovers(), before);
+}
+
+test('an unknown method names the ones that exist', () =>
+  assertRefused(['run', '--methods', 'socket,carrier-pigeon'], /unknown method 'carrier-pigeon': choose from none, socket, socket-mmsg, pcap, pcap-native/));
+
+test('an unknown fixture names the fixtures that exist', () =>
+  assertRefused(['run', '--fixture', 'nosuch'], /unknown fixture 'nosuch' \(fixtures: imix, mixed, udp64\)/));
+
+test('a file that is not a pcap is refused with its magic number', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'capbench-bad-'));
+  try {
+    const file = join(dir, 'notes.pcap');
+    writeFileSync(file, 'this is not a capture file at all');
+    await assertRefused(['run', '--fixture', file], /notes\.pcap: not a pcap file \(magic 0x/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a non-positive count is refused', () => assertRefused(['run', '--count', '0'], /--count must be a positive whole number, got '0'/));
+
+test('an unknown interface is refused', () => assertRefused(['run', '--iface', 'nosuch0'], /no interface named nosuch0/));
+
+test('drain mode with --iface is refused: traffic from elsewhere cannot be held back', () =>
+  assertRefused(['run', '--iface', 'lo', '--mode', 'drain'], /only --mode live/));
+
+test('a count no kernel buffer can hold names the largest that fits', () =>
+  assertRefused(['run', '--methods', 'socket', '--count', '100000000'], /--count 100000000 does not fit in socket's kernel buffer: at most \d+ frames of 60 bytes/));
+
+test('without root, run names the missing capabilities and creates nothing', () =>
+  assertRefused(['run', '--methods', 'socket', '--count', '1000'], /needs CAP_NET_ADMIN and CAP_NET_RAW and CAP_SYS_ADMIN: run as root/, [
+    'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all',
+  ]));
+
+test('an unknown env action is refused', () => assertRefused(['env', 'sideways'], /env takes up, down or status, not 'sideways'/));
