@@ -16,6 +16,8 @@
 #include <fcntl.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
+#include <linux/virtio_net.h>
+#include <endian.h>
 #include <math.h>
 #include <net/if.h>
 #include <pthread.h>
@@ -52,9 +54,11 @@
  * kernel releasing the slots of the previous batch. */
 #define RING_MIN_SLOTS 4096u
 #define RING_BLOCK_BYTES (64u * 1024u)
-/* Where a TPACKET_V2 TX frame's data starts when PACKET_TX_HAS_OFF is off (the kernel's
- * tp_hdrlen - sizeof(struct sockaddr_ll)). */
+/* Where a TPACKET_V2 TX slot's data starts when PACKET_TX_HAS_OFF is off (the kernel's
+ * tp_hdrlen - sizeof(struct sockaddr_ll)). With PACKET_VNET_HDR the data is a virtio_net_hdr
+ * followed by the frame. */
 #define TX_DATA_OFF (TPACKET2_HDRLEN - sizeof(struct sockaddr_ll))
+#define TX_VNET_BYTES (sizeof(struct virtio_net_hdr))
 #define MAX_FRAME_BYTES 65535u
 
 struct cb_gen {
@@ -339,10 +343,10 @@ static int prepare_tx_ring(struct cb_gen *g, struct gen_run *r, struct cb_error 
 	struct ring *rg = &r->ring;
 	struct tpacket_req req;
 	long page = sysconf(_SC_PAGESIZE);
-	int version = TPACKET_V2;
+	int version = TPACKET_V2, one = 1;
 	uint32_t want_slots, nblocks;
 
-	rg->frame_size = (uint32_t)TPACKET_ALIGN(TX_DATA_OFF + g->max_len);
+	rg->frame_size = (uint32_t)TPACKET_ALIGN(TX_DATA_OFF + TX_VNET_BYTES + g->max_len);
 	if (rg->frame_size <= RING_BLOCK_BYTES)
 		rg->block_size = RING_BLOCK_BYTES;
 	else
@@ -352,6 +356,18 @@ static int prepare_tx_ring(struct cb_gen *g, struct gen_run *r, struct cb_error 
 	nblocks = (want_slots + rg->frames_per_block - 1) / rg->frames_per_block;
 	rg->nslots = nblocks * rg->frames_per_block;
 
+	/*
+	 * Without a vnet header the kernel copies only the Ethernet header out of a TX slot and
+	 * attaches the rest of the frame as a page fragment of the ring, marked zero-copy. A veth
+	 * cannot hand such a fragment to its peer, so it un-shares it (skb_copy_ubufs: a page
+	 * allocation, a copy and a page free per frame), which made tx-ring ~15% slower than
+	 * sendmmsg for 60-byte frames here. A virtio_net_hdr whose hdr_len covers the whole frame
+	 * makes the kernel copy the frame into the skb's linear part instead: one small memcpy, no
+	 * fragment. The header asks for nothing else (no checksum offload, no GSO).
+	 * Must be set before the ring exists.
+	 */
+	if (setsockopt(r->fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)) < 0)
+		return cb_fail(e, errno, "set PACKET_VNET_HDR on %s", g->ifname);
 	if (setsockopt(r->fd, SOL_PACKET, PACKET_VERSION, &version, sizeof(version)) < 0)
 		return cb_fail(e, errno, "set PACKET_VERSION TPACKET_V2 on %s", g->ifname);
 	memset(&req, 0, sizeof(req));
@@ -407,8 +423,15 @@ static void ring_fill(struct cb_gen *g, struct ring *rg, uint64_t n)
 		/* A slot keeps its bytes between laps: when it already holds this fixture frame
 		 * (always, for a one-frame fixture) there is nothing to copy. */
 		if (rg->slot_frame[s] != f) {
-			memcpy((uint8_t *)h + TX_DATA_OFF, g->frames + g->offs[f], g->lens[f]);
-			h->tp_len = g->lens[f];
+			struct virtio_net_hdr vh;
+
+			memset(&vh, 0, sizeof(vh));
+			vh.gso_type = VIRTIO_NET_HDR_GSO_NONE;
+			vh.hdr_len = htole16((uint16_t)g->lens[f]);
+			memcpy((uint8_t *)h + TX_DATA_OFF, &vh, sizeof(vh));
+			memcpy((uint8_t *)h + TX_DATA_OFF + TX_VNET_BYTES, g->frames + g->offs[f],
+			       g->lens[f]);
+			h->tp_len = (uint32_t)(TX_VNET_BYTES + g->lens[f]);
 			rg->slot_frame[s] = f;
 		}
 		/* Release: the kernel must see the frame's bytes before it sees the request. */
@@ -562,7 +585,8 @@ static int setup(struct cb_gen *g, struct gen_run *r, struct cb_error *e)
 	pthread_setname_np(pthread_self(), "cb-generator");
 
 	if (g->netns_path) {
-		int nsfd = open(g->netns_path, O_RDONLY | O_CLOEXEC);
+		/* O_NONBLOCK: a FIFO given by mistake must fail in setns(), not hang start(). */
+		int nsfd = open(g->netns_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
 		if (nsfd < 0)
 			return cb_fail(e, errno, "open netns %s", g->netns_path);
@@ -686,8 +710,11 @@ static void *gen_thread(void *arg)
 			pthread_mutex_unlock(&g->lock);
 		}
 	}
-	teardown(&r);
+	/* Not running any more as soon as the counts are final: closing a packet socket waits for
+	 * RCU grace periods (tens of ms, more with a ring), and a caller polling for the end of a
+	 * counted run should not wait for that. stop() still joins, so nothing outlives it. */
 	atomic_store_explicit(&g->running, false, memory_order_release);
+	teardown(&r);
 	return NULL;
 }
 
