@@ -3,24 +3,9 @@
 
 #include "addon.h"
 #include "counter.h"
+#include "napi_args.h"
 
 namespace {
-
-Napi::Uint8Array BytesArg(const Napi::CallbackInfo &info, size_t i, const char *what)
-{
-	Napi::Value v = info[i];
-	if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
-		throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a Uint8Array");
-	return v.As<Napi::Uint8Array>();
-}
-
-Napi::Uint32Array TableArg(const Napi::CallbackInfo &info, size_t i, const char *what)
-{
-	Napi::Value v = info[i];
-	if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array)
-		throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a Uint32Array");
-	return v.As<Napi::Uint32Array>();
-}
 
 uint32_t FramesArg(const Napi::CallbackInfo &info, size_t i, size_t max_frames)
 {
@@ -38,7 +23,7 @@ uint32_t FramesArg(const Napi::CallbackInfo &info, size_t i, size_t max_frames)
 Napi::Value CountTable(const Napi::CallbackInfo &info)
 {
 	Napi::Uint8Array buf = BytesArg(info, 0, "countTable: buf");
-	Napi::Uint32Array table = TableArg(info, 1, "countTable: table");
+	Napi::Uint32Array table = TableArg(info, 1, "countTable: table", 0);
 	uint32_t n = FramesArg(info, 2, table.ElementLength() / 2);
 
 	long bad = cb_table_first_bad(buf.ByteLength(), table.Data(), n);

@@ -6,21 +6,9 @@
 #include "addon.h"
 #include "generator.h"
 #include "js_error.h"
+#include "napi_args.h"
 
 namespace {
-
-// Largest integer a JS number holds exactly; counts beyond it would be silently rounded.
-constexpr double kMaxSafeInteger = 9007199254740991.0;
-
-std::string ErrorText(const cb_error &e)
-{
-	std::string msg = e.context;
-	if (e.err != 0) {
-		msg += ": ";
-		msg += strerror(e.err);
-	}
-	return msg;
-}
 
 double NumberField(const Napi::Object &o, const char *name, double min, double max, bool integer)
 {
@@ -150,7 +138,7 @@ private:
 		o.Set("sent", Napi::Number::New(env, static_cast<double>(st.sent)));
 		o.Set("elapsedNs", Napi::Number::New(env, static_cast<double>(st.elapsed_ns)));
 		if (st.has_error)
-			o.Set("error", Napi::String::New(env, ErrorText(st.error)));
+			o.Set("error", Napi::String::New(env, CbErrorText(st.error)));
 		else
 			o.Set("error", env.Null());
 		return o;

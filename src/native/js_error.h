@@ -8,14 +8,20 @@
 
 #include "native_error.h"
 
-inline Napi::Error CbJsError(Napi::Env env, const cb_error &e)
+/* "context: strerror", the message every native failure carries. */
+inline std::string CbErrorText(const cb_error &e)
 {
 	std::string msg = e.context;
 	if (e.err != 0) {
 		msg += ": ";
 		msg += strerror(e.err);
 	}
-	Napi::Error error = Napi::Error::New(env, msg);
+	return msg;
+}
+
+inline Napi::Error CbJsError(Napi::Env env, const cb_error &e)
+{
+	Napi::Error error = Napi::Error::New(env, CbErrorText(e));
 	error.Set("errno", Napi::Number::New(env, e.err));
 	error.Set("context", Napi::String::New(env, e.context));
 	return error;
