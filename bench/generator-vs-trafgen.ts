@@ -15,12 +15,14 @@
  *
  * Needs root and trafgen. A benchmark prints ratios; it is not a test.
  */
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { native, type Generator, type GeneratorEngine } from '../src/native/binding.js';
+import { DEFAULT_FIXTURE, loadFixture } from '../src/net/fixture.js';
+import { createTestbed, destroyAllSync, type Testbed } from '../src/net/testbed.js';
 
 type Engine = GeneratorEngine | 'trafgen';
 const ENGINES: readonly Engine[] = ['sendmmsg', 'tx-ring', 'trafgen'];
@@ -46,73 +48,11 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
-// ---- test bed ---------------------------------------------------------------------------------
+// ---- test bed and frame ------------------------------------------------------------------------
 
-interface Bed {
-  netns: string;
-  netnsPath: string;
-  /** In the namespace: every engine sends here. */
-  sendIf: string;
-  /** Ours: its rx counter is what the veth delivered. */
-  countIf: string;
-}
-
-function ip(...args: string[]): void {
-  execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-}
-
-function createBed(): Bed {
-  // Names carry our pid so that two runs never collide: "cbgb" + base-36 pid + 1 letter <= 15.
-  const tag = process.pid.toString(36);
-  const bed: Bed = {
-    netns: `cbgb${tag}`,
-    netnsPath: `/run/netns/cbgb${tag}`,
-    sendIf: `cbgb${tag}g`,
-    countIf: `cbgb${tag}c`,
-  };
-  ip('netns', 'add', bed.netns);
-  ip('link', 'add', bed.countIf, 'type', 'veth', 'peer', 'name', bed.sendIf, 'netns', bed.netns);
-  // Silent from the first moment: no IPv6 (router solicitations, MLD reports) and no link-local
-  // address generation, set before the links come up, so every counted frame is one we sent.
-  ip('link', 'set', bed.countIf, 'address', '02:cb:00:00:00:0c', 'addrgenmode', 'none');
-  writeFileSync(`/proc/sys/net/ipv6/conf/${bed.countIf}/disable_ipv6`, '1');
-  ip('-n', bed.netns, 'link', 'set', bed.sendIf, 'address', '02:cb:00:00:00:0a', 'addrgenmode', 'none');
-  execFileSync('ip', ['netns', 'exec', bed.netns, 'sh', '-c',
-    `echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6; echo 1 > /proc/sys/net/ipv6/conf/${bed.sendIf}/disable_ipv6`]);
-  ip('link', 'set', bed.countIf, 'up');
-  ip('-n', bed.netns, 'link', 'set', bed.sendIf, 'up');
-  return bed;
-}
-
-function destroyBed(bed: Bed): void {
-  // Deleting one end deletes the pair; the namespace goes once nothing is left in it.
-  spawnSync('ip', ['link', 'del', bed.countIf], { stdio: 'ignore' });
-  spawnSync('ip', ['netns', 'del', bed.netns], { stdio: 'ignore' });
-}
-
-function rxPackets(bed: Bed): number {
-  return Number(readFileSync(`/sys/class/net/${bed.countIf}/statistics/rx_packets`, 'utf8'));
-}
-
-// ---- the frame ----------------------------------------------------------------------------------
-
-/**
- * 60 bytes (64 on the wire with FCS) of Ethernet + IPv4 + UDP, 198.18.0.2 -> 198.18.0.1, sent to a
- * MAC address our veth end does not have: the kernel drops it as "not for us" right at the start
- * of IPv4 receive, identically for every engine, and it can never be routed anywhere.
- */
-function udp64(): Uint8Array {
-  const f = new Uint8Array(60);
-  f.set([0x02, 0, 0, 0, 0, 0x01, 0x02, 0xcb, 0, 0, 0, 0x0a, 0x08, 0x00], 0);
-  f.set([0x45, 0, 0, 46, 0, 0, 0x40, 0, 64, 17, 0, 0, 198, 18, 0, 2, 198, 18, 0, 1], 14);
-  let sum = 0;
-  for (let i = 14; i < 34; i += 2) sum += ((f[i] ?? 0) << 8) | (f[i + 1] ?? 0);
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  sum = ~sum & 0xffff;
-  f[24] = sum >>> 8;
-  f[25] = sum & 0xff;
-  f.set([0x9c, 0x40, 0x9c, 0x41, 0, 26, 0, 0], 34);
-  return f;
+/** Ours: its rx counter is what the veth delivered. */
+function rxPackets(bed: Testbed): number {
+  return Number(readFileSync(`/sys/class/net/${bed.captureIf}/statistics/rx_packets`, 'utf8'));
 }
 
 /** trafgen's own format: one packet, bytes as hex, no comments (its parser rejects them here). */
@@ -139,7 +79,7 @@ interface Sample {
 }
 
 /** Samples the counter until done() says the sender has finished. */
-async function sampleUntil(bed: Bed, done: () => boolean): Promise<Sample[]> {
+async function sampleUntil(bed: Testbed, done: () => boolean): Promise<Sample[]> {
   const samples: Sample[] = [];
   while (!done()) {
     samples.push({ t: performance.now(), n: rxPackets(bed) });
@@ -160,12 +100,12 @@ function steadyPps(samples: Sample[], base: number, final: number): number {
 let activeGenerator: Generator | null = null;
 let activeChild: ChildProcess | null = null;
 
-async function runOurs(bed: Bed, engine: GeneratorEngine, frame: Uint8Array, args: Args): Promise<Trial> {
+async function runOurs(bed: Testbed, engine: GeneratorEngine, frame: Uint8Array, args: Args): Promise<Trial> {
   const base = rxPackets(bed);
   const t0 = performance.now();
   const gen = new (native().Generator)({
     netnsPath: bed.netnsPath,
-    ifname: bed.sendIf,
+    ifname: bed.senderIf,
     frames: frame,
     frameLengths: Uint32Array.of(frame.length),
     count: args.frames,
@@ -192,13 +132,13 @@ async function runOurs(bed: Bed, engine: GeneratorEngine, frame: Uint8Array, arg
   };
 }
 
-async function runTrafgen(bed: Bed, configPath: string, args: Args): Promise<Trial> {
+async function runTrafgen(bed: Testbed, configPath: string, args: Args): Promise<Trial> {
   const base = rxPackets(bed);
   const t0 = performance.now();
   // trafgen pins its one worker to CPU 0 itself (it pins worker i to CPU i); the bench's --cpu
   // defaults to 0 so that every engine shares that CPU. --no-sock-mem and --notouch-irq keep it
   // from rewriting system-wide settings (the socket memory sysctls are read-only here anyway).
-  const child = spawn('ip', ['netns', 'exec', bed.netns, 'trafgen', '--dev', bed.sendIf, '--conf', configPath,
+  const child = spawn('ip', ['netns', 'exec', bed.netns, 'trafgen', '--dev', bed.senderIf, '--conf', configPath,
     '--cpus', '1', '--num', String(args.frames), '--no-sock-mem', '--notouch-irq'],
   // Own process group: a Ctrl-C is forwarded to the parent and its forked worker together.
   { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
@@ -274,11 +214,12 @@ async function main(): Promise<void> {
 
   if (args.cpu !== 0) console.warn(`note: trafgen always pins itself to CPU 0; ours runs on CPU ${args.cpu}`);
 
-  const dir = mkdtempSync(join(tmpdir(), 'cbgb-'));
-  const frame = udp64();
+  // The classic 64-byte frame (60 bytes + FCS) of the udp64 fixture.
+  const frame = (await loadFixture(DEFAULT_FIXTURE)).frames[0]!;
+  const dir = mkdtempSync(join(tmpdir(), 'capbench-bench-'));
   const configPath = join(dir, 'udp64.trafgen');
   writeFileSync(configPath, trafgenConfig(frame));
-  const bed = createBed();
+  const bed = await createTestbed();
 
   let cleaned = false;
   const cleanup = (): void => {
@@ -288,7 +229,7 @@ async function main(): Promise<void> {
     if (activeChild?.pid !== undefined && activeChild.exitCode === null) {
       try { process.kill(-activeChild.pid, 'SIGINT'); } catch { /* already gone */ }
     }
-    destroyBed(bed);
+    destroyAllSync();
     rmSync(dir, { recursive: true, force: true });
   };
   process.on('exit', cleanup);
@@ -301,7 +242,7 @@ async function main(): Promise<void> {
 
   try {
     console.log(`${args.trials} trials x ${ENGINES.length} engines, ${args.frames} frames of ${frame.length} bytes each, ` +
-      `flat out on CPU ${args.cpu}, batch ${args.batch}, ${bed.sendIf} -> ${bed.countIf}`);
+      `flat out on CPU ${args.cpu}, batch ${args.batch}, ${bed.senderIf} -> ${bed.captureIf}`);
     // Other work on a 2-CPU machine moves these numbers by tens of percent: say how busy it was.
     console.log(`load average at start: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
     const trials: Trial[] = [];

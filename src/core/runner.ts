@@ -15,7 +15,7 @@ import { measureWindow, type WindowResult, type WindowSpec } from './window.js';
 import { expectedIpv4, loadFixture, type Fixture } from '../net/fixture.js';
 import { createTestbed, destroyTestbed, sweepStale, type Testbed } from '../net/testbed.js';
 import { native } from '../native/binding.js';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 
 export interface RunDeps {
   methods: ReadonlyMap<MethodName, CaptureMethod>;
@@ -29,7 +29,7 @@ function validate(config: RunConfig, fixture: Fixture, methods: ReadonlyMap<Meth
     throw new UsageError('--iface captures traffic from elsewhere, so only --mode live can be used with it');
   }
   if (config.iface !== null && !existsSync(`/sys/class/net/${config.iface}`)) {
-    throw new UsageError(`no interface named ${config.iface}`);
+    throw new UsageError(`no interface named ${config.iface} (interfaces here: ${readdirSync('/sys/class/net').sort().join(', ')})`);
   }
   if (config.mode !== 'drain') return;
   const frameBytes = Math.max(...fixture.lengths);
@@ -113,7 +113,7 @@ async function runTrials(spec: WindowSpec, trials: number): Promise<{ windows: W
     return { windows, pps: null };
   }
   const t = result.throughput;
-  const measured = windows.every((w) => w.trial.pps !== null && w.trial.pps > 0);
+  const measured = windows.every((w) => w.trial.pps !== null);
   return { windows, pps: measured ? { mean: t.mean, rme: t.rme, p50: t.p50, p99: t.p99 } : null };
 }
 

@@ -56,16 +56,17 @@ export function renderTable(results: Results, options: TableOptions): string {
   const widths = HEADERS.map((h, i) => Math.max(width(h), ...body.map((r) => width(r[i] ?? ''))));
   const line = (r: string[]): string => r.map((s, i) => pad(s, widths[i]!, RIGHT.has(i))).join('  ').trimEnd();
 
-  const what =
-    config.mode === 'drain'
-      ? `drain of ${whole(config.count)} frames`
-      : `live for ${config.durationSec} s at ${config.rate === 'max' ? 'the generator\'s maximum rate' : `${whole(config.rate)} pps offered`}`;
+  const offered =
+    config.iface !== null
+      ? `on ${config.iface}, traffic from elsewhere`
+      : `at ${config.rate === 'max' ? 'the generator\'s maximum rate' : `${whole(config.rate)} pps offered`}`;
+  const what = config.mode === 'drain' ? `drain of ${whole(config.count)} frames` : `live for ${config.durationSec} s ${offered}`;
   const source =
     results.rows[0]?.cyclesPerPacket.source === 'perf'
       ? 'hardware cycle counters'
       : 'CPU time × TSC rate (no hardware cycle counters)';
   const out = [
-    c.bold(`capbench: ${what}, ${config.trials} trial${config.trials === 1 ? '' : 's'} per row, fixture ${config.fixturePath.split('/').pop()}`),
+    c.bold(`capbench: ${what}, ${config.trials} trial${config.trials === 1 ? '' : 's'} per row, ${config.iface === null ? `fixture ${config.fixturePath.split('/').pop()}` : 'no fixture'}`),
     `${host.cpus} × ${host.cpuModel}, Linux ${host.kernel}, Node ${host.node}`,
     `cycles/packet at ${(host.tscHz / 1e6).toFixed(0)} MHz, from ${source}; system Δ is machine-wide busy time minus the none baseline`,
     '',

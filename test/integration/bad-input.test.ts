@@ -35,7 +35,7 @@ test('a file that is not a pcap is refused with its magic number', async () => {
 
 test('a non-positive count is refused', () => assertRefused(['run', '--count', '0'], /--count must be a positive whole number, got '0'/));
 
-test('an unknown interface is refused', () => assertRefused(['run', '--iface', 'nosuch0'], /no interface named nosuch0/));
+test('an unknown interface is refused', () => assertRefused(['run', '--iface', 'nosuch0'], /no interface named nosuch0 \(interfaces here: .*\blo\b/));
 
 test('drain mode with --iface is refused: traffic from elsewhere cannot be held back', () =>
   assertRefused(['run', '--iface', 'lo', '--mode', 'drain'], /only --mode live/));
@@ -49,3 +49,6 @@ test('without root, run names the missing capabilities and creates nothing', () 
   ]));
 
 test('an unknown env action is refused', () => assertRefused(['env', 'sideways'], /env takes up, down or status, not 'sideways'/));
+
+test('gen on an unknown interface names the ones that exist', () =>
+  assertRefused(['gen', '--iface', 'nosuch0', '--count', '10'], /no interface named nosuch0 \(interfaces here: .*\blo\b/));

@@ -1,7 +1,8 @@
 /** `capbench gen`: the generator alone. Prints what it sent and at what rate. */
 import type { Command } from 'commander';
-import { existsSync } from 'node:fs';
-import { UsageError } from '../../core/errors.js';
+import { existsSync, readdirSync } from 'node:fs';
+import { constants } from 'node:os';
+import { SystemError, UsageError } from '../../core/errors.js';
 import { requireCapabilities } from '../../core/privileges.js';
 import { DEFAULT_FIXTURE, fixturePath, loadFixture } from '../../net/fixture.js';
 import { RunningGenerator } from '../../net/generator.js';
@@ -20,6 +21,7 @@ interface GenOptions {
 }
 
 const DEFAULT_DURATION_SEC = 5;
+const { ENODEV } = constants.errno;
 
 export function registerGen(program: Command, ctx: CliContext): void {
   program
@@ -41,13 +43,23 @@ export function registerGen(program: Command, ctx: CliContext): void {
       const fixture = await loadFixture(opts.fixture === undefined ? DEFAULT_FIXTURE : fixturePath(opts.fixture));
       const netnsPath = opts.netns === undefined ? null : `/run/netns/${opts.netns}`;
       if (netnsPath !== null && !existsSync(netnsPath)) throw new UsageError(`no network namespace named ${opts.netns}`);
-      if (netnsPath === null && !existsSync(`/sys/class/net/${opts.iface}`)) throw new UsageError(`no interface named ${opts.iface}`);
+      if (netnsPath === null && !existsSync(`/sys/class/net/${opts.iface}`)) {
+        throw new UsageError(`no interface named ${opts.iface} (interfaces here: ${readdirSync('/sys/class/net').sort().join(', ')})`);
+      }
       requireCapabilities(['CAP_NET_RAW', ...(netnsPath ? (['CAP_SYS_ADMIN'] as const) : [])], 'capbench gen');
 
-      const gen = new RunningGenerator({
-        netnsPath, ifname: opts.iface, fixture, count, durationMs: durationSec * 1000,
-        ratePps: pps === 'max' ? 0 : pps, cpu,
-      });
+      let gen: RunningGenerator;
+      try {
+        gen = new RunningGenerator({
+          netnsPath, ifname: opts.iface, fixture, count, durationMs: durationSec * 1000,
+          ratePps: pps === 'max' ? 0 : pps, cpu,
+        });
+      } catch (err) {
+        if (err instanceof SystemError && err.errno === ENODEV) {
+          throw new UsageError(`no interface named ${opts.iface} in network namespace ${opts.netns ?? '(ours)'}`);
+        }
+        throw err;
+      }
       let interrupted: unknown = null;
       const status = await gen.wait(ctx.signal).catch((err: unknown) => {
         interrupted = err;
