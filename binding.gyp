@@ -13,7 +13,13 @@
         "src/native/pcap_native.c",
         "src/native/pcap_binding.cc",
         "src/native/generator.c",
-        "src/native/generator_binding.cc"
+        "src/native/generator_binding.cc",
+        "src/native/packet_mmap.c",
+        "src/native/packet_mmap_binding.cc",
+        "src/native/af_xdp.c",
+        "src/native/af_xdp_binding.cc",
+        "src/native/fastnet.c",
+        "src/native/fastnet_binding.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "_GNU_SOURCE"],
@@ -22,7 +28,13 @@
       "cflags_cc": ["-O2", "-Wall", "-Wextra", "-fexceptions"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],
-      "libraries": ["-ldl", "-lpthread"]
+      "libraries": ["-ldl", "-lpthread"],
+      "conditions": [
+        ["<!(test -f /usr/include/xdp/xsk.h && echo 1 || echo 0)==1", {
+          "defines": ["CAPBENCH_HAVE_LIBXDP"],
+          "libraries": ["-lxdp", "-lbpf"]
+        }]
+      ]
     }
   ]
 }

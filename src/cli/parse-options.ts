@@ -79,6 +79,9 @@ export interface RawRunOptions {
   batch?: string;
   genCpu?: string;
   capCpu?: string;
+  ringMb?: string;
+  queues?: string;
+  zerocopy?: boolean;
 }
 
 /** The generator and the capturing thread on different CPUs where there are two. */
@@ -102,5 +105,8 @@ export function runConfig(raw: RawRunOptions): RunConfig {
     batch: raw.batch === undefined ? DEFAULTS.batch : batch(raw.batch),
     generatorCpu: raw.genCpu === undefined ? cpus.generatorCpu : cpuIndex('--gen-cpu', raw.genCpu),
     captureCpu: raw.capCpu === undefined ? cpus.captureCpu : cpuIndex('--cap-cpu', raw.capCpu),
+    ringMb: raw.ringMb === undefined ? null : positiveNumber('--ring-mb', raw.ringMb),
+    queues: raw.queues === undefined ? DEFAULTS.queues : positiveInt('--queues', raw.queues),
+    zeroCopy: raw.zerocopy === true,
   };
 }

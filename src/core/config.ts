@@ -1,6 +1,8 @@
 /** What a run is asked to do. The CLI builds one of these; the runner takes nothing else. */
 
-export const METHOD_NAMES = ['none', 'socket', 'socket-mmsg', 'pcap', 'pcap-native'] as const;
+export const METHOD_NAMES = [
+  'none', 'socket', 'socket-mmsg', 'pcap', 'pcap-native', 'packet-mmap', 'af-xdp', 'fastnet-read', 'fastnet-ring',
+] as const;
 export type MethodName = (typeof METHOD_NAMES)[number];
 
 export type Mode = 'drain' | 'live';
@@ -22,6 +24,12 @@ export interface RunConfig {
   iface: string | null;
   /** Frames per recvmmsg()/pcap_dispatch() call for batched methods. */
   batch: number;
+  /** packet-mmap ring size in MiB; null = sized for the mode (drain: to hold `count`). */
+  ringMb: number | null;
+  /** af-xdp: queues to bind a socket to, from 0. */
+  queues: number;
+  /** af-xdp: ask for zero-copy (XDP_ZEROCOPY); an error where the driver cannot. */
+  zeroCopy: boolean;
   /** CPUs to pin the generator thread and the capturing thread to; -1 leaves them. */
   generatorCpu: number;
   captureCpu: number;
@@ -35,4 +43,5 @@ export const DEFAULTS = {
   trials: 5,
   tiers: ['js'],
   batch: 64,
+  queues: 1,
 } as const satisfies Partial<RunConfig>;

@@ -6,7 +6,20 @@ import type { MethodName, Mode, Tier } from './config.js';
 
 export type Availability = { available: true } | { available: false; reason: string };
 
-export interface OpenContext {
+/** What the command line says about how methods should be set up, beyond mode and tier. */
+export interface MethodOptions {
+  /** Frames per call for batched methods. */
+  batch: number;
+  /** Offered rate in pps, 0 for flat out: ring methods size retire timeouts and slack with it. */
+  ratePps: number;
+  /** packet-mmap: ring size asked for with --ring-mb, in bytes; null = the method sizes it. */
+  ringBytes: number | null;
+  /** af-xdp: queues to bind, and whether to ask for zero-copy. */
+  queues: number;
+  zeroCopy: boolean;
+}
+
+export interface OpenContext extends MethodOptions {
   ifname: string;
   tier: Tier;
   mode: Mode;
@@ -14,8 +27,6 @@ export interface OpenContext {
   holdFrames: number;
   /** Largest frame the fixture holds, in bytes. */
   maxFrameBytes: number;
-  /** Frames per call for batched methods. */
-  batch: number;
 }
 
 export interface ConsumeLimit {
@@ -66,6 +77,6 @@ export interface CaptureMethod {
    * Largest holdFrames a session can keep unread for frames of this size, or null if unbounded
    * in practice. Drain mode refuses a --count above it before anything is created.
    */
-  maxHoldFrames(frameBytes: number): number | null;
+  maxHoldFrames(frameBytes: number, options: MethodOptions): number | null;
   open(ctx: OpenContext): CaptureSession;
 }

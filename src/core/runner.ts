@@ -8,7 +8,7 @@ import { checkTrial, rowCycles, sumDrops, totalDrops, type Baseline } from './ac
 import type { MethodName, RunConfig, Tier } from './config.js';
 import { InterruptedError, UsageError } from './errors.js';
 import { cycleSource, hostInfo } from './host.js';
-import type { CaptureMethod } from './method.js';
+import type { CaptureMethod, MethodOptions } from './method.js';
 import { requireCapabilities } from './privileges.js';
 import { RESULTS_SCHEMA, type CyclesPerPacket, type Results, type Row } from './results.js';
 import { measureWindow, type WindowResult, type WindowSpec } from './window.js';
@@ -24,6 +24,16 @@ export interface RunDeps {
   onRow?: (method: MethodName, tier: Tier) => void;
 }
 
+export function methodOptions(config: RunConfig): MethodOptions {
+  return {
+    batch: config.batch,
+    ratePps: config.rate === 'max' ? 0 : config.rate,
+    ringBytes: config.ringMb === null ? null : Math.round(config.ringMb * 2 ** 20),
+    queues: config.queues,
+    zeroCopy: config.zeroCopy,
+  };
+}
+
 function validate(config: RunConfig, fixture: Fixture, methods: ReadonlyMap<MethodName, CaptureMethod>): void {
   if (config.iface !== null && config.mode === 'drain') {
     throw new UsageError('--iface captures traffic from elsewhere, so only --mode live can be used with it');
@@ -34,7 +44,7 @@ function validate(config: RunConfig, fixture: Fixture, methods: ReadonlyMap<Meth
   if (config.mode !== 'drain') return;
   const frameBytes = Math.max(...fixture.lengths);
   for (const name of config.methods) {
-    const max = methods.get(name)?.maxHoldFrames(frameBytes);
+    const max = methods.get(name)?.maxHoldFrames(frameBytes, methodOptions(config));
     if (max != null && config.count > max) {
       throw new UsageError(`--count ${config.count} does not fit in ${name}'s kernel buffer: at most ${max} frames of ${frameBytes} bytes`);
     }
@@ -139,7 +149,7 @@ export async function runBenchmark(config: RunConfig, deps: RunDeps): Promise<Re
       traffic: testbed
         ? { netnsPath: testbed.netnsPath, ifname: testbed.senderIf, fixture, ratePps: config.rate === 'max' ? 0 : config.rate, cpu: config.generatorCpu }
         : null,
-      fixture, count: config.count, durationSec: config.durationSec, batch: config.batch,
+      fixture, count: config.count, durationSec: config.durationSec, options: methodOptions(config),
       tscHz: host.tscHz, cpus: host.cpus, cycleSource: cycles, signal: deps.signal,
     };
 

@@ -14,7 +14,7 @@ import { rowCycles, type Baseline } from './accounting.js';
 import { snapshot, usageBetween, type CpuUsage } from './cpu-time.js';
 import { throwIfAborted } from './consume-loop.js';
 import type { Mode, Tier } from './config.js';
-import type { CaptureMethod, CaptureSession } from './method.js';
+import type { CaptureMethod, CaptureSession, MethodOptions } from './method.js';
 import type { CycleSource, DropCounts, TrialResult } from './results.js';
 import { countersDelta, readCounters, type InterfaceCounters } from '../net/interface-stats.js';
 import { RunningGenerator, sleepBlocking, type TrafficSpec } from '../net/generator.js';
@@ -41,7 +41,7 @@ export interface WindowSpec {
   fixture: Fixture;
   count: number;
   durationSec: number;
-  batch: number;
+  options: MethodOptions;
   tscHz: number;
   cpus: number;
   cycleSource: CycleSource;
@@ -105,7 +105,7 @@ export async function measureWindow(spec: WindowSpec): Promise<WindowResult> {
     mode: spec.mode,
     holdFrames: spec.mode === 'drain' ? spec.count : 0,
     maxFrameBytes: Math.max(...spec.fixture.lengths),
-    batch: spec.batch,
+    ...spec.options,
   });
   try {
     return spec.mode === 'drain' ? await drain(spec, session) : await live(spec, session);

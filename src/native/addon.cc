@@ -7,6 +7,9 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports)
 	InitPacketSocket(env, exports);
 	InitPcap(env, exports);
 	InitGenerator(env, exports);
+	InitPacketMmap(env, exports);
+	InitAfXdp(env, exports);
+	InitFastnet(env, exports);
 	return exports;
 }
 

@@ -9,5 +9,8 @@ void InitClock(Napi::Env env, Napi::Object exports);
 void InitPacketSocket(Napi::Env env, Napi::Object exports);
 void InitPcap(Napi::Env env, Napi::Object exports);
 void InitGenerator(Napi::Env env, Napi::Object exports);
+void InitPacketMmap(Napi::Env env, Napi::Object exports);
+void InitAfXdp(Napi::Env env, Napi::Object exports);
+void InitFastnet(Napi::Env env, Napi::Object exports);
 
 #endif

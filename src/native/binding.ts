@@ -117,6 +117,113 @@ export interface Generator {
   stop(): GeneratorStatus;
 }
 
+export interface PacketMmapOptions {
+  ifname: string;
+  /** tp_block_size: a power of two, a multiple of the page size. */
+  blockBytes: number;
+  /** tp_block_nr. */
+  blockCount: number;
+  /** tp_retire_blk_tov: a block is handed over this long after its first frame even if not full. */
+  retireMs: number;
+}
+
+export interface PacketMmapStats {
+  /** PACKET_STATISTICS (tpacket_stats_v3), accumulated since open. */
+  packets: number;
+  drops: number;
+  freezes: number;
+}
+
+/**
+ * PACKET_RX_RING with TPACKET_V3 on an AF_PACKET socket (PACKET_RESERVE 4, so a VLAN tag can be
+ * put back in place, as libpcap does). `ring` is the mapped ring itself as an external ArrayBuffer:
+ * JS reads frames where the kernel wrote them. close() detaches it before unmapping.
+ */
+export interface PacketMmapRing {
+  readonly ring: ArrayBuffer;
+  /**
+   * Waits up to timeoutMs for the next retired block; writes one (offset into `ring`, length) pair
+   * per frame into table (wire layout: a VLAN tag the kernel moved out is written back in front of
+   * the frame) and returns the block's frame count, or 0. The block stays the reader's until
+   * releaseBlock(). table must hold 2 × the most frames a block can hold (blockBytes / 64).
+   */
+  nextBlock(table: Uint32Array, timeoutMs: number): number;
+  /** Hands the block from nextBlock() back to the kernel. */
+  releaseBlock(): void;
+  consumeNative(maxFrames: number, sliceMs: number, idleMs: number): NativeCount;
+  stats(): PacketMmapStats;
+  close(): void;
+}
+
+export interface AfXdpOptions {
+  ifname: string;
+  queue: number;
+  /** UMEM frames (chunks); the fill ring is kept as full as they allow. */
+  frameCount: number;
+  /** UMEM chunk size: 2048 or 4096. */
+  frameBytes: number;
+  /** rx and fill ring sizes, powers of two. */
+  ringSize: number;
+  /** XDP_ZEROCOPY; fails with a clear error where the driver has no zero-copy (veth). */
+  zeroCopy: boolean;
+}
+
+export interface AfXdpStats {
+  /** XDP_STATISTICS, accumulated since open. */
+  rxDropped: number;
+  rxInvalid: number;
+  rxRingFull: number;
+  fillRingEmpty: number;
+}
+
+/**
+ * An AF_XDP socket on one queue with the XDP redirect program attached in driver (native) mode.
+ * `umem` is the UMEM as an external ArrayBuffer; ring handling (fill, rx) stays in C because JS has
+ * no memory barriers for memory shared with the kernel.
+ */
+export interface AfXdpSocket {
+  readonly umem: ArrayBuffer;
+  /** Up to maxFrames received frames as (offset into `umem`, length) pairs; 0 after timeoutMs idle. */
+  receive(table: Uint32Array, maxFrames: number, timeoutMs: number): number;
+  /** Returns the frames of the last receive() to the fill ring once the counter has run. */
+  release(): void;
+  consumeNative(maxFrames: number, sliceMs: number, idleMs: number): NativeCount;
+  stats(): AfXdpStats;
+  /** Closes the socket, detaches the XDP program it attached, frees the UMEM. Idempotent. */
+  close(): void;
+}
+
+export interface FastnetOptions {
+  ifname: string;
+  mode: 'read' | 'ring';
+  /** READ mode: the bound on queued frames. RING mode: slots in the ring. 0 = the module's default. */
+  depth: number;
+}
+
+export interface FastnetStats {
+  /** FASTNET_IOC_GET_STATS. */
+  received: number;
+  delivered: number;
+  dropped: number;
+  full: number;
+}
+
+/** /dev/fastnet bound to one interface in READ (one read() per frame) or RING mode. */
+export interface FastnetHandle {
+  /** RING mode: the mapped slots as an external ArrayBuffer; null in READ mode. */
+  readonly ring: ArrayBuffer | null;
+  /** READ mode: one read() into buf, [0, length] into table[0..1]; 1, or 0 after timeoutMs. */
+  readOne(buf: Uint8Array, table: Uint32Array, timeoutMs: number): number;
+  /** RING mode: up to maxFrames filled slots as (offset into `ring`, length) pairs; 0 after timeoutMs. */
+  nextSlots(table: Uint32Array, maxFrames: number, timeoutMs: number): number;
+  /** RING mode: hands the slots of the last nextSlots() back to the module. */
+  releaseSlots(): void;
+  consumeNative(maxFrames: number, sliceMs: number, idleMs: number): NativeCount;
+  stats(): FastnetStats;
+  /** Closing returns the interface to OFF. Idempotent. */
+  close(): void;
+}
+
 export interface CycleCounter {
   /** Cycles counted for the calling thread since open. */
   read(): number;
@@ -143,6 +250,14 @@ export interface NativeBinding {
   pcapProbe(): LibraryProbe;
   PcapHandle: new (options: PcapOptions) => PcapHandle;
   Generator: new (options: GeneratorOptions) => Generator;
+
+  PacketMmapRing: new (options: PacketMmapOptions) => PacketMmapRing;
+  /** Whether the addon was built with libxdp and the kernel has AF_XDP. */
+  afXdpProbe(): LibraryProbe;
+  AfXdpSocket: new (options: AfXdpOptions) => AfXdpSocket;
+  /** Whether /dev/fastnet exists and speaks the ABI the addon was built against. */
+  fastnetProbe(): LibraryProbe;
+  FastnetHandle: new (options: FastnetOptions) => FastnetHandle;
 }
 
 const require = createRequire(import.meta.url);

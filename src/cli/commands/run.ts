@@ -30,6 +30,9 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .option('--batch <n>', 'frames per recvmmsg()/pcap_dispatch() call for batched methods', '64')
     .option('--gen-cpu <n>', 'CPU for the generator thread, -1 for none (default: 0 when there are two CPUs)')
     .option('--cap-cpu <n>', 'CPU for the capturing thread, -1 for none (default: 1 when there are two CPUs)')
+    .option('--ring-mb <mib>', 'packet-mmap: ring size in MiB (default: drain sizes it to hold --count, live uses 16)')
+    .option('--queues <n>', 'af-xdp: bind a socket to each of queues 0..n-1', '1')
+    .option('--zerocopy', 'af-xdp: ask for zero-copy (XDP_ZEROCOPY); an error where the driver has none, as on veth')
     .option('--json <file>', 'also write the results as JSON (schema capbench.results/1), atomically')
     .option('--no-color', 'plain table even on a terminal')
     .addHelpText(

@@ -1,0 +1,4 @@
+#include "addon.h"
+
+// placeholder until implemented
+void InitAfXdp(Napi::Env, Napi::Object) {}

@@ -1,0 +1,4 @@
+#include "addon.h"
+
+// placeholder until implemented
+void InitFastnet(Napi::Env, Napi::Object) {}
