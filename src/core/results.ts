@@ -37,9 +37,13 @@ export interface CyclesPerPacket {
 }
 
 export interface DropCounts {
-  /** tx_dropped at the generator's end of the veth. */
+  /**
+   * Frames lost at the generator's end of the veth after the generator counted them sent. Always
+   * 0 with capbench's generator: what its veth end refuses (tx_dropped) comes back as ENOBUFS and
+   * is sent again, and is reported as `resent` instead.
+   */
   senderIf: number;
-  /** rx_dropped at the capture interface. */
+  /** rx_dropped at the capture interface, less the input-backlog drops already resent. */
   captureIf: number;
   /** Inside the method (PACKET_STATISTICS, pcap_stats), or sent − received when it cannot say. */
   method: number;
@@ -50,6 +54,8 @@ export interface TrialResult {
   sent: number | null;
   received: number;
   drops: DropCounts;
+  /** Frames the sender's veth refused under backpressure (its tx_dropped) and the generator resent. */
+  resent: number;
   ipv4Counted: number | null;
   windowSec: number;
   pps: number | null;
@@ -69,6 +75,8 @@ export interface Row {
   /** Total of drops over all sources. */
   dropped: number;
   drops: DropCounts;
+  /** Total over trials of TrialResult.resent. */
+  resent: number;
   /** 'kernel' when the kernel reported the method's drops, 'derived' when sent − received. */
   dropsSource: 'kernel' | 'derived';
   ipv4Counted: number | null;

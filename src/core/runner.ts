@@ -55,7 +55,7 @@ function unavailableRow(config: RunConfig, method: MethodName, tier: Tier, reaso
   const cycles: CyclesPerPacket = { thread: null, user: null, sys: null, system: null, source: 'tsc' };
   return {
     method, tier, mode: config.mode, available: false, reason,
-    sent: null, received: 0, dropped: 0, drops: { senderIf: 0, captureIf: 0, method: 0 }, dropsSource: 'kernel',
+    sent: null, received: 0, dropped: 0, drops: { senderIf: 0, captureIf: 0, method: 0 }, resent: 0, dropsSource: 'kernel',
     ipv4Counted: null, ipv4Expected: null, pps: null, ppsRme: null, ppsP50: null, ppsP99: null,
     cyclesPerPacket: cycles, trials: [], ok: false,
   };
@@ -84,7 +84,8 @@ function buildRow(
   }
   return {
     method: method.name, tier, mode: config.mode, available: true, reason: verdict.reason,
-    sent, received, dropped: totalDrops(drops), drops, dropsSource: derived ? 'derived' : 'kernel',
+    sent, received, dropped: totalDrops(drops), drops, resent: trials.reduce((a, t) => a + t.resent, 0),
+    dropsSource: derived ? 'derived' : 'kernel',
     ipv4Counted: counted, ipv4Expected: expected,
     pps: pps?.mean ?? null, ppsRme: pps?.rme ?? null, ppsP50: pps?.p50 ?? null, ppsP99: pps?.p99 ?? null,
     cyclesPerPacket: rowCycles(

@@ -16,7 +16,7 @@ import { throwIfAborted } from './consume-loop.js';
 import type { Mode, Tier } from './config.js';
 import type { CaptureMethod, CaptureSession, MethodOptions } from './method.js';
 import type { CycleSource, DropCounts, TrialResult } from './results.js';
-import { countersDelta, readCounters, type InterfaceCounters } from '../net/interface-stats.js';
+import { countersDelta, readBacklogDrops, readCounters, type InterfaceCounters } from '../net/interface-stats.js';
 import { RunningGenerator, sleepBlocking, type TrafficSpec } from '../net/generator.js';
 import type { Fixture } from '../net/fixture.js';
 
@@ -62,14 +62,16 @@ export interface WindowResult {
 interface Counters {
   capture: InterfaceCounters;
   sender: InterfaceCounters | null;
+  backlogDrops: number;
 }
 
 async function readAll(spec: WindowSpec): Promise<Counters> {
-  const [capture, sender] = await Promise.all([
+  const [capture, sender, backlogDrops] = await Promise.all([
     readCounters(spec.captureIf, null),
     spec.sender ? readCounters(spec.sender.ifname, spec.sender.netns) : Promise.resolve(null),
+    readBacklogDrops(),
   ]);
-  return { capture, sender };
+  return { capture, sender, backlogDrops };
 }
 
 /** Waits until the kernel has accounted `sent` frames to the session (or stops changing). */
@@ -194,7 +196,13 @@ async function finish(
   const baseline = spec.method.baseline === true;
   // The baseline has no reader: what arrived at the interface is its "received".
   const received = baseline ? capture.rxPackets - capture.rxDropped : session.received;
-  const drops: DropCounts = { senderIf: sender?.txDropped ?? 0, captureIf: capture.rxDropped, method: 0 };
+  // Every frame the sender's veth refuses (tx_dropped: its peer's backlog or ring was full) comes
+  // back to the generator as ENOBUFS and is sent again, so none of what `sent` counts is lost at the
+  // sender end; the refusals are reported as `resent`. A backlog drop is also counted as rx_dropped
+  // at the capture interface: only the rest of rx_dropped is loss there.
+  const backlog = after.backlogDrops - before.backlogDrops;
+  const resent = sender?.txDropped ?? 0;
+  const drops: DropCounts = { senderIf: 0, captureIf: Math.max(0, capture.rxDropped - backlog), method: 0 };
   const derivedDrops = !baseline && kernel.drops === null;
   if (kernel.drops !== null) drops.method = kernel.drops;
   else if (derivedDrops && sent !== null) drops.method = Math.max(0, sent - received - drops.senderIf - drops.captureIf);
@@ -205,6 +213,7 @@ async function finish(
       sent,
       received,
       drops,
+      resent,
       ipv4Counted: baseline ? null : session.ipv4,
       windowSec,
       pps: measured && windowSec > 0 ? received / windowSec : null,

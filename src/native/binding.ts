@@ -26,7 +26,10 @@ export interface PacketSocketOptions {
 }
 
 export interface PacketSocketStats {
-  /** PACKET_STATISTICS tp_packets, accumulated since open (the kernel resets on each read). */
+  /**
+   * PACKET_STATISTICS tp_packets, accumulated since open (the kernel resets on each read). The
+   * kernel adds tp_drops into it: frames delivered to the socket are packets − drops.
+   */
   packets: number;
   /** PACKET_STATISTICS tp_drops, accumulated since open. */
   drops: number;

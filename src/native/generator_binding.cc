@@ -81,18 +81,19 @@ public:
 		cb_gen_options opts{};
 		opts.netns_path = has_netns ? netns.c_str() : nullptr;
 		opts.ifname = ifname.c_str();
-		opts.frames = frames.Data();
-		opts.frames_bytes = frames.ByteLength();
-		opts.frame_lengths = lengths.Data();
-		if (lengths.ElementLength() > UINT32_MAX)
-			throw Napi::RangeError::New(env, "Generator: too many frames");
-		opts.nframes = static_cast<uint32_t>(lengths.ElementLength());
+		// Every getter runs before the buffers' pointers are taken: a getter could detach them.
 		opts.count = static_cast<uint64_t>(NumberField(o, "count", 0, kMaxSafeInteger, true));
 		opts.duration_ms = static_cast<uint64_t>(NumberField(o, "durationMs", 0, kMaxSafeInteger, true));
 		opts.rate_pps = NumberField(o, "ratePps", 0, 1e12, false);
 		opts.batch = static_cast<uint32_t>(NumberField(o, "batch", 1, CB_GEN_MAX_BATCH, true));
 		opts.cpu = static_cast<int>(NumberField(o, "cpu", -1, 1 << 20, true));
 		opts.engine = eng;
+		opts.frames = frames.Data();
+		opts.frames_bytes = frames.ByteLength();
+		opts.frame_lengths = lengths.Data();
+		if (lengths.ElementLength() > UINT32_MAX)
+			throw Napi::RangeError::New(env, "Generator: too many frames");
+		opts.nframes = static_cast<uint32_t>(lengths.ElementLength());
 
 		// cb_gen_create copies the frames before returning, so the JS buffers may move or be
 		// collected as soon as the constructor is done.

@@ -332,16 +332,18 @@ static int ensure_consume_buf(struct cb_psock *s, uint32_t batch, struct cb_erro
 		slot = 2048u;
 	if (s->consume_buf && s->consume_frames >= batch && s->consume_slot == slot)
 		return 0;
+	/* Scratch first: the buffer is only recorded once everything it needs exists. */
+	if (ensure_scratch(s, batch, e) < 0)
+		return -1;
 	free(s->consume_buf);
+	s->consume_frames = 0;
 	s->consume_buf = aligned_alloc(64, (size_t)slot * batch);
-	if (!s->consume_buf) {
-		s->consume_frames = 0;
+	if (!s->consume_buf)
 		return cb_fail(e, ENOMEM, "allocate %u receive slots of %u bytes for %s", batch, slot,
 			       s->ifname);
-	}
 	s->consume_slot = slot;
 	s->consume_frames = batch;
-	return ensure_scratch(s, batch, e);
+	return 0;
 }
 
 /* One receive call of up to want frames, counted. Frames received, or -1. */

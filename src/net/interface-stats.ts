@@ -41,3 +41,17 @@ export function countersDelta(after: InterfaceCounters, before: InterfaceCounter
     txDropped: after.txDropped - before.txDropped,
   };
 }
+
+/**
+ * Frames dropped because a CPU's input backlog was full, machine-wide (/proc/net/softnet_stat,
+ * second column, summed over CPUs). On veth such a drop is also counted as tx_dropped at the
+ * sender and rx_dropped at the receiver, and the sender is told (ENOBUFS), so the generator sends
+ * the frame again: it is backpressure, not loss.
+ */
+export async function readBacklogDrops(): Promise<number> {
+  const text = await readFile('/proc/net/softnet_stat', 'utf8');
+  return text
+    .trim()
+    .split('\n')
+    .reduce((sum, line) => sum + parseInt(line.trim().split(/\s+/)[1] ?? '0', 16), 0);
+}

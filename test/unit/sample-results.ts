@@ -3,7 +3,7 @@ import type { Results, Row } from '../../src/core/results.js';
 
 const base: Row = {
   method: 'socket', tier: 'js', mode: 'drain', available: true, reason: null,
-  sent: 20000, received: 20000, dropped: 0, drops: { senderIf: 0, captureIf: 0, method: 0 }, dropsSource: 'kernel',
+  sent: 20000, received: 20000, dropped: 0, drops: { senderIf: 0, captureIf: 0, method: 0 }, resent: 0, dropsSource: 'kernel',
   ipv4Counted: 10000, ipv4Expected: 10000, pps: 1234567, ppsRme: 2.345, ppsP50: 1230000, ppsP99: 1300000,
   cyclesPerPacket: { thread: 2001, user: 800.4, sys: 1200.6, system: 2500, source: 'tsc' }, trials: [], ok: true,
 };
