@@ -82,6 +82,7 @@ export interface RawRunOptions {
   ringMb?: string;
   queues?: string;
   zerocopy?: boolean;
+  noisyRme?: string;
 }
 
 /** The generator and the capturing thread on different CPUs where there are two. */
@@ -108,5 +109,6 @@ export function runConfig(raw: RawRunOptions): RunConfig {
     ringMb: raw.ringMb === undefined ? null : positiveNumber('--ring-mb', raw.ringMb),
     queues: raw.queues === undefined ? DEFAULTS.queues : positiveInt('--queues', raw.queues),
     zeroCopy: raw.zerocopy === true,
+    noisyRme: raw.noisyRme === undefined ? DEFAULTS.noisyRme : positiveNumber('--noisy-rme', raw.noisyRme),
   };
 }

@@ -30,6 +30,8 @@ export interface RunConfig {
   queues: number;
   /** af-xdp: ask for zero-copy (XDP_ZEROCOPY); an error where the driver cannot. */
   zeroCopy: boolean;
+  /** Rows whose pps relative margin of error (percent) is above this are marked noisy. */
+  noisyRme: number;
   /** CPUs to pin the generator thread and the capturing thread to; -1 leaves them. */
   generatorCpu: number;
   captureCpu: number;
@@ -44,4 +46,5 @@ export const DEFAULTS = {
   tiers: ['js'],
   batch: 64,
   queues: 1,
+  noisyRme: 10,
 } as const satisfies Partial<RunConfig>;

@@ -49,6 +49,20 @@ export interface DropCounts {
   method: number;
 }
 
+export interface SweepPoint {
+  /** Frame size in bytes (without FCS) of the fixture this row replayed. */
+  frameBytes: number;
+  /** Offered rate in pps; null = flat out. */
+  offeredPps: number | null;
+}
+
+export interface LatencySummary {
+  p50Ns: number;
+  p99Ns: number;
+  /** Frames the figures are computed over. */
+  samples: number;
+}
+
 /** One trial (one measurement window). */
 export interface TrialResult {
   sent: number | null;
@@ -87,6 +101,14 @@ export interface Row {
   ppsRme: number | null;
   ppsP50: number | null;
   ppsP99: number | null;
+  /** pps of each trial, in the order they ran. */
+  ppsSamples: number[];
+  /** ppsRme is above the run's noise threshold (config.noisyRme): treat the mean with care. */
+  noisy: boolean;
+  /** Which point of a sweep this row measured; null outside sweeps. */
+  point: SweepPoint | null;
+  /** Live mode: send-to-counter delay of the frames, from the generator's timestamps; null when not measured. */
+  latency: LatencySummary | null;
   cyclesPerPacket: CyclesPerPacket;
   trials: TrialResult[];
   /** Every check held: counts exact, accounting closed. */

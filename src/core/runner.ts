@@ -57,6 +57,7 @@ function unavailableRow(config: RunConfig, method: MethodName, tier: Tier, reaso
     method, tier, mode: config.mode, available: false, reason,
     sent: null, received: 0, dropped: 0, drops: { senderIf: 0, captureIf: 0, method: 0 }, resent: 0, dropsSource: 'kernel',
     ipv4Counted: null, ipv4Expected: null, pps: null, ppsRme: null, ppsP50: null, ppsP99: null,
+    ppsSamples: [], noisy: false, point: null, latency: null,
     cyclesPerPacket: cycles, trials: [], ok: false,
   };
 }
@@ -88,6 +89,9 @@ function buildRow(
     dropsSource: derived ? 'derived' : 'kernel',
     ipv4Counted: counted, ipv4Expected: expected,
     pps: pps?.mean ?? null, ppsRme: pps?.rme ?? null, ppsP50: pps?.p50 ?? null, ppsP99: pps?.p99 ?? null,
+    ppsSamples: trials.map((t) => t.pps ?? 0),
+    noisy: pps !== null && trials.length > 1 && pps.rme > config.noisyRme,
+    point: null, latency: null,
     cyclesPerPacket: rowCycles(
       windows.map((w) => ({ cpu: w.cpu, windowSec: w.trial.windowSec, packets: method.baseline ? 0 : w.trial.received })),
       spec.cpus, spec.tscHz, spec.baseline, spec.cycleSource,

@@ -25,7 +25,7 @@ function cells(row: Row, note: number | null, c: ChalkInstance): string[] {
   const drops = row.dropsSource === 'derived' && row.dropped > 0 ? `${whole(row.dropped)}*` : whole(row.dropped);
   if (!row.available) return [row.method, row.tier, row.mode, DASH, DASH, DASH, DASH, DASH, DASH, verdict];
   return [
-    row.method, row.tier, row.mode, si(row.pps), percent(row.ppsRme), drops,
+    row.method, row.tier, row.mode, si(row.pps), row.noisy ? c.yellow(`${percent(row.ppsRme)}!`) : percent(row.ppsRme), drops,
     whole(row.cyclesPerPacket.thread), whole(row.cyclesPerPacket.system), ipv4(row), verdict,
   ];
 }
@@ -73,6 +73,9 @@ export function renderTable(results: Results, options: TableOptions): string {
     c.bold(line(HEADERS)),
     ...body.map(line),
   ];
+  if (results.rows.some((r) => r.noisy)) {
+    out.push('', `! noisy: the margin of error is above ${config.noisyRme}% (--noisy-rme); the machine was busy or the windows too short`);
+  }
   if (results.rows.some((r) => r.dropsSource === 'derived' && r.dropped > 0)) {
     out.push('', '* drops derived as sent − received: the method cannot report its own');
   }

@@ -40,3 +40,11 @@ test('json: the results object as it is, schema first', () => {
   assert.deepEqual(JSON.parse(text), sampleResults());
   assert.match(text, /^\{\n {2}"schema": "capbench.results\/1"/);
 });
+
+test('table: a noisy row has its margin of error flagged and explained', () => {
+  const results = sampleResults();
+  results.rows[0] = { ...results.rows[0]!, ppsRme: 23.4, noisy: true };
+  const text = renderTable(results, { color: false });
+  assert.match(text, /±23%!/);
+  assert.match(text, /! noisy: the margin of error is above 10%/);
+});

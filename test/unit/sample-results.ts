@@ -5,6 +5,7 @@ const base: Row = {
   method: 'socket', tier: 'js', mode: 'drain', available: true, reason: null,
   sent: 20000, received: 20000, dropped: 0, drops: { senderIf: 0, captureIf: 0, method: 0 }, resent: 0, dropsSource: 'kernel',
   ipv4Counted: 10000, ipv4Expected: 10000, pps: 1234567, ppsRme: 2.345, ppsP50: 1230000, ppsP99: 1300000,
+  ppsSamples: [1200000, 1234567, 1269134], noisy: false, point: null, latency: null,
   cyclesPerPacket: { thread: 2001, user: 800.4, sys: 1200.6, system: 2500, source: 'tsc' }, trials: [], ok: true,
 };
 
@@ -16,7 +17,7 @@ export function sampleResults(): Results {
     config: {
       methods: ['socket', 'pcap', 'pcap-native'], mode: 'drain', count: 20000, durationSec: 2, rate: 'max',
       fixturePath: '/repo/fixtures/mixed.pcap', trials: 3, tiers: ['js'], iface: null, batch: 64, generatorCpu: 0, captureCpu: 1,
-      ringMb: null, queues: 1, zeroCopy: false,
+      ringMb: null, queues: 1, zeroCopy: false, noisyRme: 10,
     },
     rows: [
       base,

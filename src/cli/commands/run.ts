@@ -33,6 +33,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .option('--ring-mb <mib>', 'packet-mmap: ring size in MiB (default: drain sizes it to hold --count, live uses 16)')
     .option('--queues <n>', 'af-xdp: bind a socket to each of queues 0..n-1', '1')
     .option('--zerocopy', 'af-xdp: ask for zero-copy (XDP_ZEROCOPY); an error where the driver has none, as on veth')
+    .option('--noisy-rme <percent>', 'mark rows whose pps margin of error is above this as noisy', '10')
     .option('--json <file>', 'also write the results as JSON (schema capbench.results/1), atomically')
     .option('--no-color', 'plain table even on a terminal')
     .addHelpText(
