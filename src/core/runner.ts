@@ -20,8 +20,18 @@ import { existsSync, readdirSync } from 'node:fs';
 export interface RunDeps {
   methods: ReadonlyMap<MethodName, CaptureMethod>;
   signal: AbortSignal;
-  /** Told when each row starts, for progress output; the runner itself never prints. */
-  onRow?: (method: MethodName, tier: Tier) => void;
+  /** Told before every window, for progress output; the runner itself never prints. */
+  onProgress?: (progress: Progress) => void;
+}
+
+export interface Progress {
+  method: MethodName;
+  tier: Tier;
+  /** 0 for the warm-up window, then 1..trials. */
+  trial: number;
+  trials: number;
+  /** pps of the window before this one in the same row, if any. */
+  lastPps: number | null;
 }
 
 export function methodOptions(config: RunConfig): MethodOptions {
@@ -106,9 +116,12 @@ function buildRow(
  * would measure V8's tiers rather than the method. Each iteration's duration is the time per
  * packet, so tinybench's throughput statistics are the statistics of pps.
  */
-async function runTrials(spec: WindowSpec, trials: number): Promise<{ windows: WindowResult[]; pps: { mean: number; rme: number; p50: number; p99: number } | null }> {
+async function runTrials(
+  spec: WindowSpec, trials: number, onProgress?: (p: Progress) => void,
+): Promise<{ windows: WindowResult[]; pps: { mean: number; rme: number; p50: number; p99: number } | null }> {
   const windows: WindowResult[] = [];
   let phase: 'warmup' | 'run' = 'warmup';
+  let lastPps: number | null = null;
   const bench = new Bench({
     iterations: trials, time: 0, warmup: !spec.method.baseline, warmupIterations: 1, warmupTime: 0,
     throws: true, retainSamples: true,
@@ -116,7 +129,10 @@ async function runTrials(spec: WindowSpec, trials: number): Promise<{ windows: W
   bench.add(
     `${spec.method.name}/${spec.tier}`,
     async () => {
+      const trial = phase === 'run' ? windows.length + 1 : 0;
+      onProgress?.({ method: spec.method.name, tier: spec.tier, trial, trials, lastPps });
       const w = await measureWindow(spec);
+      lastPps = w.trial.pps;
       if (phase === 'run') windows.push(w);
       return { overriddenDuration: w.trial.pps ? 1000 / w.trial.pps : Number.MAX_VALUE };
     },
@@ -162,8 +178,7 @@ export async function runBenchmark(config: RunConfig, deps: RunDeps): Promise<Re
     const noneMethod = [...deps.methods.values()].find((m) => m.baseline);
     let baseline: Baseline | null = null;
     if (noneMethod) {
-      deps.onRow?.(noneMethod.name, 'js');
-      const { windows, pps } = await runTrials({ ...base, method: noneMethod, tier: 'js', baseline: null }, config.trials);
+      const { windows, pps } = await runTrials({ ...base, method: noneMethod, tier: 'js', baseline: null }, config.trials, deps.onProgress);
       baseline = { busyPerSec: windows.reduce((a, w) => a + w.busyPerSec, 0) / windows.length };
       if (config.methods.includes(noneMethod.name)) rows.push(buildRow({ ...base, method: noneMethod, tier: 'js', baseline: null }, config, fixture, windows, pps));
     }
@@ -179,8 +194,7 @@ export async function runBenchmark(config: RunConfig, deps: RunDeps): Promise<Re
         } else if (!method.tiers.includes(tier)) {
           rows.push(unavailableRow(config, name, tier, `${name} has no ${tier} tier`));
         } else {
-          deps.onRow?.(name, tier);
-          rows.push(await runRow({ ...base, method, tier, baseline }, config, fixture));
+          rows.push(await runRow({ ...base, method, tier, baseline }, config, fixture, deps.onProgress));
         }
       }
     }
@@ -191,9 +205,9 @@ export async function runBenchmark(config: RunConfig, deps: RunDeps): Promise<Re
 }
 
 /** A row whose windows fail with a system error is reported failed; an interruption ends the run. */
-async function runRow(spec: WindowSpec, config: RunConfig, fixture: Fixture): Promise<Row> {
+async function runRow(spec: WindowSpec, config: RunConfig, fixture: Fixture, onProgress?: (p: Progress) => void): Promise<Row> {
   try {
-    const { windows, pps } = await runTrials(spec, config.trials);
+    const { windows, pps } = await runTrials(spec, config.trials, onProgress);
     return buildRow(spec, config, fixture, windows, pps);
   } catch (err) {
     const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;

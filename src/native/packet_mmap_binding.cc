@@ -1,4 +1,174 @@
-#include "addon.h"
+// PacketMmapRing: a TPACKET_V3 receive ring as a JS class. `ring` is the mapping itself as an
+// external ArrayBuffer; close() (and the finalizer) detach it before unmapping, so no JS view
+// can outlive the memory it points at.
+#include <string>
 
-// placeholder until implemented
-void InitPacketMmap(Napi::Env, Napi::Object) {}
+#include "addon.h"
+#include "js_error.h"
+#include "napi_args.h"
+#include "packet_mmap.h"
+
+namespace {
+
+class PacketMmapRing : public Napi::ObjectWrap<PacketMmapRing> {
+public:
+	static Napi::Function Define(Napi::Env env)
+	{
+		return DefineClass(env, "PacketMmapRing",
+				   { InstanceAccessor("ring", &PacketMmapRing::Ring, nullptr),
+				     InstanceMethod("nextBlock", &PacketMmapRing::NextBlock),
+				     InstanceMethod("releaseBlock", &PacketMmapRing::ReleaseBlock),
+				     InstanceMethod("consumeNative", &PacketMmapRing::ConsumeNative),
+				     InstanceMethod("stats", &PacketMmapRing::Stats),
+				     InstanceMethod("close", &PacketMmapRing::Close) });
+	}
+
+	explicit PacketMmapRing(const Napi::CallbackInfo &info)
+		: Napi::ObjectWrap<PacketMmapRing>(info)
+	{
+		ring_.fd = -1;
+		Napi::Env env = info.Env();
+		if (!info[0].IsObject())
+			throw Napi::TypeError::New(env, "PacketMmapRing: options must be an object");
+		Napi::Object opts = info[0].As<Napi::Object>();
+		Napi::Value ifname = opts.Get("ifname");
+		if (!ifname.IsString())
+			throw Napi::TypeError::New(env, "PacketMmapRing: options.ifname must be a string");
+		std::string name = ifname.As<Napi::String>().Utf8Value();
+		cb_pmmap_options o{};
+		o.ifname = name.c_str();
+		o.block_bytes = (uint32_t)IntArg(opts.Get("blockBytes"), "PacketMmapRing: options.blockBytes",
+						 CB_PMMAP_FRAME_BYTES, (double)CB_PMMAP_MAX_RING_BYTES);
+		o.block_count = (uint32_t)IntArg(opts.Get("blockCount"), "PacketMmapRing: options.blockCount",
+						 1, CB_PMMAP_MAX_BLOCKS);
+		o.retire_ms = (uint32_t)IntArg(opts.Get("retireMs"), "PacketMmapRing: options.retireMs", 0,
+					       60000);
+		cb_error e{};
+		if (cb_pmmap_open(&ring_, &o, &e) < 0)
+			throw CbJsError(env, e);
+		try {
+			Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, ring_.map, ring_.map_len);
+			buffer_ = Napi::Persistent(ab);
+		} catch (...) {
+			cb_pmmap_close(&ring_);
+			throw;
+		}
+	}
+
+	// Runs when JS drops the object without close(): same order as Close(), errors ignored.
+	void Finalize(Napi::Env env) override { Release(env); }
+
+	~PacketMmapRing() override
+	{
+		// Finalize() has run by now; if the ArrayBuffer could not be detached the mapping is
+		// deliberately left in place (Release() keeps it), never unmapped under a live view.
+		if (!buffer_.IsEmpty())
+			return;
+		cb_pmmap_close(&ring_);
+	}
+
+private:
+	// Detaches the ArrayBuffer, then unmaps and closes. If detaching fails the mapping stays:
+	// leaking it is better than JS reading unmapped memory.
+	void Release(Napi::Env env)
+	{
+		if (!buffer_.IsEmpty()) {
+			napi_value ab = nullptr;
+			if (napi_get_reference_value(env, buffer_.operator napi_ref(), &ab) != napi_ok || !ab)
+				return;
+			if (napi_detach_arraybuffer(env, ab) != napi_ok)
+				return;
+			buffer_.Reset();
+		}
+		cb_pmmap_close(&ring_);
+	}
+
+	void RequireOpen(Napi::Env env, const char *method)
+	{
+		if (ring_.fd >= 0 && ring_.map)
+			return;
+		cb_error e{};
+		cb_fail(&e, EBADF, "%s on PacketMmapRing for %s: already closed", method, ring_.ifname);
+		throw CbJsError(env, e);
+	}
+
+	Napi::Value Ring(const Napi::CallbackInfo &info)
+	{
+		if (!buffer_.IsEmpty())
+			return buffer_.Value();
+		// Closed: an empty (detached-looking) buffer rather than memory that is gone.
+		return Napi::ArrayBuffer::New(info.Env(), 0);
+	}
+
+	Napi::Value NextBlock(const Napi::CallbackInfo &info)
+	{
+		RequireOpen(info.Env(), "nextBlock");
+		Napi::Uint32Array table = TableArg(info, 0, "nextBlock: table", 2);
+		int timeout = MsArg(info, 1, "nextBlock: timeoutMs");
+		size_t pairs = table.ElementLength() / 2;
+		cb_error e{};
+		int n = cb_pmmap_next_block(&ring_, table.Data(),
+					    pairs > UINT32_MAX ? UINT32_MAX : (uint32_t)pairs, timeout, &e);
+		if (n < 0)
+			throw CbJsError(info.Env(), e);
+		return Napi::Number::New(info.Env(), n);
+	}
+
+	void ReleaseBlock(const Napi::CallbackInfo &info)
+	{
+		RequireOpen(info.Env(), "releaseBlock");
+		cb_error e{};
+		if (cb_pmmap_release(&ring_, &e) < 0)
+			throw CbJsError(info.Env(), e);
+	}
+
+	Napi::Value ConsumeNative(const Napi::CallbackInfo &info)
+	{
+		RequireOpen(info.Env(), "consumeNative");
+		uint64_t max = (uint64_t)IntArg(info[0], "consumeNative: maxFrames", 0, kMaxSafeInteger);
+		uint32_t slice = (uint32_t)MsArg(info, 1, "consumeNative: sliceMs");
+		uint32_t idle = (uint32_t)MsArg(info, 2, "consumeNative: idleMs");
+		cb_count count{};
+		cb_error e{};
+		if (cb_pmmap_consume(&ring_, max, slice, idle, &count, &e) < 0)
+			throw CbJsError(info.Env(), e);
+		Napi::Object out = Napi::Object::New(info.Env());
+		out.Set("received", Napi::Number::New(info.Env(), (double)count.received));
+		out.Set("ipv4", Napi::Number::New(info.Env(), (double)count.ipv4));
+		return out;
+	}
+
+	Napi::Value Stats(const Napi::CallbackInfo &info)
+	{
+		RequireOpen(info.Env(), "stats");
+		uint64_t packets, drops, freezes;
+		cb_error e{};
+		if (cb_pmmap_stats(&ring_, &packets, &drops, &freezes, &e) < 0)
+			throw CbJsError(info.Env(), e);
+		Napi::Object out = Napi::Object::New(info.Env());
+		out.Set("packets", Napi::Number::New(info.Env(), (double)packets));
+		out.Set("drops", Napi::Number::New(info.Env(), (double)drops));
+		out.Set("freezes", Napi::Number::New(info.Env(), (double)freezes));
+		return out;
+	}
+
+	void Close(const Napi::CallbackInfo &info)
+	{
+		if (!buffer_.IsEmpty()) {
+			buffer_.Value().Detach(); // throws if it cannot: then nothing is unmapped
+			buffer_.Reset();
+		}
+		cb_pmmap_close(&ring_);
+		(void)info;
+	}
+
+	cb_pmmap ring_{};
+	Napi::Reference<Napi::ArrayBuffer> buffer_;
+};
+
+} // namespace
+
+void InitPacketMmap(Napi::Env env, Napi::Object exports)
+{
+	exports.Set("PacketMmapRing", PacketMmapRing::Define(env));
+}

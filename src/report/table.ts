@@ -11,21 +11,30 @@ export interface TableOptions {
   color: boolean;
 }
 
-const HEADERS = ['method', 'tier', 'mode', 'rx pps', 'rme', 'drops', 'cyc/pkt thread', 'cyc/pkt system Δ', 'IPv4 counted/expected', 'verdict'];
+const HEADERS = ['method', 'tier', 'mode', 'rx pps', '', 'rme', 'drops', 'cyc/pkt thread', 'cyc/pkt system Δ', 'IPv4 counted/expected', 'verdict'];
 /** Columns holding numbers are right-aligned. */
-const RIGHT = new Set([3, 4, 5, 6, 7, 8]);
+const RIGHT = new Set([3, 5, 6, 7, 8, 9]);
+const BAR_WIDTH = 10;
+const EIGHTHS = ['', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
+
+/** A bar of up to BAR_WIDTH cells, in eighths, for pps relative to the fastest row. */
+export function bar(value: number | null, max: number): string {
+  if (value === null || !(max > 0) || !(value > 0)) return '';
+  const eighths = Math.max(1, Math.round((value / max) * BAR_WIDTH * 8));
+  return '█'.repeat(Math.floor(eighths / 8)) + EIGHTHS[eighths % 8];
+}
 
 function ipv4(row: Row): string {
   if (row.ipv4Counted === null) return DASH;
   return `${whole(row.ipv4Counted)} / ${row.ipv4Expected === null ? '?' : whole(row.ipv4Expected)}`;
 }
 
-function cells(row: Row, note: number | null, c: ChalkInstance): string[] {
+function cells(row: Row, note: number | null, c: ChalkInstance, maxPps: number): string[] {
   const verdict = !row.available ? c.dim(`unavailable [${note}]`) : row.ok ? c.green('ok') : c.red(`FAIL [${note}]`);
   const drops = row.dropsSource === 'derived' && row.dropped > 0 ? `${whole(row.dropped)}*` : whole(row.dropped);
-  if (!row.available) return [row.method, row.tier, row.mode, DASH, DASH, DASH, DASH, DASH, DASH, verdict];
+  if (!row.available) return [row.method, row.tier, row.mode, DASH, '', DASH, DASH, DASH, DASH, DASH, verdict];
   return [
-    row.method, row.tier, row.mode, si(row.pps), row.noisy ? c.yellow(`${percent(row.ppsRme)}!`) : percent(row.ppsRme), drops,
+    row.method, row.tier, row.mode, si(row.pps), c.cyan(bar(row.pps, maxPps)), row.noisy ? c.yellow(`${percent(row.ppsRme)}!`) : percent(row.ppsRme), drops,
     whole(row.cyclesPerPacket.thread), whole(row.cyclesPerPacket.system), ipv4(row), verdict,
   ];
 }
@@ -45,13 +54,14 @@ export function renderTable(results: Results, options: TableOptions): string {
   const c = new Chalk({ level: options.color ? 1 : 0 });
   const { host, config } = results;
   const notes: string[] = [];
+  const maxPps = Math.max(0, ...results.rows.map((r) => r.pps ?? 0));
   const body = results.rows.map((row) => {
     let note: number | null = null;
     if (row.reason !== null) {
       notes.push(`[${notes.length + 1}] ${row.method}/${row.tier}: ${row.reason}`);
       note = notes.length;
     }
-    return cells(row, note, c);
+    return cells(row, note, c, maxPps);
   });
   const widths = HEADERS.map((h, i) => Math.max(width(h), ...body.map((r) => width(r[i] ?? ''))));
   const line = (r: string[]): string => r.map((s, i) => pad(s, widths[i]!, RIGHT.has(i))).join('  ').trimEnd();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { renderJson } from '../../src/report/json.js';
-import { renderTable } from '../../src/report/table.js';
+import { bar, renderTable } from '../../src/report/table.js';
 import { sampleResults } from './sample-results.js';
 
 const plain = renderTable(sampleResults(), { color: false });
@@ -12,7 +12,7 @@ test('table: header says the TSC rate the cycle figures were computed at, and th
 
 test('table: a good row shows pps, its rme, thread and system cycles and the IPv4 check', () => {
   const line = plain.split('\n').find((l) => l.startsWith('socket '))!;
-  assert.match(line, /1\.23 M\s+±2\.3%\s+0\s+2,001\s+2,500\s+10,000 \/ 10,000\s+ok$/);
+  assert.match(line, /1\.23 M\s+█{10}\s+±2\.3%\s+0\s+2,001\s+2,500\s+10,000 \/ 10,000\s+ok$/);
 });
 
 test('table: a failed row points at a note that gives the reason', () => {
@@ -47,4 +47,12 @@ test('table: a noisy row has its margin of error flagged and explained', () => {
   const text = renderTable(results, { color: false });
   assert.match(text, /±23%!/);
   assert.match(text, /! noisy: the margin of error is above 10%/);
+});
+
+test('bar: proportional to the fastest row in eighths of a cell, nothing for no figure', () => {
+  assert.equal(bar(100, 100), '██████████');
+  assert.equal(bar(50, 100), '█████');
+  assert.equal(bar(5, 100), '▌');
+  assert.equal(bar(null, 100), '');
+  assert.equal(bar(0, 100), '');
 });

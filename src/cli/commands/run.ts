@@ -1,7 +1,8 @@
 /** `capbench run`: options in, table (and JSON file) out. */
 import type { Command } from 'commander';
 import { CheckFailedError } from '../../core/errors.js';
-import { runBenchmark } from '../../core/runner.js';
+import { runBenchmark, type Progress } from '../../core/runner.js';
+import { si } from '../../report/format-number.js';
 import { writeFileAtomic } from '../../core/atomic-write.js';
 import { METHODS } from '../../methods/registry.js';
 import { renderJson } from '../../report/json.js';
@@ -12,6 +13,11 @@ import { useColor, type CliContext } from '../context.js';
 interface RunOptions extends RawRunOptions {
   json?: string;
   color: boolean;
+}
+
+function progressLine(p: Progress): string {
+  const which = p.trial === 0 ? 'warm-up' : `trial ${p.trial}/${p.trials}`;
+  return `measuring ${p.method}/${p.tier}: ${which}${p.lastPps === null ? '' : `, last ${si(p.lastPps)} pps`}…`;
 }
 
 export function registerRun(program: Command, ctx: CliContext): void {
@@ -60,7 +66,7 @@ Examples:
       const results = await runBenchmark(config, {
         methods: METHODS,
         signal: ctx.signal,
-        onRow: (method, tier) => ctx.progress(`measuring ${method}/${tier}…`),
+        onProgress: (p) => ctx.progress(progressLine(p)),
       });
       ctx.progress('');
       if (opts.json) await writeFileAtomic(opts.json, renderJson(results));
