@@ -148,8 +148,9 @@ function pcapOf(frames: Uint8Array[]): PcapFile {
   };
 }
 
-function udp64(): Uint8Array[] {
-  return [udp4Frame(64 - FCS, 1)];
+/** One IPv4 UDP frame of `size` bytes on the wire (FCS included): the sweep's frame sizes. */
+function udpOfSize(size: number): () => Uint8Array[] {
+  return () => [udp4Frame(size - FCS, 1)];
 }
 
 /** Simple IMIX 7:4:1 of 64/594/1518, spread out so no burst of 7 small frames in a row. */
@@ -175,7 +176,14 @@ function mixed(): Uint8Array[] {
   ];
 }
 
-const FIXTURES: Record<string, () => Uint8Array[]> = { udp64, imix, mixed };
+/** Frame sizes `capbench sweep --sizes` can use (RFC 2544's, up to the Ethernet MTU). */
+const SWEEP_SIZES = [64, 128, 256, 512, 1024, 1280, 1518];
+
+const FIXTURES: Record<string, () => Uint8Array[]> = {
+  ...Object.fromEntries(SWEEP_SIZES.map((size) => [`udp${size}`, udpOfSize(size)])),
+  imix,
+  mixed,
+};
 
 async function main(argv: string[]): Promise<number> {
   const dir = argv[0];

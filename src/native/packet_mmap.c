@@ -238,7 +238,7 @@ static int walk_into_table(struct cb_pmmap *r, uint32_t *table, uint32_t table_p
 			       table_pairs, r->block_bytes / CB_PMMAP_MIN_FRAME_SPACING,
 			       CB_PMMAP_MIN_FRAME_SPACING);
 	for (uint32_t i = 0; i < n; i++) {
-		const struct tpacket3_hdr *h;
+		const struct tpacket3_hdr *h = NULL;
 
 		if (frame_at(r, block_off, off, &h, e) < 0)
 			return -1;
@@ -315,7 +315,7 @@ static int count_block(struct cb_pmmap *r, struct cb_count *out, struct cb_error
 	uint64_t ipv4 = 0;
 
 	for (uint32_t i = 0; i < n; i++) {
-		const struct tpacket3_hdr *h;
+		const struct tpacket3_hdr *h = NULL;
 
 		if (frame_at(r, block_off, off, &h, e) < 0)
 			return -1;

@@ -62,9 +62,8 @@ public:
 	{
 		// Finalize() has run by now; if the ArrayBuffer could not be detached the mapping is
 		// deliberately left in place (Release() keeps it), never unmapped under a live view.
-		if (!buffer_.IsEmpty())
-			return;
-		cb_pmmap_close(&ring_);
+		if (detached_)
+			cb_pmmap_close(&ring_);
 	}
 
 private:
@@ -72,13 +71,13 @@ private:
 	// leaking it is better than JS reading unmapped memory.
 	void Release(Napi::Env env)
 	{
-		if (!buffer_.IsEmpty()) {
+		if (!detached_) {
 			napi_value ab = nullptr;
-			if (napi_get_reference_value(env, buffer_.operator napi_ref(), &ab) != napi_ok || !ab)
+			if (napi_get_reference_value(env, buffer_, &ab) != napi_ok || !ab)
 				return;
 			if (napi_detach_arraybuffer(env, ab) != napi_ok)
 				return;
-			buffer_.Reset();
+			detached_ = true;
 		}
 		cb_pmmap_close(&ring_);
 	}
@@ -92,13 +91,8 @@ private:
 		throw CbJsError(env, e);
 	}
 
-	Napi::Value Ring(const Napi::CallbackInfo &info)
-	{
-		if (!buffer_.IsEmpty())
-			return buffer_.Value();
-		// Closed: an empty (detached-looking) buffer rather than memory that is gone.
-		return Napi::ArrayBuffer::New(info.Env(), 0);
-	}
+	// After close() this is the same ArrayBuffer, detached: byteLength 0, views over it empty.
+	Napi::Value Ring(const Napi::CallbackInfo &) { return buffer_.Value(); }
 
 	Napi::Value NextBlock(const Napi::CallbackInfo &info)
 	{
@@ -152,18 +146,18 @@ private:
 		return out;
 	}
 
-	void Close(const Napi::CallbackInfo &info)
+	void Close(const Napi::CallbackInfo &)
 	{
-		if (!buffer_.IsEmpty()) {
+		if (!detached_) {
 			buffer_.Value().Detach(); // throws if it cannot: then nothing is unmapped
-			buffer_.Reset();
+			detached_ = true;
 		}
 		cb_pmmap_close(&ring_);
-		(void)info;
 	}
 
 	cb_pmmap ring_{};
 	Napi::Reference<Napi::ArrayBuffer> buffer_;
+	bool detached_ = false; // buffer_ no longer points at the mapping
 };
 
 } // namespace

@@ -87,7 +87,7 @@ function availableFixtures(): string[] {
     return readdirSync(FIXTURES_DIR)
       .filter((f) => f.endsWith('.pcap'))
       .map((f) => f.slice(0, -'.pcap'.length))
-      .sort();
+      .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
   } catch {
     return [];
   }

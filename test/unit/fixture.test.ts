@@ -21,7 +21,7 @@ import { writePcapFile, type PcapRecord } from '../../src/net/pcap-file.js';
 // This file runs as dist/test/unit/fixture.test.js.
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const SCRIPT = fileURLToPath(new URL('../../scripts/make-fixtures.js', import.meta.url));
-const NAMES = ['imix', 'mixed', 'udp64'];
+const NAMES = ['imix', 'mixed', 'udp1024', 'udp128', 'udp1280', 'udp1518', 'udp256', 'udp512', 'udp64'];
 
 const load = (name: string): Promise<Fixture> => loadFixture(join(FIXTURES_DIR, `${name}.pcap`));
 const etherType = (f: Uint8Array, at = 12): number => (f[at]! << 8) | f[at + 1]!;
@@ -254,7 +254,7 @@ test('fixturePath resolves a bare file name with .pcap in the repo\'s fixtures',
 test('fixturePath rejects an unknown name, listing the fixtures that exist', () => {
   assert.throws(() => fixturePath('nope'), (err: unknown) => {
     assert.ok(err instanceof UsageError);
-    assert.equal(err.message, "unknown fixture 'nope' (fixtures: imix, mixed, udp64)");
+    assert.equal(err.message, "unknown fixture 'nope' (fixtures: imix, mixed, udp64, udp128, udp256, udp512, udp1024, udp1280, udp1518)");
     return true;
   });
 });
@@ -262,6 +262,6 @@ test('fixturePath rejects an unknown name, listing the fixtures that exist', () 
 test('fixturePath rejects a path that does not exist', () => {
   assert.throws(() => fixturePath('no/such/file.pcap'), {
     name: 'UsageError',
-    message: 'no/such/file.pcap: no such file (fixtures: imix, mixed, udp64)',
+    message: 'no/such/file.pcap: no such file (fixtures: imix, mixed, udp64, udp128, udp256, udp512, udp1024, udp1280, udp1518)',
   });
 });

@@ -29,7 +29,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .option('--count <n>', 'drain: frames per trial', '100000')
     .option('--duration <seconds>', 'live: seconds of traffic per trial', '2')
     .option('--rate <pps|max>', 'offered rate in packets per second, or max for flat out', 'max')
-    .option('--fixture <file>', 'pcap file of frames to replay, or a name in fixtures/ (udp64, imix, mixed)', 'udp64')
+    .option('--fixture <file>', 'pcap file of frames to replay, or a name in fixtures/ (udp64 … udp1518, imix, mixed)', 'udp64')
     .option('--trials <n>', 'measurement windows per row; rows show the mean and its margin of error', '5')
     .option('--tier <tier>', 'js: count in TypeScript (what a Node program pays); native: count in C; both', 'js')
     .option('--iface <name>', 'capture on this interface instead of a test bed; traffic must come from elsewhere (live only)')
