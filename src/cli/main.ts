@@ -10,6 +10,7 @@ import { registerEnv } from './commands/env.js';
 import { registerGen } from './commands/gen.js';
 import { registerList } from './commands/list.js';
 import { registerRun } from './commands/run.js';
+import { registerSweep } from './commands/sweep.js';
 import type { CliContext } from './context.js';
 
 const { version } = createRequire(import.meta.url)('../../../package.json') as { version: string };
@@ -49,6 +50,7 @@ export function buildProgram(ctx: CliContext): Command {
     .showHelpAfterError('(see capbench --help)')
     .exitOverride();
   registerRun(program, ctx);
+  registerSweep(program, ctx);
   registerList(program);
   registerEnv(program);
   registerGen(program, ctx);

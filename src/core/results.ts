@@ -50,8 +50,8 @@ export interface DropCounts {
 }
 
 export interface SweepPoint {
-  /** Frame size in bytes (without FCS) of the fixture this row replayed. */
-  frameBytes: number;
+  /** Frame size on the wire (FCS included) of the udp<size> fixture this row replayed; null = the run's fixture. */
+  frameBytes: number | null;
   /** Offered rate in pps; null = flat out. */
   offeredPps: number | null;
 }

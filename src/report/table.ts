@@ -30,13 +30,21 @@ function ipv4(row: Row): string {
 }
 
 function cells(row: Row, note: number | null, c: ChalkInstance, maxPps: number): string[] {
-  const verdict = !row.available ? c.dim(`unavailable [${note}]`) : row.ok ? c.green('ok') : c.red(`FAIL [${note}]`);
+  const verdict = !row.available
+    ? c.dim(`unavailable [${note}]`)
+    : row.ok ? c.green(note === null ? 'ok' : `ok [${note}]`) : c.red(`FAIL [${note}]`);
   const drops = row.dropsSource === 'derived' && row.dropped > 0 ? `${whole(row.dropped)}*` : whole(row.dropped);
   if (!row.available) return [row.method, row.tier, row.mode, DASH, '', DASH, DASH, DASH, DASH, DASH, verdict];
   return [
     row.method, row.tier, row.mode, si(row.pps), c.cyan(bar(row.pps, maxPps)), row.noisy ? c.yellow(`${percent(row.ppsRme)}!`) : percent(row.ppsRme), drops,
     whole(row.cyclesPerPacket.thread), whole(row.cyclesPerPacket.system), ipv4(row), verdict,
   ];
+}
+
+function pointCells(row: Row): string[] {
+  const p = row.point;
+  if (!p) return [DASH, DASH];
+  return [p.frameBytes === null ? DASH : `${p.frameBytes} B`, p.offeredPps === null ? 'max' : si(p.offeredPps)];
 }
 
 /** Visible width: chalk's escape codes take no columns. */
@@ -55,32 +63,42 @@ export function renderTable(results: Results, options: TableOptions): string {
   const { host, config } = results;
   const notes: string[] = [];
   const maxPps = Math.max(0, ...results.rows.map((r) => r.pps ?? 0));
+  // Sweep rows say which point they measured, in two extra columns after the mode.
+  const swept = results.rows.some((r) => r.point !== null);
+  const withPoint = (cols: string[], row: Row | null): string[] =>
+    swept ? [...cols.slice(0, 3), ...(row ? pointCells(row) : ['size', 'offered']), ...cols.slice(3)] : cols;
+  const right = (i: number): boolean => (swept ? i === 3 || i === 4 || RIGHT.has(i - 2) : RIGHT.has(i));
   const body = results.rows.map((row) => {
     let note: number | null = null;
     if (row.reason !== null) {
       notes.push(`[${notes.length + 1}] ${row.method}/${row.tier}: ${row.reason}`);
       note = notes.length;
     }
-    return cells(row, note, c, maxPps);
+    return withPoint(cells(row, note, c, maxPps), row);
   });
-  const widths = HEADERS.map((h, i) => Math.max(width(h), ...body.map((r) => width(r[i] ?? ''))));
-  const line = (r: string[]): string => r.map((s, i) => pad(s, widths[i]!, RIGHT.has(i))).join('  ').trimEnd();
+  const headers = withPoint(HEADERS, null);
+  const widths = headers.map((h, i) => Math.max(width(h), ...body.map((r) => width(r[i] ?? ''))));
+  const line = (r: string[]): string => r.map((s, i) => pad(s, widths[i]!, right(i))).join('  ').trimEnd();
 
   const offered =
     config.iface !== null
       ? `on ${config.iface}, traffic from elsewhere`
       : `at ${config.rate === 'max' ? 'the generator\'s maximum rate' : `${whole(config.rate)} pps offered`}`;
   const what = config.mode === 'drain' ? `drain of ${whole(config.count)} frames` : `live for ${config.durationSec} s ${offered}`;
+  const fixtureNote =
+    config.iface !== null ? 'no fixture'
+      : swept && results.rows.some((r) => r.point?.frameBytes != null) ? 'fixture per size'
+        : `fixture ${config.fixturePath.split('/').pop()}`;
   const source =
     results.rows[0]?.cyclesPerPacket.source === 'perf'
       ? 'hardware cycle counters'
       : 'CPU time × TSC rate (no hardware cycle counters)';
   const out = [
-    c.bold(`capbench: ${what}, ${config.trials} trial${config.trials === 1 ? '' : 's'} per row, ${config.iface === null ? `fixture ${config.fixturePath.split('/').pop()}` : 'no fixture'}`),
+    c.bold(`capbench: ${swept ? 'sweep, ' : ''}${what}, ${config.trials} trial${config.trials === 1 ? '' : 's'} per row, ${fixtureNote}`),
     `${host.cpus} × ${host.cpuModel}, Linux ${host.kernel}, Node ${host.node}`,
     `cycles/packet at ${(host.tscHz / 1e6).toFixed(0)} MHz, from ${source}; system Δ is machine-wide busy time minus the none baseline`,
     '',
-    c.bold(line(HEADERS)),
+    c.bold(line(headers)),
     ...body.map(line),
   ];
   if (results.rows.some((r) => r.noisy)) {

@@ -1,7 +1,8 @@
 /** `capbench run`: options in, table (and JSON file) out. */
 import type { Command } from 'commander';
 import { CheckFailedError } from '../../core/errors.js';
-import { runBenchmark, type Progress } from '../../core/runner.js';
+import { runBenchmark } from '../../core/runner.js';
+import type { Progress } from '../../core/rows.js';
 import { si } from '../../report/format-number.js';
 import { writeFileAtomic } from '../../core/atomic-write.js';
 import { METHODS } from '../../methods/registry.js';

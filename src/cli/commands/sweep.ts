@@ -1,0 +1,74 @@
+/** `capbench sweep`: the same measurement over frame sizes and offered rates, one row per point. */
+import type { Command } from 'commander';
+import { writeFileAtomic } from '../../core/atomic-write.js';
+import { UsageError } from '../../core/errors.js';
+import { runSweep } from '../../core/sweep.js';
+import { METHODS } from '../../methods/registry.js';
+import { renderJson } from '../../report/json.js';
+import { renderTable } from '../../report/table.js';
+import { useColor, type CliContext } from '../context.js';
+import { positiveInt, positiveNumber, runConfig, type RawRunOptions } from '../parse-options.js';
+import type { Progress } from '../../core/rows.js';
+import { si } from '../../report/format-number.js';
+
+interface SweepOptions extends RawRunOptions {
+  sizes?: string;
+  rates?: string;
+  loss: string;
+  json?: string;
+  color: boolean;
+}
+
+function list(flag: string, value: string): number[] {
+  const items = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (items.length === 0) throw new UsageError(`${flag} needs a comma-separated list of numbers`);
+  return items.map((s) => positiveInt(flag, s));
+}
+
+function lossFraction(value: string): number {
+  const n = Number(value.replace(/%$/, ''));
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n >= 100) {
+    throw new UsageError(`--loss must be a percentage from 0 up to 100, got '${value}'`);
+  }
+  return n / 100;
+}
+
+export function registerSweep(program: Command, ctx: CliContext): void {
+  program
+    .command('sweep')
+    .description('repeat the measurement over frame sizes and offered rates, one row per point')
+    .option('--sizes <list>', 'frame sizes on the wire, from 64,128,256,512,1024,1280,1518 (fixtures/udp<size>.pcap)')
+    .option('--rates <list|search>', 'offered rates in pps (live mode), or search: the highest rate with loss within --loss')
+    .option('--loss <percent>', 'search: the largest loss a rate may show', '0')
+    .option('--methods <list>', 'comma-separated methods, or all', 'all')
+    .option('--mode <mode>', 'drain or live, for points without --rates', 'drain')
+    .option('--count <n>', 'drain: frames per trial', '100000')
+    .option('--duration <seconds>', 'live: seconds per trial (and per search step)', '1')
+    .option('--trials <n>', 'windows per point', '3')
+    .option('--tier <tier>', 'js, native or both', 'js')
+    .option('--batch <n>', 'frames per call for batched methods', '64')
+    .option('--json <file>', 'also write the results as JSON (schema capbench.results/1), atomically')
+    .option('--no-color', 'plain table even on a terminal')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  capbench sweep --sizes 64,512,1518 --methods socket-mmsg,pcap-native
+  capbench sweep --methods packet-mmap --rates search --loss 0.1
+  capbench sweep --methods socket --rates 100000,200000,400000 --duration 2`,
+    )
+    .action(async (opts: SweepOptions) => {
+      const base = runConfig(opts);
+      const sizes = opts.sizes === undefined ? null : list('--sizes', opts.sizes);
+      const rates = opts.rates === undefined ? null : opts.rates === 'search' ? 'search' : list('--rates', opts.rates);
+      if (sizes === null && rates === null) throw new UsageError('sweep needs --sizes, --rates or both');
+      positiveNumber('--duration', opts.duration ?? '1');
+      const results = await runSweep(
+        { base, sizes, rates, loss: lossFraction(opts.loss) },
+        { methods: METHODS, signal: ctx.signal, onProgress: (p: Progress) => ctx.progress(`sweeping ${p.method}/${p.tier}: window ${p.trial}/${p.trials}${p.lastPps === null ? '' : `, last ${si(p.lastPps)} pps`}…`) },
+      );
+      ctx.progress('');
+      if (opts.json) await writeFileAtomic(opts.json, renderJson(results));
+      process.stdout.write(renderTable(results, { color: useColor(opts.color) }));
+    });
+}

@@ -1,0 +1,53 @@
+/**
+ * Bencher Metric Format (BMF) JSON for `bencher run --adapter json`:
+ *   { "<benchmark>": { "throughput": {value, lower_value, upper_value}, "cycles-per-packet": {...} } }
+ * "throughput" is Bencher's built-in measure (operations per second: here packets per second);
+ * "cycles-per-packet" is created by Bencher on first upload. The bounds are the 95% interval of the
+ * mean (pps: ppsRme; cycles: the spread of the trials' thread figures) and are left out where
+ * there is no spread to go by. As for github-action-benchmark, only rows that ran and passed
+ * their checks are listed, and from a Comparison the new file's rows.
+ */
+import type { Results, Row } from '../core/results.js';
+import { benchmarkName, cyclesRme, isComparison, type Comparison } from './compare.js';
+import { uniqueNames } from './gha.js';
+
+export interface BmfMetric {
+  value: number;
+  lower_value?: number;
+  upper_value?: number;
+}
+
+export type BmfMeasure = 'throughput' | 'cycles-per-packet';
+
+export type Bmf = Record<string, Partial<Record<BmfMeasure, BmfMetric>>>;
+
+function metric(value: number | null, rmePct: number | null): BmfMetric | null {
+  if (value === null || !Number.isFinite(value)) return null;
+  if (rmePct === null || !Number.isFinite(rmePct)) return { value };
+  const half = (Math.abs(value) * rmePct) / 100;
+  return { value, lower_value: value - half, upper_value: value + half };
+}
+
+function measures(row: Row): Partial<Record<BmfMeasure, BmfMetric>> {
+  const out: Partial<Record<BmfMeasure, BmfMetric>> = {};
+  const throughput = metric(row.pps, row.ppsRme);
+  const cycles = metric(row.cyclesPerPacket.thread, cyclesRme(row));
+  if (throughput !== null) out.throughput = throughput;
+  if (cycles !== null) out['cycles-per-packet'] = cycles;
+  return out;
+}
+
+export function bmf(input: Results | Comparison): Bmf {
+  const results = isComparison(input) ? input.next : input;
+  const named = uniqueNames(
+    results.rows
+      .filter((row) => row.available && row.ok)
+      .map((row) => ({ name: benchmarkName(row, results), measures: measures(row) }))
+      .filter((b) => Object.keys(b.measures).length > 0),
+  );
+  return Object.fromEntries(named.map((b) => [b.name, b.measures]));
+}
+
+export function renderBmf(input: Results | Comparison): string {
+  return JSON.stringify(bmf(input), null, 2) + '\n';
+}

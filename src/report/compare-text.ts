@@ -1,0 +1,144 @@
+/**
+ * A Comparison as a table: one line per metric of each matched row, then the rows only one file
+ * has, then one sentence saying whether anything got slower beyond the threshold and the noise.
+ */
+import { Chalk, type ChalkInstance } from 'chalk';
+import type { Results } from '../core/results.js';
+import { METRICS, regressions, type Comparison, type Metric, type MetricChange, type RowChange } from './compare.js';
+import { DASH, si, whole } from './format-number.js';
+
+export interface CompareTextOptions {
+  color: boolean;
+}
+
+const HEADERS = ['method', 'tier', 'mode', 'point', 'metric', 'base', 'new', 'change', 'verdict'];
+const RIGHT = new Set([5, 6, 7]);
+
+/** "+4.2%", "−30.0%" (a real minus sign, as the rest of the tables use typographic signs). */
+export function signedPercent(fraction: number): string {
+  const p = fraction * 100;
+  const digits = Math.abs(p) < 10 ? 1 : 0;
+  const text = Math.abs(p).toFixed(digits);
+  return `${p < 0 && Number(text) !== 0 ? '−' : '+'}${text}%`;
+}
+
+/** "−30.0% ±2.1%", or "±?" when the noise could not be judged. */
+export function changeText(m: MetricChange): string {
+  if (m.change === null) return DASH;
+  const u = m.uncertainty === null ? '±?' : `±${(m.uncertainty * 100).toFixed(m.uncertainty < 0.1 ? 1 : 0)}%`;
+  return `${signedPercent(m.change)} ${u}`;
+}
+
+export function verdictText(m: MetricChange, thresholdPct: number): string {
+  if (m.verdict !== 'same') return m.verdict;
+  return m.within === 'noise' ? 'same (noise)' : `same (<${thresholdPct}%)`;
+}
+
+function value(metric: Metric, n: number | null): string {
+  return metric === 'pps' ? si(n) : whole(n);
+}
+
+function paint(text: string, m: MetricChange, gates: boolean, c: ChalkInstance): string {
+  if (m.verdict === 'slower') return gates ? c.red.bold(text) : c.red(text);
+  if (m.verdict === 'faster') return c.green(text);
+  return c.dim(text);
+}
+
+/** Why a matched row cannot fail the comparison, or null when it can. */
+function notGated(row: RowChange): string | null {
+  if (row.gates) return null;
+  const state = (r: typeof row.base, which: string): string | null =>
+    r === null ? null : !r.available ? `unavailable in ${which}` : !r.ok ? `failed in ${which}` : null;
+  const why = [state(row.base, 'base'), state(row.next, 'new')].filter((s) => s !== null);
+  return why.length > 0 ? why.join(', ') : null;
+}
+
+function lines(row: RowChange, thresholdPct: number, c: ChalkInstance, notes: string[]): string[][] {
+  const r = (row.next ?? row.base)!;
+  const point = r.point === null ? DASH : `${r.point.frameBytes} B @ ${r.point.offeredPps === null ? 'max' : si(r.point.offeredPps)}`;
+  const id = [r.method, r.tier, r.mode, point];
+  const blank = id.map(() => '');
+  if (row.metrics === null) {
+    const which = row.status === 'added' ? 'only in new' : 'only in base';
+    return [[...id, METRICS.pps.label, row.base ? value('pps', row.base.pps) : DASH, row.next ? value('pps', row.next.pps) : DASH, DASH, c.dim(which)]];
+  }
+  const why = notGated(row);
+  let note = '';
+  if (why !== null) {
+    notes.push(`[${notes.length + 1}] ${row.label}: ${why}; reported, never fails the comparison`);
+    note = ` [${notes.length}]`;
+  }
+  return (Object.keys(METRICS) as Metric[]).map((metric, i) => {
+    const m = row.metrics![metric];
+    return [
+      ...(i === 0 ? id : blank),
+      METRICS[metric].label,
+      value(metric, m.base),
+      value(metric, m.next),
+      changeText(m),
+      paint(verdictText(m, thresholdPct), m, row.gates, c) + (i === 0 ? c.dim(note) : ''),
+    ];
+  });
+}
+
+function width(s: string): number {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/\x1b\[[0-9;]*m/g, '').length;
+}
+
+function pad(s: string, w: number, right: boolean): string {
+  const fill = ' '.repeat(Math.max(0, w - width(s)));
+  return right ? fill + s : s + fill;
+}
+
+function describe(results: Results): string {
+  const { config, host } = results;
+  const traffic = config.iface !== null ? `iface ${config.iface}` : (config.fixturePath.split('/').pop() ?? '');
+  return `${results.startedAt}, ${config.mode}, ${traffic}, ${config.trials} trials; ${host.cpus} × ${host.cpuModel}, Linux ${host.kernel}`;
+}
+
+/** Differences that make a comparison less meaningful, worth a line above the table. */
+function caveats(c: Comparison): string[] {
+  const out: string[] = [];
+  const { base, next } = c;
+  if (base.host.cpuModel !== next.host.cpuModel || base.host.cpus !== next.host.cpus) out.push('the two runs were on different machines');
+  if (base.config.fixturePath.split('/').pop() !== next.config.fixturePath.split('/').pop()) out.push('the fixtures differ');
+  if (base.config.mode === 'drain' && next.config.mode === 'drain' && base.config.count !== next.config.count) out.push('--count differs');
+  if (base.config.rate !== next.config.rate) out.push('the offered rate differs');
+  return out;
+}
+
+export function renderComparisonText(comparison: Comparison, options: CompareTextOptions): string {
+  const c = new Chalk({ level: options.color ? 1 : 0 });
+  const notes: string[] = [];
+  const body = comparison.rows.flatMap((row) => lines(row, comparison.thresholdPct, c, notes));
+  const widths = HEADERS.map((h, i) => Math.max(width(h), ...body.map((r) => width(r[i] ?? ''))));
+  const line = (r: string[]): string => r.map((s, i) => pad(s, widths[i]!, RIGHT.has(i))).join('  ').trimEnd();
+
+  const out = [
+    c.bold(`capbench compare: threshold ${comparison.thresholdPct}%, change = new ÷ base − 1, ± is its 95% noise margin`),
+    `base: ${describe(comparison.base)}`,
+    `new:  ${describe(comparison.next)}`,
+  ];
+  const warn = caveats(comparison);
+  if (warn.length > 0) out.push(c.yellow(`note: ${warn.join('; ')}`));
+  out.push('', c.bold(line(HEADERS)), ...body.map(line));
+  out.push(
+    '',
+    'same (noise): the change is within its noise margin (Welch\'s t-test over the trials); ±? = too few trials to tell',
+    `same (<${comparison.thresholdPct}%): beyond the noise but smaller than the threshold`,
+  );
+  if (notes.length > 0) out.push('', ...notes);
+
+  const bad = regressions(comparison);
+  out.push('');
+  if (comparison.matched === 0) {
+    out.push(c.red('no rows in common: the two files measured different methods, tiers, modes or sweep points'));
+  } else if (bad.length === 0) {
+    out.push(c.green(`no regressions beyond ${comparison.thresholdPct}% and the noise (${comparison.matched} rows compared)`));
+  } else {
+    out.push(c.red.bold(`${bad.length} regression${bad.length === 1 ? '' : 's'} beyond ${comparison.thresholdPct}% and the noise:`));
+    for (const { row, change } of bad) out.push(c.red(`  ${row.label} ${METRICS[change.metric].label}: ${changeText(change)}`));
+  }
+  return out.join('\n') + '\n';
+}

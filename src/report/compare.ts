@@ -1,0 +1,277 @@
+/**
+ * Two results files side by side: which rows got faster or slower, by how much, and whether the
+ * difference is larger than the trials' own scatter. Pure: no I/O, no formatting.
+ *
+ * Noise is judged with Welch's t-test on the per-trial figures (pps: ppsSamples; cycles/pkt:
+ * trials[i].cyclesPerPacket.thread). Overlap of the two 95% intervals is the simpler rule, but it
+ * is far too lenient: two intervals can overlap while the difference of the means is clearly
+ * significant (non-overlap corresponds to p ≈ 0.006, not 0.05). Welch's test asks exactly "is
+ * the difference of the means beyond its own 95% margin" and does not assume the two runs were
+ * equally noisy. It is written as a margin: uncertainty = t(df) × √(se₁² + se₂²) ÷ base, so the
+ * ±figure printed beside a change is the very band the verdict uses (beyond noise ⇔ |change| >
+ * uncertainty). Where a side has fewer than two trials but both rows carry ppsRme, the margin
+ * falls back to the two intervals' combined half-widths (the overlap rule); with neither the
+ * uncertainty is unknown and only the threshold applies.
+ */
+import type { Results, Row, SweepPoint } from '../core/results.js';
+import { si } from './format-number.js';
+
+export type Metric = 'pps' | 'cycles';
+
+export interface MetricInfo {
+  label: string;
+  unit: string;
+  /** The direction that counts as an improvement. */
+  better: 'bigger' | 'smaller';
+}
+
+export const METRICS: Readonly<Record<Metric, MetricInfo>> = {
+  pps: { label: 'rx pps', unit: 'pps', better: 'bigger' },
+  cycles: { label: 'cyc/pkt thread', unit: 'cycles/pkt', better: 'smaller' },
+};
+
+/** 'same' when the change is within noise or within the threshold; 'n/a' when a side has no figure. */
+export type Verdict = 'faster' | 'slower' | 'same' | 'n/a';
+
+/** How the uncertainty of a change was worked out. */
+export type NoiseTest = 'welch' | 'interval-overlap' | 'unknown';
+
+export interface MetricChange {
+  metric: Metric;
+  base: number | null;
+  next: number | null;
+  /** next ÷ base − 1; null when either side has no figure (or base is 0). */
+  change: number | null;
+  /** 95% half-width of the change's noise band, as a fraction of base like `change`; null = unknown. */
+  uncertainty: number | null;
+  noise: NoiseTest;
+  verdict: Verdict;
+  /** Why a verdict is 'same': nothing beyond the noise, or a real change smaller than the threshold. */
+  within: 'noise' | 'threshold' | null;
+}
+
+export type RowStatus = 'matched' | 'added' | 'removed';
+
+export interface RowChange {
+  /** Identity of the row across files: method, tier, mode and sweep point. */
+  key: string;
+  label: string;
+  status: RowStatus;
+  base: Row | null;
+  next: Row | null;
+  /** Present for matched rows only. */
+  metrics: Readonly<Record<Metric, MetricChange>> | null;
+  /** Both rows ran and passed their checks; only such rows can fail a comparison. */
+  gates: boolean;
+  /** Metrics that got worse beyond both the threshold and the noise, on a row that gates. */
+  regressed: Metric[];
+}
+
+export interface Comparison {
+  kind: 'capbench.comparison';
+  /** A change must be larger than this (percent) as well as beyond noise to count. */
+  thresholdPct: number;
+  base: Results;
+  next: Results;
+  /** Base file's order, then rows only the new file has. */
+  rows: RowChange[];
+  /** Rows present in both files. */
+  matched: number;
+}
+
+export interface CompareOptions {
+  /** Percent; 10 means a 10% change. */
+  thresholdPct: number;
+}
+
+export const DEFAULT_THRESHOLD_PCT = 10;
+
+/** Two-sided 95% quantiles of Student's t for 1–30 degrees of freedom, then 40, 60, 120, ∞. */
+const T95 = [
+  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11,
+  2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042,
+];
+
+/** Rounds df down, which overstates t a little: the test errs on the side of "within noise". */
+export function t95(df: number): number {
+  if (!(df >= 1)) return T95[0]!;
+  if (df < 31) return T95[Math.floor(df) - 1]!;
+  if (df < 40) return T95[29]!;
+  if (df < 60) return 2.021;
+  if (df < 120) return 2.0;
+  if (Number.isFinite(df)) return 1.98;
+  return 1.96;
+}
+
+export interface SampleStats {
+  mean: number;
+  /** Standard error of the mean. */
+  se: number;
+  n: number;
+}
+
+/** Mean and standard error of at least two finite values; null otherwise. */
+export function sampleStats(values: readonly (number | null)[]): SampleStats | null {
+  const xs = values.filter((v): v is number => v !== null && Number.isFinite(v));
+  const n = xs.length;
+  if (n < 2) return null;
+  const mean = xs.reduce((a, b) => a + b, 0) / n;
+  const variance = xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (n - 1);
+  return { mean, se: Math.sqrt(variance / n), n };
+}
+
+/** Per-trial thread cycles/pkt: the only spread a cycles figure has (rows carry no rme for it). */
+export function cyclesSamples(row: Row): (number | null)[] {
+  return row.trials.map((t) => t.cyclesPerPacket.thread);
+}
+
+/** Relative 95% margin of error (percent) of the thread cycles/pkt, from the trials; null under two. */
+export function cyclesRme(row: Row): number | null {
+  const s = sampleStats(cyclesSamples(row));
+  if (s === null || s.mean === 0) return null;
+  return (t95(s.n - 1) * s.se * 100) / Math.abs(s.mean);
+}
+
+/** 95% half-width of (next − base) by Welch's t-test, in absolute units. */
+function welchMargin(a: SampleStats, b: SampleStats): number {
+  const va = a.se ** 2;
+  const vb = b.se ** 2;
+  const v = va + vb;
+  if (v === 0) return 0;
+  // Welch–Satterthwaite degrees of freedom.
+  const df = v ** 2 / (va ** 2 / (a.n - 1) + vb ** 2 / (b.n - 1));
+  return t95(df) * Math.sqrt(v);
+}
+
+interface Side {
+  value: number | null;
+  samples: readonly (number | null)[];
+  /** Percent, when the row carries one. */
+  rme: number | null;
+}
+
+function side(row: Row | null, metric: Metric): Side {
+  if (row === null || !row.available) return { value: null, samples: [], rme: null };
+  if (metric === 'pps') return { value: row.pps, samples: row.ppsSamples, rme: row.ppsRme };
+  return { value: row.cyclesPerPacket.thread, samples: cyclesSamples(row), rme: null };
+}
+
+function uncertaintyOf(base: Side, next: Side, b: number, n: number): { uncertainty: number | null; noise: NoiseTest } {
+  const sb = sampleStats(base.samples);
+  const sn = sampleStats(next.samples);
+  if (sb !== null && sn !== null) return { uncertainty: welchMargin(sb, sn) / b, noise: 'welch' };
+  if (base.rme !== null && next.rme !== null) {
+    // Intervals m(1 ± rme) overlap exactly when |n − b| ≤ b·rme_b + n·rme_n.
+    return { uncertainty: (b * base.rme + n * next.rme) / 100 / b, noise: 'interval-overlap' };
+  }
+  return { uncertainty: null, noise: 'unknown' };
+}
+
+export function compareMetric(baseRow: Row | null, nextRow: Row | null, metric: Metric, thresholdPct: number): MetricChange {
+  const base = side(baseRow, metric);
+  const next = side(nextRow, metric);
+  const b = base.value;
+  const n = next.value;
+  if (b === null || n === null || !Number.isFinite(b) || !Number.isFinite(n) || b <= 0) {
+    return { metric, base: b, next: n, change: null, uncertainty: null, noise: 'unknown', verdict: 'n/a', within: null };
+  }
+  const change = n / b - 1;
+  const { uncertainty, noise } = uncertaintyOf(base, next, b, n);
+  const common = { metric, base: b, next: n, change, uncertainty, noise };
+  if (uncertainty !== null && Math.abs(change) <= uncertainty) return { ...common, verdict: 'same', within: 'noise' };
+  if (Math.abs(change) * 100 <= thresholdPct) return { ...common, verdict: 'same', within: 'threshold' };
+  const up = change > 0;
+  const better = METRICS[metric].better === 'bigger' ? up : !up;
+  return { ...common, verdict: better ? 'faster' : 'slower', within: null };
+}
+
+/** Stable identity of a row across files. */
+export function rowKey(row: Row): string {
+  return JSON.stringify([row.method, row.tier, row.mode, row.point?.frameBytes ?? null, row.point?.offeredPps ?? null]);
+}
+
+/** "64 B @ max", "128 B @ 100.0 kpps". */
+export function pointLabel(point: SweepPoint): string {
+  return `${point.frameBytes} B @ ${point.offeredPps === null ? 'max' : `${si(point.offeredPps)}pps`}`;
+}
+
+/** "socket/js drain", plus the sweep point when there is one. */
+export function rowLabel(row: Row): string {
+  const head = `${row.method}/${row.tier} ${row.mode}`;
+  return row.point === null ? head : `${head} ${pointLabel(row.point)}`;
+}
+
+/** A fixture's name from its path: "/x/fixtures/udp64.pcap" → "udp64". */
+export function fixtureName(results: Results): string {
+  const file = results.config.fixturePath.split('/').pop() ?? '';
+  return file.replace(/\.pcap$/, '');
+}
+
+/**
+ * Name for trackers (github-action-benchmark, Bencher), stable across runs: "socket/js drain
+ * udp64"; sweep rows name their point instead of the fixture; --iface rows the interface.
+ */
+export function benchmarkName(row: Row, results: Results): string {
+  if (row.point !== null) return rowLabel(row);
+  const traffic = results.config.iface !== null ? `iface ${results.config.iface}` : fixtureName(results);
+  return `${rowLabel(row)} ${traffic}`;
+}
+
+function rowChange(base: Row | null, next: Row | null, thresholdPct: number): RowChange {
+  const row = (next ?? base)!;
+  const status: RowStatus = base === null ? 'added' : next === null ? 'removed' : 'matched';
+  const metrics =
+    status === 'matched'
+      ? { pps: compareMetric(base, next, 'pps', thresholdPct), cycles: compareMetric(base, next, 'cycles', thresholdPct) }
+      : null;
+  const gates = base !== null && next !== null && base.available && next.available && base.ok && next.ok;
+  const regressed =
+    gates && metrics !== null ? (Object.values(metrics) as MetricChange[]).filter((m) => m.verdict === 'slower').map((m) => m.metric) : [];
+  return { key: rowKey(row), label: rowLabel(row), status, base, next, metrics, gates, regressed };
+}
+
+export function compare(base: Results, next: Results, options: CompareOptions): Comparison {
+  // Rows with the same key (not expected, but not ruled out by the schema) pair up in order.
+  const pending = new Map<string, Row[]>();
+  for (const row of next.rows) {
+    const key = rowKey(row);
+    pending.set(key, [...(pending.get(key) ?? []), row]);
+  }
+  const rows: RowChange[] = [];
+  let matched = 0;
+  for (const row of base.rows) {
+    const other = pending.get(rowKey(row))?.shift() ?? null;
+    if (other !== null) matched++;
+    rows.push(rowChange(row, other, options.thresholdPct));
+  }
+  for (const row of next.rows) {
+    // Whatever is still pending had no partner in base; take each exactly once, in next's order.
+    const queue = pending.get(rowKey(row));
+    if (queue !== undefined && queue[0] === row) rows.push(rowChange(null, queue.shift()!, options.thresholdPct));
+  }
+  return { kind: 'capbench.comparison', thresholdPct: options.thresholdPct, base, next, rows, matched };
+}
+
+export interface Regression {
+  row: RowChange;
+  change: MetricChange;
+}
+
+export function regressions(comparison: Comparison): Regression[] {
+  return comparison.rows.flatMap((row) => row.regressed.map((m) => ({ row, change: row.metrics![m] })));
+}
+
+/**
+ * The compare command's exit status: 2 when the files have no row in common (they measured
+ * different things), 1 when some row that ran cleanly in both got slower beyond both the threshold
+ * and the noise, 0 otherwise. Faster rows, added or removed rows, unavailable or failed rows never
+ * fail a comparison.
+ */
+export function exitStatus(comparison: Comparison): 0 | 1 | 2 {
+  if (comparison.matched === 0) return 2;
+  return regressions(comparison).length > 0 ? 1 : 0;
+}
+
+export function isComparison(input: Results | Comparison): input is Comparison {
+  return (input as Comparison).kind === 'capbench.comparison';
+}

@@ -1,0 +1,103 @@
+/**
+ * github-action-benchmark's custom format: a JSON list of {name, unit, value, range, extra}. That
+ * action fixes "bigger is better" or "smaller is better" per file (tool: customBiggerIsBetter /
+ * customSmallerIsBetter), so pps and cycles/pkt are two separate outputs: renderGha(x, 'pps') for
+ * the first tool, renderGha(x, 'cycles') for the second. ghaCyclesPath() names the second file.
+ *
+ * Only rows that ran and passed their checks are listed: an unavailable row has no figure, and a
+ * failed row's figure is not a measurement the tracker should plot or alert on. From a
+ * Comparison, the new file's rows are listed, with the change against base in `extra`.
+ */
+import type { Results, Row } from '../core/results.js';
+import { changeText, verdictText } from './compare-text.js';
+import { benchmarkName, cyclesRme, isComparison, type Comparison, type Metric, type RowChange } from './compare.js';
+
+export interface GhaEntry {
+  name: string;
+  unit: string;
+  value: number;
+  /** "±2.3%": the 95% relative margin of error; absent when there was no spread to measure. */
+  range?: string;
+  /** Free text shown in the action's chart tooltip. */
+  extra: string;
+}
+
+export type GhaMetric = Metric;
+
+/** github-action-benchmark tool name for each metric's file. */
+export const GHA_TOOL: Readonly<Record<GhaMetric, 'customBiggerIsBetter' | 'customSmallerIsBetter'>> = {
+  pps: 'customBiggerIsBetter',
+  cycles: 'customSmallerIsBetter',
+};
+
+const UNIT: Readonly<Record<GhaMetric, string>> = { pps: 'pps', cycles: 'cycles/pkt' };
+
+/** "out/bench.json" → "out/bench.cycles.json"; "bench" → "bench.cycles". */
+export function ghaCyclesPath(path: string): string {
+  const slash = path.lastIndexOf('/');
+  const dot = path.lastIndexOf('.');
+  return dot > slash + 1 ? `${path.slice(0, dot)}.cycles${path.slice(dot)}` : `${path}.cycles`;
+}
+
+function measure(row: Row, metric: GhaMetric): { value: number | null; rme: number | null } {
+  return metric === 'pps' ? { value: row.pps, rme: row.ppsRme } : { value: row.cyclesPerPacket.thread, rme: cyclesRme(row) };
+}
+
+function hostLine(results: Results): string {
+  const { host, config } = results;
+  return [
+    `${host.cpus} × ${host.cpuModel}, Linux ${host.kernel}, Node ${host.node}`,
+    `${config.mode}${config.mode === 'drain' ? ` ${config.count} frames` : ` ${config.durationSec} s`}, rate ${config.rate}, ` +
+      `${config.trials} trials, batch ${config.batch}`,
+  ].join('\n');
+}
+
+interface Against {
+  change: RowChange;
+  thresholdPct: number;
+}
+
+function entry(row: Row, results: Results, metric: GhaMetric, against: Against | undefined): GhaEntry | null {
+  if (!row.available || !row.ok) return null;
+  const { value, rme } = measure(row, metric);
+  if (value === null || !Number.isFinite(value)) return null;
+  const extra = [hostLine(results)];
+  if (metric === 'cycles') {
+    const system = row.cyclesPerPacket.system;
+    extra.push(`from ${row.cyclesPerPacket.source}; system Δ ${system === null ? 'n/a' : Math.round(system)} cycles/pkt`);
+  }
+  if (row.noisy && metric === 'pps') extra.push('noisy: margin of error above --noisy-rme');
+  const m = against?.change.metrics?.[metric];
+  if (against !== undefined && m !== undefined) extra.push(`vs base: ${changeText(m)}, ${verdictText(m, against.thresholdPct)}`);
+  return {
+    name: benchmarkName(row, results),
+    unit: UNIT[metric],
+    value,
+    ...(rme === null ? {} : { range: `±${rme.toFixed(2)}%` }),
+    extra: extra.join('\n'),
+  };
+}
+
+export function ghaEntries(input: Results | Comparison, metric: GhaMetric): GhaEntry[] {
+  const results = isComparison(input) ? input.next : input;
+  const against = new Map<Row, Against>();
+  if (isComparison(input)) {
+    for (const change of input.rows) if (change.next !== null) against.set(change.next, { change, thresholdPct: input.thresholdPct });
+  }
+  const entries = results.rows.map((row) => entry(row, results, metric, against.get(row))).filter((e): e is GhaEntry => e !== null);
+  return uniqueNames(entries);
+}
+
+/** Names must be unique or the action merges two series into one; a repeated name gets " #2". */
+export function uniqueNames<T extends { name: string }>(entries: T[]): T[] {
+  const seen = new Map<string, number>();
+  return entries.map((e) => {
+    const count = (seen.get(e.name) ?? 0) + 1;
+    seen.set(e.name, count);
+    return count === 1 ? e : { ...e, name: `${e.name} #${count}` };
+  });
+}
+
+export function renderGha(input: Results | Comparison, metric: GhaMetric): string {
+  return JSON.stringify(ghaEntries(input, metric), null, 2) + '\n';
+}
