@@ -3,6 +3,7 @@
  * can run here and opens sessions; a session owns the kernel objects of one measurement window.
  */
 import type { MethodName, Mode, Tier } from './config.js';
+import type { LatencySampler } from './latency.js';
 
 export type Availability = { available: true } | { available: false; reason: string };
 
@@ -20,6 +21,11 @@ export interface MethodOptions {
 }
 
 export interface OpenContext extends MethodOptions {
+  /**
+   * Live mode with capbench's generator: frames carry their send time, and the js loop offers one
+   * counted frame per step (a batch's last) to this sampler. null when there is nothing to sample.
+   */
+  latency: LatencySampler | null;
   ifname: string;
   tier: Tier;
   mode: Mode;

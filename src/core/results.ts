@@ -56,12 +56,8 @@ export interface SweepPoint {
   offeredPps: number | null;
 }
 
-export interface LatencySummary {
-  p50Ns: number;
-  p99Ns: number;
-  /** Frames the figures are computed over. */
-  samples: number;
-}
+export type { LatencySummary } from './latency.js';
+import type { LatencySummary } from './latency.js';
 
 /** One trial (one measurement window). */
 export interface TrialResult {
@@ -70,6 +66,8 @@ export interface TrialResult {
   drops: DropCounts;
   /** Frames the sender's veth refused under backpressure (its tx_dropped) and the generator resent. */
   resent: number;
+  /** Live mode, js tier: send-to-counter latency of sampled frames; null when not measured. */
+  latency: LatencySummary | null;
   ipv4Counted: number | null;
   windowSec: number;
   pps: number | null;

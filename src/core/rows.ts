@@ -4,6 +4,7 @@
  */
 import { Bench } from 'tinybench';
 import { checkTrial, rowCycles, sumDrops, totalDrops } from './accounting.js';
+import { summarizeLatency } from './latency.js';
 import type { MethodName, RunConfig, Tier } from './config.js';
 import { InterruptedError, UsageError } from './errors.js';
 import type { CyclesPerPacket, Row } from './results.js';
@@ -62,7 +63,8 @@ export function buildRow(
     pps: pps?.mean ?? null, ppsRme: pps?.rme ?? null, ppsP50: pps?.p50 ?? null, ppsP99: pps?.p99 ?? null,
     ppsSamples: trials.map((t) => t.pps ?? 0),
     noisy: pps !== null && trials.length > 1 && pps.rme > config.noisyRme,
-    point: null, latency: null,
+    point: null,
+    latency: summarizeLatency(windows.flatMap((w) => w.latencySamples)),
     cyclesPerPacket: rowCycles(
       windows.map((w) => ({ cpu: w.cpu, windowSec: w.trial.windowSec, packets: method.baseline ? 0 : w.trial.received })),
       spec.cpus, spec.tscHz, spec.baseline, spec.cycleSource,

@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { rowCycles, type Baseline } from './accounting.js';
 import { snapshot, usageBetween, type CpuUsage } from './cpu-time.js';
 import { throwIfAborted } from './consume-loop.js';
+import { LatencySampler, summarizeLatency } from './latency.js';
 import type { Mode, Tier } from './config.js';
 import type { CaptureMethod, CaptureSession, MethodOptions } from './method.js';
 import type { CycleSource, DropCounts, TrialResult } from './results.js';
@@ -57,6 +58,8 @@ export interface WindowResult {
   busyPerSec: number;
   /** The method could not report its own drops; they were derived from sent − received. */
   derivedDrops: boolean;
+  /** Sampled send-to-counter latencies (ns), for the row to pool; empty when not measured. */
+  latencySamples: readonly number[];
 }
 
 interface Counters {
@@ -101,7 +104,9 @@ function stopQuietly(gen: RunningGenerator | null): void {
 }
 
 export async function measureWindow(spec: WindowSpec): Promise<WindowResult> {
+  const latency = spec.mode === 'live' && spec.traffic !== null && spec.tier === 'js' && !spec.method.baseline ? new LatencySampler() : null;
   const session = spec.method.open({
+    latency,
     ifname: spec.captureIf,
     tier: spec.tier,
     mode: spec.mode,
@@ -110,7 +115,8 @@ export async function measureWindow(spec: WindowSpec): Promise<WindowResult> {
     ...spec.options,
   });
   try {
-    return spec.mode === 'drain' ? await drain(spec, session) : await live(spec, session);
+    const result = spec.mode === 'drain' ? await drain(spec, session) : await live(spec, session, latency !== null);
+    return latency ? { ...result, latencySamples: latency.samples, trial: { ...result.trial, latency: summarizeLatency(latency.samples) } } : result;
   } finally {
     session.close();
   }
@@ -144,12 +150,12 @@ async function drain(spec: WindowSpec, session: CaptureSession): Promise<WindowR
   return finish(spec, session, before, sent, tEnd - t0, usageBetween(c0, c1));
 }
 
-async function live(spec: WindowSpec, session: CaptureSession): Promise<WindowResult> {
+async function live(spec: WindowSpec, session: CaptureSession, stamp: boolean): Promise<WindowResult> {
   const before = await readAll(spec);
   const durationMs = spec.durationSec * 1000;
   const c0 = snapshot();
   const t0 = performance.now();
-  const gen = spec.traffic ? new RunningGenerator({ ...spec.traffic, count: 0, durationMs }) : null;
+  const gen = spec.traffic ? new RunningGenerator({ ...spec.traffic, count: 0, durationMs, stamp }) : null;
   let tEnd: number;
   let sent: number | null = null;
   try {
@@ -214,12 +220,14 @@ async function finish(
       received,
       drops,
       resent,
+      latency: null,
       ipv4Counted: baseline ? null : session.ipv4,
       windowSec,
       pps: measured && windowSec > 0 ? received / windowSec : null,
       cyclesPerPacket: rowCycles([{ cpu, windowSec, packets: baseline ? 0 : received }], spec.cpus, spec.tscHz, spec.baseline, spec.cycleSource),
     },
     cpu,
+    latencySamples: [],
     busyPerSec: windowSec > 0 ? cpu.systemBusySec / windowSec : 0,
     derivedDrops,
   };

@@ -37,10 +37,12 @@ export class PacketSocketSession implements CaptureSession {
   private jsRecvStep(ctx: OpenContext): Step {
     const buf = new Uint8Array(slotBytes(ctx.maxFrameBytes));
     const table = new Uint32Array(2);
+    const latency = ctx.latency;
     return (_max, waitMs) => {
       if (this.sock.recvOne(buf, table, waitMs) === 0) return 0;
       this.received++;
       this.ipv4 += doSomething(buf, table[0]!, table[1]!);
+      latency?.offer(buf, table[0]!, table[1]!);
       return 1;
     };
   }
@@ -48,10 +50,12 @@ export class PacketSocketSession implements CaptureSession {
   private jsBatchStep(ctx: OpenContext, batch: number): Step {
     const buf = new Uint8Array(slotBytes(ctx.maxFrameBytes) * batch);
     const table = new Uint32Array(2 * batch);
+    const latency = ctx.latency;
     return (max, waitMs) => {
       const n = this.sock.recvBatch(buf, table, Math.min(batch, max), waitMs);
       this.received += n;
       this.ipv4 += countTable(buf, table, n);
+      if (n > 0) latency?.offer(buf, table[2 * n - 2]!, table[2 * n - 1]!);
       return n;
     };
   }

@@ -56,10 +56,12 @@ class PcapNativeSession implements CaptureSession {
     } else {
       const buf = new Uint8Array(snaplen * ctx.batch);
       const table = new Uint32Array(2 * ctx.batch);
+      const latency = ctx.latency;
       this.step = (max, waitMs) => {
         const n = this.handle.dispatch(buf, table, Math.min(ctx.batch, max), waitMs);
         this.received += n;
         this.ipv4 += countTable(buf, table, n);
+        if (n > 0) latency?.offer(buf, table[2 * n - 2]!, table[2 * n - 1]!);
         return n;
       };
     }

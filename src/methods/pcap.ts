@@ -71,9 +71,11 @@ class CapSession implements CaptureSession {
       throw new SystemError(`open libpcap (cap) on ${ctx.ifname}: ${(err as Error).message}`);
     }
     const buf = this.buffer;
+    const latency = ctx.latency;
     this.cap.on('packet', (nbytes) => {
       this.received++;
       this.ipv4 += doSomething(buf, 0, nbytes);
+      latency?.offer(buf, 0, nbytes);
       if (this.received === this.target) this.reachedAt = performance.now();
     });
   }

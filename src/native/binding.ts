@@ -100,6 +100,11 @@ export interface GeneratorOptions {
   /** CPU to pin the generator thread to; -1 = leave it. */
   cpu: number;
   engine: GeneratorEngine;
+  /**
+   * Write each frame's send time (CLOCK_MONOTONIC ns, little-endian u64, taken once per batch)
+   * into its last 8 bytes, for send-to-counter latency. Bytes 0-13 are never touched.
+   */
+  stamp?: boolean;
 }
 
 export interface GeneratorStatus {

@@ -1,1 +1,415 @@
-/* placeholder until implemented */
+#include "fastnet.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Slots walked between clock reads in the native ring loop: a clock read per frame would be
+ * part of what is measured. */
+#define RING_STEPS_PER_CHECK 256u
+
+/* ---- probe, open, close ------------------------------------------------------------------ */
+
+/* Why /dev/fastnet could not be opened, with what to do about it when it is simply absent. */
+static int open_failed(int err, struct cb_error *e)
+{
+	if (err != ENOENT && err != ENXIO && err != ENODEV)
+		return cb_fail(e, err, "open %s", FASTNET_DEVICE_PATH);
+	if (access("/proc/modules", F_OK) != 0)
+		return cb_fail(e, 0,
+			       "no %s: build the module with `make -C kmod/fastnet` and load it "
+			       "with `insmod kmod/fastnet/fastnet.ko` (this machine's kernel cannot "
+			       "load modules: `npm run test:vm` runs it in a VM)",
+			       FASTNET_DEVICE_PATH);
+	return cb_fail(e, 0,
+		       "no %s: build the module with `make -C kmod/fastnet` and load it with "
+		       "`insmod kmod/fastnet/fastnet.ko`",
+		       FASTNET_DEVICE_PATH);
+}
+
+static int check_version(int fd, struct cb_error *e)
+{
+	uint32_t version = 0;
+
+	if (ioctl(fd, FASTNET_IOC_GET_VERSION, &version) != 0)
+		return cb_fail(e, errno, "%s does not answer FASTNET_IOC_GET_VERSION",
+			       FASTNET_DEVICE_PATH);
+	if (version != FASTNET_ABI_VERSION)
+		return cb_fail(e, 0,
+			       "%s speaks fastnet ABI %u, capbench was built for ABI %u: rebuild "
+			       "and reload kmod/fastnet",
+			       FASTNET_DEVICE_PATH, version, (unsigned)FASTNET_ABI_VERSION);
+	return 0;
+}
+
+int cb_fastnet_probe(struct cb_error *e)
+{
+	int fd = open(FASTNET_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return open_failed(errno, e);
+	int rc = check_version(fd, e);
+	close(fd);
+	return rc;
+}
+
+static const char *mode_name(int mode)
+{
+	return mode == FASTNET_MODE_RING ? "RING" : mode == FASTNET_MODE_READ ? "READ" : "?";
+}
+
+static int set_mode(struct cb_fastnet *s, int mode, uint32_t depth, struct cb_error *e)
+{
+	struct fastnet_mode_req req;
+
+	memset(&req, 0, sizeof(req));
+	memcpy(req.ifname, s->ifname, strlen(s->ifname));
+	req.mode = (uint32_t)mode;
+	req.depth = depth;
+	if (ioctl(s->fd, FASTNET_IOC_SET_MODE, &req) == 0)
+		return 0;
+	int err = errno;
+	if (err == EBUSY)
+		return cb_fail(e, err,
+			       "bind fastnet to %s in %s mode: the interface is taken (another "
+			       "fastnet file, or a bridge, bond or macvlan port)",
+			       s->ifname, mode_name(mode));
+	if (err == ENODEV)
+		return cb_fail(e, err, "bind fastnet to %s: no such interface", s->ifname);
+	return cb_fail(e, err, "bind fastnet to %s in %s mode with depth %u", s->ifname,
+		       mode_name(mode), depth);
+}
+
+static int map_ring(struct cb_fastnet *s, struct cb_error *e)
+{
+	struct fastnet_ring_info info;
+
+	if (ioctl(s->fd, FASTNET_IOC_GET_RING, &info) != 0)
+		return cb_fail(e, errno, "read fastnet ring geometry for %s", s->ifname);
+	if (info.slot_size < info.frame_offset + 64u || info.slot_count == 0 ||
+	    info.mmap_bytes < (uint64_t)info.slot_size * info.slot_count ||
+	    info.mmap_bytes > UINT32_MAX)
+		return cb_fail(e, EPROTO, "fastnet ring for %s: unusable geometry (%u slots of %u)",
+			       s->ifname, info.slot_count, info.slot_size);
+	void *ring = mmap(NULL, (size_t)info.mmap_bytes, PROT_READ | PROT_WRITE, MAP_SHARED,
+			  s->fd, 0);
+	if (ring == MAP_FAILED)
+		return cb_fail(e, errno, "mmap fastnet ring of %llu bytes for %s",
+			       (unsigned long long)info.mmap_bytes, s->ifname);
+	s->ring = ring;
+	s->ring_bytes = (size_t)info.mmap_bytes;
+	s->slot_size = info.slot_size;
+	s->slot_count = info.slot_count;
+	s->frame_offset = info.frame_offset;
+	s->depth = info.slot_count;
+	return 0;
+}
+
+int cb_fastnet_open(struct cb_fastnet *s, const char *ifname, int mode, uint32_t depth,
+		    struct cb_error *e)
+{
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+	if (strlen(ifname) == 0 || strlen(ifname) >= sizeof(s->ifname) ||
+	    strlen(ifname) >= FASTNET_IFNAMSIZ)
+		return cb_fail(e, ENODEV, "find interface '%s': not a valid interface name", ifname);
+	memcpy(s->ifname, ifname, strlen(ifname) + 1);
+	if (mode != FASTNET_MODE_READ && mode != FASTNET_MODE_RING)
+		return cb_fail(e, EINVAL, "open fastnet on %s: mode %d is neither READ nor RING",
+			       ifname, mode);
+	if (depth > FASTNET_MAX_DEPTH)
+		return cb_fail(e, EINVAL, "open fastnet on %s: depth %u above the module's %u",
+			       ifname, depth, (unsigned)FASTNET_MAX_DEPTH);
+	s->mode = mode;
+	s->fd = open(FASTNET_DEVICE_PATH, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (s->fd < 0)
+		return open_failed(errno, e);
+	if (check_version(s->fd, e) < 0 || set_mode(s, mode, depth, e) < 0 ||
+	    (mode == FASTNET_MODE_RING && map_ring(s, e) < 0)) {
+		cb_fastnet_close(s);
+		return -1;
+	}
+	if (mode == FASTNET_MODE_READ)
+		s->depth = depth ? depth : FASTNET_DEFAULT_DEPTH;
+	return 0;
+}
+
+void cb_fastnet_close(struct cb_fastnet *s)
+{
+	if (s->fd >= 0) {
+		/* OFF first: a mapping that outlives the file would otherwise keep it bound. */
+		struct fastnet_mode_req off;
+
+		memset(&off, 0, sizeof(off));
+		off.mode = FASTNET_MODE_OFF;
+		(void)ioctl(s->fd, FASTNET_IOC_SET_MODE, &off);
+	}
+	if (s->ring && !s->ring_borrowed)
+		munmap(s->ring, s->ring_bytes);
+	s->ring = NULL;
+	s->held = 0;
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	free(s->read_buf);
+	s->read_buf = NULL;
+}
+
+/* ---- waiting ------------------------------------------------------------------------------ */
+
+/* The module unbound the file (the interface went away): say why. Always -1. */
+static int unbound(struct cb_fastnet *s, struct cb_error *e)
+{
+	struct fastnet_status st;
+
+	if (ioctl(s->fd, FASTNET_IOC_GET_MODE, &st) != 0)
+		return cb_fail(e, errno, "read fastnet status for %s", s->ifname);
+	return cb_fail(e, st.error > 0 ? st.error : EIO,
+		       "fastnet on %s: the module unbound the interface", s->ifname);
+}
+
+/* 1 when readable, 0 on timeout or a signal (JS should see it), -1 on error. */
+static int wait_readable(struct cb_fastnet *s, int timeout_ms, struct cb_error *e)
+{
+	struct pollfd p = { .fd = s->fd, .events = POLLIN };
+	int rc = poll(&p, 1, timeout_ms);
+
+	if (rc < 0 && errno == EINTR)
+		return 0;
+	if (rc < 0)
+		return cb_fail(e, errno, "poll fastnet on %s for %d ms", s->ifname, timeout_ms);
+	if (rc > 0 && (p.revents & POLLIN))
+		return 1;
+	if (rc > 0 && (p.revents & (POLLERR | POLLHUP | POLLNVAL)))
+		return unbound(s, e);
+	return 0;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int ms_left(uint64_t now, uint64_t deadline)
+{
+	uint64_t left = (deadline - now + 999999u) / 1000000u;
+
+	return left > INT_MAX ? INT_MAX : (int)left;
+}
+
+/* How long an idle loop may wait: up to idle_ms, never past the end of the slice. */
+static int idle_wait(uint64_t now, uint64_t deadline, uint32_t idle_ms)
+{
+	int slice_left = ms_left(now, deadline);
+
+	return idle_ms < (uint32_t)slice_left ? (int)idle_ms : slice_left;
+}
+
+/* ---- READ -------------------------------------------------------------------------------- */
+
+/* One read(); bytes copied, 0 when nothing is queued, -1 on error. */
+static ssize_t read_frame(struct cb_fastnet *s, uint8_t *buf, size_t buflen, struct cb_error *e)
+{
+	ssize_t n = read(s->fd, buf, buflen);
+
+	if (n >= 0)
+		return n;
+	if (errno == EAGAIN || errno == EINTR)
+		return 0;
+	return cb_fail(e, errno, "read fastnet on %s", s->ifname);
+}
+
+int cb_fastnet_read_one(struct cb_fastnet *s, uint8_t *buf, size_t buflen, uint32_t *table,
+			int timeout_ms, struct cb_error *e)
+{
+	if (s->mode != FASTNET_MODE_READ)
+		return cb_fail(e, EINVAL, "readOne on fastnet %s: the handle is in RING mode",
+			       s->ifname);
+	if (buflen < CB_FASTNET_MIN_READ)
+		return cb_fail(e, EINVAL, "readOne on fastnet %s: buffer of %zu bytes is below %u",
+			       s->ifname, buflen, CB_FASTNET_MIN_READ);
+	if (buflen > UINT32_MAX)
+		buflen = UINT32_MAX;
+	ssize_t n = read_frame(s, buf, buflen, e);
+	if (n == 0) {
+		int w = wait_readable(s, timeout_ms, e);
+		if (w <= 0)
+			return w;
+		n = read_frame(s, buf, buflen, e);
+	}
+	if (n <= 0)
+		return (int)n;
+	table[0] = 0;
+	table[1] = (uint32_t)n;
+	return 1;
+}
+
+static int consume_read(struct cb_fastnet *s, uint64_t max_frames, uint32_t slice_ms,
+			uint32_t idle_ms, struct cb_count *out, struct cb_error *e)
+{
+	uint64_t got = 0, deadline = now_ns() + (uint64_t)slice_ms * 1000000u;
+
+	if (!s->read_buf) {
+		s->read_buf = malloc(CB_FASTNET_READ_BUF);
+		if (!s->read_buf)
+			return cb_fail(e, ENOMEM, "allocate a %u-byte read buffer for fastnet on %s",
+				       CB_FASTNET_READ_BUF, s->ifname);
+	}
+	while (got < max_frames) {
+		ssize_t n = read_frame(s, s->read_buf, CB_FASTNET_READ_BUF, e);
+
+		if (n < 0)
+			return -1;
+		if (n > 0) {
+			out->received++;
+			out->ipv4 += (uint64_t)cb_do_something(s->read_buf, (uint32_t)n);
+			got++;
+		}
+		uint64_t now = now_ns();
+		if (now >= deadline)
+			break;
+		if (n > 0)
+			continue;
+		int w = wait_readable(s, idle_wait(now, deadline, idle_ms), e);
+		if (w < 0)
+			return -1;
+		if (w == 0)
+			break; /* idle, end of slice, or a signal JS should see */
+	}
+	return 0;
+}
+
+/* ---- RING -------------------------------------------------------------------------------- */
+
+static struct fastnet_slot *slot_at(const struct cb_fastnet *s, uint32_t i)
+{
+	return (struct fastnet_slot *)(s->ring + (size_t)i * s->slot_size);
+}
+
+/* Acquire: the frame and lengths the module wrote before READY are visible after it. */
+static int slot_ready(const struct fastnet_slot *slot)
+{
+	return __atomic_load_n(&slot->status, __ATOMIC_ACQUIRE) == FASTNET_SLOT_READY;
+}
+
+/* Release: our reads of the slot are done before the module may see it FREE and refill it. */
+static void slot_free(struct fastnet_slot *slot)
+{
+	__atomic_store_n(&slot->status, FASTNET_SLOT_FREE, __ATOMIC_RELEASE);
+}
+
+/* The frame length in a READY slot, never past the slot whatever the mapping says. */
+static uint32_t slot_len(const struct cb_fastnet *s, const struct fastnet_slot *slot)
+{
+	uint32_t len = slot->len, room = s->slot_size - s->frame_offset;
+
+	return len < room ? len : room;
+}
+
+static uint32_t collect_slots(struct cb_fastnet *s, uint32_t *table, uint32_t max_frames)
+{
+	uint32_t n = 0;
+
+	while (n < max_frames && s->held < s->slot_count) {
+		uint32_t i = (s->tail + s->held) % s->slot_count;
+		const struct fastnet_slot *slot = slot_at(s, i);
+
+		if (!slot_ready(slot))
+			break;
+		table[2 * n] = i * s->slot_size + s->frame_offset;
+		table[2 * n + 1] = slot_len(s, slot);
+		n++;
+		s->held++;
+	}
+	return n;
+}
+
+int cb_fastnet_next_slots(struct cb_fastnet *s, uint32_t *table, uint32_t max_frames,
+			  int timeout_ms, struct cb_error *e)
+{
+	if (s->mode != FASTNET_MODE_RING || !s->ring)
+		return cb_fail(e, EINVAL, "nextSlots on fastnet %s: the handle is in READ mode",
+			       s->ifname);
+	uint32_t n = collect_slots(s, table, max_frames);
+	if (n > 0 || max_frames == 0)
+		return (int)n;
+	int w = wait_readable(s, timeout_ms, e);
+	if (w <= 0)
+		return w;
+	return (int)collect_slots(s, table, max_frames);
+}
+
+void cb_fastnet_release_slots(struct cb_fastnet *s)
+{
+	if (!s->ring)
+		return;
+	for (; s->held > 0; s->held--) {
+		slot_free(slot_at(s, s->tail));
+		s->tail = s->tail + 1 == s->slot_count ? 0 : s->tail + 1;
+	}
+}
+
+static int consume_ring(struct cb_fastnet *s, uint64_t max_frames, uint32_t slice_ms,
+			uint32_t idle_ms, struct cb_count *out, struct cb_error *e)
+{
+	uint64_t got = 0, deadline = now_ns() + (uint64_t)slice_ms * 1000000u;
+	uint32_t steps = 0;
+
+	if (s->held > 0)
+		return cb_fail(e, EBUSY,
+			       "consumeNative on fastnet %s: %u slots from nextSlots() are not "
+			       "released",
+			       s->ifname, s->held);
+	while (got < max_frames) {
+		struct fastnet_slot *slot = slot_at(s, s->tail);
+
+		if (slot_ready(slot)) {
+			out->ipv4 += (uint64_t)cb_do_something((const uint8_t *)slot + s->frame_offset,
+							       slot_len(s, slot));
+			out->received++;
+			got++;
+			slot_free(slot);
+			s->tail = s->tail + 1 == s->slot_count ? 0 : s->tail + 1;
+			if (++steps < RING_STEPS_PER_CHECK)
+				continue;
+			steps = 0;
+			if (now_ns() >= deadline)
+				break;
+			continue;
+		}
+		uint64_t now = now_ns();
+		if (now >= deadline)
+			break;
+		int w = wait_readable(s, idle_wait(now, deadline, idle_ms), e);
+		if (w < 0)
+			return -1;
+		if (w == 0 && !slot_ready(slot))
+			break; /* idle, end of slice, or a signal JS should see */
+	}
+	return 0;
+}
+
+int cb_fastnet_consume(struct cb_fastnet *s, uint64_t max_frames, uint32_t slice_ms,
+		       uint32_t idle_ms, struct cb_count *out, struct cb_error *e)
+{
+	if (s->mode == FASTNET_MODE_RING)
+		return consume_ring(s, max_frames, slice_ms, idle_ms, out, e);
+	return consume_read(s, max_frames, slice_ms, idle_ms, out, e);
+}
+
+int cb_fastnet_stats(struct cb_fastnet *s, struct fastnet_stats *out, struct cb_error *e)
+{
+	if (ioctl(s->fd, FASTNET_IOC_GET_STATS, out) != 0)
+		return cb_fail(e, errno, "read fastnet statistics for %s", s->ifname);
+	return 0;
+}

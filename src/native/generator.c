@@ -76,6 +76,7 @@ struct cb_gen {
 	uint32_t batch;
 	int cpu;
 	enum cb_gen_engine engine;
+	bool stamp;
 
 	/* Controller-side state, under lock. */
 	pthread_mutex_t lock;
@@ -118,6 +119,7 @@ struct gen_run {
 	int fd;
 	struct iovec *iov;
 	struct mmsghdr *hdrs;
+	uint64_t *stamps; /* stamping sendmmsg: one send time per header, the frame's last 8 bytes */
 	struct ring ring;
 };
 
@@ -243,22 +245,44 @@ static int prepare_sendmmsg(struct cb_gen *g, struct gen_run *r, struct cb_error
 	uint32_t n = g->nframes;
 	uint64_t nhdrs = (uint64_t)n + g->batch;
 
-	r->iov = calloc(n, sizeof(*r->iov));
+	/* Stamping sends each frame as two pieces, the fixture's bytes less the last 8 and the
+	 * header's own stamp, so no frame is copied to give it a time of its own. */
+	r->iov = calloc(g->stamp ? 2 * nhdrs : n, sizeof(*r->iov));
 	r->hdrs = calloc(nhdrs, sizeof(*r->hdrs));
-	if (!r->iov || !r->hdrs)
+	r->stamps = g->stamp ? calloc(nhdrs, sizeof(*r->stamps)) : NULL;
+	if (!r->iov || !r->hdrs || (g->stamp && !r->stamps))
 		return cb_fail(e, ENOMEM, "allocate %llu sendmmsg headers",
 			       (unsigned long long)nhdrs);
-	for (uint32_t f = 0; f < n; f++) {
-		r->iov[f].iov_base = g->frames + g->offs[f];
-		r->iov[f].iov_len = g->lens[f];
-	}
-	/* nframes + batch headers, header j pointing at frame j % nframes: a batch starting at any
+	/* nframes + batch headers, header j sending frame j % nframes: a batch starting at any
 	 * frame is one contiguous run of headers, so nothing is rewritten between calls. */
 	for (uint64_t j = 0; j < nhdrs; j++) {
-		r->hdrs[j].msg_hdr.msg_iov = &r->iov[j % n];
-		r->hdrs[j].msg_hdr.msg_iovlen = 1;
+		uint32_t f = (uint32_t)(j % n);
+
+		if (g->stamp) {
+			r->iov[2 * j].iov_base = g->frames + g->offs[f];
+			r->iov[2 * j].iov_len = g->lens[f] - CB_GEN_STAMP_BYTES;
+			r->iov[2 * j + 1].iov_base = &r->stamps[j];
+			r->iov[2 * j + 1].iov_len = CB_GEN_STAMP_BYTES;
+			r->hdrs[j].msg_hdr.msg_iov = &r->iov[2 * j];
+			r->hdrs[j].msg_hdr.msg_iovlen = 2;
+		} else {
+			if (j < n) {
+				r->iov[j].iov_base = g->frames + g->offs[f];
+				r->iov[j].iov_len = g->lens[f];
+			}
+			r->hdrs[j].msg_hdr.msg_iov = &r->iov[f];
+			r->hdrs[j].msg_hdr.msg_iovlen = 1;
+		}
 	}
 	return 0;
+}
+
+/* x86 and every other target we build for is little-endian; the stamp's byte order is fixed. */
+static void put_stamp(void *dst, uint64_t ns)
+{
+	uint64_t le = htole64(ns);
+
+	memcpy(dst, &le, sizeof(le));
 }
 
 static int run_sendmmsg(struct cb_gen *g, struct gen_run *r, struct cb_error *e)
@@ -296,6 +320,12 @@ static int run_sendmmsg(struct cb_gen *g, struct gen_run *r, struct cb_error *e)
 		}
 
 		note_first_send(g, now);
+		if (g->stamp) {
+			uint64_t t = mono_ns();
+
+			for (uint64_t k = 0; k < want; k++)
+				put_stamp(&r->stamps[pos + k], t);
+		}
 		/* MSG_DONTWAIT: a full send buffer must come back as EAGAIN, not block, or stop()
 		 * could wait on a stuck device forever. */
 		n = sendmmsg(r->fd, &r->hdrs[pos], (unsigned int)want, MSG_DONTWAIT);
@@ -416,6 +446,7 @@ static void ring_fill(struct cb_gen *g, struct ring *rg, uint64_t n)
 {
 	uint32_t s = (uint32_t)(rg->head % rg->nslots);
 	uint32_t f = (uint32_t)(rg->head % g->nframes);
+	uint64_t t = g->stamp ? mono_ns() : 0;
 
 	for (uint64_t k = 0; k < n; k++) {
 		struct tpacket2_hdr *h = slot_hdr(rg, rg->head + k);
@@ -434,6 +465,10 @@ static void ring_fill(struct cb_gen *g, struct ring *rg, uint64_t n)
 			h->tp_len = (uint32_t)(TX_VNET_BYTES + g->lens[f]);
 			rg->slot_frame[s] = f;
 		}
+		if (g->stamp)
+			put_stamp((uint8_t *)h + TX_DATA_OFF + TX_VNET_BYTES + g->lens[f] -
+					  CB_GEN_STAMP_BYTES,
+				  t);
 		/* Release: the kernel must see the frame's bytes before it sees the request. */
 		__atomic_store_n(&h->tp_status, TP_STATUS_SEND_REQUEST, __ATOMIC_RELEASE);
 		if (++s == rg->nslots)
@@ -674,6 +709,7 @@ static void teardown(struct gen_run *r)
 	free(r->ring.slot_frame);
 	free(r->iov);
 	free(r->hdrs);
+	free(r->stamps);
 	if (r->fd >= 0)
 		close(r->fd);
 }
@@ -768,6 +804,13 @@ struct cb_gen *cb_gen_create(const struct cb_gen_options *o, struct cb_error *e)
 		cb_fail(e, EINVAL, "generator: unknown engine %d", (int)o->engine);
 		return NULL;
 	}
+	for (uint32_t f = 0; o->stamp && f < o->nframes; f++) {
+		if (o->frame_lengths[f] < CB_GEN_MIN_STAMPED_FRAME) {
+			cb_fail(e, EINVAL, "generator: frame %u is %u bytes; stamping needs at least %u",
+				f, o->frame_lengths[f], CB_GEN_MIN_STAMPED_FRAME);
+			return NULL;
+		}
+	}
 
 	g = calloc(1, sizeof(*g));
 	if (!g) {
@@ -804,6 +847,7 @@ struct cb_gen *cb_gen_create(const struct cb_gen_options *o, struct cb_error *e)
 	g->batch = o->batch;
 	g->cpu = o->cpu;
 	g->engine = o->engine;
+	g->stamp = o->stamp;
 
 	pthread_mutex_init(&g->lock, NULL);
 	pthread_cond_init(&g->cond, NULL);

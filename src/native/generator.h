@@ -43,7 +43,17 @@ struct cb_gen_options {
 	uint32_t batch;                /* 1..CB_GEN_MAX_BATCH */
 	int cpu;                       /* -1 = do not pin */
 	enum cb_gen_engine engine;
+	/*
+	 * Write the CLOCK_MONOTONIC time (ns, little-endian u64) each frame is handed to the kernel
+	 * into its last 8 bytes, for send-to-receive latency. Never touches bytes 0-13, so what the
+	 * counter reads is unchanged; frames must be at least CB_GEN_MIN_STAMPED_FRAME bytes. The
+	 * time is taken once per batch, just before the batch is handed over.
+	 */
+	bool stamp;
 };
+
+#define CB_GEN_STAMP_BYTES 8u
+#define CB_GEN_MIN_STAMPED_FRAME (14u + CB_GEN_STAMP_BYTES)
 
 struct cb_gen_status {
 	bool running;

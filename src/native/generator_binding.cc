@@ -88,6 +88,10 @@ public:
 		opts.batch = static_cast<uint32_t>(NumberField(o, "batch", 1, CB_GEN_MAX_BATCH, true));
 		opts.cpu = static_cast<int>(NumberField(o, "cpu", -1, 1 << 20, true));
 		opts.engine = eng;
+		Napi::Value stamp = o.Get("stamp");
+		if (!stamp.IsUndefined() && !stamp.IsBoolean())
+			throw Napi::TypeError::New(env, "Generator: options.stamp must be a boolean");
+		opts.stamp = stamp.IsBoolean() && stamp.As<Napi::Boolean>().Value();
 		opts.frames = frames.Data();
 		opts.frames_bytes = frames.ByteLength();
 		opts.frame_lengths = lengths.Data();

@@ -19,6 +19,8 @@ export interface TrafficSpec {
   cpu: number;
   engine?: GeneratorEngine;
   batch?: number;
+  /** Write each frame's send time into its last 8 bytes (see GeneratorOptions.stamp). */
+  stamp?: boolean;
 }
 
 const POLL_MS = 2;
@@ -46,6 +48,7 @@ export class RunningGenerator {
         batch: spec.batch ?? 64,
         cpu: spec.cpu,
         engine: spec.engine ?? DEFAULT_ENGINE,
+        stamp: spec.stamp ?? false,
       });
       this.gen.start();
     } catch (err) {

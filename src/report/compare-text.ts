@@ -125,8 +125,8 @@ export function renderComparisonText(comparison: Comparison, options: CompareTex
   out.push('', c.bold(line(HEADERS)), ...body.map(line));
   out.push(
     '',
-    'same (noise): the change is within its noise margin (Welch\'s t-test over the trials); ±? = too few trials to tell',
-    `same (<${comparison.thresholdPct}%): beyond the noise but smaller than the threshold`,
+    "same (noise): within its 95% noise margin (Welch's t-test over the trials); ±?: too few trials to tell",
+    `same (<${comparison.thresholdPct}%): smaller than the threshold, though beyond the noise or with the noise unknown`,
   );
   if (notes.length > 0) out.push('', ...notes);
 

@@ -58,7 +58,9 @@ export function parseResults(text: string, name: string): Results {
   try {
     data = JSON.parse(text);
   } catch (err) {
-    throw new UsageError(`${name}: not JSON (${err instanceof Error ? err.message : String(err)})`);
+    // V8 quotes the start of the text in its message, newlines and all: keep it to one line.
+    const why = (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ');
+    throw new UsageError(`${name}: not JSON (${why})`);
   }
   return toResults(data, name);
 }

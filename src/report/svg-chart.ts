@@ -50,8 +50,10 @@ export interface BarChartSpec {
   height?: number;
 }
 
-const MARGIN = { top: 44, right: 16, left: 72 };
+const MARGIN = { right: 16, left: 72 };
 const FONT = 12;
+/** Height of the plotting area when the caller gives no overall height. */
+const PLOT_H = 250;
 /** Rough width of a character of the chart font, for deciding when labels need rotating. */
 const CHAR_W = 6.6;
 
@@ -65,18 +67,27 @@ function yAxis(top: number, step: number, x0: number, x1: number, yOf: (v: numbe
   return out.join('');
 }
 
-function legend(series: string[], x1: number): string {
-  if (series.length < 2) return '';
-  const widths = series.map((s) => 18 + s.length * CHAR_W + 14);
-  let x = x1 - widths.reduce((a, b) => a + b, 0);
-  return series
-    .map((s, i) => {
-      const item = `<rect x="${f(x)}" y="24" width="12" height="12" fill="${color(i)}"/><text class="legend" x="${f(x + 16)}" y="34">${escapeXml(s)}</text>`;
-      x += widths[i]!;
-      return item;
-    })
-    .join('');
+/** Legend items left to right under the title, wrapping onto more rows; none for a single series. */
+function legend(series: string[], x0: number, x1: number): { svg: string; rows: number } {
+  if (series.length < 2) return { svg: '', rows: 0 };
+  const items: string[] = [];
+  let x = x0;
+  let row = 0;
+  series.forEach((s, i) => {
+    const w = 18 + s.length * CHAR_W + 16;
+    if (x > x0 && x + w > x1) {
+      x = x0;
+      row++;
+    }
+    const y = 30 + row * 18;
+    items.push(`<rect x="${f(x)}" y="${y}" width="12" height="12" fill="${color(i)}"/><text class="legend" x="${f(x + 16)}" y="${y + 10}">${escapeXml(s)}</text>`);
+    x += w;
+  });
+  return { svg: items.join(''), rows: row + 1 };
 }
+
+/** Space above the plot: the title, then the legend's rows. */
+const topMargin = (legendRows: number): number => 34 + legendRows * 18 + (legendRows > 0 ? 8 : 0);
 
 function errorBar(x: number, yLow: number, yHigh: number): string {
   return `<path class="err" d="M${f(x)} ${f(yLow)}V${f(yHigh)}M${f(x - 4)} ${f(yLow)}h8M${f(x - 4)} ${f(yHigh)}h8"/>`;
@@ -84,16 +95,19 @@ function errorBar(x: number, yLow: number, yHigh: number): string {
 
 export function barChart(spec: BarChartSpec): string {
   const width = spec.width ?? 760;
-  const height = spec.height ?? 340;
   const groups = Math.max(1, spec.categories.length);
   const plotW = width - MARGIN.left - MARGIN.right;
   const groupW = plotW / groups;
   const longest = Math.max(0, ...spec.categories.map((c) => c.length)) * CHAR_W;
   const rotate = longest > groupW - 6;
   const bottom = rotate ? Math.min(140, 28 + longest * 0.6) : 40;
-  const plotH = height - MARGIN.top - bottom;
+  const key = legend(spec.series, MARGIN.left, width - MARGIN.right);
+  const top0 = topMargin(key.rows);
+  // The plot keeps its height however many legend rows or rotated labels there are.
+  const height = spec.height ?? PLOT_H + top0 + bottom;
+  const plotH = height - top0 - bottom;
   const x0 = MARGIN.left;
-  const y0 = MARGIN.top + plotH;
+  const y0 = top0 + plotH;
 
   const highs = spec.values.flat().map((b) => (b.value ?? 0) * (1 + Math.max(0, b.errorPct ?? 0) / 100));
   const { top, step } = niceScale(Math.max(0, ...highs));
@@ -120,7 +134,6 @@ export function barChart(spec: BarChartSpec): string {
       marks.push(
         `<rect class="${cls}" x="${f(x + 1)}" y="${f(y)}" width="${f(Math.max(1, barW - 2))}" height="${f(y0 - y)}" fill="${color(si)}"><title>${escapeXml(tip)}</title></rect>`,
       );
-      if (err !== null && err > 0) errorBar(cx, yOf(datum.value * (1 - err / 100)), yOf(datum.value * (1 + err / 100)));
       if (err !== null && err > 0) marks.push(errorBar(cx, yOf(datum.value * (1 - err / 100)), yOf(datum.value * (1 + err / 100))));
       const labelY = yOf(datum.value * (1 + Math.max(0, err ?? 0) / 100)) - 5;
       if (barW >= 26) marks.push(`<text class="value" x="${f(cx)}" y="${f(labelY)}" text-anchor="middle">${escapeXml(spec.format(datum.value))}</text>`);
@@ -137,9 +150,9 @@ export function barChart(spec: BarChartSpec): string {
   return [
     `<svg class="chart" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeXml(spec.title)}" font-size="${FONT}">`,
     `<text class="title" x="${x0}" y="20">${escapeXml(spec.title)}</text>`,
-    legend(spec.series, width - MARGIN.right),
+    key.svg,
     yAxis(top, step, x0, width - MARGIN.right, yOf, spec.format),
-    `<text class="axis" transform="rotate(-90)" x="${f(-(MARGIN.top + plotH / 2))}" y="14" text-anchor="middle">${escapeXml(spec.yLabel)}</text>`,
+    `<text class="axis" transform="rotate(-90)" x="${f(-(top0 + plotH / 2))}" y="14" text-anchor="middle">${escapeXml(spec.yLabel)}</text>`,
     ...marks,
     `<line class="axisline" x1="${x0}" x2="${f(width - MARGIN.right)}" y1="${f(y0)}" y2="${f(y0)}"/>`,
     '</svg>',
@@ -172,12 +185,14 @@ export interface LineChartSpec {
 
 export function lineChart(spec: LineChartSpec): string {
   const width = spec.width ?? 760;
-  const height = spec.height ?? 340;
   const bottom = 52;
   const plotW = width - MARGIN.left - MARGIN.right - 8;
-  const plotH = height - MARGIN.top - bottom;
+  const key = legend(spec.series.map((s) => s.name), MARGIN.left, width - MARGIN.right);
+  const top0 = topMargin(key.rows);
+  const height = spec.height ?? PLOT_H + top0 + bottom;
+  const plotH = height - top0 - bottom;
   const x0 = MARGIN.left + 8;
-  const y0 = MARGIN.top + plotH;
+  const y0 = top0 + plotH;
 
   const xs = [...new Set(spec.series.flatMap((s) => s.points.map((p) => p.x)))].filter(Number.isFinite).sort((a, b) => a - b);
   const lo = xs[0] ?? 0;
@@ -196,7 +211,7 @@ export function lineChart(spec: LineChartSpec): string {
   const every = Math.max(1, Math.ceil((xs.length * 56) / plotW));
   const xTicks = xs
     .filter((_, i) => i % every === 0)
-    .map((x) => `<line class="grid" x1="${f(xOf(x))}" x2="${f(xOf(x))}" y1="${MARGIN.top}" y2="${f(y0)}"/><text class="tick" x="${f(xOf(x))}" y="${f(y0 + 16)}" text-anchor="middle">${escapeXml(spec.formatX(x))}</text>`)
+    .map((x) => `<line class="grid" x1="${f(xOf(x))}" x2="${f(xOf(x))}" y1="${top0}" y2="${f(y0)}"/><text class="tick" x="${f(xOf(x))}" y="${f(y0 + 16)}" text-anchor="middle">${escapeXml(spec.formatX(x))}</text>`)
     .join('');
 
   const identity =
@@ -220,10 +235,10 @@ export function lineChart(spec: LineChartSpec): string {
   return [
     `<svg class="chart" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeXml(spec.title)}" font-size="${FONT}">`,
     `<text class="title" x="${MARGIN.left}" y="20">${escapeXml(spec.title)}</text>`,
-    legend(spec.series.map((s) => s.name), width - MARGIN.right),
+    key.svg,
     yAxis(top, step, x0, x0 + plotW, yOf, spec.formatY),
     xTicks,
-    `<text class="axis" transform="rotate(-90)" x="${f(-(MARGIN.top + plotH / 2))}" y="14" text-anchor="middle">${escapeXml(spec.yLabel)}</text>`,
+    `<text class="axis" transform="rotate(-90)" x="${f(-(top0 + plotH / 2))}" y="14" text-anchor="middle">${escapeXml(spec.yLabel)}</text>`,
     `<text class="axis" x="${f(x0 + plotW / 2)}" y="${f(height - 8)}" text-anchor="middle">${escapeXml(spec.xLabel)}${log ? ' (log scale)' : ''}</text>`,
     identity,
     ...lines,

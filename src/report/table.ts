@@ -41,6 +41,15 @@ function cells(row: Row, note: number | null, c: ChalkInstance, maxPps: number):
   ];
 }
 
+function micros(ns: number): string {
+  const us = ns / 1000;
+  return us < 10 ? us.toFixed(1) : us < 10000 ? us.toFixed(0) : `${(us / 1000).toFixed(0)}k`;
+}
+
+function latencyCell(row: Row): string {
+  return row.latency === null ? DASH : `${micros(row.latency.p50Ns)}/${micros(row.latency.p99Ns)} µs`;
+}
+
 function pointCells(row: Row): string[] {
   const p = row.point;
   if (!p) return [DASH, DASH];
@@ -67,7 +76,9 @@ export function renderTable(results: Results, options: TableOptions): string {
   const swept = results.rows.some((r) => r.point !== null);
   const withPoint = (cols: string[], row: Row | null): string[] =>
     swept ? [...cols.slice(0, 3), ...(row ? pointCells(row) : ['size', 'offered']), ...cols.slice(3)] : cols;
-  const right = (i: number): boolean => (swept ? i === 3 || i === 4 || RIGHT.has(i - 2) : RIGHT.has(i));
+  const latencyCol = HEADERS.length - 1 + (swept ? 2 : 0);
+  const right = (i: number): boolean =>
+    i === latencyCol || (swept ? i === 3 || i === 4 || RIGHT.has(i - 2) : RIGHT.has(i));
   const body = results.rows.map((row) => {
     let note: number | null = null;
     if (row.reason !== null) {
@@ -76,7 +87,11 @@ export function renderTable(results: Results, options: TableOptions): string {
     }
     return withPoint(cells(row, note, c, maxPps), row);
   });
-  const headers = withPoint(HEADERS, null);
+  // Live rows with the generator's timestamps get a latency column before the verdict.
+  const timed = results.rows.some((r) => r.latency !== null);
+  const withLatency = (cols: string[], text: string): string[] => (timed ? [...cols.slice(0, -1), text, cols[cols.length - 1]!] : cols);
+  const headers = withLatency(withPoint(HEADERS, null), 'latency p50/p99');
+  body.forEach((cols, i) => (body[i] = withLatency(cols, latencyCell(results.rows[i]!))));
   const widths = headers.map((h, i) => Math.max(width(h), ...body.map((r) => width(r[i] ?? ''))));
   const line = (r: string[]): string => r.map((s, i) => pad(s, widths[i]!, right(i))).join('  ').trimEnd();
 

@@ -35,5 +35,8 @@ test('live at a modest rate: nothing dropped and IPv4 counted exactly', async ()
     assert.equal(row.ipv4Counted, row.ipv4Expected, row.method);
     // Paced at 20 kpps for 1 s: the window must reflect the offered rate, give or take pacing.
     assert.ok(row.sent! > 15000 && row.sent! < 25000, `${row.method}: sent ${row.sent}`);
+    // Frames carry their send time: every live js row reports send-to-counter latency.
+    assert.ok(row.latency !== null && row.latency.samples > 0, `${row.method}: no latency`);
+    assert.ok(row.latency.p50Ns > 0 && row.latency.p50Ns <= row.latency.p99Ns && row.latency.p99Ns < 1e9, JSON.stringify(row.latency));
   }
 });

@@ -5,7 +5,7 @@ import type { TrialResult } from '../../src/core/results.js';
 
 function trial(over: Partial<TrialResult>): TrialResult {
   return {
-    sent: 1000, received: 1000, drops: { senderIf: 0, captureIf: 0, method: 0 }, resent: 0, ipv4Counted: 500,
+    sent: 1000, received: 1000, drops: { senderIf: 0, captureIf: 0, method: 0 }, resent: 0, latency: null, ipv4Counted: 500,
     windowSec: 0.01, pps: 100000, cyclesPerPacket: { thread: 2, user: 1, sys: 1, system: 1, source: 'tsc' }, ...over,
   };
 }

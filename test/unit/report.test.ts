@@ -56,3 +56,11 @@ test('bar: proportional to the fastest row in eighths of a cell, nothing for no 
   assert.equal(bar(null, 100), '');
   assert.equal(bar(0, 100), '');
 });
+
+test('table: live rows with timestamps show latency p50/p99 in microseconds', () => {
+  const results = sampleResults();
+  results.rows[0] = { ...results.rows[0]!, mode: 'live', latency: { p50Ns: 12_345, p99Ns: 250_000, samples: 100 } };
+  const text = renderTable(results, { color: false });
+  assert.match(text, /latency p50\/p99/);
+  assert.match(text.split('\n').find((l) => l.startsWith('socket '))!, /12\/250 µs\s+ok$/);
+});

@@ -1,0 +1,124 @@
+/**
+ * `capbench compare BASE.json NEW.json`: what changed between two runs, and an exit status a CI
+ * job can gate on (0 no regression, 1 something got slower beyond the threshold and the noise,
+ * 2 the files cannot be compared).
+ */
+import type { Command } from 'commander';
+import { writeFileAtomic } from '../../core/atomic-write.js';
+import { CheckFailedError, UsageError } from '../../core/errors.js';
+import type { Results } from '../../core/results.js';
+import { renderBmf } from '../../report/bmf.js';
+import { compare, DEFAULT_THRESHOLD_PCT, METRICS, regressions, type Comparison } from '../../report/compare.js';
+import { changeText, renderComparisonText } from '../../report/compare-text.js';
+import { ghaCyclesPath, renderGha } from '../../report/gha.js';
+import { loadResults } from '../../report/load-results.js';
+import { useColor } from '../context.js';
+
+export type OutputFormat = 'text' | 'gha' | 'bmf';
+
+/** "10%" or "10" → 10. Zero is allowed: then any change beyond the noise counts. */
+export function parseThreshold(value: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*%?\s*$/.exec(value);
+  if (m === null) throw new UsageError(`--threshold must be a percentage like 10% or 10, got '${value}'`);
+  return Number(m[1]);
+}
+
+export function parseFormat(value: string): OutputFormat {
+  if (value !== 'text' && value !== 'gha' && value !== 'bmf') throw new UsageError(`--format must be text, gha or bmf, got '${value}'`);
+  return value;
+}
+
+/**
+ * Writes Results or a Comparison as github-action-benchmark or Bencher JSON. gha needs a file:
+ * pps goes to `out`, cycles/pkt to ghaCyclesPath(out) (bench.json → bench.cycles.json), because
+ * that action's bigger/smaller-is-better is per file. bmf goes to `out`, or stdout when null.
+ * Returns the paths written. Shared with `capbench run --format`.
+ */
+export async function writeMachineFormat(input: Results | Comparison, format: 'gha' | 'bmf', out: string | null): Promise<string[]> {
+  if (format === 'bmf') {
+    if (out === null) {
+      process.stdout.write(renderBmf(input));
+      return [];
+    }
+    await writeFileAtomic(out, renderBmf(input));
+    return [out];
+  }
+  if (out === null) throw new UsageError('--format gha writes two files (pps, and cycles/pkt beside it): give --out FILE');
+  const cycles = ghaCyclesPath(out);
+  await writeFileAtomic(out, renderGha(input, 'pps'));
+  await writeFileAtomic(cycles, renderGha(input, 'cycles'));
+  return [out, cycles];
+}
+
+interface CompareOptions {
+  threshold: string;
+  format: string;
+  out?: string;
+  color: boolean;
+}
+
+export function registerCompare(program: Command): void {
+  program
+    .command('compare')
+    .description('compare two results files (from run --json) row by row; exit 1 on a regression')
+    .argument('<base>', 'results JSON of the reference run')
+    .argument('<new>', 'results JSON of the run to judge')
+    .option('--threshold <percent>', 'smallest change that counts, e.g. 10% or 10', `${DEFAULT_THRESHOLD_PCT}%`)
+    .option('--format <format>', 'text: a table; gha: github-action-benchmark JSON (two files, see below); bmf: Bencher Metric Format JSON', 'text')
+    .option('--out <file>', 'write there instead of stdout (atomically); required for --format gha')
+    .option('--no-color', 'plain table even on a terminal')
+    .addHelpText(
+      'after',
+      `
+Rows are matched by method, tier, mode and sweep point; a row in only one file is listed, not an
+error. For each matched row two metrics are compared: rx pps (bigger is better) and cycles/pkt of
+the capturing thread (smaller is better). change = new ÷ base − 1, shown with its 95% noise margin
+from Welch's t-test over the trials (±? with fewer than two trials: then only the threshold applies).
+
+Verdict: faster / slower when the change is beyond both the noise and --threshold; otherwise
+same (noise) or same (<threshold).
+
+Exit status:
+  0  nothing got slower beyond the threshold and the noise
+  1  some row got slower beyond both (rows unavailable or failed in either run never count)
+  2  a file is unreadable, not capbench.results/1, or the two have no row in common
+
+--format gha --out bench.json writes two github-action-benchmark files, because that action's
+direction is per file:
+  bench.json         rx pps       (tool: customBiggerIsBetter)
+  bench.cycles.json  cycles/pkt   (tool: customSmallerIsBetter)
+Both list the NEW run's rows that ran and passed their checks; extra says the change against base.
+
+Examples:
+  capbench compare main.json pr.json
+  capbench compare main.json pr.json --threshold 5%
+  capbench compare main.json pr.json --format gha --out bench.json`,
+    )
+    .action(async (basePath: string, nextPath: string, opts: CompareOptions) => {
+      const thresholdPct = parseThreshold(opts.threshold);
+      const format = parseFormat(opts.format);
+      if (format === 'gha' && opts.out === undefined) {
+        throw new UsageError('--format gha writes two files (pps, and cycles/pkt beside it): give --out FILE');
+      }
+      const [base, next] = [await loadResults(basePath), await loadResults(nextPath)];
+      const comparison = compare(base, next, { thresholdPct });
+
+      if (format === 'text') {
+        const text = renderComparisonText(comparison, { color: opts.out === undefined && useColor(opts.color) });
+        if (opts.out === undefined) process.stdout.write(text);
+        else await writeFileAtomic(opts.out, text);
+      } else {
+        const written = await writeMachineFormat(comparison, format, opts.out ?? null);
+        for (const path of written) process.stderr.write(`wrote ${path}\n`);
+      }
+
+      if (comparison.matched === 0) {
+        throw new UsageError(`${basePath} and ${nextPath} have no rows in common (different methods, tiers, modes or sweep points)`);
+      }
+      const bad = regressions(comparison);
+      if (bad.length > 0) {
+        const list = bad.map(({ row, change }) => `${row.label} ${METRICS[change.metric].label} ${changeText(change)}`).join('; ');
+        throw new CheckFailedError(`${bad.length} regression${bad.length === 1 ? '' : 's'} beyond ${thresholdPct}% and the noise: ${list}`);
+      }
+    });
+}

@@ -1,0 +1,97 @@
+/*
+ * /dev/fastnet, the project's kernel module (kmod/fastnet), from user space: READ mode (one
+ * read() per frame) and RING mode (slots in mapped pages, handed back one by one), each with a
+ * native loop that runs the C counter. The ABI is kmod/fastnet/fastnet_uapi.h, shared with the
+ * module; frames arrive in wire layout (the module writes a stripped VLAN tag back).
+ */
+#ifndef CAPBENCH_FASTNET_H
+#define CAPBENCH_FASTNET_H
+
+#include <net/if.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../../kmod/fastnet/fastnet_uapi.h"
+#include "counter.h"
+#include "native_error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* read() buffer of the native READ loop: any frame veth or a NIC hands over, GSO included. */
+#define CB_FASTNET_READ_BUF (65536u + 4u)
+/* Smallest buffer readOne() takes: a minimum Ethernet frame plus a VLAN tag. */
+#define CB_FASTNET_MIN_READ 68u
+
+struct cb_fastnet {
+	int fd;
+	int mode;                 /* FASTNET_MODE_READ or FASTNET_MODE_RING */
+	char ifname[IF_NAMESIZE];
+	uint32_t depth;           /* as the module reports it */
+	/* RING */
+	uint8_t *ring;            /* the mapping, or NULL */
+	size_t ring_bytes;
+	int ring_borrowed;        /* the binding owns the mapping now: close() does not unmap it */
+	uint32_t slot_size;
+	uint32_t slot_count;
+	uint32_t frame_offset;
+	uint32_t tail;            /* next slot to read */
+	uint32_t held;            /* slots from tail on handed out by next_slots, not yet released */
+	/* READ */
+	uint8_t *read_buf;        /* the native loop's buffer */
+};
+
+/*
+ * Whether /dev/fastnet exists and speaks FASTNET_ABI_VERSION. 0, or -1 with the reason (and how
+ * to build and load the module) in e.
+ */
+int cb_fastnet_probe(struct cb_error *e);
+
+/*
+ * Opens /dev/fastnet, binds ifname in mode (FASTNET_MODE_READ or _RING) with depth (0 = the
+ * module's default) and, in RING mode, maps the ring. On failure s->fd is -1.
+ */
+int cb_fastnet_open(struct cb_fastnet *s, const char *ifname, int mode, uint32_t depth,
+		    struct cb_error *e);
+
+/*
+ * READ: one read() into buf; table[0] = 0, table[1] = bytes copied. Waits up to timeout_ms in
+ * poll() when nothing is queued. 1, 0 when nothing came, or -1 (ENODEV once the interface is
+ * gone).
+ */
+int cb_fastnet_read_one(struct cb_fastnet *s, uint8_t *buf, size_t buflen, uint32_t *table,
+			int timeout_ms, struct cb_error *e);
+
+/*
+ * RING: up to max_frames READY slots after those already held, as (offset into the ring,
+ * length) pairs in table. They stay the caller's until cb_fastnet_release_slots(). Waits up to
+ * timeout_ms when none is ready. The number of pairs written, or -1.
+ */
+int cb_fastnet_next_slots(struct cb_fastnet *s, uint32_t *table, uint32_t max_frames,
+			  int timeout_ms, struct cb_error *e);
+
+/* RING: hands every held slot back to the module, in order. */
+void cb_fastnet_release_slots(struct cb_fastnet *s);
+
+/*
+ * The native tier: reads (READ) or walks slots (RING) and counts until max_frames, slice_ms
+ * elapsed, or idle_ms with nothing arriving. Adds to *out. In RING mode, no slot may be held.
+ */
+int cb_fastnet_consume(struct cb_fastnet *s, uint64_t max_frames, uint32_t slice_ms,
+		       uint32_t idle_ms, struct cb_count *out, struct cb_error *e);
+
+/* FASTNET_IOC_GET_STATS. */
+int cb_fastnet_stats(struct cb_fastnet *s, struct fastnet_stats *out, struct cb_error *e);
+
+/*
+ * Turns the interface OFF (so it is back with the stack even while a borrowed mapping lives
+ * on), unmaps the ring unless borrowed, closes the file. Safe to call again.
+ */
+void cb_fastnet_close(struct cb_fastnet *s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

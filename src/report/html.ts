@@ -1,0 +1,293 @@
+/**
+ * Results as one self-contained HTML page: host and configuration, bar charts of pps and of
+ * cycles per packet, line charts for sweeps, and every row in a table. Everything is inline (CSS,
+ * SVG, one small script) and nothing points outside the file, so the page can be mailed,
+ * attached to a CI run or opened offline, and every string from the results is escaped.
+ */
+import type { Results, Row } from '../core/results.js';
+import { cyclesRme, pointLabel } from './compare.js';
+import { DASH, percent, si, whole } from './format-number.js';
+import { barChart, escapeXml as esc, lineChart, type BarValue, type LineSeries } from './svg-chart.js';
+
+const CSS = `
+:root { color-scheme: light; --fg: #1d1f23; --dim: #6a6f78; --line: #d9dce1; --bad: #b42318; --good: #067647; --warn: #b54708; }
+* { box-sizing: border-box; }
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: var(--fg); margin: 0; padding: 24px 32px 48px; max-width: 1320px; }
+h1 { font-size: 24px; margin: 0 0 4px; }
+h2 { font-size: 18px; margin: 32px 0 8px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
+p.lead { margin: 0 0 16px; color: var(--dim); }
+.facts { display: flex; flex-wrap: wrap; gap: 16px 48px; }
+.facts table td:first-child { color: var(--dim); padding-right: 16px; }
+table { border-collapse: collapse; }
+table.rows { width: 100%; font-variant-numeric: tabular-nums; }
+table.rows th, table.rows td { padding: 4px 8px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
+table.rows th { font-weight: 600; background: #f4f5f7; position: sticky; top: 0; }
+table.rows td.num, table.rows th.num { text-align: right; white-space: nowrap; }
+.sub { display: block; color: var(--dim); font-size: 12px; }
+.ok { color: var(--good); font-weight: 600; }
+.fail { color: var(--bad); font-weight: 600; }
+.na { color: var(--dim); }
+.noisy { color: var(--warn); font-weight: 600; }
+.charts { display: flex; flex-wrap: wrap; gap: 24px; }
+figure { margin: 0; }
+figcaption { color: var(--dim); font-size: 12px; max-width: 760px; }
+svg.chart { max-width: 100%; height: auto; font-family: inherit; }
+svg .title { font-size: 14px; font-weight: 600; fill: var(--fg); }
+svg .tick, svg .axis, svg .cat, svg .legend, svg .value { fill: #3d4148; }
+svg .tick, svg .value { font-size: 11px; }
+svg .na { fill: var(--dim); font-size: 11px; }
+svg .grid { stroke: #eceef1; }
+svg .axisline { stroke: #8a8f98; }
+svg .err { stroke: #1d1f23; stroke-width: 1.2; fill: none; }
+svg .line { fill: none; stroke-width: 2; }
+svg .identity { fill: none; stroke: #8a8f98; stroke-dasharray: 5 4; }
+svg .identity-label { fill: #8a8f98; font-size: 11px; }
+ul.notes { color: var(--dim); padding-left: 20px; }
+`;
+
+/**
+ * Runs once the page has loaded: counts chart marks with a non-empty layout box and writes
+ * "drawn/total" to <html data-marks-drawn>, where a headless browser's --dump-dom shows it.
+ */
+const SELF_CHECK = `(function () {
+  var marks = document.querySelectorAll('svg.chart .mark'), drawn = 0;
+  for (var i = 0; i < marks.length; i++) { var b = marks[i].getBBox(); if (b.width > 0 && b.height > 0) drawn++; }
+  document.documentElement.setAttribute('data-marks-drawn', drawn + '/' + marks.length);
+})();`;
+
+function describeRun(results: Results): string {
+  const { config } = results;
+  const traffic =
+    config.iface !== null ? `on ${config.iface}, traffic from elsewhere` : `fixture ${config.fixturePath.split('/').pop() ?? ''}`;
+  const what = config.mode === 'drain' ? `drain of ${whole(config.count)} frames` : `live for ${config.durationSec} s`;
+  const rate = config.rate === 'max' ? 'flat out' : `${whole(config.rate)} pps offered`;
+  return `${what}, ${rate}, ${traffic}, ${config.trials} trial${config.trials === 1 ? '' : 's'} per row`;
+}
+
+function facts(title: string, pairs: [string, string][]): string {
+  const rows = pairs.map(([k, v]) => `<tr><td>${esc(k)}</td><td>${esc(v)}</td></tr>`).join('');
+  return `<table><caption hidden>${esc(title)}</caption><tbody>${rows}</tbody></table>`;
+}
+
+function hostAndConfig(results: Results): string {
+  const { host, config } = results;
+  const source = results.rows.find((r) => r.available)?.cyclesPerPacket.source;
+  const hostPairs: [string, string][] = [
+    ['CPU', `${host.cpus} × ${host.cpuModel}`],
+    ['kernel', `Linux ${host.kernel}`],
+    ['Node', host.node],
+    ['TSC', `${(host.tscHz / 1e6).toFixed(0)} MHz`],
+    ['cycles from', source === 'perf' ? 'hardware cycle counters' : 'CPU time × TSC rate'],
+    ['started', results.startedAt],
+  ];
+  const configPairs: [string, string][] = [
+    ['methods', config.methods.join(', ')],
+    ['mode', config.mode],
+    [config.mode === 'drain' ? 'count' : 'duration', config.mode === 'drain' ? whole(config.count) : `${config.durationSec} s`],
+    ['rate', config.rate === 'max' ? 'max' : `${whole(config.rate)} pps`],
+    ['traffic', config.iface !== null ? `interface ${config.iface}` : config.fixturePath],
+    ['trials', String(config.trials)],
+    ['tiers', config.tiers.join(', ')],
+    ['batch', String(config.batch)],
+    ['ring', config.ringMb === null ? 'sized for the mode' : `${config.ringMb} MiB`],
+    ['af-xdp', `${config.queues} queue${config.queues === 1 ? '' : 's'}${config.zeroCopy ? ', zero-copy' : ''}`],
+    ['CPUs', `generator ${config.generatorCpu < 0 ? 'unpinned' : config.generatorCpu}, capture ${config.captureCpu < 0 ? 'unpinned' : config.captureCpu}`],
+    ['noisy above', `${config.noisyRme}% rme`],
+  ];
+  return `<div class="facts">${facts('Host', hostPairs)}${facts('Configuration', configPairs)}</div>`;
+}
+
+const unique = <T>(xs: T[]): T[] => [...new Set(xs)];
+
+function figure(svg: string, caption: string): string {
+  return `<figure>${svg}<figcaption>${esc(caption)}</figcaption></figure>`;
+}
+
+/** pps per method, one bar per tier, with the 95% margin of error as an error bar. */
+function ppsChart(rows: Row[]): string {
+  const modes = unique(rows.map((r) => r.mode));
+  const category = (r: Row): string => (modes.length > 1 ? `${r.method} ${r.mode}` : r.method);
+  const categories = unique(rows.map(category));
+  const tiers = unique(rows.map((r) => r.tier));
+  const values = categories.map((c) =>
+    tiers.map((t): BarValue => {
+      const row = rows.find((r) => category(r) === c && r.tier === t);
+      return row === undefined || !row.available ? { value: null } : { value: row.pps, errorPct: row.ppsRme };
+    }),
+  );
+  if (!values.flat().some((v) => v.value !== null)) return '';
+  const svg = barChart({ title: 'Packets delivered per second', yLabel: 'rx pps', categories, series: tiers, values, format: si });
+  return figure(svg, 'Mean over trials; the error bars are the 95% margin of error (rme). n/a: the method could not run here or has no such tier.');
+}
+
+/** Thread and system-wide cycles per packet for every row that has either. */
+function cyclesChart(rows: Row[]): string {
+  const shown = rows.filter((r) => r.available && (r.cyclesPerPacket.thread !== null || r.cyclesPerPacket.system !== null));
+  if (shown.length === 0) return '';
+  const modes = unique(shown.map((r) => r.mode));
+  const svg = barChart({
+    title: 'CPU cycles per packet',
+    yLabel: 'cycles / packet',
+    categories: shown.map((r) => `${r.method}/${r.tier}${modes.length > 1 ? ` ${r.mode}` : ''}`),
+    series: ['capturing thread', 'system Δ'],
+    values: shown.map((r) => [
+      { value: r.cyclesPerPacket.thread, errorPct: cyclesRme(r) },
+      { value: r.cyclesPerPacket.system },
+    ]),
+    format: (n) => whole(n),
+  });
+  return figure(
+    svg,
+    "Capturing thread: its CPU time × TSC rate ÷ packets (error bars from the trials' spread). System Δ: machine-wide busy " +
+      'time minus the none baseline — on veth the kernel delivers on the sender\'s CPU, so only this figure charges that work.',
+  );
+}
+
+type Sweepable = Row & { point: NonNullable<Row['point']> };
+
+function sweepSeries(rows: Sweepable[], x: (r: Sweepable) => number | null): LineSeries[] {
+  const names = unique(rows.map((r) => `${r.method}/${r.tier}`));
+  return names.map((name) => ({
+    name,
+    points: rows
+      .filter((r) => `${r.method}/${r.tier}` === name && r.available)
+      .flatMap((r) => {
+        const xv = x(r);
+        return xv === null ? [] : [{ x: xv, y: r.pps, errorPct: r.ppsRme }];
+      }),
+  }));
+}
+
+/** One chart per fixed value of the other coordinate, for each coordinate that varies. */
+function sweepCharts(rows: Row[]): string {
+  const sweep = rows.filter((r): r is Sweepable => r.point !== null);
+  const out: string[] = [];
+  for (const offered of unique(sweep.map((r) => r.point.offeredPps))) {
+    const at = sweep.filter((r) => r.point.offeredPps === offered);
+    if (unique(at.map((r) => r.point.frameBytes)).length < 2) continue;
+    const rate = offered === null ? 'flat out' : `${si(offered)}pps offered`;
+    out.push(
+      figure(
+        lineChart({
+          title: `rx pps by frame size, ${rate}`,
+          xLabel: 'frame size (bytes)',
+          yLabel: 'rx pps',
+          series: sweepSeries(at, (r) => r.point.frameBytes),
+          formatX: (n) => `${n}`,
+          formatY: si,
+        }),
+        'Mean over trials with its 95% margin of error, one line per method and tier.',
+      ),
+    );
+  }
+  for (const bytes of unique(sweep.map((r) => r.point.frameBytes))) {
+    const at = sweep.filter((r) => r.point.frameBytes === bytes && r.point.offeredPps !== null);
+    if (unique(at.map((r) => r.point.offeredPps)).length < 2) continue;
+    out.push(
+      figure(
+        lineChart({
+          title: `rx pps by offered rate, ${bytes}-byte frames`,
+          xLabel: 'offered pps',
+          yLabel: 'rx pps',
+          series: sweepSeries(at, (r) => r.point.offeredPps),
+          formatX: si,
+          formatY: si,
+          identityLine: 'offered',
+        }),
+        'The dashed line is the offered rate: a method on it keeps up; where it bends away it starts to drop.',
+      ),
+    );
+  }
+  return out.join('\n');
+}
+
+function verdict(row: Row): string {
+  const reason = row.reason === null ? '' : `<span class="sub">${esc(row.reason)}</span>`;
+  if (!row.available) return `<span class="na">unavailable</span>${reason}`;
+  return row.ok ? `<span class="ok">ok</span>${reason}` : `<span class="fail">FAIL</span>${reason}`;
+}
+
+function rowCells(row: Row, withLatency: boolean, withPoint: boolean): string {
+  const cpp = row.cyclesPerPacket;
+  const num = (text: string, sub?: string): string => `<td class="num">${esc(text)}${sub ? `<span class="sub">${esc(sub)}</span>` : ''}</td>`;
+  const id = [row.method, row.tier, row.mode, ...(withPoint ? [row.point === null ? DASH : pointLabel(row.point)] : [])]
+    .map((s) => `<td>${esc(s)}</td>`)
+    .join('');
+  if (!row.available) {
+    const empty = 9 + (withLatency ? 1 : 0);
+    return `<tr>${id}${'<td class="num na">—</td>'.repeat(empty)}<td>${verdict(row)}</td></tr>`;
+  }
+  const rme = row.noisy ? `<td class="num noisy" title="noisy: above --noisy-rme">${esc(percent(row.ppsRme))}!</td>` : num(percent(row.ppsRme));
+  const drops = `${whole(row.dropped)}${row.dropsSource === 'derived' && row.dropped > 0 ? '*' : ''}`;
+  const dropsSub = `sender ${whole(row.drops.senderIf)} · if ${whole(row.drops.captureIf)} · method ${whole(row.drops.method)}`;
+  const ipv4 = row.ipv4Counted === null ? DASH : `${whole(row.ipv4Counted)} / ${row.ipv4Expected === null ? '?' : whole(row.ipv4Expected)}`;
+  const cells = [
+    num(si(row.pps)),
+    rme,
+    num(`${si(row.ppsP50)} / ${si(row.ppsP99)}`),
+    num(drops, dropsSub),
+    num(whole(row.resent)),
+    num(whole(cpp.thread), `user ${whole(cpp.user)} · sys ${whole(cpp.sys)}`),
+    num(whole(cpp.system)),
+    num(ipv4),
+    num(whole(row.sent), `received ${whole(row.received)}`),
+    ...(withLatency ? [num(row.latency === null ? DASH : `${whole(row.latency.p50Ns / 1000)} / ${whole(row.latency.p99Ns / 1000)} µs`)] : []),
+  ];
+  return `<tr>${id}${cells.join('')}<td>${verdict(row)}</td></tr>`;
+}
+
+function rowsTable(results: Results): string {
+  const withLatency = results.rows.some((r) => r.latency !== null);
+  const withPoint = results.rows.some((r) => r.point !== null);
+  const head = [
+    ['method', ''], ['tier', ''], ['mode', ''], ...(withPoint ? [['point', '']] : []),
+    ['rx pps', 'num'], ['rme', 'num'], ['p50 / p99 pps', 'num'], ['drops', 'num'], ['resent', 'num'],
+    ['cyc/pkt thread', 'num'], ['cyc/pkt system Δ', 'num'], ['IPv4 counted / expected', 'num'], ['sent', 'num'],
+    ...(withLatency ? [['latency p50 / p99', 'num']] : []), ['verdict', ''],
+  ]
+    .map(([h, cls]) => `<th${cls ? ` class="${cls}"` : ''}>${esc(h!)}</th>`)
+    .join('');
+  const body = results.rows.map((r) => rowCells(r, withLatency, withPoint)).join('\n');
+  return `<table class="rows"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+}
+
+function notes(results: Results): string {
+  const items: string[] = [];
+  if (results.rows.some((r) => r.noisy)) {
+    items.push(`! noisy: the margin of error is above ${results.config.noisyRme}% (--noisy-rme): the machine was busy or the windows too short.`);
+  }
+  if (results.rows.some((r) => r.dropsSource === 'derived' && r.dropped > 0)) {
+    items.push('* drops derived as sent − received: the method cannot report its own.');
+  }
+  items.push('Drops: at the generator\'s end of the veth (sender), at the capture interface (if), inside the method (method).');
+  items.push('resent: frames the sender\'s veth refused under backpressure and the generator sent again; not lost.');
+  return `<ul class="notes">${items.map((i) => `<li>${esc(i)}</li>`).join('')}</ul>`;
+}
+
+export function renderHtml(results: Results): string {
+  const flat = results.rows.filter((r) => r.point === null);
+  const charts = [ppsChart(flat), cyclesChart(flat)].filter((c) => c !== '');
+  const sweeps = sweepCharts(results.rows);
+  const title = `capbench: ${describeRun(results)}`;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(title)}</title>
+<style>${CSS}</style>
+</head>
+<body>
+<h1>capbench results</h1>
+<p class="lead">${esc(describeRun(results))} — started ${esc(results.startedAt)}</p>
+${hostAndConfig(results)}
+${charts.length > 0 ? `<h2>Throughput and cost</h2>\n<div class="charts">\n${charts.join('\n')}\n</div>` : ''}
+${sweeps !== '' ? `<h2>Sweeps</h2>\n<div class="charts">\n${sweeps}\n</div>` : ''}
+<h2>All rows</h2>
+${rowsTable(results)}
+${notes(results)}
+<script>${SELF_CHECK}</script>
+</body>
+</html>
+`;
+}

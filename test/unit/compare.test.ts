@@ -1,0 +1,234 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseThreshold } from '../../src/cli/commands/compare.js';
+import { UsageError } from '../../src/core/errors.js';
+import type { Results, Row, TrialResult } from '../../src/core/results.js';
+import { renderComparisonText } from '../../src/report/compare-text.js';
+import { compare, exitStatus, regressions, t95, type Comparison, type Metric } from '../../src/report/compare.js';
+import { parseResults } from '../../src/report/load-results.js';
+import { sampleResults } from './sample-results.js';
+
+const T = { thresholdPct: 10 };
+
+function trial(pps: number, cycles: number): TrialResult {
+  return {
+    sent: 20000, received: 20000, drops: { senderIf: 0, captureIf: 0, method: 0 }, resent: 0, ipv4Counted: 10000, windowSec: 0.02,
+    pps, cyclesPerPacket: { thread: cycles, user: null, sys: null, system: null, source: 'tsc' },
+  };
+}
+
+/** The sample, with per-trial cycles on the good row so cycles/pkt has a spread. */
+function withTrials(): Results {
+  const r = sampleResults();
+  const row = r.rows[0]!;
+  row.trials = row.ppsSamples.map((pps, i) => trial(pps, [1990, 2001, 2012][i]!));
+  return r;
+}
+
+type RowEdit = (row: Row) => Partial<Row>;
+
+function edited(results: Results, edit: RowEdit): Results {
+  return { ...results, rows: results.rows.map((row) => ({ ...row, ...edit(row) })) };
+}
+
+/** Every pps figure (mean, samples, per trial) times factor: the same run, faster or slower. */
+function scalePps(results: Results, factor: number): Results {
+  return edited(results, (row) => ({
+    pps: row.pps === null ? null : row.pps * factor,
+    ppsSamples: row.ppsSamples.map((x) => x * factor),
+    trials: row.trials.map((t) => ({ ...t, pps: t.pps === null ? null : t.pps * factor })),
+  }));
+}
+
+function scaleCycles(results: Results, factor: number): Results {
+  const scale = (n: number | null): number | null => (n === null ? null : n * factor);
+  return edited(results, (row) => ({
+    cyclesPerPacket: { ...row.cyclesPerPacket, thread: scale(row.cyclesPerPacket.thread) },
+    trials: row.trials.map((t) => ({ ...t, cyclesPerPacket: { ...t.cyclesPerPacket, thread: scale(t.cyclesPerPacket.thread) } })),
+  }));
+}
+
+function metric(c: Comparison, method: string, m: Metric) {
+  const row = c.rows.find((r) => r.base?.method === method || r.next?.method === method);
+  assert.ok(row?.metrics, `no matched row for ${method}`);
+  return row.metrics[m];
+}
+
+test('compare: a file against itself is the same everywhere and exits 0', () => {
+  const c = compare(withTrials(), withTrials(), T);
+  assert.equal(c.matched, 3);
+  for (const row of c.rows) {
+    assert.equal(row.status, 'matched');
+    for (const m of Object.values(row.metrics!)) assert.ok(m.verdict === 'same' || m.verdict === 'n/a', `${row.label} ${m.metric}: ${m.verdict}`);
+  }
+  assert.equal(metric(c, 'socket', 'pps').change, 0);
+  assert.equal(metric(c, 'socket', 'pps').within, 'noise');
+  assert.equal(metric(c, 'pcap-native', 'pps').verdict, 'n/a');
+  assert.equal(exitStatus(c), 0);
+});
+
+test('compare: pps × 0.7 at a 10% threshold is slower and exits 1', () => {
+  const c = compare(withTrials(), scalePps(withTrials(), 0.7), T);
+  const m = metric(c, 'socket', 'pps');
+  assert.equal(m.verdict, 'slower');
+  assert.ok(Math.abs(m.change! + 0.3) < 1e-9);
+  assert.equal(m.noise, 'welch');
+  assert.ok(m.uncertainty! > 0 && m.uncertainty! < 0.3);
+  assert.equal(exitStatus(c), 1);
+  // Only the good row gates: pcap failed its checks in both runs, so its slowdown is reported only.
+  assert.equal(metric(c, 'pcap', 'pps').verdict, 'slower');
+  assert.deepEqual(regressions(c).map((r) => `${r.row.label} ${r.change.metric}`), ['socket/js drain pps']);
+});
+
+test('compare: pps × 0.95 is within a 10% threshold and exits 0', () => {
+  const c = compare(withTrials(), scalePps(withTrials(), 0.95), T);
+  assert.equal(metric(c, 'socket', 'pps').verdict, 'same');
+  assert.equal(exitStatus(c), 0);
+});
+
+test('compare: a real 5% drop (tight trials) is beyond the noise but below the threshold', () => {
+  const tight = edited(withTrials(), (row) => (row.pps === null ? {} : { ppsSamples: [row.pps - 100, row.pps, row.pps + 100] }));
+  const c = compare(tight, scalePps(tight, 0.95), T);
+  const m = metric(c, 'socket', 'pps');
+  assert.ok(m.uncertainty! < 0.01);
+  assert.deepEqual([m.verdict, m.within], ['same', 'threshold']);
+  assert.equal(exitStatus(c), 0);
+  assert.equal(exitStatus(compare(tight, scalePps(tight, 0.95), { thresholdPct: 2 })), 1);
+});
+
+test('compare: a big change with a huge spread is within noise and exits 0', () => {
+  const noisy = edited(withTrials(), (row) =>
+    row.pps === null ? {} : { ppsSamples: [row.pps * 0.1, row.pps, row.pps * 1.9], ppsRme: 180, noisy: true },
+  );
+  const c = compare(noisy, scalePps(noisy, 0.6), T);
+  const m = metric(c, 'socket', 'pps');
+  assert.deepEqual([m.verdict, m.within, m.noise], ['same', 'noise', 'welch']);
+  assert.ok(m.uncertainty! > 0.4);
+  assert.equal(exitStatus(c), 0);
+});
+
+test('compare: with a single trial the rme intervals decide (overlap = within noise)', () => {
+  const single = (rme: number): Results =>
+    edited(withTrials(), (row) => (row.pps === null ? {} : { ppsSamples: [row.pps], ppsRme: rme, trials: row.trials.slice(0, 1) }));
+  const wide = compare(single(30), scalePps(single(30), 0.7), T);
+  assert.deepEqual([metric(wide, 'socket', 'pps').noise, metric(wide, 'socket', 'pps').verdict], ['interval-overlap', 'same']);
+  assert.equal(exitStatus(wide), 0);
+  const narrow = compare(single(2), scalePps(single(2), 0.7), T);
+  assert.equal(metric(narrow, 'socket', 'pps').verdict, 'slower');
+  assert.equal(exitStatus(narrow), 1);
+});
+
+test('compare: with no spread at all only the threshold applies', () => {
+  const bare = edited(withTrials(), (row) => (row.pps === null ? {} : { ppsSamples: [row.pps], ppsRme: null, trials: [] }));
+  const m = metric(compare(bare, scalePps(bare, 0.85), T), 'socket', 'pps');
+  assert.deepEqual([m.noise, m.uncertainty, m.verdict], ['unknown', null, 'slower']);
+  assert.equal(metric(compare(bare, scalePps(bare, 0.95), T), 'socket', 'pps').within, 'threshold');
+});
+
+test('compare: cycles/pkt is smaller-is-better: more cycles is slower, fewer is faster', () => {
+  const more = compare(withTrials(), scaleCycles(withTrials(), 1.5), T);
+  assert.equal(metric(more, 'socket', 'cycles').verdict, 'slower');
+  assert.equal(metric(more, 'socket', 'cycles').noise, 'welch');
+  assert.equal(exitStatus(more), 1);
+  assert.deepEqual(regressions(more).map((r) => r.change.metric), ['cycles']);
+
+  const fewer = compare(withTrials(), scaleCycles(withTrials(), 0.5), T);
+  assert.equal(metric(fewer, 'socket', 'cycles').verdict, 'faster');
+  assert.equal(exitStatus(fewer), 0);
+});
+
+test('compare: more pps is faster and exits 0', () => {
+  const c = compare(withTrials(), scalePps(withTrials(), 1.5), T);
+  assert.equal(metric(c, 'socket', 'pps').verdict, 'faster');
+  assert.equal(exitStatus(c), 0);
+});
+
+test('compare: files with no rows in common are mismatched: exit 2, rows listed as removed and added', () => {
+  const live = edited(withTrials(), () => ({ mode: 'live' }));
+  const c = compare(withTrials(), live, T);
+  assert.equal(c.matched, 0);
+  assert.deepEqual(c.rows.map((r) => r.status), ['removed', 'removed', 'removed', 'added', 'added', 'added']);
+  assert.equal(exitStatus(c), 2);
+  assert.match(renderComparisonText(c, { color: false }), /no rows in common/);
+});
+
+test('compare: a row in only one file is listed, not an error', () => {
+  const next = withTrials();
+  next.rows = next.rows.slice(0, 2);
+  next.rows.push({ ...next.rows[0]!, method: 'socket-mmsg' });
+  const c = compare(withTrials(), next, T);
+  assert.equal(c.matched, 2);
+  assert.deepEqual(c.rows.map((r) => `${r.status} ${r.label}`), [
+    'matched socket/js drain', 'matched pcap/js drain', 'removed pcap-native/js drain', 'added socket-mmsg/js drain',
+  ]);
+  assert.equal(exitStatus(c), 0);
+  const text = renderComparisonText(c, { color: false });
+  assert.match(text, /pcap-native .* only in base/);
+  assert.match(text, /socket-mmsg .* only in new/);
+});
+
+test('compare: rows are matched by sweep point as well', () => {
+  const sweep = (r: Results): Results => {
+    const row = r.rows[0]!;
+    r.rows = [64, 128].map((frameBytes) => ({ ...row, point: { frameBytes, offeredPps: null } }));
+    return r;
+  };
+  const base = sweep(withTrials());
+  const next = sweep(withTrials());
+  next.rows[1] = { ...next.rows[1]!, pps: next.rows[1]!.pps! * 0.5, ppsSamples: next.rows[1]!.ppsSamples.map((x) => x * 0.5) };
+  const c = compare(base, next, T);
+  assert.equal(c.matched, 2);
+  assert.deepEqual(regressions(c).map((r) => r.row.label), ['socket/js drain 128 B @ max']);
+});
+
+test('compare: an unavailable row never gates, even when the other run had figures', () => {
+  const next = withTrials();
+  next.rows[0] = { ...next.rows[0]!, available: false, ok: false, pps: null, ppsRme: null, reason: 'gone' };
+  const c = compare(withTrials(), next, T);
+  assert.equal(metric(c, 'socket', 'pps').verdict, 'n/a');
+  assert.equal(exitStatus(c), 0);
+});
+
+test('compare text: columns, the change with its margin, the verdict and a closing sentence', () => {
+  const text = renderComparisonText(compare(withTrials(), scalePps(withTrials(), 0.7), T), { color: false });
+  assert.match(text, /method\s+tier\s+mode\s+point\s+metric\s+base\s+new\s+change\s+verdict/);
+  assert.match(text, /socket\s+js\s+drain\s+—\s+rx pps\s+1\.23 M\s+864\.2 k\s+−30% ±\d+\.\d%\s+slower/);
+  assert.match(text, /1 regression beyond 10% and the noise:\n {2}socket\/js drain rx pps: −30%/);
+  assert.match(text, /pcap\/js drain: failed in base, failed in new; reported, never fails the comparison/);
+  assert.doesNotMatch(text, /\x1b\[/);
+});
+
+test('t95: Student quantiles, conservative between table entries', () => {
+  assert.equal(t95(1), 12.706);
+  assert.equal(t95(4.7), 2.776);
+  assert.equal(t95(35), 2.042);
+  assert.equal(t95(Infinity), 1.96);
+});
+
+test('threshold: "10%" and "10" are both ten percent; nonsense is a usage error', () => {
+  assert.equal(parseThreshold('10%'), 10);
+  assert.equal(parseThreshold('10'), 10);
+  assert.equal(parseThreshold('2.5%'), 2.5);
+  assert.equal(parseThreshold('0'), 0);
+  for (const bad of ['', 'ten', '-5', '10%%', '5 percent']) assert.throws(() => parseThreshold(bad), UsageError, bad);
+});
+
+test('load: not JSON, wrong schema and malformed rows are one-line usage errors naming the file', () => {
+  const cases: [string, RegExp][] = [
+    ['nope\n{', /^a\.json: not JSON \(.*\)$/],
+    ['[1, 2]', /^a\.json: not a capbench results file/],
+    ['{"schema": "capbench.results/0", "rows": []}', /^a\.json: not a capbench\.results\/1 file \(schema 'capbench\.results\/0'\)$/],
+    ['{"rows": []}', /^a\.json: not a capbench\.results\/1 file \(no schema field\)$/],
+    ['{"schema": "capbench.results/1", "host": {}, "config": {}}', /^a\.json: capbench\.results\/1 file without host, config or rows$/],
+    ['{"schema": "capbench.results/1", "host": {}, "config": {}, "rows": [{"method": "socket"}]}', /^a\.json: row 1 has no tier$/],
+  ];
+  for (const [text, message] of cases) {
+    assert.throws(() => parseResults(text, 'a.json'), (err: unknown) => {
+      assert.ok(err instanceof UsageError);
+      assert.match(err.message, message);
+      assert.doesNotMatch(err.message, /\n/);
+      return true;
+    });
+  }
+  assert.deepEqual(parseResults(JSON.stringify(sampleResults()), 'a.json'), sampleResults());
+});

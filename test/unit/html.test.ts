@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { MethodName, Results, Row } from '../../src/core/results.js';
+import { renderHtml } from '../../src/report/html.js';
+import { barChart, escapeXml, niceScale } from '../../src/report/svg-chart.js';
+import { sampleResults } from './sample-results.js';
+
+/** The sample plus a frame-size × offered-rate sweep for two methods. */
+export function sweepResults(): Results {
+  const r = sampleResults();
+  const row = r.rows[0]!;
+  const sweep: Row[] = [];
+  for (const method of ['socket', 'packet-mmap'] as MethodName[]) {
+    for (const frameBytes of [64, 256, 1518]) {
+      for (const offeredPps of [100_000, 400_000, null]) {
+        const ceiling = (method === 'socket' ? 900_000 : 1_600_000) * (64 / frameBytes) ** 0.3;
+        const pps = Math.min(offeredPps ?? Infinity, ceiling);
+        sweep.push({ ...row, method, pps, ppsSamples: [pps * 0.98, pps, pps * 1.02], point: { frameBytes, offeredPps } });
+      }
+    }
+  }
+  r.rows.push(...sweep);
+  return r;
+}
+
+test('html: one page with inline SVG charts and no http(s) references, src or href', () => {
+  const html = renderHtml(sampleResults());
+  assert.match(html, /^<!doctype html>/);
+  assert.match(html, /<svg class="chart"/);
+  assert.ok((html.match(/<svg /g) ?? []).length >= 2, 'a pps chart and a cycles chart');
+  assert.doesNotMatch(html, /https?:\/\//);
+  assert.doesNotMatch(html, /\s(src|href)=|url\(|@import/i);
+  assert.match(html, /<rect class="bar mark"[^>]* height="[1-9]/);
+});
+
+test('html: host, config, every row with its verdict and reason', () => {
+  const html = renderHtml(sampleResults());
+  assert.match(html, /2 × Test CPU @ 2\.60GHz/);
+  assert.match(html, /Linux 6\.18\.44/);
+  assert.match(html, /\/repo\/fixtures\/mixed\.pcap/);
+  assert.match(html, /<span class="ok">ok<\/span>/);
+  assert.match(html, /<span class="fail">FAIL<\/span><span class="sub">drain lost 10 of 20000 frames<\/span>/);
+  assert.match(html, /<span class="na">unavailable<\/span><span class="sub">libpcap\.so\.0\.8 not found<\/span>/);
+  assert.match(html, /1\.23 M/);
+});
+
+test('html: every string from the results is escaped', () => {
+  const r = sampleResults();
+  const evil = '<script>alert("x")</script><img onerror=alert(1) src=x>&amp;';
+  r.rows[0] = { ...r.rows[0]!, method: evil as MethodName, reason: evil };
+  r.host.cpuModel = evil;
+  r.config.fixturePath = `/tmp/${evil}.pcap`;
+  const html = renderHtml(r);
+  assert.doesNotMatch(html, /<script>alert/);
+  assert.doesNotMatch(html, /<img/);
+  assert.match(html, /&#60;script&#62;alert\(&#34;x&#34;\)&#60;\/script&#62;&#60;img onerror=alert\(1\) src=x&#62;&#38;amp;/);
+  // Only the page's own self-check script remains.
+  assert.equal((html.match(/<script>/g) ?? []).length, 1);
+});
+
+test('html: sweeps get line charts by frame size and by offered rate', () => {
+  const html = renderHtml(sweepResults());
+  assert.match(html, /<h2>Sweeps<\/h2>/);
+  assert.match(html, /rx pps by frame size, flat out/);
+  assert.match(html, /rx pps by offered rate, 64-byte frames/);
+  assert.match(html, /<circle class="point mark"/);
+  assert.match(html, /class="identity"/);
+  assert.match(html, /64 B @ 100\.0 kpps/);
+  assert.doesNotMatch(html, /https?:\/\//);
+});
+
+test('svg: bars scale to a round axis, error bars drawn, zero bars are not marks', () => {
+  const svg = barChart({
+    title: 't', yLabel: 'y', categories: ['a', 'b', 'c'], series: ['s'], format: String,
+    values: [[{ value: 80, errorPct: 10 }], [{ value: 0 }], [{ value: null }]],
+  });
+  assert.equal((svg.match(/class="bar mark"/g) ?? []).length, 1);
+  assert.equal((svg.match(/class="bar"/g) ?? []).length, 1);
+  assert.match(svg, /class="err"/);
+  assert.match(svg, />n\/a</);
+  assert.deepEqual(niceScale(88), { top: 100, step: 20 });
+  assert.deepEqual(niceScale(1_234_567), { top: 1_250_000, step: 250_000 });
+  assert.equal(escapeXml(`<a href="x">'&'</a>`), '&#60;a href=&#34;x&#34;&#62;&#39;&#38;&#39;&#60;/a&#62;');
+});
