@@ -6,9 +6,11 @@ import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
 import { exitCodeFor, UsageError } from '../core/errors.js';
 import { destroyAllSync } from '../net/testbed.js';
+import { registerCompare } from './commands/compare.js';
 import { registerEnv } from './commands/env.js';
 import { registerGen } from './commands/gen.js';
 import { registerList } from './commands/list.js';
+import { registerReport } from './commands/report.js';
 import { registerRun } from './commands/run.js';
 import { registerSweep } from './commands/sweep.js';
 import type { CliContext } from './context.js';
@@ -54,6 +56,8 @@ export function buildProgram(ctx: CliContext): Command {
   registerList(program);
   registerEnv(program);
   registerGen(program, ctx);
+  registerCompare(program);
+  registerReport(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

@@ -4,7 +4,7 @@
  */
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { Results } from '../core/results.js';
-import { METRICS, regressions, type Comparison, type Metric, type MetricChange, type RowChange } from './compare.js';
+import { METRICS, pointLabel, regressions, type Comparison, type Metric, type MetricChange, type RowChange } from './compare.js';
 import { DASH, si, whole } from './format-number.js';
 
 export interface CompareTextOptions {
@@ -55,7 +55,7 @@ function notGated(row: RowChange): string | null {
 
 function lines(row: RowChange, thresholdPct: number, c: ChalkInstance, notes: string[]): string[][] {
   const r = (row.next ?? row.base)!;
-  const point = r.point === null ? DASH : `${r.point.frameBytes} B @ ${r.point.offeredPps === null ? 'max' : si(r.point.offeredPps)}`;
+  const point = r.point === null ? DASH : pointLabel(r.point);
   const id = [r.method, r.tier, r.mode, point];
   const blank = id.map(() => '');
   if (row.metrics === null) {

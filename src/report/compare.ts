@@ -190,9 +190,10 @@ export function rowKey(row: Row): string {
   return JSON.stringify([row.method, row.tier, row.mode, row.point?.frameBytes ?? null, row.point?.offeredPps ?? null]);
 }
 
-/** "64 B @ max", "128 B @ 100.0 kpps". */
+/** "64 B @ max", "128 B @ 100.0 kpps", "fixture @ 50.0 kpps" (frames of the run's own fixture). */
 export function pointLabel(point: SweepPoint): string {
-  return `${point.frameBytes} B @ ${point.offeredPps === null ? 'max' : `${si(point.offeredPps)}pps`}`;
+  const size = point.frameBytes === null ? 'fixture' : `${point.frameBytes} B`;
+  return `${size} @ ${point.offeredPps === null ? 'max' : `${si(point.offeredPps)}pps`}`;
 }
 
 /** "socket/js drain", plus the sweep point when there is one. */

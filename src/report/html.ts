@@ -16,21 +16,26 @@ body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica 
 h1 { font-size: 24px; margin: 0 0 4px; }
 h2 { font-size: 18px; margin: 32px 0 8px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
 p.lead { margin: 0 0 16px; color: var(--dim); }
-.facts { display: flex; flex-wrap: wrap; gap: 16px 48px; }
+.facts { display: flex; flex-wrap: wrap; gap: 16px 48px; align-items: flex-start; }
+.facts td { padding: 1px 0; }
 .facts table td:first-child { color: var(--dim); padding-right: 16px; }
 table { border-collapse: collapse; }
+.scroll { overflow-x: auto; }
 table.rows { width: 100%; font-variant-numeric: tabular-nums; }
+table.rows td.id { white-space: nowrap; }
+table.rows td.verdict { min-width: 220px; }
 table.rows th, table.rows td { padding: 4px 8px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
 table.rows th { font-weight: 600; background: #f4f5f7; position: sticky; top: 0; }
 table.rows td.num, table.rows th.num { text-align: right; white-space: nowrap; }
 .sub { display: block; color: var(--dim); font-size: 12px; }
+td.num .sub { white-space: pre; }
 .ok { color: var(--good); font-weight: 600; }
 .fail { color: var(--bad); font-weight: 600; }
 .na { color: var(--dim); }
 .noisy { color: var(--warn); font-weight: 600; }
 .charts { display: flex; flex-wrap: wrap; gap: 24px; }
 figure { margin: 0; }
-figcaption { color: var(--dim); font-size: 12px; max-width: 760px; }
+figcaption { color: var(--dim); font-size: 12px; max-width: 600px; }
 svg.chart { max-width: 100%; height: auto; font-family: inherit; }
 svg .title { font-size: 14px; font-weight: 600; fill: var(--fg); }
 svg .tick, svg .axis, svg .cat, svg .legend, svg .value { fill: #3d4148; }
@@ -41,7 +46,6 @@ svg .axisline { stroke: #8a8f98; }
 svg .err { stroke: #1d1f23; stroke-width: 1.2; fill: none; }
 svg .line { fill: none; stroke-width: 2; }
 svg .identity { fill: none; stroke: #8a8f98; stroke-dasharray: 5 4; }
-svg .identity-label { fill: #8a8f98; font-size: 11px; }
 ul.notes { color: var(--dim); padding-left: 20px; }
 `;
 
@@ -107,7 +111,8 @@ function figure(svg: string, caption: string): string {
 function ppsChart(rows: Row[]): string {
   const modes = unique(rows.map((r) => r.mode));
   const category = (r: Row): string => (modes.length > 1 ? `${r.method} ${r.mode}` : r.method);
-  const categories = unique(rows.map(category));
+  // The none baseline runs but delivers nothing to count: no bar to draw. Unavailable methods stay, as n/a.
+  const categories = unique(rows.map(category)).filter((c) => rows.some((r) => category(r) === c && (!r.available || r.pps !== null)));
   const tiers = unique(rows.map((r) => r.tier));
   const values = categories.map((c) =>
     tiers.map((t): BarValue => {
@@ -125,32 +130,36 @@ function cyclesChart(rows: Row[]): string {
   const shown = rows.filter((r) => r.available && (r.cyclesPerPacket.thread !== null || r.cyclesPerPacket.system !== null));
   if (shown.length === 0) return '';
   const modes = unique(shown.map((r) => r.mode));
+  // Short windows leave system Δ unmeasured on every row: then it gets no bars at all.
+  const withSystem = shown.some((r) => r.cyclesPerPacket.system !== null);
   const svg = barChart({
-    title: 'CPU cycles per packet',
+    title: withSystem ? 'CPU cycles per packet' : 'CPU cycles per packet of the capturing thread',
     yLabel: 'cycles / packet',
     categories: shown.map((r) => `${r.method}/${r.tier}${modes.length > 1 ? ` ${r.mode}` : ''}`),
-    series: ['capturing thread', 'system Δ'],
+    series: withSystem ? ['capturing thread', 'system Δ'] : ['capturing thread'],
     values: shown.map((r) => [
       { value: r.cyclesPerPacket.thread, errorPct: cyclesRme(r) },
-      { value: r.cyclesPerPacket.system },
+      ...(withSystem ? [{ value: r.cyclesPerPacket.system }] : []),
     ]),
     format: (n) => whole(n),
   });
   return figure(
     svg,
     "Capturing thread: its CPU time × TSC rate ÷ packets (error bars from the trials' spread). System Δ: machine-wide busy " +
-      'time minus the none baseline — on veth the kernel delivers on the sender\'s CPU, so only this figure charges that work.',
+      'time minus the none baseline — on veth the kernel delivers on the sender\'s CPU, so only this figure charges that work' +
+      (withSystem ? '.' : '; not measured here: the windows were too short for /proc/stat\'s 10 ms ticks.'),
   );
 }
 
 type Sweepable = Row & { point: NonNullable<Row['point']> };
 
+const seriesName = (r: Row): string => `${r.method}/${r.tier}`;
+
 function sweepSeries(rows: Sweepable[], x: (r: Sweepable) => number | null): LineSeries[] {
-  const names = unique(rows.map((r) => `${r.method}/${r.tier}`));
-  return names.map((name) => ({
+  return unique(rows.map(seriesName)).map((name) => ({
     name,
     points: rows
-      .filter((r) => `${r.method}/${r.tier}` === name && r.available)
+      .filter((r) => seriesName(r) === name && r.available)
       .flatMap((r) => {
         const xv = x(r);
         return xv === null ? [] : [{ x: xv, y: r.pps, errorPct: r.ppsRme }];
@@ -158,47 +167,62 @@ function sweepSeries(rows: Sweepable[], x: (r: Sweepable) => number | null): Lin
   }));
 }
 
-/** One chart per fixed value of the other coordinate, for each coordinate that varies. */
+/** A line needs two points: without one, a line chart says less than a bar chart. */
+const hasLine = (series: LineSeries[]): boolean => series.some((s) => s.points.length >= 2);
+
+const CURVE_CAPTION = 'Mean over trials with its 95% margin of error, one line per method and tier.';
+
+function bySize(rows: Sweepable[], title: string, caption: string): string | null {
+  const series = sweepSeries(rows, (r) => r.point.frameBytes);
+  if (!hasLine(series)) return null;
+  const svg = lineChart({ title, xLabel: 'frame size on the wire (bytes)', yLabel: 'rx pps', series, formatX: (n) => `${n}`, formatY: si });
+  return figure(svg, caption);
+}
+
+function byRate(rows: Sweepable[], frames: string): string | null {
+  const series = sweepSeries(rows, (r) => r.point.offeredPps);
+  if (!hasLine(series)) return null;
+  const svg = lineChart({
+    title: `rx pps by offered rate, ${frames}`, xLabel: 'offered pps', yLabel: 'rx pps', series, formatX: si, formatY: si,
+    identityLine: 'offered',
+  });
+  return figure(svg, `${CURVE_CAPTION} The dashed line is the offered rate: on it a method keeps up; below it, it drops.`);
+}
+
+/**
+ * Curves of pps against frame size (one chart per offered rate) and against offered rate (one per
+ * frame size). A rate search leaves every method at its own rate, so it gets one frame-size chart
+ * over all rows instead, or, at a single size, bars.
+ */
 function sweepCharts(rows: Row[]): string {
   const sweep = rows.filter((r): r is Sweepable => r.point !== null);
-  const out: string[] = [];
+  if (sweep.length === 0) return '';
+  const out: (string | null)[] = [];
   for (const offered of unique(sweep.map((r) => r.point.offeredPps))) {
-    const at = sweep.filter((r) => r.point.offeredPps === offered);
-    if (unique(at.map((r) => r.point.frameBytes)).length < 2) continue;
     const rate = offered === null ? 'flat out' : `${si(offered)}pps offered`;
-    out.push(
-      figure(
-        lineChart({
-          title: `rx pps by frame size, ${rate}`,
-          xLabel: 'frame size (bytes)',
-          yLabel: 'rx pps',
-          series: sweepSeries(at, (r) => r.point.frameBytes),
-          formatX: (n) => `${n}`,
-          formatY: si,
-        }),
-        'Mean over trials with its 95% margin of error, one line per method and tier.',
-      ),
-    );
+    out.push(bySize(sweep.filter((r) => r.point.offeredPps === offered), `rx pps by frame size, ${rate}`, CURVE_CAPTION));
   }
   for (const bytes of unique(sweep.map((r) => r.point.frameBytes))) {
-    const at = sweep.filter((r) => r.point.frameBytes === bytes && r.point.offeredPps !== null);
-    if (unique(at.map((r) => r.point.offeredPps)).length < 2) continue;
-    out.push(
-      figure(
-        lineChart({
-          title: `rx pps by offered rate, ${bytes}-byte frames`,
-          xLabel: 'offered pps',
-          yLabel: 'rx pps',
-          series: sweepSeries(at, (r) => r.point.offeredPps),
-          formatX: si,
-          formatY: si,
-          identityLine: 'offered',
-        }),
-        'The dashed line is the offered rate: a method on it keeps up; where it bends away it starts to drop.',
-      ),
-    );
+    const frames = bytes === null ? 'the run\'s fixture' : `${bytes}-byte frames`;
+    out.push(byRate(sweep.filter((r) => r.point.frameBytes === bytes && r.point.offeredPps !== null), frames));
   }
-  return out.join('\n');
+  const charts = out.filter((c): c is string => c !== null);
+  if (charts.length > 0) return charts.join('\n');
+
+  const onePerSize = new Set(sweep.map((r) => `${seriesName(r)} ${r.point.frameBytes}`)).size === sweep.length;
+  const searched = onePerSize
+    ? bySize(sweep, 'rx pps by frame size', `${CURVE_CAPTION} Each point was measured at its own offered rate (see the table).`)
+    : null;
+  if (searched !== null) return searched;
+  const svg = barChart({
+    title: 'rx pps at each sweep point',
+    yLabel: 'rx pps',
+    categories: sweep.map((r) => `${seriesName(r)} ${pointLabel(r.point)}`),
+    series: ['rx pps'],
+    values: sweep.map((r) => [r.available ? { value: r.pps, errorPct: r.ppsRme } : { value: null }]),
+    format: si,
+  });
+  return figure(svg, 'Mean over trials with its 95% margin of error.');
 }
 
 function verdict(row: Row): string {
@@ -211,29 +235,28 @@ function rowCells(row: Row, withLatency: boolean, withPoint: boolean): string {
   const cpp = row.cyclesPerPacket;
   const num = (text: string, sub?: string): string => `<td class="num">${esc(text)}${sub ? `<span class="sub">${esc(sub)}</span>` : ''}</td>`;
   const id = [row.method, row.tier, row.mode, ...(withPoint ? [row.point === null ? DASH : pointLabel(row.point)] : [])]
-    .map((s) => `<td>${esc(s)}</td>`)
+    .map((s) => `<td class="id">${esc(s)}</td>`)
     .join('');
   if (!row.available) {
-    const empty = 9 + (withLatency ? 1 : 0);
-    return `<tr>${id}${'<td class="num na">—</td>'.repeat(empty)}<td>${verdict(row)}</td></tr>`;
+    const empty = 6 + (withLatency ? 1 : 0);
+    return `<tr>${id}${'<td class="num na">—</td>'.repeat(empty)}<td class="verdict">${verdict(row)}</td></tr>`;
   }
   const rme = row.noisy ? `<td class="num noisy" title="noisy: above --noisy-rme">${esc(percent(row.ppsRme))}!</td>` : num(percent(row.ppsRme));
   const drops = `${whole(row.dropped)}${row.dropsSource === 'derived' && row.dropped > 0 ? '*' : ''}`;
-  const dropsSub = `sender ${whole(row.drops.senderIf)} · if ${whole(row.drops.captureIf)} · method ${whole(row.drops.method)}`;
+  const dropsSub =
+    `sender ${whole(row.drops.senderIf)} · if ${whole(row.drops.captureIf)} · method ${whole(row.drops.method)}\n` +
+    `of ${whole(row.sent)} sent · ${whole(row.resent)} resent`;
   const ipv4 = row.ipv4Counted === null ? DASH : `${whole(row.ipv4Counted)} / ${row.ipv4Expected === null ? '?' : whole(row.ipv4Expected)}`;
   const cells = [
-    num(si(row.pps)),
+    num(si(row.pps), `p50 ${si(row.ppsP50)} · p99 ${si(row.ppsP99)}`),
     rme,
-    num(`${si(row.ppsP50)} / ${si(row.ppsP99)}`),
     num(drops, dropsSub),
-    num(whole(row.resent)),
     num(whole(cpp.thread), `user ${whole(cpp.user)} · sys ${whole(cpp.sys)}`),
     num(whole(cpp.system)),
     num(ipv4),
-    num(whole(row.sent), `received ${whole(row.received)}`),
     ...(withLatency ? [num(row.latency === null ? DASH : `${whole(row.latency.p50Ns / 1000)} / ${whole(row.latency.p99Ns / 1000)} µs`)] : []),
   ];
-  return `<tr>${id}${cells.join('')}<td>${verdict(row)}</td></tr>`;
+  return `<tr>${id}${cells.join('')}<td class="verdict">${verdict(row)}</td></tr>`;
 }
 
 function rowsTable(results: Results): string {
@@ -241,14 +264,14 @@ function rowsTable(results: Results): string {
   const withPoint = results.rows.some((r) => r.point !== null);
   const head = [
     ['method', ''], ['tier', ''], ['mode', ''], ...(withPoint ? [['point', '']] : []),
-    ['rx pps', 'num'], ['rme', 'num'], ['p50 / p99 pps', 'num'], ['drops', 'num'], ['resent', 'num'],
-    ['cyc/pkt thread', 'num'], ['cyc/pkt system Δ', 'num'], ['IPv4 counted / expected', 'num'], ['sent', 'num'],
+    ['rx pps', 'num'], ['rme', 'num'], ['drops', 'num'],
+    ['cyc/pkt thread', 'num'], ['system Δ', 'num'], ['IPv4 counted / expected', 'num'],
     ...(withLatency ? [['latency p50 / p99', 'num']] : []), ['verdict', ''],
   ]
     .map(([h, cls]) => `<th${cls ? ` class="${cls}"` : ''}>${esc(h!)}</th>`)
     .join('');
   const body = results.rows.map((r) => rowCells(r, withLatency, withPoint)).join('\n');
-  return `<table class="rows"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+  return `<div class="scroll"><table class="rows"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
 }
 
 function notes(results: Results): string {

@@ -29,7 +29,7 @@ function rowProblem(row: unknown): string | null {
   }
   const point = row.point;
   if (point !== null && point !== undefined) {
-    if (!isObject(point) || typeof point.frameBytes !== 'number' || !numberOrNull(point.offeredPps)) return 'has a malformed point';
+    if (!isObject(point) || !numberOrNull(point.frameBytes) || !numberOrNull(point.offeredPps)) return 'has a malformed point';
   }
   return null;
 }

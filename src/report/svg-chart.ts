@@ -54,6 +54,8 @@ const MARGIN = { right: 16, left: 72 };
 const FONT = 12;
 /** Height of the plotting area when the caller gives no overall height. */
 const PLOT_H = 250;
+/** Two charts side by side fit a laptop-wide page. */
+const WIDTH = 600;
 /** Rough width of a character of the chart font, for deciding when labels need rotating. */
 const CHAR_W = 6.6;
 
@@ -67,22 +69,27 @@ function yAxis(top: number, step: number, x0: number, x1: number, yOf: (v: numbe
   return out.join('');
 }
 
-/** Legend items left to right under the title, wrapping onto more rows; none for a single series. */
-function legend(series: string[], x0: number, x1: number): { svg: string; rows: number } {
-  if (series.length < 2) return { svg: '', rows: 0 };
+/**
+ * Legend items left to right under the title, wrapping onto more rows; none for a single series
+ * unless `dashed` (a reference line's caption) is given.
+ */
+function legend(series: string[], x0: number, x1: number, dashed?: string): { svg: string; rows: number } {
+  if (series.length < 2 && dashed === undefined) return { svg: '', rows: 0 };
   const items: string[] = [];
   let x = x0;
   let row = 0;
-  series.forEach((s, i) => {
-    const w = 18 + s.length * CHAR_W + 16;
+  const place = (label: string, swatch: (x: number, y: number) => string): void => {
+    const w = 18 + label.length * CHAR_W + 16;
     if (x > x0 && x + w > x1) {
       x = x0;
       row++;
     }
     const y = 30 + row * 18;
-    items.push(`<rect x="${f(x)}" y="${y}" width="12" height="12" fill="${color(i)}"/><text class="legend" x="${f(x + 16)}" y="${y + 10}">${escapeXml(s)}</text>`);
+    items.push(`${swatch(x, y)}<text class="legend" x="${f(x + 16)}" y="${y + 10}">${escapeXml(label)}</text>`);
     x += w;
-  });
+  };
+  series.forEach((s, i) => place(s, (x, y) => `<rect x="${f(x)}" y="${y}" width="12" height="12" fill="${color(i)}"/>`));
+  if (dashed !== undefined) place(dashed, (x, y) => `<path class="identity" d="M${f(x)} ${y + 6}h12"/>`);
   return { svg: items.join(''), rows: row + 1 };
 }
 
@@ -94,7 +101,7 @@ function errorBar(x: number, yLow: number, yHigh: number): string {
 }
 
 export function barChart(spec: BarChartSpec): string {
-  const width = spec.width ?? 760;
+  const width = spec.width ?? WIDTH;
   const groups = Math.max(1, spec.categories.length);
   const plotW = width - MARGIN.left - MARGIN.right;
   const groupW = plotW / groups;
@@ -136,7 +143,7 @@ export function barChart(spec: BarChartSpec): string {
       );
       if (err !== null && err > 0) marks.push(errorBar(cx, yOf(datum.value * (1 - err / 100)), yOf(datum.value * (1 + err / 100))));
       const labelY = yOf(datum.value * (1 + Math.max(0, err ?? 0) / 100)) - 5;
-      if (barW >= 26) marks.push(`<text class="value" x="${f(cx)}" y="${f(labelY)}" text-anchor="middle">${escapeXml(spec.format(datum.value))}</text>`);
+      if (barW >= 40) marks.push(`<text class="value" x="${f(cx)}" y="${f(labelY)}" text-anchor="middle">${escapeXml(spec.format(datum.value))}</text>`);
     });
     const lx = x0 + ci * groupW + groupW / 2;
     const label = escapeXml(category);
@@ -184,10 +191,11 @@ export interface LineChartSpec {
 }
 
 export function lineChart(spec: LineChartSpec): string {
-  const width = spec.width ?? 760;
+  const width = spec.width ?? WIDTH;
   const bottom = 52;
-  const plotW = width - MARGIN.left - MARGIN.right - 8;
-  const key = legend(spec.series.map((s) => s.name), MARGIN.left, width - MARGIN.right);
+  // Room on the right for half of the last x tick's label.
+  const plotW = width - MARGIN.left - MARGIN.right - 8 - 16;
+  const key = legend(spec.series.map((s) => s.name), MARGIN.left, width - MARGIN.right, spec.identityLine);
   const top0 = topMargin(key.rows);
   const height = spec.height ?? PLOT_H + top0 + bottom;
   const plotH = height - top0 - bottom;
@@ -217,8 +225,7 @@ export function lineChart(spec: LineChartSpec): string {
   const identity =
     spec.identityLine === undefined || xs.length < 2
       ? ''
-      : `<path class="identity" d="${xs.map((x, i) => `${i === 0 ? 'M' : 'L'}${f(xOf(x))} ${f(yOf(x))}`).join('')}"/>` +
-        `<text class="identity-label" x="${f(xOf(hi) - 4)}" y="${f(yOf(hi) - 6)}" text-anchor="end">${escapeXml(spec.identityLine)}</text>`;
+      : `<path class="identity" d="${xs.map((x, i) => `${i === 0 ? 'M' : 'L'}${f(xOf(x))} ${f(yOf(x))}`).join('')}"/>`;
 
   const lines = spec.series.map((s, i) => {
     const pts = s.points.filter((p): p is LinePoint & { y: number } => p.y !== null && Number.isFinite(p.y)).sort((a, b) => a.x - b.x);

@@ -12,16 +12,17 @@ const T = { thresholdPct: 10 };
 
 function trial(pps: number, cycles: number): TrialResult {
   return {
-    sent: 20000, received: 20000, drops: { senderIf: 0, captureIf: 0, method: 0 }, resent: 0, ipv4Counted: 10000, windowSec: 0.02,
-    pps, cyclesPerPacket: { thread: cycles, user: null, sys: null, system: null, source: 'tsc' },
+    sent: 20000, received: 20000, drops: { senderIf: 0, captureIf: 0, method: 0 }, resent: 0, latency: null, ipv4Counted: 10000,
+    windowSec: 0.02, pps, cyclesPerPacket: { thread: cycles, user: null, sys: null, system: null, source: 'tsc' },
   };
 }
 
 /** The sample, with per-trial cycles on the good row so cycles/pkt has a spread. */
 function withTrials(): Results {
   const r = sampleResults();
+  // A new row object: the sample's rows share one object across calls.
   const row = r.rows[0]!;
-  row.trials = row.ppsSamples.map((pps, i) => trial(pps, [1990, 2001, 2012][i]!));
+  r.rows[0] = { ...row, trials: row.ppsSamples.map((pps, i) => trial(pps, [1990, 2001, 2012][i]!)) };
   return r;
 }
 

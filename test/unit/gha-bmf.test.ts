@@ -12,12 +12,15 @@ import { compare } from '../../src/report/compare.js';
 import { ghaCyclesPath, renderGha, type GhaEntry } from '../../src/report/gha.js';
 import { sampleResults } from './sample-results.js';
 
+/** The sample with per-trial cycles on the good row (a new row object: the sample's rows are shared). */
 function withTrials(): Results {
   const r = sampleResults();
-  r.rows[0]!.trials = [1990, 2001, 2012].map((thread, i) => ({
-    sent: 20000, received: 20000, drops: { senderIf: 0, captureIf: 0, method: 0 }, resent: 0, ipv4Counted: 10000, windowSec: 0.02,
-    pps: r.rows[0]!.ppsSamples[i]!, cyclesPerPacket: { thread, user: null, sys: null, system: null, source: 'tsc' as const },
+  const row = r.rows[0]!;
+  const trials = [1990, 2001, 2012].map((thread, i) => ({
+    sent: 20000, received: 20000, drops: { senderIf: 0, captureIf: 0, method: 0 }, resent: 0, latency: null, ipv4Counted: 10000,
+    windowSec: 0.02, pps: row.ppsSamples[i]!, cyclesPerPacket: { thread, user: null, sys: null, system: null, source: 'tsc' as const },
   }));
+  r.rows[0] = { ...row, trials };
   return r;
 }
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { MethodName, Results, Row } from '../../src/core/results.js';
+import type { MethodName } from '../../src/core/config.js';
+import type { Results, Row } from '../../src/core/results.js';
 import { renderHtml } from '../../src/report/html.js';
 import { barChart, escapeXml, niceScale } from '../../src/report/svg-chart.js';
 import { sampleResults } from './sample-results.js';
@@ -81,4 +82,19 @@ test('svg: bars scale to a round axis, error bars drawn, zero bars are not marks
   assert.deepEqual(niceScale(88), { top: 100, step: 20 });
   assert.deepEqual(niceScale(1_234_567), { top: 1_250_000, step: 250_000 });
   assert.equal(escapeXml(`<a href="x">'&'</a>`), '&#60;a href=&#34;x&#34;&#62;&#39;&#38;&#39;&#60;/a&#62;');
+});
+
+test('html: a rate search (every method at its own rate) gets one frame-size chart, or bars at one size', () => {
+  const r = sampleResults();
+  const row = r.rows[0]!;
+  const searched = (sizes: number[]): Row[] =>
+    (['socket', 'packet-mmap'] as MethodName[]).flatMap((method, m) =>
+      sizes.map((frameBytes, i) => ({ ...row, method, pps: 300_000 * (m + 1) - i * 1000, point: { frameBytes, offeredPps: 300_000 * (m + 1) - i * 1000 } })),
+    );
+  const many = renderHtml({ ...r, rows: searched([64, 512, 1518]) });
+  assert.match(many, /rx pps by frame size</);
+  assert.match(many, /measured at its own offered rate/);
+  const one = renderHtml({ ...r, rows: searched([64]) });
+  assert.match(one, /rx pps at each sweep point/);
+  assert.match(one, /socket\/js 64 B @ 300\.0 kpps/);
 });

@@ -4,50 +4,19 @@
  * 2 the files cannot be compared).
  */
 import type { Command } from 'commander';
-import { writeFileAtomic } from '../../core/atomic-write.js';
 import { CheckFailedError, UsageError } from '../../core/errors.js';
 import type { Results } from '../../core/results.js';
-import { renderBmf } from '../../report/bmf.js';
 import { compare, DEFAULT_THRESHOLD_PCT, METRICS, regressions, type Comparison } from '../../report/compare.js';
 import { changeText, renderComparisonText } from '../../report/compare-text.js';
-import { ghaCyclesPath, renderGha } from '../../report/gha.js';
 import { loadResults } from '../../report/load-results.js';
 import { useColor } from '../context.js';
-
-export type OutputFormat = 'text' | 'gha' | 'bmf';
+import { parseFormat, writeMachineFormat, writeOutput } from '../output.js';
 
 /** "10%" or "10" → 10. Zero is allowed: then any change beyond the noise counts. */
 export function parseThreshold(value: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*%?\s*$/.exec(value);
   if (m === null) throw new UsageError(`--threshold must be a percentage like 10% or 10, got '${value}'`);
   return Number(m[1]);
-}
-
-export function parseFormat(value: string): OutputFormat {
-  if (value !== 'text' && value !== 'gha' && value !== 'bmf') throw new UsageError(`--format must be text, gha or bmf, got '${value}'`);
-  return value;
-}
-
-/**
- * Writes Results or a Comparison as github-action-benchmark or Bencher JSON. gha needs a file:
- * pps goes to `out`, cycles/pkt to ghaCyclesPath(out) (bench.json → bench.cycles.json), because
- * that action's bigger/smaller-is-better is per file. bmf goes to `out`, or stdout when null.
- * Returns the paths written. Shared with `capbench run --format`.
- */
-export async function writeMachineFormat(input: Results | Comparison, format: 'gha' | 'bmf', out: string | null): Promise<string[]> {
-  if (format === 'bmf') {
-    if (out === null) {
-      process.stdout.write(renderBmf(input));
-      return [];
-    }
-    await writeFileAtomic(out, renderBmf(input));
-    return [out];
-  }
-  if (out === null) throw new UsageError('--format gha writes two files (pps, and cycles/pkt beside it): give --out FILE');
-  const cycles = ghaCyclesPath(out);
-  await writeFileAtomic(out, renderGha(input, 'pps'));
-  await writeFileAtomic(cycles, renderGha(input, 'cycles'));
-  return [out, cycles];
 }
 
 interface CompareOptions {
@@ -106,7 +75,7 @@ Examples:
       if (format === 'text') {
         const text = renderComparisonText(comparison, { color: opts.out === undefined && useColor(opts.color) });
         if (opts.out === undefined) process.stdout.write(text);
-        else await writeFileAtomic(opts.out, text);
+        else await writeOutput(opts.out, text);
       } else {
         const written = await writeMachineFormat(comparison, format, opts.out ?? null);
         for (const path of written) process.stderr.write(`wrote ${path}\n`);

@@ -1,8 +1,8 @@
 /** `capbench report RESULTS.json -o report.html`: a results file as one self-contained HTML page. */
 import type { Command } from 'commander';
-import { writeFileAtomic } from '../../core/atomic-write.js';
 import { renderHtml } from '../../report/html.js';
 import { loadResults } from '../../report/load-results.js';
+import { writeOutput } from '../output.js';
 
 export function registerReport(program: Command): void {
   program
@@ -23,7 +23,7 @@ Example:
     )
     .action(async (resultsPath: string, opts: { out: string }) => {
       const results = await loadResults(resultsPath);
-      await writeFileAtomic(opts.out, renderHtml(results));
+      await writeOutput(opts.out, renderHtml(results));
       process.stderr.write(`wrote ${opts.out}\n`);
     });
 }

@@ -4,15 +4,17 @@ import { CheckFailedError } from '../../core/errors.js';
 import { runBenchmark } from '../../core/runner.js';
 import type { Progress } from '../../core/rows.js';
 import { si } from '../../report/format-number.js';
-import { writeFileAtomic } from '../../core/atomic-write.js';
 import { METHODS } from '../../methods/registry.js';
 import { renderJson } from '../../report/json.js';
 import { renderTable } from '../../report/table.js';
 import { runConfig, type RawRunOptions } from '../parse-options.js';
 import { useColor, type CliContext } from '../context.js';
+import { machineFormat, writeMachineFormat, writeOutput } from '../output.js';
 
 interface RunOptions extends RawRunOptions {
   json?: string;
+  format?: string;
+  out?: string;
   color: boolean;
 }
 
@@ -42,6 +44,8 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .option('--zerocopy', 'af-xdp: ask for zero-copy (XDP_ZEROCOPY); an error where the driver has none, as on veth')
     .option('--noisy-rme <percent>', 'mark rows whose pps margin of error is above this as noisy', '10')
     .option('--json <file>', 'also write the results as JSON (schema capbench.results/1), atomically')
+    .option('--format <gha|bmf>', 'also write the results for CI tools: gha (github-action-benchmark: pps to --out, cycles/pkt beside it) or bmf (Bencher)')
+    .option('--out <file>', 'where --format writes')
     .option('--no-color', 'plain table even on a terminal')
     .addHelpText(
       'after',
@@ -63,6 +67,7 @@ Examples:
   capbench run --fixture mixed --count 20000 --tier both --json out.json`,
     )
     .action(async (opts: RunOptions) => {
+      const format = machineFormat(opts.format, opts.out);
       const config = runConfig({ ...opts, mode: opts.mode });
       const results = await runBenchmark(config, {
         methods: METHODS,
@@ -70,7 +75,8 @@ Examples:
         onProgress: (p) => ctx.progress(progressLine(p)),
       });
       ctx.progress('');
-      if (opts.json) await writeFileAtomic(opts.json, renderJson(results));
+      if (opts.json) await writeOutput(opts.json, renderJson(results));
+      if (format) await writeMachineFormat(results, format, opts.out!);
       process.stdout.write(renderTable(results, { color: useColor(opts.color) }));
       const failed = results.rows.filter((r) => r.available && !r.ok);
       if (failed.length > 0) {

@@ -1,12 +1,12 @@
 /** `capbench sweep`: the same measurement over frame sizes and offered rates, one row per point. */
 import type { Command } from 'commander';
-import { writeFileAtomic } from '../../core/atomic-write.js';
 import { UsageError } from '../../core/errors.js';
 import { runSweep } from '../../core/sweep.js';
 import { METHODS } from '../../methods/registry.js';
 import { renderJson } from '../../report/json.js';
 import { renderTable } from '../../report/table.js';
 import { useColor, type CliContext } from '../context.js';
+import { machineFormat, writeMachineFormat, writeOutput } from '../output.js';
 import { positiveInt, positiveNumber, runConfig, type RawRunOptions } from '../parse-options.js';
 import type { Progress } from '../../core/rows.js';
 import { si } from '../../report/format-number.js';
@@ -16,6 +16,8 @@ interface SweepOptions extends RawRunOptions {
   rates?: string;
   loss: string;
   json?: string;
+  format?: string;
+  out?: string;
   color: boolean;
 }
 
@@ -48,6 +50,8 @@ export function registerSweep(program: Command, ctx: CliContext): void {
     .option('--tier <tier>', 'js, native or both', 'js')
     .option('--batch <n>', 'frames per call for batched methods', '64')
     .option('--json <file>', 'also write the results as JSON (schema capbench.results/1), atomically')
+    .option('--format <gha|bmf>', 'also write the results for CI tools: gha (github-action-benchmark: pps to --out, cycles/pkt beside it) or bmf (Bencher)')
+    .option('--out <file>', 'where --format writes')
     .option('--no-color', 'plain table even on a terminal')
     .addHelpText(
       'after',
@@ -58,6 +62,7 @@ Examples:
   capbench sweep --methods socket --rates 100000,200000,400000 --duration 2`,
     )
     .action(async (opts: SweepOptions) => {
+      const format = machineFormat(opts.format, opts.out);
       const base = runConfig(opts);
       const sizes = opts.sizes === undefined ? null : list('--sizes', opts.sizes);
       const rates = opts.rates === undefined ? null : opts.rates === 'search' ? 'search' : list('--rates', opts.rates);
@@ -68,7 +73,8 @@ Examples:
         { methods: METHODS, signal: ctx.signal, onProgress: (p: Progress) => ctx.progress(`sweeping ${p.method}/${p.tier}: window ${p.trial}/${p.trials}${p.lastPps === null ? '' : `, last ${si(p.lastPps)} pps`}…`) },
       );
       ctx.progress('');
-      if (opts.json) await writeFileAtomic(opts.json, renderJson(results));
+      if (opts.json) await writeOutput(opts.json, renderJson(results));
+      if (format) await writeMachineFormat(results, format, opts.out!);
       process.stdout.write(renderTable(results, { color: useColor(opts.color) }));
     });
 }
