@@ -8,6 +8,7 @@
 import { countTable } from '../core/counter.js';
 import { drive, type Step } from '../core/consume-loop.js';
 import { fromNative, SystemError } from '../core/errors.js';
+import type { LatencySampler } from '../core/latency.js';
 import type { CaptureMethod, CaptureSession, ConsumeLimit, MethodOptions, OpenContext, SessionStats } from '../core/method.js';
 import { native, type PacketMmapRing } from '../native/binding.js';
 import { LIVE_BUFFER_BYTES } from './buffer-sizing.js';
@@ -173,11 +174,11 @@ class PacketMmapSession implements CaptureSession {
     }
     // The runner waits this long after the last frame is accounted: the last block retires by then.
     this.settleMs = retireMs + 50;
-    this.step = ctx.tier === 'native' ? this.nativeStep() : this.jsStep(layout.blockBytes);
+    this.step = ctx.tier === 'native' ? this.nativeStep() : this.jsStep(layout.blockBytes, ctx.latency);
   }
 
   /** One retired block per step, counted in place in the shared ring: no copy. */
-  private jsStep(blockBytes: number): Step {
+  private jsStep(blockBytes: number, latency: LatencySampler | null): Step {
     const view = new Uint8Array(this.ring.ring);
     const table = new Uint32Array(2 * tablePairs(blockBytes));
     return (_max, waitMs) => {
@@ -185,6 +186,7 @@ class PacketMmapSession implements CaptureSession {
       if (n === 0) return 0;
       this.received += n;
       this.ipv4 += countTable(view, table, n);
+      latency?.offer(view, table[2 * n - 2]!, table[2 * n - 1]!);
       this.ring.releaseBlock();
       return n;
     };
