@@ -122,7 +122,8 @@ export function renderTable(results: Results, options: TableOptions): string {
   if (results.rows.some((r) => r.dropsSource === 'derived' && r.dropped > 0)) {
     out.push('', '* drops derived as sent − received: the method cannot report its own');
   }
-  if (results.rows.some((r) => r.available && r.cyclesPerPacket.thread !== null && r.cyclesPerPacket.system === null)) {
+  const tooShort = (r: Row): boolean => r.trials.reduce((a, t) => a + t.windowSec, 0) < MIN_SYSTEM_WINDOW_SEC_PER_CPU * host.cpus;
+  if (results.rows.some((r) => r.available && r.cyclesPerPacket.thread !== null && r.cyclesPerPacket.system === null && tooShort(r))) {
     out.push(
       '',
       `system Δ ${DASH}: the row's windows were too short for /proc/stat, which counts 10 ms ticks ` +
