@@ -6,12 +6,13 @@
  * hands the block back; the native tier walks and counts the blocks in C.
  */
 import { countTable } from '../core/counter.js';
-import { drive, type Step } from '../core/consume-loop.js';
+import type { Step } from '../core/consume-loop.js';
 import { fromNative, SystemError } from '../core/errors.js';
 import type { LatencySampler } from '../core/latency.js';
-import type { CaptureMethod, CaptureSession, ConsumeLimit, MethodOptions, OpenContext, SessionStats } from '../core/method.js';
+import type { CaptureMethod, MethodOptions, OpenContext, SessionStats } from '../core/method.js';
 import { native, type PacketMmapRing } from '../native/binding.js';
 import { LIVE_BUFFER_BYTES } from './buffer-sizing.js';
+import { SteppedSession } from './stepped-session.js';
 
 // ---- where a frame sits in a TPACKET_V3 block (net/packet/af_packet.c, tpacket_rcv) -------
 
@@ -149,15 +150,13 @@ function tablePairs(blockBytes: number): number {
 
 // ---- the session ----------------------------------------------------------------------------
 
-class PacketMmapSession implements CaptureSession {
-  received = 0;
-  ipv4 = 0;
-  readonly readsOnEventLoop = false;
+class PacketMmapSession extends SteppedSession {
   readonly settleMs: number;
   private readonly ring: PacketMmapRing;
-  private readonly step: Step;
+  protected readonly step: Step;
 
   constructor(ctx: OpenContext) {
+    super();
     const drain = ctx.mode === 'drain';
     const layout = drain ? drainLayout(ctx.holdFrames, ctx.maxFrameBytes, ctx) : liveLayout(ctx.maxFrameBytes, ctx);
     if (layout.blockCount < 1 || layout.blockCount > MAX_BLOCKS || layout.blockBytes * layout.blockCount > 2 ** 31) {
@@ -174,7 +173,11 @@ class PacketMmapSession implements CaptureSession {
     }
     // The runner waits this long after the last frame is accounted: the last block retires by then.
     this.settleMs = retireMs + 50;
-    this.step = ctx.tier === 'native' ? this.nativeStep() : this.jsStep(layout.blockBytes, ctx.latency);
+    const ring = this.ring;
+    this.step =
+      ctx.tier === 'native'
+        ? this.nativeStep((max, slice, idle) => ring.consumeNative(max, slice, idle))
+        : this.jsStep(layout.blockBytes, ctx.latency);
   }
 
   /** One retired block per step, counted in place in the shared ring: no copy. */
@@ -190,19 +193,6 @@ class PacketMmapSession implements CaptureSession {
       this.ring.releaseBlock();
       return n;
     };
-  }
-
-  private nativeStep(): Step {
-    return (max, waitMs) => {
-      const r = this.ring.consumeNative(max, 20, waitMs);
-      this.received += r.received;
-      this.ipv4 += r.ipv4;
-      return r.received;
-    };
-  }
-
-  consume(limit: ConsumeLimit): Promise<number> {
-    return drive(limit, () => this.received, this.step);
   }
 
   stats(): SessionStats {

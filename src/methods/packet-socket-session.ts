@@ -4,26 +4,25 @@
  * TypeScript, native runs the same loop and the C counter inside the addon.
  */
 import { countTable, doSomething } from '../core/counter.js';
-import { drive, type Step } from '../core/consume-loop.js';
+import type { Step } from '../core/consume-loop.js';
 import { fromNative } from '../core/errors.js';
-import type { CaptureSession, ConsumeLimit, OpenContext, SessionStats } from '../core/method.js';
+import type { OpenContext, SessionStats } from '../core/method.js';
 import { native, type PacketSocket } from '../native/binding.js';
 import { LIVE_BUFFER_BYTES, socketBufferFor } from './buffer-sizing.js';
+import { SteppedSession } from './stepped-session.js';
 
 /** Room for the largest frame plus the 4-byte VLAN tag the addon puts back. */
 function slotBytes(maxFrameBytes: number): number {
   return Math.max(2048, maxFrameBytes + 4);
 }
 
-export class PacketSocketSession implements CaptureSession {
-  received = 0;
-  ipv4 = 0;
-  readonly readsOnEventLoop = false;
+export class PacketSocketSession extends SteppedSession {
   readonly settleMs = 0;
   private readonly sock: PacketSocket;
-  private readonly step: Step;
+  protected readonly step: Step;
 
   constructor(ctx: OpenContext, batch: number) {
+    super();
     const rcvbufBytes =
       ctx.mode === 'drain' ? socketBufferFor(ctx.holdFrames, ctx.maxFrameBytes) : LIVE_BUFFER_BYTES;
     try {
@@ -31,7 +30,11 @@ export class PacketSocketSession implements CaptureSession {
     } catch (err) {
       throw fromNative(err, `open AF_PACKET socket on ${ctx.ifname}`);
     }
-    this.step = ctx.tier === 'native' ? this.nativeStep(batch) : batch === 1 ? this.jsRecvStep(ctx) : this.jsBatchStep(ctx, batch);
+    const sock = this.sock;
+    this.step =
+      ctx.tier === 'native'
+        ? this.nativeStep((max, slice, idle) => sock.consumeNative(max, batch, slice, idle))
+        : batch === 1 ? this.jsRecvStep(ctx) : this.jsBatchStep(ctx, batch);
   }
 
   private jsRecvStep(ctx: OpenContext): Step {
@@ -58,19 +61,6 @@ export class PacketSocketSession implements CaptureSession {
       if (n > 0) latency?.offer(buf, table[2 * n - 2]!, table[2 * n - 1]!);
       return n;
     };
-  }
-
-  private nativeStep(batch: number): Step {
-    return (max, waitMs) => {
-      const r = this.sock.consumeNative(max, batch, 20, waitMs);
-      this.received += r.received;
-      this.ipv4 += r.ipv4;
-      return r.received;
-    };
-  }
-
-  consume(limit: ConsumeLimit): Promise<number> {
-    return drive(limit, () => this.received, this.step);
   }
 
   stats(): SessionStats {

@@ -5,11 +5,12 @@
  * buffer, in its callback.
  */
 import { countTable } from '../core/counter.js';
-import { drive, type Step } from '../core/consume-loop.js';
+import type { Step } from '../core/consume-loop.js';
 import { fromNative } from '../core/errors.js';
-import type { CaptureMethod, CaptureSession, ConsumeLimit, OpenContext, SessionStats } from '../core/method.js';
+import type { CaptureMethod, OpenContext, SessionStats } from '../core/method.js';
 import { native, type PcapHandle } from '../native/binding.js';
 import { LIVE_BUFFER_BYTES, MAX_PCAP_BUFFER, ringBytesPerFrame } from './buffer-sizing.js';
+import { SteppedSession } from './stepped-session.js';
 
 /** In drain mode a block is retired this long after its first frame even if not full. */
 const DRAIN_RETIRE_MS = 100;
@@ -23,15 +24,13 @@ function bufferFor(frames: number, frameBytes: number): number {
   return Math.min(MAX_PCAP_BUFFER, Math.ceil(frames * ringBytesPerFrame(frameBytes) * 1.25) + 2 ** 20);
 }
 
-class PcapNativeSession implements CaptureSession {
-  received = 0;
-  ipv4 = 0;
-  readonly readsOnEventLoop = false;
+class PcapNativeSession extends SteppedSession {
   readonly settleMs: number;
   private readonly handle: PcapHandle;
-  private readonly step: Step;
+  protected readonly step: Step;
 
   constructor(ctx: OpenContext) {
+    super();
     const snaplen = snaplenFor(ctx.maxFrameBytes);
     const drain = ctx.mode === 'drain';
     try {
@@ -46,13 +45,9 @@ class PcapNativeSession implements CaptureSession {
       throw fromNative(err, `open libpcap on ${ctx.ifname}`);
     }
     this.settleMs = drain ? DRAIN_RETIRE_MS + 50 : 10;
+    const handle = this.handle;
     if (ctx.tier === 'native') {
-      this.step = (max, waitMs) => {
-        const r = this.handle.consumeNative(max, 20, waitMs);
-        this.received += r.received;
-        this.ipv4 += r.ipv4;
-        return r.received;
-      };
+      this.step = this.nativeStep((max, slice, idle) => handle.consumeNative(max, slice, idle));
     } else {
       const buf = new Uint8Array(snaplen * ctx.batch);
       const table = new Uint32Array(2 * ctx.batch);
@@ -65,10 +60,6 @@ class PcapNativeSession implements CaptureSession {
         return n;
       };
     }
-  }
-
-  consume(limit: ConsumeLimit): Promise<number> {
-    return drive(limit, () => this.received, this.step);
   }
 
   stats(): SessionStats {
