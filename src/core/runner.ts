@@ -13,6 +13,7 @@ import { RESULTS_SCHEMA, type CycleSource, type HostInfo, type Results, type Row
 import { buildRow, runRow, runTrials, unavailableRow, type Progress } from './rows.js';
 import { loadFixture, type Fixture } from '../net/fixture.js';
 import { createTestbed, destroyTestbed, sweepStale, type Testbed } from '../net/testbed.js';
+import { sweepStaleXdp } from '../net/xdp-leftovers.js';
 import { native } from '../native/binding.js';
 import { existsSync, readdirSync } from 'node:fs';
 
@@ -76,6 +77,7 @@ export async function withBench<T>(config: RunConfig, deps: RunDeps, use: (bench
   if (config.captureCpu >= 0) native().setThreadAffinity(config.captureCpu);
 
   await sweepStale();
+  await sweepStaleXdp();
   let testbed: Testbed | null = null;
   try {
     if (config.iface === null) testbed = await createTestbed();

@@ -1,13 +1,12 @@
-// placeholder: replaced by the fastnet implementation
+/** fastnet-read: the fastnet module in READ mode, one read() per frame (see fastnet-session.ts). */
 import type { CaptureMethod } from '../core/method.js';
+import { FASTNET_MAX_HOLD, FastnetSession, fastnetProbe } from './fastnet-session.js';
 
 export const fastnetRead: CaptureMethod = {
   name: 'fastnet-read',
-  summary: '/dev/fastnet, one read() per packet (placeholder)',
+  summary: '/dev/fastnet kernel module, READ mode: rx_handler queue, one read() per packet',
   tiers: ['js', 'native'],
-  probe: () => ({ available: false, reason: 'not built yet' }),
-  maxHoldFrames: () => null,
-  open: () => {
-    throw new Error('fastnet-read is not built yet');
-  },
+  probe: fastnetProbe,
+  maxHoldFrames: () => FASTNET_MAX_HOLD,
+  open: (ctx) => new FastnetSession(ctx, 'read'),
 };

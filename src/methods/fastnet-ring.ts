@@ -1,13 +1,12 @@
-// placeholder: replaced by the fastnet implementation
+/** fastnet-ring: the fastnet module in RING mode, slots read in place (see fastnet-session.ts). */
 import type { CaptureMethod } from '../core/method.js';
+import { FASTNET_MAX_HOLD, FastnetSession, fastnetProbe } from './fastnet-session.js';
 
 export const fastnetRing: CaptureMethod = {
   name: 'fastnet-ring',
-  summary: '/dev/fastnet, mmap ring of slots (placeholder)',
+  summary: '/dev/fastnet kernel module, RING mode: rx_handler copies into mmap()ed slots',
   tiers: ['js', 'native'],
-  probe: () => ({ available: false, reason: 'not built yet' }),
-  maxHoldFrames: () => null,
-  open: () => {
-    throw new Error('fastnet-ring is not built yet');
-  },
+  probe: fastnetProbe,
+  maxHoldFrames: () => FASTNET_MAX_HOLD,
+  open: (ctx) => new FastnetSession(ctx, 'ring'),
 };

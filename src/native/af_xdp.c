@@ -1,1 +1,754 @@
-/* placeholder until implemented */
+#include "af_xdp.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#ifndef AF_XDP
+#define AF_XDP 44
+#endif
+
+void cb_xsk_free_umem(void *umem, size_t len)
+{
+	if (umem)
+		munmap(umem, len);
+}
+
+#ifndef CAPBENCH_HAVE_LIBXDP
+
+/* ---- built without libxdp: everything says so ------------------------------------------- */
+
+#define NO_LIBXDP "capbench was built without libxdp (apt-get install libxdp-dev libbpf-dev, then npm ci)"
+
+int cb_xsk_probe(char *why, size_t why_len, char *version, size_t version_len)
+{
+	snprintf(why, why_len, "%s", NO_LIBXDP);
+	if (version_len)
+		version[0] = '\0';
+	return 0;
+}
+
+int cb_xsk_open(struct cb_xsk *s, const struct cb_xsk_options *o, struct cb_error *e)
+{
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+	return cb_fail(e, ENOSYS, "open AF_XDP socket on %s: %s", o->ifname, NO_LIBXDP);
+}
+
+int cb_xsk_receive(struct cb_xsk *s, uint32_t *table, uint32_t max_frames, int timeout_ms,
+		   struct cb_error *e)
+{
+	(void)s, (void)table, (void)max_frames, (void)timeout_ms;
+	return cb_fail(e, ENOSYS, "%s", NO_LIBXDP);
+}
+
+void cb_xsk_release(struct cb_xsk *s)
+{
+	(void)s;
+}
+
+int cb_xsk_consume(struct cb_xsk *s, uint64_t max_frames, uint32_t slice_ms, uint32_t idle_ms,
+		   struct cb_count *out, struct cb_error *e)
+{
+	(void)s, (void)max_frames, (void)slice_ms, (void)idle_ms, (void)out;
+	return cb_fail(e, ENOSYS, "%s", NO_LIBXDP);
+}
+
+int cb_xsk_read_stats(struct cb_xsk *s, struct cb_xsk_stats *st, struct cb_error *e)
+{
+	(void)s;
+	memset(st, 0, sizeof(*st));
+	return cb_fail(e, ENOSYS, "%s", NO_LIBXDP);
+}
+
+uint64_t cb_xsk_produced(struct cb_xsk *s)
+{
+	return s->produced;
+}
+
+void cb_xsk_close(struct cb_xsk *s)
+{
+	s->fd = -1;
+}
+
+#else /* CAPBENCH_HAVE_LIBXDP */
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+#include <linux/ethtool.h>
+#include <linux/if_link.h>
+#include <linux/if_xdp.h>
+#include <linux/sockios.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <xdp/libxdp.h>
+#include <xdp/xsk.h>
+
+/* Completion ring: required by bind(), never used (the socket has no tx ring). */
+#define COMP_RING_SIZE 64u
+/* Native-tier batch: large enough to amortise the ring bookkeeping, small enough to keep the
+ * fill ring topped up while a long backlog drains. */
+#define NATIVE_BATCH 256u
+/* How long a bind may find its queue busy before that is an answer (see create_socket). */
+#define BUSY_RETRY_MS 1000u
+
+/* ---- library logging: never printed -------------------------------------------------------
+ * libbpf and libxdp print warnings to stderr by default. The last one is kept so that a failure
+ * can say more than an errno where the library had something to add. */
+
+static char lib_message[128];
+
+static void keep_message(const char *fmt, va_list ap)
+{
+	vsnprintf(lib_message, sizeof(lib_message), fmt, ap);
+	size_t n = strlen(lib_message);
+	while (n > 0 && (lib_message[n - 1] == '\n' || lib_message[n - 1] == ' '))
+		lib_message[--n] = '\0';
+}
+
+static int quiet_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_WARN)
+		keep_message(fmt, ap);
+	return 0;
+}
+
+static int quiet_libxdp(enum libxdp_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBXDP_WARN)
+		keep_message(fmt, ap);
+	return 0;
+}
+
+static pthread_once_t quiet_once = PTHREAD_ONCE_INIT;
+
+static void install_quiet_printers(void)
+{
+	libbpf_set_print(quiet_libbpf);
+	libxdp_set_print(quiet_libxdp);
+}
+
+static void quiet_libraries(void)
+{
+	pthread_once(&quiet_once, install_quiet_printers);
+}
+
+/* ---- probe ------------------------------------------------------------------------------- */
+
+int cb_xsk_probe(char *why, size_t why_len, char *version, size_t version_len)
+{
+	quiet_libraries();
+	snprintf(version, version_len, "libxdp, libbpf %s", libbpf_version_string());
+	int fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(why, why_len, "this kernel has no AF_XDP sockets (socket(AF_XDP): %s)",
+			 strerror(errno));
+		return 0;
+	}
+	close(fd);
+	why[0] = '\0';
+	return 1;
+}
+
+/* ---- the redirect program, shared by this process's sockets on one interface -------------- */
+
+struct cb_xdp_prog {
+	struct cb_xdp_prog *next;
+	int ifindex;
+	int prog_fd;
+	int map_fd;
+	int link_fd;       /* -1 when attached through netlink (or not attached) */
+	int attached;
+	uint32_t prog_id;
+	uint32_t map_entries;
+	int users;
+};
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct cb_xdp_prog *registry;
+
+/*
+ * r2 = ctx->rx_queue_index; r1 = &xsks_map; r3 = XDP_PASS; return bpf_redirect_map(r1, r2, r3).
+ * The low bits of the flags argument are the action when no socket is bound to the queue (5.3+),
+ * so frames on queues nobody captures go on to the stack.
+ */
+static int load_prog(struct cb_xdp_prog *p, const char *ifname, struct cb_error *e)
+{
+	p->map_fd = bpf_map_create(BPF_MAP_TYPE_XSKMAP, "capbench_xsks", sizeof(uint32_t),
+				   sizeof(uint32_t), p->map_entries, NULL);
+	if (p->map_fd < 0)
+		return cb_fail(e, -p->map_fd, "create XSKMAP of %u entries for %s", p->map_entries,
+			       ifname);
+	struct bpf_insn insns[] = {
+		{ .code = BPF_LDX | BPF_MEM | BPF_W, .dst_reg = BPF_REG_2, .src_reg = BPF_REG_1,
+		  .off = offsetof(struct xdp_md, rx_queue_index) },
+		{ .code = BPF_LD | BPF_DW | BPF_IMM, .dst_reg = BPF_REG_1,
+		  .src_reg = BPF_PSEUDO_MAP_FD, .imm = p->map_fd },
+		{ .code = 0 }, /* second half of the 64-bit immediate */
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_3, .imm = XDP_PASS },
+		{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_redirect_map },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	lib_message[0] = '\0';
+	p->prog_fd = bpf_prog_load(BPF_PROG_TYPE_XDP, CB_XSK_PROG_NAME, "Dual MIT/GPL", insns,
+				   sizeof(insns) / sizeof(insns[0]), NULL);
+	if (p->prog_fd < 0)
+		return cb_fail(e, -p->prog_fd, "load the XDP redirect program for %s%s%s", ifname,
+			       lib_message[0] ? ": " : "", lib_message);
+	struct bpf_prog_info info;
+	uint32_t len = sizeof(info);
+	memset(&info, 0, sizeof(info));
+	int rc = bpf_obj_get_info_by_fd(p->prog_fd, &info, &len);
+	if (rc < 0)
+		return cb_fail(e, -rc, "read the id of the XDP program loaded for %s", ifname);
+	p->prog_id = info.id;
+	return 0;
+}
+
+static int attach_failed(struct cb_xdp_prog *p, const char *ifname, int err, struct cb_error *e)
+{
+	uint32_t other = 0;
+
+	if (err == EBUSY || err == EEXIST) {
+		bpf_xdp_query_id(p->ifindex, 0, &other);
+		return cb_fail(e, err,
+			       "attach XDP program to %s: it already has XDP program id %u, which "
+			       "capbench did not attach and will not replace",
+			       ifname, other);
+	}
+	if (err == EOPNOTSUPP)
+		return cb_fail(e, err, "attach XDP program to %s in driver (native) mode: its driver "
+			       "has no native XDP", ifname);
+	return cb_fail(e, err, "attach XDP program %u to %s in driver (native) mode", p->prog_id,
+		       ifname);
+}
+
+/*
+ * Driver mode through a BPF link: the kernel detaches the program when the link's last file
+ * descriptor closes, so a crashed or killed capbench leaves nothing attached. Kernels before 5.9
+ * have no XDP links (EINVAL): there a netlink attach is used, which refuses to replace a program
+ * already there (UPDATE_IF_NOEXIST) and survives the process.
+ */
+static int attach_prog(struct cb_xdp_prog *p, const char *ifname, struct cb_error *e)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, lopts, .flags = XDP_FLAGS_DRV_MODE);
+	int fd = bpf_link_create(p->prog_fd, p->ifindex, BPF_XDP, &lopts);
+
+	if (fd >= 0) {
+		p->link_fd = fd;
+		p->attached = 1;
+		return 0;
+	}
+	int err = -fd;
+	if (err == EINVAL) {
+		int rc = bpf_xdp_attach(p->ifindex, p->prog_fd,
+					XDP_FLAGS_DRV_MODE | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);
+		if (rc == 0) {
+			p->attached = 1;
+			return 0;
+		}
+		err = -rc;
+	}
+	return attach_failed(p, ifname, err, e);
+}
+
+/* Detaches only our program: closing our link, or a netlink detach that names the program. */
+static void detach_prog(struct cb_xdp_prog *p)
+{
+	if (p->link_fd >= 0) {
+		close(p->link_fd);
+		p->link_fd = -1;
+	} else if (p->attached) {
+		LIBBPF_OPTS(bpf_xdp_attach_opts, dopts, .old_prog_fd = p->prog_fd);
+		bpf_xdp_detach(p->ifindex, XDP_FLAGS_DRV_MODE | XDP_FLAGS_REPLACE, &dopts);
+	}
+	p->attached = 0;
+}
+
+static void free_prog(struct cb_xdp_prog *p)
+{
+	detach_prog(p);
+	if (p->prog_fd >= 0)
+		close(p->prog_fd);
+	if (p->map_fd >= 0)
+		close(p->map_fd);
+	free(p);
+}
+
+/* The interface's program entry with one more user, loaded (not attached) if new. Under lock. */
+static struct cb_xdp_prog *get_prog(int ifindex, uint32_t queues, const char *ifname,
+				    struct cb_error *e)
+{
+	for (struct cb_xdp_prog *p = registry; p; p = p->next) {
+		if (p->ifindex == ifindex) {
+			p->users++;
+			return p;
+		}
+	}
+	struct cb_xdp_prog *p = calloc(1, sizeof(*p));
+	if (!p) {
+		cb_fail(e, ENOMEM, "allocate XDP program state for %s", ifname);
+		return NULL;
+	}
+	p->ifindex = ifindex;
+	p->prog_fd = p->map_fd = p->link_fd = -1;
+	p->map_entries = queues;
+	if (load_prog(p, ifname, e) < 0) {
+		free_prog(p);
+		return NULL;
+	}
+	p->users = 1;
+	p->next = registry;
+	registry = p;
+	return p;
+}
+
+/* Drops a user; the last one detaches and frees. Under lock. */
+static void put_prog(struct cb_xdp_prog *p)
+{
+	if (--p->users > 0)
+		return;
+	for (struct cb_xdp_prog **pp = &registry; *pp; pp = &(*pp)->next) {
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	}
+	free_prog(p);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- socket state ------------------------------------------------------------------------ */
+
+struct cb_xsk_impl {
+	struct xsk_umem *umem;
+	struct xsk_socket *xsk;
+	struct xsk_ring_prod fill;
+	struct xsk_ring_cons comp;
+	struct xsk_ring_cons rx;
+	struct cb_xdp_prog *prog;
+	int in_map;
+	/* Frame addresses not on the fill ring (when there are more frames than fill entries). */
+	uint64_t *spare;
+	uint32_t nspare;
+};
+
+static uint32_t rx_queue_count(const char *ifname)
+{
+	char path[64 + IF_NAMESIZE];
+	uint32_t n = 0;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/queues", ifname);
+	DIR *d = opendir(path);
+	if (!d)
+		return 0; /* unknown: let bind() decide */
+	for (struct dirent *de; (de = readdir(d));)
+		if (strncmp(de->d_name, "rx-", 3) == 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void driver_name(const char *ifname, char *out, size_t len)
+{
+	struct ethtool_drvinfo info;
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	snprintf(out, len, "the driver of %s", ifname);
+	if (fd < 0)
+		return;
+	memset(&info, 0, sizeof(info));
+	memset(&ifr, 0, sizeof(ifr));
+	info.cmd = ETHTOOL_GDRVINFO;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = (void *)&info;
+	if (ioctl(fd, SIOCETHTOOL, &ifr) == 0 && info.driver[0])
+		snprintf(out, len, "%.32s", info.driver);
+	close(fd);
+}
+
+static int is_pow2(uint32_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+static int check_options(const struct cb_xsk_options *o, struct cb_error *e)
+{
+	if (strlen(o->ifname) >= IF_NAMESIZE)
+		return cb_fail(e, ENODEV, "find interface %s: name longer than %d bytes", o->ifname,
+			       IF_NAMESIZE - 1);
+	if (o->frame_bytes != 2048 && o->frame_bytes != 4096)
+		return cb_fail(e, EINVAL, "AF_XDP on %s: frame size %u is not 2048 or 4096",
+			       o->ifname, o->frame_bytes);
+	if (!is_pow2(o->ring_size) || o->ring_size < CB_XSK_MIN_RING ||
+	    o->ring_size > CB_XSK_MAX_RING)
+		return cb_fail(e, EINVAL, "AF_XDP on %s: ring size %u is not a power of two in %u..%u",
+			       o->ifname, o->ring_size, CB_XSK_MIN_RING, CB_XSK_MAX_RING);
+	if (o->frame_count == 0 ||
+	    (uint64_t)o->frame_count * o->frame_bytes > CB_XSK_MAX_UMEM)
+		return cb_fail(e, EINVAL, "AF_XDP on %s: %u frames of %u bytes is not 1 frame to 1 GiB",
+			       o->ifname, o->frame_count, o->frame_bytes);
+	return 0;
+}
+
+static void kick_fill(struct cb_xsk *s)
+{
+	/* Only drivers in zero-copy mode ask for this; copy mode never sets the flag. */
+	if (xsk_ring_prod__needs_wakeup(&s->impl->fill))
+		recvfrom(s->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
+}
+
+/* Moves spare frame addresses onto the fill ring, as many as fit. */
+static void refill(struct cb_xsk *s)
+{
+	struct cb_xsk_impl *im = s->impl;
+	uint32_t idx;
+
+	if (im->nspare == 0)
+		return;
+	uint32_t n = xsk_prod_nb_free(&im->fill, im->nspare);
+	if (n > im->nspare)
+		n = im->nspare;
+	if (n == 0 || xsk_ring_prod__reserve(&im->fill, n, &idx) != n)
+		return;
+	for (uint32_t i = 0; i < n; i++)
+		*xsk_ring_prod__fill_addr(&im->fill, idx + i) = im->spare[--im->nspare];
+	xsk_ring_prod__submit(&im->fill, n);
+}
+
+static int create_socket(struct cb_xsk *s, const struct cb_xsk_options *o, struct cb_error *e)
+{
+	struct cb_xsk_impl *im = s->impl;
+	struct xsk_socket_config cfg;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.rx_size = o->ring_size;
+	cfg.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD;
+	cfg.xdp_flags = XDP_FLAGS_DRV_MODE;
+	cfg.bind_flags = (o->zero_copy ? XDP_ZEROCOPY : XDP_COPY) | XDP_USE_NEED_WAKEUP;
+	/*
+	 * The kernel lets go of a closed socket's queue in a work item after close() returns, so a
+	 * socket opened right after another on the same queue (the next trial) can get EBUSY for a
+	 * few milliseconds. A queue still busy after BUSY_RETRY_MS is bound by someone else.
+	 */
+	uint64_t give_up = now_ns() + BUSY_RETRY_MS * 1000000ull;
+	int rc;
+	for (;;) {
+		rc = xsk_socket__create(&im->xsk, o->ifname, o->queue, im->umem, &im->rx, NULL, &cfg);
+		if (rc != -EBUSY || now_ns() >= give_up)
+			break;
+		struct timespec pause = { .tv_sec = 0, .tv_nsec = 2000000 };
+		nanosleep(&pause, NULL);
+	}
+	if (rc == 0) {
+		s->fd = xsk_socket__fd(im->xsk);
+		return 0;
+	}
+	im->xsk = NULL;
+	if (rc == -EBUSY)
+		return cb_fail(e, EBUSY, "bind AF_XDP socket to %s queue %u: the queue stayed in use "
+			       "for %u ms (another AF_XDP socket is bound to it)", o->ifname, o->queue,
+			       BUSY_RETRY_MS);
+	if (o->zero_copy && (-rc == EOPNOTSUPP || -rc == EPROTONOSUPPORT)) {
+		char drv[40];
+		driver_name(o->ifname, drv, sizeof(drv));
+		return cb_fail(e, -rc, "bind AF_XDP socket to %s queue %u with XDP_ZEROCOPY: "
+			       "zero-copy AF_XDP is not supported by %s", o->ifname, o->queue, drv);
+	}
+	return cb_fail(e, -rc, "create AF_XDP socket on %s queue %u (%s mode, %u-entry rx ring)",
+		       o->ifname, o->queue, o->zero_copy ? "zero-copy" : "copy", o->ring_size);
+}
+
+static int create_umem(struct cb_xsk *s, const struct cb_xsk_options *o, struct cb_error *e)
+{
+	struct cb_xsk_impl *im = s->impl;
+	struct xsk_umem_config cfg;
+
+	s->umem_len = (size_t)o->frame_count * o->frame_bytes;
+	void *area = mmap(NULL, s->umem_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			  -1, 0);
+	if (area == MAP_FAILED)
+		return cb_fail(e, errno, "map %zu bytes of UMEM for %s", s->umem_len, o->ifname);
+	s->umem = area;
+	im->spare = malloc((size_t)o->frame_count * sizeof(uint64_t));
+	if (!im->spare)
+		return cb_fail(e, ENOMEM, "allocate the frame list for %s", o->ifname);
+	/* Highest address first, so the fill ring hands out the UMEM from its start. */
+	for (uint32_t i = 0; i < o->frame_count; i++)
+		im->spare[i] = (uint64_t)(o->frame_count - 1 - i) * o->frame_bytes;
+	im->nspare = o->frame_count;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.fill_size = o->ring_size;
+	cfg.comp_size = COMP_RING_SIZE;
+	cfg.frame_size = o->frame_bytes;
+	cfg.frame_headroom = 0;
+	int rc = xsk_umem__create(&im->umem, area, s->umem_len, &im->fill, &im->comp, &cfg);
+	if (rc < 0) {
+		im->umem = NULL;
+		return cb_fail(e, -rc, "register %zu bytes of UMEM (%u frames of %u bytes) for %s",
+			       s->umem_len, o->frame_count, o->frame_bytes, o->ifname);
+	}
+	return 0;
+}
+
+/* Puts the socket in the interface's map and makes sure the program is attached. */
+static int hook_up(struct cb_xsk *s, uint32_t queues, struct cb_error *e)
+{
+	struct cb_xsk_impl *im = s->impl;
+	int rc = 0;
+
+	pthread_mutex_lock(&registry_lock);
+	im->prog = get_prog(s->ifindex, queues, s->ifname, e);
+	if (!im->prog) {
+		rc = -1;
+		goto out;
+	}
+	int err = bpf_map_update_elem(im->prog->map_fd, &s->queue, &s->fd, 0);
+	if (err < 0) {
+		rc = cb_fail(e, -err, "put the AF_XDP socket for %s queue %u in the XSKMAP",
+			     s->ifname, s->queue);
+		goto out;
+	}
+	im->in_map = 1;
+	if (!im->prog->attached && attach_prog(im->prog, s->ifname, e) < 0) {
+		rc = -1;
+		goto out;
+	}
+	s->prog_id = im->prog->prog_id;
+	s->attach_link = im->prog->link_fd >= 0;
+out:
+	pthread_mutex_unlock(&registry_lock);
+	return rc;
+}
+
+int cb_xsk_open(struct cb_xsk *s, const struct cb_xsk_options *o, struct cb_error *e)
+{
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+	if (check_options(o, e) < 0)
+		return -1;
+	memcpy(s->ifname, o->ifname, strlen(o->ifname) + 1);
+	s->queue = o->queue;
+	s->frame_bytes = o->frame_bytes;
+	s->zero_copy = o->zero_copy;
+	errno = 0;
+	s->ifindex = (int)if_nametoindex(o->ifname);
+	if (s->ifindex == 0)
+		return cb_fail(e, errno ? errno : ENODEV, "find interface %s", o->ifname);
+	uint32_t queues = rx_queue_count(o->ifname);
+	if (queues > 0 && o->queue >= queues)
+		return cb_fail(e, EINVAL, "bind AF_XDP socket to %s queue %u: %s has %u receive "
+			       "queue%s", o->ifname, o->queue, o->ifname, queues,
+			       queues == 1 ? " (queue 0 only)" : "s");
+	if (queues <= o->queue)
+		queues = o->queue + 1;
+	quiet_libraries();
+	s->impl = calloc(1, sizeof(*s->impl));
+	if (!s->impl)
+		return cb_fail(e, ENOMEM, "allocate AF_XDP state for %s", o->ifname);
+	if (create_umem(s, o, e) < 0 || create_socket(s, o, e) < 0 || hook_up(s, queues, e) < 0)
+		goto fail;
+	refill(s);
+	kick_fill(s);
+	s->last_prod = __atomic_load_n(s->impl->rx.producer, __ATOMIC_ACQUIRE);
+	return 0;
+fail:
+	cb_xsk_close(s);
+	cb_xsk_free_umem(s->umem, s->umem_len);
+	s->umem = NULL;
+	return -1;
+}
+
+void cb_xsk_close(struct cb_xsk *s)
+{
+	struct cb_xsk_impl *im = s->impl;
+
+	s->fd = -1;
+	s->held = 0;
+	if (!im)
+		return;
+	pthread_mutex_lock(&registry_lock);
+	if (im->in_map)
+		bpf_map_delete_elem(im->prog->map_fd, &s->queue);
+	if (im->xsk)
+		xsk_socket__delete(im->xsk);
+	if (im->prog)
+		put_prog(im->prog);
+	pthread_mutex_unlock(&registry_lock);
+	if (im->umem)
+		xsk_umem__delete(im->umem);
+	free(im->spare);
+	free(im);
+	s->impl = NULL;
+}
+
+/* ---- receiving --------------------------------------------------------------------------- */
+
+static uint64_t chunk_of(const struct cb_xsk *s, uint64_t addr)
+{
+	return xsk_umem__extract_addr(addr) & ~(uint64_t)(s->frame_bytes - 1);
+}
+
+void cb_xsk_release(struct cb_xsk *s)
+{
+	struct cb_xsk_impl *im = s->impl;
+	uint32_t n = s->held, idx;
+
+	if (!im || n == 0)
+		return;
+	/* Addresses are read before the rx entries are released: after that the kernel may reuse them. */
+	if (xsk_ring_prod__reserve(&im->fill, n, &idx) == n) {
+		for (uint32_t i = 0; i < n; i++)
+			*xsk_ring_prod__fill_addr(&im->fill, idx + i) =
+				chunk_of(s, xsk_ring_cons__rx_desc(&im->rx, s->held_idx + i)->addr);
+		xsk_ring_prod__submit(&im->fill, n);
+	} else {
+		for (uint32_t i = 0; i < n; i++)
+			im->spare[im->nspare++] =
+				chunk_of(s, xsk_ring_cons__rx_desc(&im->rx, s->held_idx + i)->addr);
+	}
+	xsk_ring_cons__release(&im->rx, n);
+	s->held = 0;
+	refill(s);
+	kick_fill(s);
+}
+
+/* 1 when readable, 0 on timeout or a signal, -1 on error. */
+static int wait_readable(struct cb_xsk *s, int timeout_ms, struct cb_error *e)
+{
+	struct pollfd p = { .fd = s->fd, .events = POLLIN };
+
+	kick_fill(s);
+	int rc = poll(&p, 1, timeout_ms);
+	if (rc < 0 && errno == EINTR)
+		return 0;
+	if (rc < 0)
+		return cb_fail(e, errno, "poll AF_XDP socket on %s queue %u for %d ms", s->ifname,
+			       s->queue, timeout_ms);
+	return rc;
+}
+
+int cb_xsk_receive(struct cb_xsk *s, uint32_t *table, uint32_t max_frames, int timeout_ms,
+		   struct cb_error *e)
+{
+	struct cb_xsk_impl *im = s->impl;
+	uint32_t idx = 0;
+
+	cb_xsk_release(s);
+	uint32_t n = xsk_ring_cons__peek(&im->rx, max_frames, &idx);
+	if (n == 0) {
+		int w = wait_readable(s, timeout_ms, e);
+		if (w <= 0)
+			return w;
+		n = xsk_ring_cons__peek(&im->rx, max_frames, &idx);
+		if (n == 0)
+			return 0;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&im->rx, idx + i);
+		table[2 * i] = (uint32_t)xsk_umem__add_offset_to_addr(d->addr);
+		table[2 * i + 1] = d->len;
+	}
+	s->held = n;
+	s->held_idx = idx;
+	return (int)n;
+}
+
+static int ms_left(uint64_t now, uint64_t deadline)
+{
+	uint64_t left = (deadline - now + 999999u) / 1000000u;
+
+	return left > INT_MAX ? INT_MAX : (int)left;
+}
+
+int cb_xsk_consume(struct cb_xsk *s, uint64_t max_frames, uint32_t slice_ms, uint32_t idle_ms,
+		   struct cb_count *out, struct cb_error *e)
+{
+	struct cb_xsk_impl *im = s->impl;
+	uint64_t got = 0, deadline = now_ns() + (uint64_t)slice_ms * 1000000u;
+
+	cb_xsk_release(s);
+	while (got < max_frames) {
+		uint64_t rest = max_frames - got;
+		uint32_t idx = 0, n = xsk_ring_cons__peek(&im->rx, rest < NATIVE_BATCH ? (uint32_t)rest
+										    : NATIVE_BATCH, &idx);
+		if (n > 0) {
+			uint64_t ipv4 = 0;
+			for (uint32_t i = 0; i < n; i++) {
+				const struct xdp_desc *d = xsk_ring_cons__rx_desc(&im->rx, idx + i);
+				ipv4 += (uint64_t)cb_do_something(
+					s->umem + xsk_umem__add_offset_to_addr(d->addr), d->len);
+			}
+			s->held = n;
+			s->held_idx = idx;
+			cb_xsk_release(s);
+			out->received += n;
+			out->ipv4 += ipv4;
+			got += n;
+			if (now_ns() >= deadline)
+				break;
+			continue;
+		}
+		uint64_t now = now_ns();
+		if (now >= deadline)
+			break;
+		int slice_left = ms_left(now, deadline);
+		int wait = idle_ms < (uint32_t)slice_left ? (int)idle_ms : slice_left;
+		int w = wait_readable(s, wait, e);
+		if (w < 0)
+			return -1;
+		if (w == 0)
+			break; /* idle, end of slice, or a signal JS should see */
+	}
+	return 0;
+}
+
+/* ---- statistics -------------------------------------------------------------------------- */
+
+int cb_xsk_read_stats(struct cb_xsk *s, struct cb_xsk_stats *st, struct cb_error *e)
+{
+	struct xdp_statistics x;
+	socklen_t len = sizeof(x);
+
+	memset(&x, 0, sizeof(x)); /* kernels before 5.9 fill in only the first three fields */
+	if (getsockopt(s->fd, SOL_XDP, XDP_STATISTICS, &x, &len) != 0)
+		return cb_fail(e, errno, "getsockopt XDP_STATISTICS on AF_XDP socket for %s queue %u",
+			       s->ifname, s->queue);
+	st->rx_dropped = x.rx_dropped;
+	st->rx_invalid = x.rx_invalid_descs;
+	st->rx_ring_full = x.rx_ring_full;
+	st->fill_ring_empty = x.rx_fill_ring_empty_descs;
+	return 0;
+}
+
+uint64_t cb_xsk_produced(struct cb_xsk *s)
+{
+	if (s->impl) {
+		/* The ring's producer index counts every descriptor the kernel has written, mod 2^32. */
+		uint32_t p = __atomic_load_n(s->impl->rx.producer, __ATOMIC_ACQUIRE);
+		s->produced += (uint32_t)(p - s->last_prod);
+		s->last_prod = p;
+	}
+	return s->produced;
+}
+
+#endif /* CAPBENCH_HAVE_LIBXDP */

@@ -177,6 +177,8 @@ export interface AfXdpOptions {
 }
 
 export interface AfXdpStats {
+  /** Descriptors the kernel has put on the rx ring since open. */
+  rxProduced: number;
   /** XDP_STATISTICS, accumulated since open. */
   rxDropped: number;
   rxInvalid: number;
@@ -191,6 +193,9 @@ export interface AfXdpStats {
  */
 export interface AfXdpSocket {
   readonly umem: ArrayBuffer;
+  /** The redirect program this socket attached, and how (a BPF link dies with the process). */
+  readonly progId: number;
+  readonly attachMode: 'link' | 'netlink';
   /** Up to maxFrames received frames as (offset into `umem`, length) pairs; 0 after timeoutMs idle. */
   receive(table: Uint32Array, maxFrames: number, timeoutMs: number): number;
   /** Returns the frames of the last receive() to the fill ring once the counter has run. */

@@ -3,17 +3,16 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { capbenchLeftovers, cli } from './harness.js';
+import { cli, leftoversOf } from './harness.js';
 
 /** One line on stderr, exit 2, nothing created. */
 async function assertRefused(args: string[], message: RegExp, prefix?: string[]): Promise<void> {
-  const before = capbenchLeftovers();
   const r = await cli(args, prefix ? { prefix } : {});
   assert.equal(r.code, 2, `exit ${r.code}: ${r.stderr}`);
   const lines = r.stderr.trim().split('\n');
   assert.match(lines[0]!, message);
   assert.equal(r.stdout, '');
-  assert.deepEqual(capbenchLeftovers(), before);
+  assert.deepEqual(leftoversOf(r.pid), []);
 }
 
 test('an unknown method names the ones that exist', () =>

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { capbenchLeftovers, runJson } from './harness.js';
+import { leftoversOf, runJson } from './harness.js';
 
 test('drain on mixed.pcap: every method and tier receives all it was sent and counts IPv4 exactly', async () => {
-  const before = capbenchLeftovers();
   const { result, results } = await runJson([
     '--methods', 'none,socket,socket-mmsg,pcap,pcap-native', '--mode', 'drain', '--count', '20000',
     '--fixture', 'mixed', '--trials', '2', '--tier', 'both',
@@ -29,5 +28,5 @@ test('drain on mixed.pcap: every method and tier receives all it was sent and co
       assert.equal(row.trials.length, 2, what);
     }
   }
-  assert.deepEqual(capbenchLeftovers(), before);
+  assert.deepEqual(leftoversOf(result.pid), []);
 });

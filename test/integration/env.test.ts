@@ -9,7 +9,6 @@ function rxPackets(ifname: string): number {
 }
 
 test('env up makes a test bed that gen can send into, env down removes it', async () => {
-  const before = capbenchLeftovers();
   const up = await cli(['env', 'up']);
   assert.equal(up.code, 0, up.stderr);
   const netns = /^(capbench-[0-9a-z]+): persistent/m.exec(up.stdout)?.[1];
@@ -31,7 +30,8 @@ test('env up makes a test bed that gen can send into, env down removes it', asyn
     assert.equal(down.code, 0, down.stderr);
     assert.match(down.stdout, new RegExp(`removed ${netns}`));
   }
-  assert.deepEqual(capbenchLeftovers(), before);
+  const left = capbenchLeftovers();
+  assert.ok(!left.includes(netns) && !left.includes(capture), `left behind: ${left.join(', ')}`);
 });
 
 test('a test bed left by a crashed run is found and removed by the next run', async () => {

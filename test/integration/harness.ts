@@ -12,6 +12,7 @@ import type { Results } from '../../src/core/results.js';
 export const BIN = fileURLToPath(new URL('../../../bin/capbench.js', import.meta.url));
 
 export interface CliResult {
+  pid: number;
   code: number | null;
   signal: NodeJS.Signals | null;
   stdout: string;
@@ -31,7 +32,7 @@ export function startCli(args: string[], options: { prefix?: string[] } = {}): C
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const done = new Promise<CliResult>((resolve) => {
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.on('close', (code, signal) => resolve({ pid: child.pid ?? -1, code, signal, stdout, stderr }));
   });
   return { child, done };
 }
@@ -65,6 +66,15 @@ export function machineState(): { netns: string[]; links: string[] } {
     .map((l) => l.ifname)
     .sort();
   return { netns, links };
+}
+
+/**
+ * What a capbench process with this pid left behind: its test bed names carry the pid (base 36),
+ * so other runs on the same machine do not disturb the check.
+ */
+export function leftoversOf(pid: number): string[] {
+  const tag = new RegExp(`^(capbench-|cb)${pid.toString(36)}[0-9a-z]{3}[cg]?$`);
+  return capbenchLeftovers().filter((n) => tag.test(n));
 }
 
 /** capbench's own objects: what must be gone after any run. */

@@ -65,11 +65,14 @@ static void diag(const char *fmt, ...)
 	} while (0)
 
 /* A check whose failure makes the rest of the test meaningless. */
-#define REQUIRE(cond, ...)              \
-	do {                            \
-		CHECK(cond, __VA_ARGS__); \
-		if (!(cond))            \
-			return;         \
+#define REQUIRE(cond, ...)                                                        \
+	do {                                                                      \
+		if (!(cond)) {                                                    \
+			diag("%s:%d: required: %s", __FILE__, __LINE__, #cond);  \
+			diag(__VA_ARGS__);                                        \
+			current_failed = 1;                                       \
+			return;                                                   \
+		}                                                                 \
 	} while (0)
 
 static void run_test(const char *name, void (*fn)(void))
@@ -507,7 +510,10 @@ static void t_read_short_buffers(void)
 	/* A bad buffer: EFAULT, the frame is dropped and counted. */
 	REQUIRE(send_seq(&gen, 41, 1, 60, 0) == 0, "send");
 	REQUIRE(wait_received(fd, 10, 5000), "frame");
-	CHECK(syscall(SYS_read, fd, (void *)8, 60) < 0 && errno == EFAULT, "EFAULT");
+	long rc = syscall(SYS_read, fd, (void *)8, 60);
+	int err = errno;
+	CHECK(rc < 0 && err == EFAULT, "read into a bad buffer: %ld %s, queued %llu", rc,
+	      strerror(err), (unsigned long long)stats(fd).queued);
 	CHECK(stats(fd).queued == 0, "bad-buffer frame gone");
 	check_accounting(fd);
 	close(fd);
@@ -697,6 +703,8 @@ static void t_ring(void)
 	CHECK(m == MAP_FAILED && errno == EINVAL, "mmap at an offset refused");
 	m = mmap(NULL, r.info.mmap_bytes * 2, PROT_READ, MAP_SHARED, fd, 0);
 	CHECK(m == MAP_FAILED && errno == EINVAL, "long mmap refused");
+	m = mmap(NULL, r.info.mmap_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	CHECK(m == MAP_FAILED && errno == EINVAL, "private mmap refused");
 	REQUIRE(map_ring(fd, &r) == 0, "map");
 	for (uint32_t i = 0; i < 16; i++)
 		CHECK(status_of(slot_at(&r, i)) == FASTNET_SLOT_FREE, "slot %u starts FREE", i);
@@ -796,6 +804,28 @@ static void t_ring_truncation(void)
 	close(fd);
 	sh("ip link set dev " CAP " mtu 1500");
 	sh("ip link set dev " GEN " mtu 1500");
+}
+
+/* The largest ring: FASTNET_MAX_DEPTH slots allocated, mapped, filled at both ends, freed. */
+static void t_ring_largest(void)
+{
+	int fd = dev_open(O_NONBLOCK);
+	struct ring r;
+
+	REQUIRE(fd >= 0, "no device");
+	REQUIRE(set_mode(fd, CAP, FASTNET_MODE_RING, FASTNET_MAX_DEPTH) == 0, "bind RING max");
+	REQUIRE(map_ring(fd, &r) == 0, "map");
+	CHECK(r.info.slot_count == FASTNET_MAX_DEPTH &&
+	      r.info.mmap_bytes == (uint64_t)FASTNET_MAX_DEPTH * FASTNET_SLOT_SIZE,
+	      "%u slots, %llu bytes", r.info.slot_count, (unsigned long long)r.info.mmap_bytes);
+	REQUIRE(send_seq(&gen, 700, 2, 64, 0) == 0, "send");
+	CHECK(wait_received(fd, 2, 5000), "2 frames");
+	CHECK(status_of(slot_at(&r, 0)) == FASTNET_SLOT_READY &&
+	      status_of(slot_at(&r, 1)) == FASTNET_SLOT_READY, "first slots filled");
+	CHECK(status_of(slot_at(&r, FASTNET_MAX_DEPTH - 1)) == FASTNET_SLOT_FREE, "last slot FREE");
+	CHECK(set_mode(fd, CAP, FASTNET_MODE_RING, FASTNET_MAX_DEPTH + 1) == EINVAL, "above max");
+	munmap(r.base, r.info.mmap_bytes);
+	close(fd);
 }
 
 /* ---- the interface going away -------------------------------------------------------------- */
@@ -1163,6 +1193,7 @@ int main(int argc, char **argv)
 	run_test("READ: blocking read, EINTR, poll wake-up", t_blocking_read_and_poll);
 	run_test("RING: geometry, mmap, slots, hand-back, full ring", t_ring);
 	run_test("RING: frames beyond a slot are truncated and say so", t_ring_truncation);
+	run_test("RING: the largest ring", t_ring_largest);
 	run_test("interface deleted under a sleeping reader (READ)", t_unregister_read);
 	run_test("interface deleted under a poller with the ring mapped (RING)", t_unregister_ring);
 	run_test("interface moved to another namespace", t_netns_move);

@@ -49,7 +49,9 @@ mount --bind "$R$repo" "$R/run/cbrepo" || fail "bind the repository"
 mount -t tmpfs -o mode=1777 tmpfs "$R/tmp" || fail "mount /tmp"
 mkdir -p "$R/dev/shm" 2>/dev/null && mount -t tmpfs tmpfs "$R/dev/shm"
 
-chroot "$R" /bin/bash /run/cbrepo/test/vm/guest-run.sh /run/cbvm /run/cbrepo "$(arg cbvm.soak)"
+script=/run/cbrepo/test/vm/guest-run.sh
+[ -f "$R/run/cbvm/guest-script.sh" ] && script=/run/cbvm/guest-script.sh
+chroot "$R" /bin/bash "$script" /run/cbvm /run/cbrepo "$(arg cbvm.soak)"
 rc=$?
 echo "$rc" >"$R/run/cbvm/exit-code"
 finish "$rc"

@@ -24,6 +24,8 @@
 #   CAPBENCH_VM_SOAK_FRAMES   frames for the DROP-mode soak (default 1000000)
 #   CAPBENCH_VM_MEM           guest memory in MiB (default 2048)
 #   CAPBENCH_VM_KEEP=1        keep the temporary directory (console log, dmesg) for a look
+#   CAPBENCH_VM_GUEST_SCRIPT  for debugging: a script (path on the host) run in the guest in
+#                             place of guest-run.sh, with the same arguments
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -32,6 +34,7 @@ ACCEL=${CAPBENCH_VM_ACCEL:-tcg}
 TIMEOUT=${CAPBENCH_VM_TIMEOUT:-1800}
 SOAK=${CAPBENCH_VM_SOAK_FRAMES:-1000000}
 MEM=${CAPBENCH_VM_MEM:-2048}
+GUEST_SCRIPT=${CAPBENCH_VM_GUEST_SCRIPT:-}
 KVM_PROBE_S=${CAPBENCH_VM_KVM_PROBE_S:-20}
 # Load order that works for Debian's 6.1 kernel (see shared MACHINE-NOTES).
 MODULES=(virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci netfs fscache
@@ -47,10 +50,16 @@ die() {
 
 KVER=${CAPBENCH_VM_KERNEL:-}
 if [ -z "$KVER" ]; then
-	KVER=$(find /boot -maxdepth 1 -name 'vmlinuz-6.1.*' -printf '%f\n' 2>/dev/null |
-		sed 's/^vmlinuz-//' | sort -V | tail -n 1)
+	# The newest 6.1 kernel that has its headers too (an upgrade may leave an older image).
+	for v in $(find /boot -maxdepth 1 -name 'vmlinuz-6.1.*' -printf '%f\n' 2>/dev/null |
+		sed 's/^vmlinuz-//' | sort -rV); do
+		if [ -d "/lib/modules/$v/build" ]; then
+			KVER=$v
+			break
+		fi
+	done
 fi
-[ -n "$KVER" ] || die "no /boot/vmlinuz-6.1.*: apt-get install linux-image-amd64 (Debian 12)"
+[ -n "$KVER" ] || die "no /boot/vmlinuz-6.1.* with headers: apt-get install linux-image-amd64 linux-headers-amd64 (Debian 12)"
 KERNEL=/boot/vmlinuz-$KVER
 KDIR=/lib/modules/$KVER/build
 [ -r "$KERNEL" ] || die "cannot read $KERNEL"
@@ -66,6 +75,7 @@ fi
 [ -f "$ROOT/build/Release/capbench.node" ] || die "the addon is not built: npm ci (or node-gyp rebuild)"
 [ -f "$ROOT/dist/test/vm/capbench-vm.test.js" ] || die "dist/ is not built: npm run build"
 [ "$(id -u)" = 0 ] || die "needs root (the guest runs the host's tools as root over 9p)"
+case $ROOT in *[[:space:]]*) die "the repository path '$ROOT' has white space: the kernel command line cannot carry it" ;; esac
 
 # ---- temporary directory, and cleanup whatever happens -------------------------------------
 
@@ -119,6 +129,9 @@ fi
 if grep -E 'warning:|error:' "$WORK/kbuild.log"; then
 	die "module build printed warnings"
 fi
+if [ -n "$GUEST_SCRIPT" ]; then
+	cp "$GUEST_SCRIPT" "$SHARE/guest-script.sh" || die "cannot read $GUEST_SCRIPT"
+fi
 gcc -O2 -Wall -Wextra -Werror -pthread -I"$ROOT/kmod/fastnet" "$HERE/fastnet-check.c" \
 	-o "$SHARE/fastnet-check" || die "fastnet-check did not build"
 
@@ -147,9 +160,11 @@ done
 CONSOLE=$WORK/console.log
 
 # boot ACCEL INIT_DEADLINE_S: runs the guest; 0 when it finished (exit code in the share), 1 when
-# it ran out of time, 3 when it never reached init within INIT_DEADLINE_S.
+# it ran out of time or stopped early, 3 when it never reached init (within INIT_DEADLINE_S).
 boot() {
 	local accel=$1 init_deadline=$2 cpu=max
+	# -cpu max gives TCG every feature node may want; KVM here aborts on it (and on host).
+	[ "$accel" = kvm ] && cpu=qemu64
 	rm -f "$CONSOLE" "$SHARE/exit-code"
 	: >"$CONSOLE"
 	say "booting $KERNEL under ${accel^^} (2 CPUs, ${MEM} MiB)"
@@ -184,6 +199,7 @@ boot() {
 	wait "$TAIL_PID" 2>/dev/null || true
 	TAIL_PID=
 	say "guest ran for $((SECONDS - start))s"
+	grep -q CAPBENCH-VM-INIT "$CONSOLE" || return 3
 	[ -s "$SHARE/exit-code" ] || grep -q CAPBENCH-VM-EXIT "$CONSOLE"
 }
 
@@ -193,7 +209,7 @@ kvm)
 	if [ -w /dev/kvm ]; then
 		boot kvm "$KVM_PROBE_S" || status=$?
 		if [ "$status" = 3 ]; then
-			say "no init under KVM within ${KVM_PROBE_S}s (nested virtualisation hangs here): using TCG"
+			say "the guest did not reach init under KVM within ${KVM_PROBE_S}s: using TCG"
 			status=0
 			boot tcg 300 || status=$?
 		fi

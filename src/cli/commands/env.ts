@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { requireCapabilities } from '../../core/privileges.js';
 import { createTestbed, destroyTestbed, isStale, listTestbeds, type Testbed } from '../../net/testbed.js';
+import { sweepStaleXdp } from '../../net/xdp-leftovers.js';
 
 function describe(tb: Testbed): string {
   const owner = tb.owner === 0 ? 'persistent (env up)' : isStale(tb) ? `stale (process ${tb.owner} is gone)` : `in use by process ${tb.owner}`;
@@ -40,6 +41,8 @@ After \`capbench env up\`, send from the namespace and capture on the capture in
       }
       const gone = listTestbeds().filter((tb) => tb.owner === 0 || isStale(tb));
       for (const tb of gone) await destroyTestbed(tb);
-      process.stdout.write(gone.length === 0 ? 'nothing to remove\n' : gone.map((tb) => `removed ${tb.netns}\n`).join(''));
+      const xdp = await sweepStaleXdp();
+      const lines = [...gone.map((tb) => `removed ${tb.netns}`), ...xdp];
+      process.stdout.write(lines.length === 0 ? 'nothing to remove\n' : lines.map((l) => `${l}\n`).join(''));
     });
 }

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * fastnet internals: the per-file state shared by the device, the rx_handler and the ring.
+ *
+ * Locking:
+ *   rtnl_lock  > fastnet_file.lock: binding and unbinding (rx_handler registration, the
+ *                device reference, mode, ring and queue bound) happen under both; the
+ *                NETDEV_UNREGISTER notifier already holds rtnl. mmap() (under mmap_lock)
+ *                and the query ioctls take only fastnet_file.lock, and nothing is taken
+ *                inside it.
+ *   rx_handler   runs in softirq under rcu_read_lock(): it finds the file through
+ *                dev->rx_handler_data, and is only registered while mode, ring and the queue
+ *                bound are set. Unbinding unregisters it first, and
+ *                netdev_rx_handler_unregister() waits for handlers in flight
+ *                (synchronize_net()), so nothing it uses is freed under it.
+ *   queue        sk_buff_head's own spinlock (irq-safe); read() dequeues without other locks.
+ *   ring         ring->lock serializes producers (softirq, any CPU); the process side never
+ *                takes it. poll() reads ring->head locklessly and finds the ring under RCU.
+ */
+#ifndef FASTNET_H
+#define FASTNET_H
+
+#include <linux/atomic.h>
+#include <linux/mutex.h>
+#include <linux/netdevice.h>
+#include <linux/skbuff.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+
+#include "fastnet_uapi.h"
+
+struct fastnet_ring {
+	spinlock_t lock;	/* producers */
+	u32 head;		/* next slot the kernel fills; WRITE_ONCE under lock */
+	u32 slot_count;
+	unsigned int npages;
+	struct page **pages;	/* order-0 pages: mapped to the process with vm_map_pages() */
+	u8 *base;		/* the same pages, vmap()ed for the kernel */
+};
+
+struct fastnet_counters {
+	atomic64_t received;
+	atomic64_t delivered;
+	atomic64_t dropped;
+	atomic64_t full;
+	atomic64_t discarded;
+	atomic64_t truncated;
+};
+
+struct fastnet_file {
+	struct mutex lock;		/* see above */
+	struct net_device *dev;		/* bound interface, held; NULL when OFF */
+	netdevice_tracker dev_tracker;
+	u32 mode;			/* enum fastnet_mode; READ_ONCE outside the locks */
+	u32 depth;
+	int error;			/* positive errno: why the binding ended; READ_ONCE */
+	u32 limit;			/* READ: queue bound; READ_ONCE in the rx_handler */
+	struct sk_buff_head queue;	/* READ */
+	struct fastnet_ring __rcu *ring; /* RING */
+	wait_queue_head_t wait;		/* readers and pollers */
+	struct fastnet_counters stats;
+	spinlock_t last_lock;		/* protects last */
+	struct fastnet_last_read last;	/* under last_lock */
+};
+
+/* rx.c */
+rx_handler_result_t fastnet_rx_handler(struct sk_buff **pskb);
+u32 fastnet_wire_len(const struct sk_buff *skb);
+int fastnet_copy_wire(const struct sk_buff *skb, u8 *dst, u32 cap);
+ssize_t fastnet_read_iter(struct kiocb *iocb, struct iov_iter *to);
+__poll_t fastnet_poll(struct file *file, struct poll_table_struct *wait);
+void fastnet_wake(struct fastnet_file *f);
+
+/* ring.c */
+struct fastnet_ring *fastnet_ring_alloc(u32 slot_count);
+void fastnet_ring_free(struct fastnet_ring *ring);
+size_t fastnet_ring_bytes(const struct fastnet_ring *ring);
+bool fastnet_ring_produce(struct fastnet_file *f, struct fastnet_ring *ring,
+			  struct sk_buff *skb);
+bool fastnet_ring_readable(const struct fastnet_ring *ring);
+int fastnet_mmap(struct file *file, struct vm_area_struct *vma);
+
+#endif /* FASTNET_H */

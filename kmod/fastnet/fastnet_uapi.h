@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * fastnet: the ABI of /dev/fastnet, shared by the kernel module and the programs that use it.
+ *
+ * One open file binds one network interface (FASTNET_IOC_SET_MODE) and steals every frame the
+ * interface receives with an rx_handler:
+ *
+ *   DROP  frees each frame at once.
+ *   READ  queues frames (at most `depth`); each read() returns one frame. A buffer shorter than
+ *         the frame gets its first bytes and the rest of the frame is discarded: read() returns
+ *         the bytes copied, FASTNET_IOC_LAST_READ tells the frame's full length, and
+ *         stats.truncated counts it. read() of 0 bytes returns 0 and takes nothing. With nothing
+ *         queued read() blocks, or fails with EAGAIN under O_NONBLOCK; poll() says EPOLLIN.
+ *   RING  copies frames into a ring of `depth` fixed-size slots in pages the process maps with
+ *         mmap() (offset 0, length fastnet_ring_info.mmap_bytes). See struct fastnet_slot.
+ *
+ * Frames are in wire layout: an 802.1Q/802.1ad tag the kernel moved into metadata is written
+ * back after the MAC addresses. Closing the file (and unmapping its ring) or SET_MODE with
+ * FASTNET_MODE_OFF returns the interface to the stack. When the interface goes away while
+ * bound, the file turns OFF, waiters wake, and read() fails with ENODEV; poll() says EPOLLERR
+ * and FASTNET_IOC_GET_MODE reports error ENODEV until the next successful SET_MODE.
+ */
+#ifndef _UAPI_LINUX_FASTNET_H
+#define _UAPI_LINUX_FASTNET_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+/* Bumped on any incompatible change; FASTNET_IOC_GET_VERSION returns it. */
+#define FASTNET_ABI_VERSION		1
+
+#define FASTNET_DEVICE_PATH		"/dev/fastnet"
+#define FASTNET_IFNAMSIZ		16
+
+enum fastnet_mode {
+	FASTNET_MODE_OFF	= 0,
+	FASTNET_MODE_DROP	= 1,
+	FASTNET_MODE_READ	= 2,
+	FASTNET_MODE_RING	= 3,
+};
+
+/* READ: frames queued before new ones are dropped. RING: slots. 0 in a request = default. */
+#define FASTNET_DEFAULT_DEPTH		4096
+#define FASTNET_MAX_DEPTH		(1U << 18)
+
+/*
+ * The ring: slot i starts at i * FASTNET_SLOT_SIZE in the mapping, a struct fastnet_slot
+ * followed by the frame at FASTNET_SLOT_FRAME_OFFSET. Frames longer than FASTNET_SLOT_MAX_FRAME
+ * are cut to it (len < wire_len, FASTNET_FRAME_TRUNCATED).
+ */
+#define FASTNET_SLOT_SIZE		2048
+#define FASTNET_SLOT_FRAME_OFFSET	16
+#define FASTNET_SLOT_MAX_FRAME		(FASTNET_SLOT_SIZE - FASTNET_SLOT_FRAME_OFFSET)
+
+/*
+ * Slot ownership moves with `status`, the only field the kernel reads from the mapping:
+ *   FREE  -> READY  kernel, after writing len, wire_len, flags and the frame, with a
+ *                   store-release; the process reads status with a load-acquire before
+ *                   touching the rest.
+ *   READY -> FREE   process, when it is done with the slot, with a store-release; the kernel
+ *                   reads status with a load-acquire before writing the slot again.
+ * The kernel fills slots in order, 0, 1, ..., slot_count - 1, 0, ...; the process reads them in
+ * the same order. A frame arriving when the next slot is not FREE is dropped (stats.full).
+ */
+#define FASTNET_SLOT_FREE		0
+#define FASTNET_SLOT_READY		1
+
+/* fastnet_slot.flags and fastnet_last_read.flags */
+#define FASTNET_FRAME_TRUNCATED		(1U << 0)	/* len < wire_len */
+#define FASTNET_FRAME_VLAN		(1U << 1)	/* a tag was written back */
+
+struct fastnet_slot {
+	__u32 status;
+	__u32 len;		/* bytes of frame in the slot */
+	__u32 wire_len;		/* the frame's length on the wire, tag included */
+	__u32 flags;
+};
+
+struct fastnet_mode_req {
+	char ifname[FASTNET_IFNAMSIZ];	/* NUL-terminated; ignored for FASTNET_MODE_OFF */
+	__u32 mode;			/* enum fastnet_mode */
+	__u32 depth;			/* READ: queue bound; RING: slots; 0 = default */
+};
+
+struct fastnet_status {
+	char ifname[FASTNET_IFNAMSIZ];	/* "" when OFF */
+	__u32 mode;
+	__u32 depth;
+	__s32 error;			/* 0, or a positive errno: why the file turned OFF */
+	__u32 reserved;
+};
+
+/* Counts since the file was opened. received = delivered + dropped + discarded + queued. */
+struct fastnet_stats {
+	__u64 received;		/* frames the rx_handler took */
+	__u64 delivered;	/* READ: returned by read(); RING: written to a slot */
+	__u64 dropped;		/* lost: queue or ring full, no memory, queued when unbound */
+	__u64 full;		/* of dropped: because the queue or ring was full */
+	__u64 discarded;	/* freed on purpose in DROP mode */
+	__u64 truncated;	/* delivered cut short (short read() buffer, frame > slot) */
+	__u64 queued;		/* READ: frames waiting now */
+};
+
+struct fastnet_ring_info {
+	__u32 slot_size;	/* FASTNET_SLOT_SIZE */
+	__u32 slot_count;
+	__u32 frame_offset;	/* FASTNET_SLOT_FRAME_OFFSET */
+	__u32 max_frame;	/* FASTNET_SLOT_MAX_FRAME */
+	__u64 mmap_bytes;	/* slot_size * slot_count rounded up to pages */
+};
+
+/* What the last read() on this file returned, for telling a truncated frame. */
+struct fastnet_last_read {
+	__u32 wire_len;
+	__u32 copied;
+	__u32 flags;		/* FASTNET_FRAME_* */
+	__u32 reserved;
+};
+
+#define FASTNET_IOC_MAGIC		0xFA
+
+#define FASTNET_IOC_GET_VERSION		_IOR(FASTNET_IOC_MAGIC, 0, __u32)
+#define FASTNET_IOC_SET_MODE		_IOW(FASTNET_IOC_MAGIC, 1, struct fastnet_mode_req)
+#define FASTNET_IOC_GET_MODE		_IOR(FASTNET_IOC_MAGIC, 2, struct fastnet_status)
+#define FASTNET_IOC_GET_STATS		_IOR(FASTNET_IOC_MAGIC, 3, struct fastnet_stats)
+#define FASTNET_IOC_GET_RING		_IOR(FASTNET_IOC_MAGIC, 4, struct fastnet_ring_info)
+#define FASTNET_IOC_LAST_READ		_IOR(FASTNET_IOC_MAGIC, 5, struct fastnet_last_read)
+/* READ: a new queue bound, 1 .. FASTNET_MAX_DEPTH; frames already queued stay. */
+#define FASTNET_IOC_SET_LIMIT		_IOW(FASTNET_IOC_MAGIC, 6, __u32)
+
+#endif /* _UAPI_LINUX_FASTNET_H */

@@ -1,0 +1,364 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fastnet: the /dev/fastnet misc device, binding a file to an interface, and the notifier that
+ * unbinds when the interface goes away. See fastnet_uapi.h for the ABI and fastnet.h for the
+ * locking.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/capability.h>
+#include <linux/fs.h>
+#include <linux/if_arp.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/netdevice.h>
+#include <linux/nsproxy.h>
+#include <linux/rtnetlink.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <net/net_namespace.h>
+
+#include "fastnet.h"
+
+static int fastnet_open(struct inode *inode, struct file *file)
+{
+	struct fastnet_file *f;
+
+	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	if (!f)
+		return -ENOMEM;
+	mutex_init(&f->lock);
+	skb_queue_head_init(&f->queue);
+	init_waitqueue_head(&f->wait);
+	spin_lock_init(&f->last_lock);
+	file->private_data = f;
+	return stream_open(inode, file);
+}
+
+/*
+ * Ends the binding: no rx_handler runs once this returns, queued frames are freed and counted
+ * as dropped, the ring's pages stay only as long as a process maps them. rtnl and f->lock held.
+ */
+static void fastnet_unbind(struct fastnet_file *f, int error)
+{
+	struct fastnet_ring *ring;
+	struct sk_buff *skb;
+
+	ASSERT_RTNL();
+	lockdep_assert_held(&f->lock);
+	if (!f->dev)
+		return;
+	ring = rcu_dereference_protected(f->ring, lockdep_is_held(&f->lock));
+	RCU_INIT_POINTER(f->ring, NULL);
+	/* Waits for handlers in flight and for poll()s that may still look at the ring. */
+	netdev_rx_handler_unregister(f->dev);
+	WRITE_ONCE(f->mode, FASTNET_MODE_OFF);
+	WRITE_ONCE(f->error, error);
+	f->depth = 0;
+	while ((skb = skb_dequeue(&f->queue))) {
+		atomic64_inc(&f->stats.dropped);
+		kfree_skb(skb);
+	}
+	netdev_put(f->dev, &f->dev_tracker);
+	f->dev = NULL;
+	if (ring)
+		fastnet_ring_free(ring);
+	fastnet_wake(f);
+}
+
+static int fastnet_release(struct inode *inode, struct file *file)
+{
+	struct fastnet_file *f = file->private_data;
+
+	rtnl_lock();
+	mutex_lock(&f->lock);
+	fastnet_unbind(f, 0);
+	mutex_unlock(&f->lock);
+	rtnl_unlock();
+	mutex_destroy(&f->lock);
+	kfree(f);
+	return 0;
+}
+
+static u32 fastnet_depth(u32 requested)
+{
+	return requested ? requested : FASTNET_DEFAULT_DEPTH;
+}
+
+/*
+ * Checks that the file may take dev: one interface per file, one file (and no other
+ * rx_handler, e.g. a bridge port) per interface. rtnl and f->lock held.
+ */
+static int fastnet_may_bind(struct fastnet_file *f, struct net_device *dev)
+{
+	if (f->dev && f->dev != dev)
+		return -EBUSY;
+	if (f->dev == dev)
+		return 0;
+	if (netdev_is_rx_handler_busy(dev))
+		return -EBUSY;
+	if (dev->type != ARPHRD_ETHER || (dev->flags & IFF_LOOPBACK))
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * SET_MODE to DROP, READ or RING, with the ring (RING mode) allocated by the caller outside
+ * rtnl. On success the file owns the ring; on failure the caller frees it. A request refused by
+ * the checks leaves the file as it was.
+ */
+static int fastnet_bind(struct fastnet_file *f, const struct fastnet_mode_req *req,
+			struct fastnet_ring *ring)
+{
+	struct net *net = current->nsproxy->net_ns;
+	struct net_device *dev;
+	u32 depth = fastnet_depth(req->depth);
+	int err;
+
+	ASSERT_RTNL();
+	lockdep_assert_held(&f->lock);
+	dev = __dev_get_by_name(net, req->ifname);
+	if (!dev)
+		return -ENODEV;
+	err = fastnet_may_bind(f, dev);
+	if (err)
+		return err;
+	/*
+	 * A change of mode on the bound interface goes through OFF: the handler is only ever
+	 * registered with its mode, bound and ring already in place. rtnl keeps the interface
+	 * from being taken in between.
+	 */
+	fastnet_unbind(f, 0);
+	WRITE_ONCE(f->mode, req->mode);
+	f->depth = depth;
+	WRITE_ONCE(f->limit, depth);
+	WRITE_ONCE(f->error, 0);
+	rcu_assign_pointer(f->ring, ring);
+	err = netdev_rx_handler_register(dev, fastnet_rx_handler, f);
+	if (err) {
+		/* Not expected: fastnet_may_bind() checked under the same rtnl. */
+		RCU_INIT_POINTER(f->ring, NULL);
+		WRITE_ONCE(f->mode, FASTNET_MODE_OFF);
+		synchronize_net();	/* a poll() may have seen the ring */
+		return err;
+	}
+	netdev_hold(dev, &f->dev_tracker, GFP_KERNEL);
+	f->dev = dev;
+	fastnet_wake(f);
+	return 0;
+}
+
+static int fastnet_set_mode(struct fastnet_file *f, void __user *arg)
+{
+	struct fastnet_ring *ring = NULL;
+	struct fastnet_mode_req req;
+	int err = 0;
+
+	if (copy_from_user(&req, arg, sizeof(req)))
+		return -EFAULT;
+	if (req.mode > FASTNET_MODE_RING || req.depth > FASTNET_MAX_DEPTH)
+		return -EINVAL;
+	if (req.mode != FASTNET_MODE_OFF) {
+		if (strnlen(req.ifname, sizeof(req.ifname)) == sizeof(req.ifname) ||
+		    !req.ifname[0])
+			return -EINVAL;
+		if (!ns_capable(current->nsproxy->net_ns->user_ns, CAP_NET_ADMIN))
+			return -EPERM;
+	}
+	/* Up to FASTNET_MAX_DEPTH slots: allocated before taking rtnl, not under it. */
+	if (req.mode == FASTNET_MODE_RING) {
+		ring = fastnet_ring_alloc(fastnet_depth(req.depth));
+		if (!ring)
+			return -ENOMEM;
+	}
+	rtnl_lock();
+	mutex_lock(&f->lock);
+	if (req.mode == FASTNET_MODE_OFF)
+		fastnet_unbind(f, 0);
+	else
+		err = fastnet_bind(f, &req, ring);
+	mutex_unlock(&f->lock);
+	rtnl_unlock();
+	if (err && ring)
+		fastnet_ring_free(ring);
+	return err;
+}
+
+static int fastnet_get_mode(struct fastnet_file *f, void __user *arg)
+{
+	struct fastnet_status st;
+
+	memset(&st, 0, sizeof(st));
+	mutex_lock(&f->lock);
+	if (f->dev) {
+		/* The name may change under us without rtnl; netdev_get_name() would sleep. */
+		strscpy(st.ifname, f->dev->name, sizeof(st.ifname));
+		st.mode = f->mode;
+		st.depth = f->depth;
+	}
+	st.error = READ_ONCE(f->error);
+	mutex_unlock(&f->lock);
+	return copy_to_user(arg, &st, sizeof(st)) ? -EFAULT : 0;
+}
+
+static int fastnet_get_stats(struct fastnet_file *f, void __user *arg)
+{
+	struct fastnet_stats st = {
+		.received = atomic64_read(&f->stats.received),
+		.delivered = atomic64_read(&f->stats.delivered),
+		.dropped = atomic64_read(&f->stats.dropped),
+		.full = atomic64_read(&f->stats.full),
+		.discarded = atomic64_read(&f->stats.discarded),
+		.truncated = atomic64_read(&f->stats.truncated),
+		.queued = skb_queue_len_lockless(&f->queue),
+	};
+
+	return copy_to_user(arg, &st, sizeof(st)) ? -EFAULT : 0;
+}
+
+static int fastnet_get_ring(struct fastnet_file *f, void __user *arg)
+{
+	struct fastnet_ring_info info;
+	struct fastnet_ring *ring;
+
+	memset(&info, 0, sizeof(info));
+	mutex_lock(&f->lock);
+	ring = rcu_dereference_protected(f->ring, lockdep_is_held(&f->lock));
+	if (ring) {
+		info.slot_size = FASTNET_SLOT_SIZE;
+		info.slot_count = ring->slot_count;
+		info.frame_offset = FASTNET_SLOT_FRAME_OFFSET;
+		info.max_frame = FASTNET_SLOT_MAX_FRAME;
+		info.mmap_bytes = fastnet_ring_bytes(ring);
+	}
+	mutex_unlock(&f->lock);
+	if (!ring)
+		return -EINVAL;
+	return copy_to_user(arg, &info, sizeof(info)) ? -EFAULT : 0;
+}
+
+static int fastnet_last_read(struct fastnet_file *f, void __user *arg)
+{
+	struct fastnet_last_read last;
+
+	spin_lock(&f->last_lock);
+	last = f->last;
+	spin_unlock(&f->last_lock);
+	return copy_to_user(arg, &last, sizeof(last)) ? -EFAULT : 0;
+}
+
+static int fastnet_set_limit(struct fastnet_file *f, const void __user *arg)
+{
+	u32 limit;
+	int err = 0;
+
+	if (copy_from_user(&limit, arg, sizeof(limit)))
+		return -EFAULT;
+	if (limit < 1 || limit > FASTNET_MAX_DEPTH)
+		return -EINVAL;
+	mutex_lock(&f->lock);
+	if (f->mode == FASTNET_MODE_READ) {
+		WRITE_ONCE(f->limit, limit);
+		f->depth = limit;
+	} else {
+		err = -EINVAL;
+	}
+	mutex_unlock(&f->lock);
+	return err;
+}
+
+static long fastnet_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct fastnet_file *f = file->private_data;
+	void __user *uarg = (void __user *)arg;
+	u32 version = FASTNET_ABI_VERSION;
+
+	switch (cmd) {
+	case FASTNET_IOC_GET_VERSION:
+		return put_user(version, (u32 __user *)uarg);
+	case FASTNET_IOC_SET_MODE:
+		return fastnet_set_mode(f, uarg);
+	case FASTNET_IOC_GET_MODE:
+		return fastnet_get_mode(f, uarg);
+	case FASTNET_IOC_GET_STATS:
+		return fastnet_get_stats(f, uarg);
+	case FASTNET_IOC_GET_RING:
+		return fastnet_get_ring(f, uarg);
+	case FASTNET_IOC_LAST_READ:
+		return fastnet_last_read(f, uarg);
+	case FASTNET_IOC_SET_LIMIT:
+		return fastnet_set_limit(f, uarg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations fastnet_fops = {
+	.owner = THIS_MODULE,
+	.open = fastnet_open,
+	.release = fastnet_release,
+	.read_iter = fastnet_read_iter,
+	.poll = fastnet_poll,
+	.mmap = fastnet_mmap,
+	.unlocked_ioctl = fastnet_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+static struct miscdevice fastnet_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "fastnet",
+	.fops = &fastnet_fops,
+	.mode = 0600,
+};
+
+/* An interface bound to a file is going away (or moving to another namespace): unbind. */
+static int fastnet_netdev_event(struct notifier_block *nb, unsigned long event, void *ptr)
+{
+	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
+	struct fastnet_file *f;
+
+	if (event != NETDEV_UNREGISTER)
+		return NOTIFY_DONE;
+	if (rcu_access_pointer(dev->rx_handler) != fastnet_rx_handler)
+		return NOTIFY_DONE;
+	f = rtnl_dereference(dev->rx_handler_data);
+	mutex_lock(&f->lock);
+	fastnet_unbind(f, ENODEV);
+	mutex_unlock(&f->lock);
+	return NOTIFY_OK;
+}
+
+static struct notifier_block fastnet_notifier = {
+	.notifier_call = fastnet_netdev_event,
+};
+
+static int __init fastnet_init(void)
+{
+	int err;
+
+	err = register_netdevice_notifier(&fastnet_notifier);
+	if (err)
+		return err;
+	err = misc_register(&fastnet_misc);
+	if (err) {
+		unregister_netdevice_notifier(&fastnet_notifier);
+		return err;
+	}
+	pr_info("ABI %d, /dev/%s\n", FASTNET_ABI_VERSION, fastnet_misc.name);
+	return 0;
+}
+
+static void __exit fastnet_exit(void)
+{
+	/* No file is open: each holds a module reference, and unbinds when released. */
+	misc_deregister(&fastnet_misc);
+	unregister_netdevice_notifier(&fastnet_notifier);
+}
+
+module_init(fastnet_init);
+module_exit(fastnet_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("capbench");
+MODULE_DESCRIPTION("fastnet: steal an interface's frames into a queue read() one at a time or an mmap ring");

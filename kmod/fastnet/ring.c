@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fastnet: the RING mode's slots. The ring is order-0 pages, each with its struct page, mapped
+ * into the kernel with vmap() and into the process with vm_map_pages(), never
+ * remap_pfn_range(): the same pages could later be handed to a NIC for zero-copy.
+ *
+ * Ownership of a slot moves with its status word (see fastnet_uapi.h): the producer here reads
+ * it with smp_load_acquire() before writing the slot, so the process's reads of the frame are
+ * done before it is overwritten, and publishes a filled slot with smp_store_release(), so the
+ * process sees the frame once it sees READY.
+ */
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include "fastnet.h"
+
+size_t fastnet_ring_bytes(const struct fastnet_ring *ring)
+{
+	return (size_t)ring->npages << PAGE_SHIFT;
+}
+
+void fastnet_ring_free(struct fastnet_ring *ring)
+{
+	unsigned int i;
+
+	if (ring->base)
+		vunmap(ring->base);
+	/* A process that still maps the ring holds its own references: those pages stay. */
+	for (i = 0; i < ring->npages; i++)
+		if (ring->pages[i])
+			put_page(ring->pages[i]);
+	kvfree(ring->pages);
+	kfree(ring);
+}
+
+struct fastnet_ring *fastnet_ring_alloc(u32 slot_count)
+{
+	size_t bytes = PAGE_ALIGN((size_t)slot_count * FASTNET_SLOT_SIZE);
+	struct fastnet_ring *ring;
+	unsigned int i;
+
+	/* Slots never straddle a page. */
+	BUILD_BUG_ON(PAGE_SIZE % FASTNET_SLOT_SIZE);
+	BUILD_BUG_ON(sizeof(struct fastnet_slot) > FASTNET_SLOT_FRAME_OFFSET);
+	ring = kzalloc(sizeof(*ring), GFP_KERNEL);
+	if (!ring)
+		return NULL;
+	spin_lock_init(&ring->lock);
+	ring->slot_count = slot_count;
+	ring->npages = bytes >> PAGE_SHIFT;
+	ring->pages = kvcalloc(ring->npages, sizeof(*ring->pages), GFP_KERNEL);
+	if (!ring->pages)
+		goto fail;
+	for (i = 0; i < ring->npages; i++) {
+		/* Zeroed: every slot starts FREE, and no old data reaches the process. */
+		ring->pages[i] = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_NOWARN);
+		if (!ring->pages[i])
+			goto fail;
+	}
+	ring->base = vmap(ring->pages, ring->npages, VM_MAP, PAGE_KERNEL);
+	if (!ring->base)
+		goto fail;
+	return ring;
+fail:
+	fastnet_ring_free(ring);
+	return NULL;
+}
+
+static struct fastnet_slot *fastnet_slot(const struct fastnet_ring *ring, u32 i)
+{
+	return (struct fastnet_slot *)(ring->base + (size_t)i * FASTNET_SLOT_SIZE);
+}
+
+static struct page *fastnet_slot_page(const struct fastnet_ring *ring, u32 i)
+{
+	return ring->pages[((size_t)i * FASTNET_SLOT_SIZE) >> PAGE_SHIFT];
+}
+
+/*
+ * Copies the frame into the next slot if the process has handed it back, else counts a drop.
+ * The skb is freed either way. Softirq, any CPU. True when a slot was filled.
+ */
+bool fastnet_ring_produce(struct fastnet_file *f, struct fastnet_ring *ring,
+			  struct sk_buff *skb)
+{
+	u32 wire_len = fastnet_wire_len(skb);
+	u32 len = min_t(u32, wire_len, FASTNET_SLOT_MAX_FRAME);
+	struct fastnet_slot *slot;
+	u32 head, flags = 0;
+
+	spin_lock(&ring->lock);
+	head = ring->head;
+	slot = fastnet_slot(ring, head);
+	/* Acquire: the process's reads of this slot are done before we write it again. */
+	if (smp_load_acquire(&slot->status) != FASTNET_SLOT_FREE) {
+		spin_unlock(&ring->lock);
+		atomic64_inc(&f->stats.dropped);
+		atomic64_inc(&f->stats.full);
+		kfree_skb(skb);
+		return false;
+	}
+	if (fastnet_copy_wire(skb, (u8 *)slot + FASTNET_SLOT_FRAME_OFFSET, len)) {
+		spin_unlock(&ring->lock);
+		atomic64_inc(&f->stats.dropped);
+		kfree_skb(skb);
+		return false;
+	}
+	if (wire_len != skb->len)
+		flags |= FASTNET_FRAME_VLAN;
+	if (len < wire_len)
+		flags |= FASTNET_FRAME_TRUNCATED;
+	slot->len = len;
+	slot->wire_len = wire_len;
+	slot->flags = flags;
+	flush_dcache_page(fastnet_slot_page(ring, head));
+	/* Release: the frame and its lengths are visible before READY is. */
+	smp_store_release(&slot->status, FASTNET_SLOT_READY);
+	WRITE_ONCE(ring->head, head + 1 == ring->slot_count ? 0 : head + 1);
+	spin_unlock(&ring->lock);
+
+	atomic64_inc(&f->stats.delivered);
+	if (flags & FASTNET_FRAME_TRUNCATED)
+		atomic64_inc(&f->stats.truncated);
+	consume_skb(skb);
+	return true;
+}
+
+/*
+ * Whether the process has a slot to read. Slots are filled and read in order, so there is one
+ * exactly when the most recently filled slot is still READY. Lockless: a stale head only
+ * delays the answer until the producer's wake-up.
+ */
+bool fastnet_ring_readable(const struct fastnet_ring *ring)
+{
+	u32 head = READ_ONCE(ring->head);
+	u32 last = head ? head - 1 : ring->slot_count - 1;
+
+	/* Acquire, as the process reads it: pairs with the producer's release. */
+	return smp_load_acquire(&fastnet_slot(ring, last)->status) == FASTNET_SLOT_READY;
+}
+
+/*
+ * Maps the whole ring, from offset 0, shared (a private copy could never hand a slot back);
+ * only in RING mode. As for AF_PACKET's ring, the vma gets no fault handler: every page is
+ * inserted here (vm_insert_page() marks it VM_MIXEDMAP).
+ */
+int fastnet_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct fastnet_file *f = file->private_data;
+	struct fastnet_ring *ring;
+	int err = -EINVAL;
+
+	mutex_lock(&f->lock);
+	ring = rcu_dereference_protected(f->ring, lockdep_is_held(&f->lock));
+	if (ring && vma->vm_pgoff == 0 && (vma->vm_flags & VM_SHARED) &&
+	    vma->vm_end - vma->vm_start == fastnet_ring_bytes(ring)) {
+		err = vm_map_pages(vma, ring->pages, ring->npages);
+	}
+	mutex_unlock(&f->lock);
+	return err;
+}

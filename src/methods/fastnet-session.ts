@@ -1,0 +1,110 @@
+/**
+ * A session on /dev/fastnet, the project's kernel module (kmod/fastnet), shared by
+ * `fastnet-read` (READ mode: the module queues stolen frames, one read() returns one) and
+ * `fastnet-ring` (RING mode: the module copies frames into slots of pages this process maps).
+ * Both tiers: js runs doSomething in TypeScript (READ: over each read()'s buffer; RING: over the
+ * slots in place, through the ring's external ArrayBuffer), native runs the same loop and the C
+ * counter in the addon. Drops come from the module's own statistics.
+ */
+import { countTable, doSomething } from '../core/counter.js';
+import type { Step } from '../core/consume-loop.js';
+import { fromNative } from '../core/errors.js';
+import type { Availability, OpenContext, SessionStats } from '../core/method.js';
+import { native, type FastnetHandle } from '../native/binding.js';
+import { LIVE_BUFFER_BYTES, socketBytesPerFrame } from './buffer-sizing.js';
+import { SteppedSession } from './stepped-session.js';
+
+export type FastnetMode = 'read' | 'ring';
+
+/** Mirrors kmod/fastnet/fastnet_uapi.h: FASTNET_MAX_DEPTH and FASTNET_SLOT_SIZE. */
+export const FASTNET_MAX_DEPTH = 2 ** 18;
+export const FASTNET_SLOT_SIZE = 2048;
+/** Room beyond the frames a drain holds, so the queue or ring never decides a drain's outcome. */
+const DRAIN_SLACK = 1024;
+
+/** The largest --count a drain can hold: the module's bound less the slack. */
+export const FASTNET_MAX_HOLD = FASTNET_MAX_DEPTH - DRAIN_SLACK;
+
+/**
+ * Queue bound (READ) or slots (RING). Drain: everything the generator sends, plus slack. Live:
+ * what LIVE_BUFFER_BYTES buys, as every other method gets, so drops compare mechanisms.
+ */
+export function fastnetDepth(ctx: OpenContext, mode: FastnetMode): number {
+  if (ctx.mode === 'drain') return Math.min(FASTNET_MAX_DEPTH, ctx.holdFrames + DRAIN_SLACK);
+  const perFrame = mode === 'ring' ? FASTNET_SLOT_SIZE : socketBytesPerFrame(ctx.maxFrameBytes);
+  return Math.min(FASTNET_MAX_DEPTH, Math.floor(LIVE_BUFFER_BYTES / perFrame));
+}
+
+export function fastnetProbe(): Availability {
+  const p = native().fastnetProbe();
+  return p.available ? { available: true } : { available: false, reason: p.reason };
+}
+
+/** Room for the largest frame plus the 4-byte VLAN tag the module puts back. */
+function readBufferBytes(maxFrameBytes: number): number {
+  return Math.max(2048, maxFrameBytes + 4);
+}
+
+export class FastnetSession extends SteppedSession {
+  /** The module delivers each frame as it arrives: nothing waits to be retired. */
+  readonly settleMs = 0;
+  private readonly handle: FastnetHandle;
+  protected readonly step: Step;
+
+  constructor(ctx: OpenContext, mode: FastnetMode) {
+    super();
+    const depth = fastnetDepth(ctx, mode);
+    try {
+      this.handle = new (native().FastnetHandle)({ ifname: ctx.ifname, mode, depth });
+    } catch (err) {
+      throw fromNative(err, `bind /dev/fastnet to ${ctx.ifname} in ${mode} mode`);
+    }
+    const handle = this.handle;
+    if (ctx.tier === 'native') this.step = this.nativeStep((max, slice, idle) => handle.consumeNative(max, slice, idle));
+    else this.step = mode === 'read' ? this.jsReadStep(ctx) : this.jsRingStep(ctx);
+  }
+
+  private jsReadStep(ctx: OpenContext): Step {
+    const buf = new Uint8Array(readBufferBytes(ctx.maxFrameBytes));
+    const table = new Uint32Array(2);
+    const latency = ctx.latency;
+    return (_max, waitMs) => {
+      if (this.handle.readOne(buf, table, waitMs) === 0) return 0;
+      this.received++;
+      this.ipv4 += doSomething(buf, table[0]!, table[1]!);
+      latency?.offer(buf, table[0]!, table[1]!);
+      return 1;
+    };
+  }
+
+  /** Frames are counted where the module wrote them; the slots go back after each batch. */
+  private jsRingStep(ctx: OpenContext): Step {
+    const ringBuffer = this.handle.ring;
+    if (ringBuffer === null) {
+      this.handle.close();
+      throw new Error('fastnet: a RING handle came without its ring');
+    }
+    const ring = new Uint8Array(ringBuffer);
+    const batch = Math.max(1, ctx.batch);
+    const table = new Uint32Array(2 * batch);
+    const latency = ctx.latency;
+    return (max, waitMs) => {
+      const n = this.handle.nextSlots(table, Math.min(batch, max), waitMs);
+      if (n === 0) return 0;
+      this.received += n;
+      this.ipv4 += countTable(ring, table, n);
+      latency?.offer(ring, table[2 * n - 2]!, table[2 * n - 1]!);
+      this.handle.releaseSlots();
+      return n;
+    };
+  }
+
+  stats(): SessionStats {
+    const s = this.handle.stats();
+    return { seen: s.received, drops: s.dropped };
+  }
+
+  close(): void {
+    this.handle.close();
+  }
+}
