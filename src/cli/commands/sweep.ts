@@ -6,8 +6,9 @@ import { METHODS } from '../../methods/registry.js';
 import { renderJson } from '../../report/json.js';
 import { renderTable } from '../../report/table.js';
 import { useColor, type CliContext } from '../context.js';
+import { addMeasureOptions, addOutputOptions } from '../shared-options.js';
 import { machineFormat, writeMachineFormat, writeOutput } from '../output.js';
-import { positiveInt, positiveNumber, runConfig, type RawRunOptions } from '../parse-options.js';
+import { positiveInt, runConfig, type RawRunOptions } from '../parse-options.js';
 import type { Progress } from '../../core/rows.js';
 import { si } from '../../report/format-number.js';
 
@@ -36,23 +37,14 @@ function lossFraction(value: string): number {
 }
 
 export function registerSweep(program: Command, ctx: CliContext): void {
-  program
+  const cmd = program
     .command('sweep')
     .description('repeat the measurement over frame sizes and offered rates, one row per point')
     .option('--sizes <list>', 'frame sizes on the wire, from 64,128,256,512,1024,1280,1518 (fixtures/udp<size>.pcap)')
     .option('--rates <list|search>', 'offered rates in pps (live mode), or search: the highest rate with loss within --loss')
     .option('--loss <percent>', 'search: the largest loss a rate may show', '0')
-    .option('--methods <list>', 'comma-separated methods, or all', 'all')
-    .option('--mode <mode>', 'drain or live, for points without --rates', 'drain')
-    .option('--count <n>', 'drain: frames per trial', '100000')
-    .option('--duration <seconds>', 'live: seconds per trial (and per search step)', '1')
-    .option('--trials <n>', 'windows per point', '3')
-    .option('--tier <tier>', 'js, native or both', 'js')
-    .option('--batch <n>', 'frames per call for batched methods', '64')
-    .option('--json <file>', 'also write the results as JSON (schema capbench.results/1), atomically')
-    .option('--format <gha|bmf>', 'also write the results for CI tools: gha (github-action-benchmark: pps to --out, cycles/pkt beside it) or bmf (Bencher)')
-    .option('--out <file>', 'where --format writes')
-    .option('--no-color', 'plain table even on a terminal')
+    .option('--mode <mode>', 'drain or live, for points without --rates', 'drain');
+  addOutputOptions(addMeasureOptions(cmd, { duration: '1', trials: '3' }))
     .addHelpText(
       'after',
       `
@@ -67,7 +59,6 @@ Examples:
       const sizes = opts.sizes === undefined ? null : list('--sizes', opts.sizes);
       const rates = opts.rates === undefined ? null : opts.rates === 'search' ? 'search' : list('--rates', opts.rates);
       if (sizes === null && rates === null) throw new UsageError('sweep needs --sizes, --rates or both');
-      positiveNumber('--duration', opts.duration ?? '1');
       const results = await runSweep(
         { base, sizes, rates, loss: lossFraction(opts.loss) },
         { methods: METHODS, signal: ctx.signal, onProgress: (p: Progress) => ctx.progress(`sweeping ${p.method}/${p.tier}: window ${p.trial}/${p.trials}${p.lastPps === null ? '' : `, last ${si(p.lastPps)} pps`}…`) },
