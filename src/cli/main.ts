@@ -49,7 +49,8 @@ export function buildProgram(ctx: CliContext): Command {
         'per-packet counter: packets per second, drops, CPU cycles per packet, exact IPv4 counts. ' +
         'Needs root (CAP_NET_ADMIN, CAP_NET_RAW, CAP_SYS_ADMIN).',
     )
-    .showHelpAfterError('(see capbench --help)')
+    // One line, like every other error capbench prints.
+    .configureOutput({ outputError: (text, write) => write(`capbench: ${text.replace(/^error: /, '').trimEnd()} (see capbench --help)\n`) })
     .exitOverride();
   registerRun(program, ctx);
   registerSweep(program, ctx);

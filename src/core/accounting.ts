@@ -16,16 +16,34 @@ export const MIN_SYSTEM_WINDOW_SEC_PER_CPU = 0.5;
 export interface Baseline {
   /** System-wide busy CPU-seconds per second with nothing capturing, same traffic. */
   busyPerSec: number;
+  /**
+   * Live mode: the same per frame the generator sent. At the generator's maximum rate a capturing
+   * row sends fewer frames (on veth the delivery runs on the sender's CPU), so what the baseline
+   * spends on the frames the row actually sent is the fair thing to subtract. null in drain mode,
+   * where nothing is sent during the timed window.
+   */
+  busyPerSentFrame: number | null;
 }
 
-export function cyclesPerPacket(
-  cpu: CpuUsage,
-  windowSec: number,
-  packets: number,
-  tscHz: number,
-  baseline: Baseline | null,
-  source: CycleSource,
-): CyclesPerPacket {
+/** What the machine did during measurement windows. */
+export interface WindowLoad {
+  cpu: CpuUsage;
+  windowSec: number;
+  /** Frames delivered to the counter. */
+  packets: number;
+  /** Frames the generator sent during the window (live), null when none or unknown. */
+  sent: number | null;
+}
+
+/** Busy time the baseline would have spent over the same window and traffic. */
+function baselineBusy(baseline: Baseline, load: WindowLoad): number {
+  return baseline.busyPerSentFrame !== null && load.sent !== null
+    ? baseline.busyPerSentFrame * load.sent
+    : baseline.busyPerSec * load.windowSec;
+}
+
+export function cyclesPerPacket(load: WindowLoad, tscHz: number, baseline: Baseline | null, source: CycleSource): CyclesPerPacket {
+  const { cpu, packets } = load;
   if (packets <= 0) return { thread: null, user: null, sys: null, system: null, source };
   const perPacket = (sec: number): number => (sec * tscHz) / packets;
   const sampled = cpu.threadUserSec + cpu.threadSysSec;
@@ -33,7 +51,7 @@ export function cyclesPerPacket(
     thread: perPacket(cpu.threadSec),
     user: sampled > 0 ? perPacket((cpu.threadSec * cpu.threadUserSec) / sampled) : null,
     sys: sampled > 0 ? perPacket((cpu.threadSec * cpu.threadSysSec) / sampled) : null,
-    system: baseline ? perPacket(Math.max(0, cpu.systemBusySec - baseline.busyPerSec * windowSec)) : null,
+    system: baseline ? perPacket(Math.max(0, cpu.systemBusySec - baselineBusy(baseline, load))) : null,
     source,
   };
 }
@@ -44,13 +62,13 @@ export function cyclesPerPacket(
  * windows together are too short for /proc/stat's ticks (see MIN_SYSTEM_WINDOW_SEC_PER_CPU).
  */
 export function rowCycles(
-  trials: readonly { cpu: CpuUsage; windowSec: number; packets: number }[],
+  trials: readonly WindowLoad[],
   cpus: number,
   tscHz: number,
   baseline: Baseline | null,
   source: CycleSource,
 ): CyclesPerPacket {
-  const sum = (f: (t: (typeof trials)[number]) => number): number => trials.reduce((a, t) => a + f(t), 0);
+  const sum = (f: (t: WindowLoad) => number): number => trials.reduce((a, t) => a + f(t), 0);
   const windowSec = sum((t) => t.windowSec);
   const total: CpuUsage = {
     threadSec: sum((t) => t.cpu.threadSec),
@@ -59,7 +77,9 @@ export function rowCycles(
     systemBusySec: sum((t) => t.cpu.systemBusySec),
   };
   const longEnough = windowSec >= MIN_SYSTEM_WINDOW_SEC_PER_CPU * cpus;
-  return cyclesPerPacket(total, windowSec, sum((t) => t.packets), tscHz, longEnough ? baseline : null, source);
+  const sent = trials.every((t) => t.sent !== null) ? sum((t) => t.sent ?? 0) : null;
+  const load: WindowLoad = { cpu: total, windowSec, packets: sum((t) => t.packets), sent };
+  return cyclesPerPacket(load, tscHz, longEnough ? baseline : null, source);
 }
 
 export function totalDrops(d: DropCounts): number {

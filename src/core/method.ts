@@ -80,6 +80,11 @@ export interface CaptureMethod {
   readonly baseline?: boolean;
   probe(): Availability;
   /**
+   * Refuses options this method cannot honour on this interface (null = capbench's veth test bed)
+   * with a UsageError, before anything is created.
+   */
+  checkOptions?(options: MethodOptions, iface: string | null): void;
+  /**
    * Largest holdFrames a session can keep unread for frames of this size, or null if unbounded
    * in practice. Drain mode refuses a --count above it before anything is created.
    */

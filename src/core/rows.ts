@@ -8,7 +8,7 @@ import { summarizeLatency } from './latency.js';
 import type { MethodName, RunConfig, Tier } from './config.js';
 import { InterruptedError, UsageError } from './errors.js';
 import type { CyclesPerPacket, Row } from './results.js';
-import { measureWindow, type WindowResult, type WindowSpec } from './window.js';
+import { loadOf, measureWindow, type WindowResult, type WindowSpec } from './window.js';
 import { expectedIpv4, type Fixture } from '../net/fixture.js';
 
 export interface Progress {
@@ -66,7 +66,7 @@ export function buildRow(
     point: null,
     latency: summarizeLatency(windows.flatMap((w) => w.latencySamples)),
     cyclesPerPacket: rowCycles(
-      windows.map((w) => ({ cpu: w.cpu, windowSec: w.trial.windowSec, packets: method.baseline ? 0 : w.trial.received })),
+      windows.map((w) => loadOf(spec, w.cpu, w.trial.windowSec, method.baseline ? 0 : w.trial.received, w.trial.sent)),
       spec.cpus, spec.tscHz, spec.baseline, spec.cycleSource,
     ),
     trials, ok: verdict.ok,

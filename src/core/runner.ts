@@ -11,7 +11,7 @@ import type { CaptureMethod, MethodOptions } from './method.js';
 import { requireCapabilities } from './privileges.js';
 import { RESULTS_SCHEMA, type CycleSource, type HostInfo, type Results, type Row } from './results.js';
 import { buildRow, runRow, runTrials, unavailableRow, type Progress } from './rows.js';
-import { loadFixture, type Fixture } from '../net/fixture.js';
+import { largestFrame, loadFixture, type Fixture } from '../net/fixture.js';
 import { createTestbed, destroyTestbed, sweepStale, type Testbed } from '../net/testbed.js';
 import { sweepStaleXdp } from '../net/xdp-leftovers.js';
 import { native } from '../native/binding.js';
@@ -43,8 +43,12 @@ async function validate(config: RunConfig, methods: ReadonlyMap<MethodName, Capt
   if (config.iface !== null && !existsSync(`/sys/class/net/${config.iface}`)) {
     throw new UsageError(`no interface named ${config.iface} (interfaces here: ${readdirSync('/sys/class/net').sort().join(', ')})`);
   }
+  for (const name of config.methods) {
+    const method = methods.get(name);
+    if (method?.probe().available) method.checkOptions?.(methodOptions(config), config.iface);
+  }
   if (config.mode !== 'drain') return fixture;
-  const frameBytes = Math.max(...fixture.lengths);
+  const frameBytes = largestFrame(fixture);
   for (const name of config.methods) {
     const max = methods.get(name)?.maxHoldFrames(frameBytes, methodOptions(config));
     if (max != null && config.count > max) {
@@ -116,7 +120,12 @@ async function measurePoint(
   if (noneMethod && (withBaseline || config.methods.includes(noneMethod.name))) {
     const spec = { ...base, method: noneMethod, tier: 'js' as const, baseline: null };
     const { windows, pps } = await runTrials(spec, config.trials, deps.onProgress);
-    baseline = { busyPerSec: windows.reduce((a, w) => a + w.busyPerSec, 0) / windows.length };
+    const busy = windows.reduce((a, w) => a + w.cpu.systemBusySec, 0);
+    const sent = windows.reduce((a, w) => a + (w.trial.sent ?? 0), 0);
+    baseline = {
+      busyPerSec: windows.reduce((a, w) => a + w.busyPerSec, 0) / windows.length,
+      busyPerSentFrame: config.mode === 'live' && testbed !== null && sent > 0 ? busy / sent : null,
+    };
     if (config.methods.includes(noneMethod.name)) rows.push(buildRow(spec, config, fixture, windows, pps));
   }
 

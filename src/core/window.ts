@@ -10,7 +10,7 @@
  * CPU is sampled around the timed part only; loss is read from the interfaces and the method.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { rowCycles, type Baseline } from './accounting.js';
+import { rowCycles, type Baseline, type WindowLoad } from './accounting.js';
 import { snapshot, usageBetween, type CpuUsage } from './cpu-time.js';
 import { throwIfAborted } from './consume-loop.js';
 import { LatencySampler, summarizeLatency } from './latency.js';
@@ -19,7 +19,7 @@ import type { CaptureMethod, CaptureSession, MethodOptions } from './method.js';
 import type { CycleSource, DropCounts, TrialResult } from './results.js';
 import { countersDelta, readBacklogDrops, readCounters, type InterfaceCounters } from '../net/interface-stats.js';
 import { RunningGenerator, sleepBlocking, type TrafficSpec } from '../net/generator.js';
-import type { Fixture } from '../net/fixture.js';
+import { largestFrame, type Fixture } from '../net/fixture.js';
 
 /** A drain that sees nothing new for this long has lost frames; stop waiting for them. */
 const DRAIN_IDLE_MS = 500;
@@ -111,15 +111,23 @@ export async function measureWindow(spec: WindowSpec): Promise<WindowResult> {
     tier: spec.tier,
     mode: spec.mode,
     holdFrames: spec.mode === 'drain' ? spec.count : 0,
-    maxFrameBytes: Math.max(...spec.fixture.lengths),
+    maxFrameBytes: largestFrame(spec.fixture),
     ...spec.options,
   });
+  let result: WindowResult;
   try {
-    const result = spec.mode === 'drain' ? await drain(spec, session) : await live(spec, session, latency !== null);
-    return latency ? { ...result, latencySamples: latency.samples, trial: { ...result.trial, latency: summarizeLatency(latency.samples) } } : result;
-  } finally {
-    session.close();
+    result = spec.mode === 'drain' ? await drain(spec, session) : await live(spec, session, latency !== null);
+  } catch (err) {
+    // The error that ended the window (an interrupt, say) is the one to report, not close()'s.
+    try {
+      session.close();
+    } catch {
+      // Already failing.
+    }
+    throw err;
   }
+  session.close();
+  return latency ? { ...result, latencySamples: latency.samples, trial: { ...result.trial, latency: summarizeLatency(latency.samples) } } : result;
 }
 
 async function drain(spec: WindowSpec, session: CaptureSession): Promise<WindowResult> {
@@ -177,14 +185,33 @@ async function live(spec: WindowSpec, session: CaptureSession, stamp: boolean): 
     stopQuietly(gen);
     throw err;
   }
-  if (gen && sent !== null && !spec.method.baseline) {
-    // Frames already accepted by the kernel when the generator stopped are part of this window.
-    const kernel = session.stats();
-    const target = kernel.seen === null ? sent : kernel.seen - (kernel.drops ?? 0);
-    tEnd = await session.consume({ frames: target, untilMs: performance.now() + SETTLE_LIMIT_MS, idleMs: TAIL_IDLE_MS, signal: spec.signal });
-  }
+  if (gen && sent !== null && !spec.method.baseline) tEnd = await readTail(session, sent, tEnd, spec.signal);
   const c1 = snapshot();
   return finish(spec, session, before, sent, tEnd - t0, usageBetween(c0, c1));
+}
+
+/**
+ * Frames the kernel accepted before the generator stopped are part of the window. Some may still
+ * sit in the sender CPU's input backlog when the generator stops, so the target is read again
+ * after each pass until the kernel's own count of frames for the method stops moving.
+ */
+async function readTail(session: CaptureSession, sent: number, tEnd: number, signal: AbortSignal): Promise<number> {
+  const deadline = performance.now() + SETTLE_LIMIT_MS;
+  let seen: number | null = -1;
+  while (performance.now() < deadline) {
+    const kernel = session.stats();
+    if (kernel.seen === seen) break;
+    seen = kernel.seen;
+    const target = seen === null ? sent : seen - (kernel.drops ?? 0);
+    tEnd = await session.consume({ frames: target, untilMs: deadline, idleMs: TAIL_IDLE_MS, signal });
+    if (seen === null) break;
+  }
+  return tEnd;
+}
+
+/** In live mode the frames sent during the window scale the baseline; in drain none are. */
+export function loadOf(spec: Pick<WindowSpec, 'mode'>, cpu: CpuUsage, windowSec: number, packets: number, sent: number | null): WindowLoad {
+  return { cpu, windowSec, packets, sent: spec.mode === 'live' ? sent : null };
 }
 
 async function finish(
@@ -200,8 +227,8 @@ async function finish(
   const sender = after.sender && before.sender ? countersDelta(after.sender, before.sender) : null;
   const kernel = session.stats();
   const baseline = spec.method.baseline === true;
-  // The baseline has no reader: what arrived at the interface is its "received".
-  const received = baseline ? capture.rxPackets - capture.rxDropped : session.received;
+  // The baseline has no reader: what the veth delivered (rx_packets, which never counts a backlog
+  // drop) less what the capture interface then lost is its "received".
   // Every frame the sender's veth refuses (tx_dropped: its peer's backlog or ring was full) comes
   // back to the generator as ENOBUFS and is sent again, so none of what `sent` counts is lost at the
   // sender end; the refusals are reported as `resent`. A backlog drop is also counted as rx_dropped
@@ -209,6 +236,7 @@ async function finish(
   const backlog = after.backlogDrops - before.backlogDrops;
   const resent = sender?.txDropped ?? 0;
   const drops: DropCounts = { senderIf: 0, captureIf: Math.max(0, capture.rxDropped - backlog), method: 0 };
+  const received = baseline ? capture.rxPackets - drops.captureIf : session.received;
   const derivedDrops = !baseline && kernel.drops === null;
   if (kernel.drops !== null) drops.method = kernel.drops;
   else if (derivedDrops && sent !== null) drops.method = Math.max(0, sent - received - drops.senderIf - drops.captureIf);
@@ -224,7 +252,7 @@ async function finish(
       ipv4Counted: baseline ? null : session.ipv4,
       windowSec,
       pps: measured && windowSec > 0 ? received / windowSec : null,
-      cyclesPerPacket: rowCycles([{ cpu, windowSec, packets: baseline ? 0 : received }], spec.cpus, spec.tscHz, spec.baseline, spec.cycleSource),
+      cyclesPerPacket: rowCycles([loadOf(spec, cpu, windowSec, baseline ? 0 : received, sent)], spec.cpus, spec.tscHz, spec.baseline, spec.cycleSource),
     },
     cpu,
     latencySamples: [],

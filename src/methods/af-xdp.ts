@@ -64,6 +64,15 @@ function maxHoldFrames(frameBytes: number, options: MethodOptions): number | nul
 }
 
 /** Receive queues the kernel shows for the interface, or null if it does not say. */
+function checkQueues(wanted: number, ifname: string): void {
+  const queues = rxQueues(ifname);
+  if (queues !== null && wanted > queues) {
+    throw new UsageError(
+      `--queues ${wanted}: ${ifname} has ${queues} receive queue${queues === 1 ? '' : 's'}, and af-xdp binds one socket to each of queues 0..${wanted - 1}`,
+    );
+  }
+}
+
 function rxQueues(ifname: string): number | null {
   try {
     const n = readdirSync(`/sys/class/net/${ifname}/queues`).filter((q) => q.startsWith('rx-')).length;
@@ -135,12 +144,7 @@ class AfXdpSession extends SteppedSession {
 
   constructor(ctx: OpenContext) {
     super();
-    const queues = rxQueues(ctx.ifname);
-    if (queues !== null && ctx.queues > queues) {
-      throw new UsageError(
-        `--queues ${ctx.queues}: ${ctx.ifname} has ${queues} receive queue${queues === 1 ? '' : 's'}, and af-xdp binds one socket to each of queues 0..${ctx.queues - 1}`,
-      );
-    }
+    checkQueues(ctx.queues, ctx.ifname);
     const size = sizing(ctx);
     this.batch = Math.max(1, Math.min(MAX_BATCH, ctx.batch));
     this.rxDroppedPath = `/sys/class/net/${ctx.ifname}/statistics/rx_dropped`;
@@ -256,5 +260,14 @@ export const afXdp: CaptureMethod = {
     return p.available ? { available: true } : { available: false, reason: p.reason };
   },
   maxHoldFrames,
+  checkOptions(options, iface) {
+    if (iface !== null) {
+      checkQueues(options.queues, iface);
+      return;
+    }
+    // The test bed is one veth pair with one queue, and veth has no zero-copy AF_XDP.
+    if (options.queues > 1) throw new UsageError(`--queues ${options.queues}: the test bed's veth has 1 receive queue; use --iface for more`);
+    if (options.zeroCopy) throw new UsageError('--zerocopy: zero-copy AF_XDP is not supported by veth (the test bed); use --iface with a NIC whose driver has it');
+  },
   open: (ctx) => new AfXdpSession(ctx),
 };

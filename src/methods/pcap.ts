@@ -68,6 +68,7 @@ class CapSession implements CaptureSession {
     try {
       this.cap.open(ctx.ifname, '', bufSize, this.buffer);
     } catch (err) {
+      retired.push(this.cap);
       throw new SystemError(`open libpcap (cap) on ${ctx.ifname}: ${(err as Error).message}`);
     }
     const buf = this.buffer;

@@ -109,3 +109,10 @@ export function fixturePath(nameOrPath: string): string {
   const what = bare ? `unknown fixture '${nameOrPath}'` : `${nameOrPath}: no such file`;
   throw new UsageError(`${what} (fixtures: ${list})`);
 }
+
+/** Bytes of the fixture's largest frame (a loop: spreading a big fixture would overflow the stack). */
+export function largestFrame(fixture: Fixture): number {
+  let max = 0;
+  for (const len of fixture.lengths) if (len > max) max = len;
+  return max;
+}

@@ -5,9 +5,10 @@ export const DASH = '—';
 /** 1234567 → "1.23 M", 12345 → "12.3 k". */
 export function si(n: number | null): string {
   if (n === null || !Number.isFinite(n)) return DASH;
+  // Thresholds just below each unit, so that 999,999 reads "1.00 M", not "1000.0 k".
   const abs = Math.abs(n);
-  if (abs >= 1e9) return `${(n / 1e9).toFixed(2)} G`;
-  if (abs >= 1e6) return `${(n / 1e6).toFixed(2)} M`;
+  if (abs >= 0.9995e9) return `${(n / 1e9).toFixed(2)} G`;
+  if (abs >= 0.9995e6) return `${(n / 1e6).toFixed(2)} M`;
   if (abs >= 1e4) return `${(n / 1e3).toFixed(1)} k`;
   return n.toFixed(0);
 }

@@ -105,7 +105,7 @@ export function renderTable(results: Results, options: TableOptions): string {
       : swept && results.rows.some((r) => r.point?.frameBytes != null) ? 'fixture per size'
         : `fixture ${config.fixturePath.split('/').pop()}`;
   const source =
-    results.rows[0]?.cyclesPerPacket.source === 'perf'
+    results.rows.find((r) => r.available)?.cyclesPerPacket.source === 'perf'
       ? 'hardware cycle counters'
       : 'CPU time × TSC rate (no hardware cycle counters)';
   const out = [

@@ -10,6 +10,7 @@ async function assertRefused(args: string[], message: RegExp, prefix?: string[])
   const r = await cli(args, prefix ? { prefix } : {});
   assert.equal(r.code, 2, `exit ${r.code}: ${r.stderr}`);
   const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, `one line, not: ${r.stderr}`);
   assert.match(lines[0]!, message);
   assert.equal(r.stdout, '');
   assert.deepEqual(leftoversOf(r.pid), []);
@@ -51,3 +52,6 @@ test('an unknown env action is refused', () => assertRefused(['env', 'sideways']
 
 test('gen on an unknown interface names the ones that exist', () =>
   assertRefused(['gen', '--iface', 'nosuch0', '--count', '10'], /no interface named nosuch0 \(interfaces here: .*\blo\b/));
+
+test('an unknown option is one line naming it', () =>
+  assertRefused(['run', '--nosuch'], /^capbench: unknown option '--nosuch' \(see capbench --help\)$/));

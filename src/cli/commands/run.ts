@@ -1,6 +1,5 @@
 /** `capbench run`: options in, table (and JSON file) out. */
 import type { Command } from 'commander';
-import { CheckFailedError } from '../../core/errors.js';
 import { runBenchmark } from '../../core/runner.js';
 import type { Progress } from '../../core/rows.js';
 import { si } from '../../report/format-number.js';
@@ -10,6 +9,7 @@ import { renderTable } from '../../report/table.js';
 import { runConfig, type RawRunOptions } from '../parse-options.js';
 import { useColor, type CliContext } from '../context.js';
 import { addMeasureOptions, addOutputOptions } from '../shared-options.js';
+import { throwIfRowsFailed } from '../verdict.js';
 import { machineFormat, writeMachineFormat, writeOutput } from '../output.js';
 
 interface RunOptions extends RawRunOptions {
@@ -62,9 +62,6 @@ Examples:
       if (opts.json) await writeOutput(opts.json, renderJson(results));
       if (format) await writeMachineFormat(results, format, opts.out!);
       process.stdout.write(renderTable(results, { color: useColor(opts.color) }));
-      const failed = results.rows.filter((r) => r.available && !r.ok);
-      if (failed.length > 0) {
-        throw new CheckFailedError(`${failed.length} row${failed.length === 1 ? '' : 's'} failed: ${failed.map((r) => `${r.method}/${r.tier}`).join(', ')}`);
-      }
+      throwIfRowsFailed(results);
     });
 }

@@ -7,6 +7,7 @@ import { renderJson } from '../../report/json.js';
 import { renderTable } from '../../report/table.js';
 import { useColor, type CliContext } from '../context.js';
 import { addMeasureOptions, addOutputOptions } from '../shared-options.js';
+import { throwIfRowsFailed } from '../verdict.js';
 import { machineFormat, writeMachineFormat, writeOutput } from '../output.js';
 import { positiveInt, runConfig, type RawRunOptions } from '../parse-options.js';
 import type { Progress } from '../../core/rows.js';
@@ -67,5 +68,6 @@ Examples:
       if (opts.json) await writeOutput(opts.json, renderJson(results));
       if (format) await writeMachineFormat(results, format, opts.out!);
       process.stdout.write(renderTable(results, { color: useColor(opts.color) }));
+      throwIfRowsFailed(results);
     });
 }
