@@ -28,9 +28,10 @@ export interface CyclesPerPacket {
   user: number | null;
   sys: number | null;
   /**
-   * System-wide busy time (/proc/stat: user+nice+system+irq+softirq) over the window, minus the
-   * `none` baseline's busy rate over the same length of time, × TSC Hz ÷ packets. On veth the
-   * kernel's delivery work runs on the sender's CPU, so this is the figure that charges it.
+   * System-wide busy time (wall × CPUs less /proc/stat's idle, iowait and steal) over the window,
+   * minus what the `none` baseline spent on the same traffic (per second in drain mode, per frame
+   * sent in live mode), × TSC Hz ÷ packets. On veth the kernel's delivery work runs on the
+   * sender's CPU, so this is the figure that charges it.
    */
   system: number | null;
   source: CycleSource;
