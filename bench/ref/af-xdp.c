@@ -12,6 +12,8 @@
  * print "frames F ipv4 V ns T cpu_ns C drops D" (D: XDP_STATISTICS rx_dropped + rx_ring_full +
  * rx_fill_ring_empty_descs).
  */
+#include "ref.h"
+
 #include <errno.h>
 #include <linux/if_link.h>
 #include <linux/if_xdp.h>
@@ -33,45 +35,6 @@
 #define IDLE_MS 500
 #define FRAME_SIZE 2048u
 #define MAX_BATCH 1024
-
-static void die(const char *what, int err)
-{
-	fprintf(stderr, "af-xdp: %s: %s\n", what, strerror(err));
-	exit(1);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-/* CPU time this thread has used: the loop's cost without the time others ran on its CPU. */
-static uint64_t cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-/* The counter: an untagged IPv4 frame has EtherType 0x0800 at bytes 12-13. */
-static inline int is_ipv4(const uint8_t *p, uint32_t len)
-{
-	return len >= 14 && p[12] == 0x08 && p[13] == 0x00;
-}
-
-static void ready_then_wait_go(void)
-{
-	char line[16];
-
-	printf("ready\n");
-	fflush(stdout);
-	if (!fgets(line, sizeof(line), stdin) || strncmp(line, "go", 2) != 0)
-		exit(1);
-}
 
 static uint32_t pow2_at_least(uint64_t v)
 {
@@ -113,7 +76,7 @@ int main(int argc, char **argv)
 	area = mmap(NULL, umem_bytes, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	if (area == MAP_FAILED)
-		die("mmap UMEM", errno);
+		die_msg("mmap UMEM", strerror(errno));
 
 	struct xsk_umem_config ucfg = {
 		.fill_size = ring,
@@ -124,7 +87,7 @@ int main(int argc, char **argv)
 	};
 	err = xsk_umem__create(&umem, area, umem_bytes, &fq, &cq, &ucfg);
 	if (err)
-		die("xsk_umem__create", -err);
+		die_msg("xsk_umem__create", strerror(-err));
 
 	struct xsk_socket_config cfg = {
 		.rx_size = ring,
@@ -135,11 +98,11 @@ int main(int argc, char **argv)
 	};
 	err = xsk_socket__create(&xsk, argv[1], 0, umem, &rx, NULL, &cfg);
 	if (err)
-		die("xsk_socket__create", -err);
+		die_msg("xsk_socket__create", strerror(-err));
 	fd = xsk_socket__fd(xsk);
 
 	if (xsk_ring_prod__reserve(&fq, ring, &idx) != ring)
-		die("fill ring reserve", ENOSPC);
+		die_msg("fill ring reserve", strerror(ENOSPC));
 	for (uint32_t i = 0; i < ring; i++)
 		*xsk_ring_prod__fill_addr(&fq, idx + i) = (uint64_t)i * FRAME_SIZE;
 	xsk_ring_prod__submit(&fq, ring);

@@ -9,6 +9,8 @@
  * Protocol as in socket.c: "ready", wait for "go", drain N frames (or stop after 500 ms idle),
  * print "frames F ipv4 V ns T cpu_ns C drops D" (D: PACKET_STATISTICS drops).
  */
+#include "ref.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if_ether.h>
@@ -31,45 +33,6 @@
 /* A 64-byte frame takes 144 bytes of a block: tpacket3_hdr, sockaddr_ll, frame, aligned. */
 #define SLOT 144u
 
-static void die(const char *what)
-{
-	fprintf(stderr, "packet-mmap: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-/* CPU time this thread has used: the loop's cost without the time others ran on its CPU. */
-static uint64_t cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-/* The counter: an untagged IPv4 frame has EtherType 0x0800 at bytes 12-13. */
-static inline int is_ipv4(const uint8_t *p, uint32_t len)
-{
-	return len >= 14 && p[12] == 0x08 && p[13] == 0x00;
-}
-
-static void ready_then_wait_go(void)
-{
-	char line[16];
-
-	printf("ready\n");
-	fflush(stdout);
-	if (!fgets(line, sizeof(line), stdin) || strncmp(line, "go", 2) != 0)
-		exit(1);
-}
-
 int main(int argc, char **argv)
 {
 	struct tpacket_req3 req;
@@ -88,7 +51,7 @@ int main(int argc, char **argv)
 	n = strtoull(argv[2], NULL, 10);
 	ifindex = (int)if_nametoindex(argv[1]);
 	if (!ifindex)
-		die(argv[1]);
+		die_msg(argv[1], strerror(errno));
 	/*
 	 * Enough blocks for N frames, plus one per retire timeout for the time a slow sender
 	 * (100 kpps) takes to send them, since a retired block may be part-full, plus two.
@@ -97,9 +60,9 @@ int main(int argc, char **argv)
 
 	fd = socket(AF_PACKET, SOCK_RAW, 0);
 	if (fd < 0)
-		die("socket");
+		die_msg("socket", strerror(errno));
 	if (setsockopt(fd, SOL_PACKET, PACKET_VERSION, &v, sizeof(v)) < 0)
-		die("PACKET_VERSION");
+		die_msg("PACKET_VERSION", strerror(errno));
 	memset(&req, 0, sizeof(req));
 	req.tp_block_size = BLOCK_SIZE;
 	req.tp_block_nr = blocks;
@@ -107,17 +70,17 @@ int main(int argc, char **argv)
 	req.tp_frame_nr = (BLOCK_SIZE / FRAME_SIZE) * blocks;
 	req.tp_retire_blk_tov = RETIRE_MS;
 	if (setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) < 0)
-		die("PACKET_RX_RING");
+		die_msg("PACKET_RX_RING", strerror(errno));
 	ring = mmap(NULL, (size_t)BLOCK_SIZE * blocks, PROT_READ | PROT_WRITE,
 		    MAP_SHARED | MAP_POPULATE, fd, 0);
 	if (ring == MAP_FAILED)
-		die("mmap");
+		die_msg("mmap", strerror(errno));
 	memset(&sll, 0, sizeof(sll));
 	sll.sll_family = AF_PACKET;
 	sll.sll_protocol = htons(ETH_P_ALL);
 	sll.sll_ifindex = ifindex;
 	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
-		die("bind");
+		die_msg("bind", strerror(errno));
 
 	ready_then_wait_go();
 

@@ -9,6 +9,8 @@
  * Protocol as in socket.c: "ready", wait for "go", drain N frames (or stop after 500 ms idle),
  * print "frames F ipv4 V ns T cpu_ns C drops D" (D: pcap_stats ps_drop + ps_ifdrop).
  */
+#include "ref.h"
+
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <stdint.h>
@@ -29,29 +31,6 @@ struct counter {
 
 static pcap_t *p;
 
-static void die(const char *what, const char *detail)
-{
-	fprintf(stderr, "pcap-native: %s: %s\n", what, detail);
-	exit(1);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-/* CPU time this thread has used: the loop's cost without the time others ran on its CPU. */
-static uint64_t cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* The counter: an untagged IPv4 frame has EtherType 0x0800 at bytes 12-13. */
 static void count(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
@@ -59,16 +38,6 @@ static void count(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes
 
 	c->frames++;
 	c->ipv4 += h->caplen >= 14 && bytes[12] == 0x08 && bytes[13] == 0x00;
-}
-
-static void ready_then_wait_go(void)
-{
-	char line[16];
-
-	printf("ready\n");
-	fflush(stdout);
-	if (!fgets(line, sizeof(line), stdin) || strncmp(line, "go", 2) != 0)
-		exit(1);
 }
 
 int main(int argc, char **argv)
@@ -88,7 +57,7 @@ int main(int argc, char **argv)
 
 	p = pcap_create(argv[1], err);
 	if (!p)
-		die("pcap_create", err);
+		die_msg("pcap_create", err);
 	/*
 	 * A 64-byte frame takes a 160-byte slot of libpcap's TPACKET_V3 ring (header, sockaddr_ll,
 	 * frame, aligned); 25 fit a 4 KiB block. A quarter more for blocks retired part-full.
@@ -102,9 +71,9 @@ int main(int argc, char **argv)
 	pcap_set_buffer_size(p, (int)bytes);
 	rc = pcap_activate(p);
 	if (rc < 0)
-		die("pcap_activate", pcap_geterr(p));
+		die_msg("pcap_activate", pcap_geterr(p));
 	if (pcap_setnonblock(p, 1, err) < 0)
-		die("pcap_setnonblock", err);
+		die_msg("pcap_setnonblock", err);
 	fd = pcap_get_selectable_fd(p);
 
 	ready_then_wait_go();
@@ -117,7 +86,7 @@ int main(int argc, char **argv)
 		if (rc > 0)
 			continue;
 		if (rc < 0)
-			die("pcap_dispatch", pcap_geterr(p));
+			die_msg("pcap_dispatch", pcap_geterr(p));
 		t_end = now_ns();
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		if (poll(&pfd, 1, IDLE_MS) == 0)

@@ -9,6 +9,8 @@
  * print "frames F ipv4 V ns T cpu_ns C drops D".
  */
 #define _GNU_SOURCE
+#include "ref.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if_ether.h>
@@ -25,45 +27,6 @@
 #define IDLE_MS 500
 #define SNAP 2048
 #define MAX_BATCH 1024
-
-static void die(const char *what)
-{
-	fprintf(stderr, "socket-mmsg: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-/* CPU time this thread has used: the loop's cost without the time others ran on its CPU. */
-static uint64_t cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-/* The counter: an untagged IPv4 frame has EtherType 0x0800 at bytes 12-13. */
-static inline int is_ipv4(const uint8_t *p, size_t len)
-{
-	return len >= 14 && p[12] == 0x08 && p[13] == 0x00;
-}
-
-static void ready_then_wait_go(void)
-{
-	char line[16];
-
-	printf("ready\n");
-	fflush(stdout);
-	if (!fgets(line, sizeof(line), stdin) || strncmp(line, "go", 2) != 0)
-		exit(1);
-}
 
 static uint8_t bufs[MAX_BATCH][SNAP];
 static struct iovec iovs[MAX_BATCH];
@@ -92,21 +55,21 @@ int main(int argc, char **argv)
 	}
 	ifindex = (int)if_nametoindex(argv[1]);
 	if (!ifindex)
-		die(argv[1]);
+		die_msg(argv[1], strerror(errno));
 
 	fd = socket(AF_PACKET, SOCK_RAW, 0);
 	if (fd < 0)
-		die("socket");
+		die_msg("socket", strerror(errno));
 	rcvbuf = (long long)n * 1024 + (1 << 20);
 	val = rcvbuf > (1 << 30) - 1 ? (1 << 30) - 1 : (int)rcvbuf;
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &val, sizeof(val)) < 0)
-		die("SO_RCVBUFFORCE");
+		die_msg("SO_RCVBUFFORCE", strerror(errno));
 	memset(&sll, 0, sizeof(sll));
 	sll.sll_family = AF_PACKET;
 	sll.sll_protocol = htons(ETH_P_ALL);
 	sll.sll_ifindex = ifindex;
 	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
-		die("bind");
+		die_msg("bind", strerror(errno));
 
 	for (unsigned int i = 0; i < batch; i++) {
 		iovs[i].iov_base = bufs[i];
@@ -131,7 +94,7 @@ int main(int argc, char **argv)
 			continue;
 		}
 		if (got < 0 && errno != EAGAIN && errno != EINTR)
-			die("recvmmsg");
+			die_msg("recvmmsg", strerror(errno));
 		t_end = now_ns();
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		if (poll(&pfd, 1, IDLE_MS) == 0)

@@ -170,17 +170,12 @@ private:
 	Napi::Value ConsumeNative(const Napi::CallbackInfo &info)
 	{
 		RequireOpen(info.Env(), "consumeNative");
-		uint64_t max = (uint64_t)IntArg(info[0], "consumeNative: maxFrames", 0, kMaxSafeInteger);
-		uint32_t slice = (uint32_t)MsArg(info, 1, "consumeNative: sliceMs");
-		uint32_t idle = (uint32_t)MsArg(info, 2, "consumeNative: idleMs");
+		ConsumeArgs a = ConsumeNativeArgs(info, 0, 1);
 		cb_count count{};
 		cb_error e{};
-		if (cb_xsk_consume(&sock_, max, slice, idle, &count, &e) < 0)
+		if (cb_xsk_consume(&sock_, a.max_frames, a.slice_ms, a.idle_ms, &count, &e) < 0)
 			throw CbJsError(info.Env(), e);
-		Napi::Object out = Napi::Object::New(info.Env());
-		out.Set("received", Napi::Number::New(info.Env(), (double)count.received));
-		out.Set("ipv4", Napi::Number::New(info.Env(), (double)count.ipv4));
-		return out;
+		return CountObject(info.Env(), count);
 	}
 
 	Napi::Value Stats(const Napi::CallbackInfo &info)
@@ -196,7 +191,7 @@ private:
 		out.Set("rxInvalid", Napi::Number::New(env, (double)st.rx_invalid));
 		out.Set("rxRingFull", Napi::Number::New(env, (double)st.rx_ring_full));
 		out.Set("fillRingEmpty", Napi::Number::New(env, (double)st.fill_ring_empty));
-		// Not in binding.ts (yet): descriptors the kernel has put on the rx ring since open.
+		// Descriptors the kernel has put on the rx ring since open.
 		out.Set("rxProduced", Napi::Number::New(env, (double)cb_xsk_produced(&sock_)));
 		return out;
 	}

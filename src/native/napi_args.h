@@ -8,6 +8,8 @@
 #include <climits>
 #include <string>
 
+#include "counter.h"
+
 // Largest integer a JS number holds exactly; counts beyond it would be silently rounded.
 constexpr double kMaxSafeInteger = 9007199254740991.0;
 
@@ -47,6 +49,29 @@ inline double IntArg(const Napi::Value &v, const char *what, double lo, double h
 inline int MsArg(const Napi::CallbackInfo &info, size_t i, const char *what)
 {
 	return (int)IntArg(info[i], what, 0, INT_MAX);
+}
+
+/* consumeNative(maxFrames, sliceMs, idleMs) from info[first], info[first + 1], info[first + 2]. */
+struct ConsumeArgs {
+	uint64_t max_frames;
+	uint32_t slice_ms;
+	uint32_t idle_ms;
+};
+
+inline ConsumeArgs ConsumeNativeArgs(const Napi::CallbackInfo &info, size_t max_at, size_t slice_at)
+{
+	return { (uint64_t)IntArg(info[max_at], "consumeNative: maxFrames", 0, kMaxSafeInteger),
+		 (uint32_t)MsArg(info, slice_at, "consumeNative: sliceMs"),
+		 (uint32_t)MsArg(info, slice_at + 1, "consumeNative: idleMs") };
+}
+
+/* What every consumeNative returns: { received, ipv4 }. */
+inline Napi::Object CountObject(Napi::Env env, const cb_count &count)
+{
+	Napi::Object out = Napi::Object::New(env);
+	out.Set("received", Napi::Number::New(env, (double)count.received));
+	out.Set("ipv4", Napi::Number::New(env, (double)count.ipv4));
+	return out;
 }
 
 #endif

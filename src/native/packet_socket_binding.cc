@@ -87,18 +87,13 @@ private:
 	Napi::Value ConsumeNative(const Napi::CallbackInfo &info)
 	{
 		RequireOpen(info.Env(), "consumeNative");
-		uint64_t max = (uint64_t)IntArg(info[0], "consumeNative: maxFrames", 0, kMaxSafeInteger);
 		uint32_t batch = (uint32_t)IntArg(info[1], "consumeNative: batch", 1, CB_PSOCK_MAX_BATCH);
-		uint32_t slice = (uint32_t)MsArg(info, 2, "consumeNative: sliceMs");
-		uint32_t idle = (uint32_t)MsArg(info, 3, "consumeNative: idleMs");
+		ConsumeArgs a = ConsumeNativeArgs(info, 0, 2);
 		cb_count count{};
 		cb_error e{};
-		if (cb_psock_consume(&sock_, max, batch, slice, idle, &count, &e) < 0)
+		if (cb_psock_consume(&sock_, a.max_frames, batch, a.slice_ms, a.idle_ms, &count, &e) < 0)
 			throw CbJsError(info.Env(), e);
-		Napi::Object out = Napi::Object::New(info.Env());
-		out.Set("received", Napi::Number::New(info.Env(), (double)count.received));
-		out.Set("ipv4", Napi::Number::New(info.Env(), (double)count.ipv4));
-		return out;
+		return CountObject(info.Env(), count);
 	}
 
 	Napi::Value Stats(const Napi::CallbackInfo &info)

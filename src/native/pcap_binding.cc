@@ -97,17 +97,12 @@ private:
 	Napi::Value ConsumeNative(const Napi::CallbackInfo &info)
 	{
 		RequireOpen(info.Env(), "consumeNative");
-		uint64_t max = (uint64_t)IntArg(info[0], "consumeNative: maxFrames", 0, kMaxSafeInteger);
-		uint32_t slice = (uint32_t)IntArg(info[1], "consumeNative: sliceMs", 0, INT_MAX);
-		uint32_t idle = (uint32_t)IntArg(info[2], "consumeNative: idleMs", 0, INT_MAX);
+		ConsumeArgs a = ConsumeNativeArgs(info, 0, 1);
 		cb_count count{};
 		cb_error e{};
-		if (cb_pcap_consume(&handle_, max, slice, idle, &count, &e) < 0)
+		if (cb_pcap_consume(&handle_, a.max_frames, a.slice_ms, a.idle_ms, &count, &e) < 0)
 			throw CbJsError(info.Env(), e);
-		Napi::Object out = Napi::Object::New(info.Env());
-		out.Set("received", Napi::Number::New(info.Env(), (double)count.received));
-		out.Set("ipv4", Napi::Number::New(info.Env(), (double)count.ipv4));
-		return out;
+		return CountObject(info.Env(), count);
 	}
 
 	Napi::Value Stats(const Napi::CallbackInfo &info)
