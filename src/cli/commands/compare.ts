@@ -5,8 +5,7 @@
  */
 import type { Command } from 'commander';
 import { CheckFailedError, UsageError } from '../../core/errors.js';
-import type { Results } from '../../core/results.js';
-import { compare, DEFAULT_THRESHOLD_PCT, METRICS, regressions, type Comparison } from '../../report/compare.js';
+import { compare, DEFAULT_THRESHOLD_PCT, METRICS, regressions } from '../../report/compare.js';
 import { changeText, renderComparisonText } from '../../report/compare-text.js';
 import { loadResults } from '../../report/load-results.js';
 import { useColor } from '../context.js';
