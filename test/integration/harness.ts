@@ -3,7 +3,7 @@
  * machine's namespaces and links so a test can prove that nothing was left behind.
  */
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,7 +61,8 @@ export async function runJson(args: string[]): Promise<{ result: CliResult; resu
 
 /** Network namespaces and links that exist right now, by name. */
 export function machineState(): { netns: string[]; links: string[] } {
-  const netns = readdirSync('/run/netns', { withFileTypes: true }).map((d) => d.name).sort();
+  // /run/netns appears with the first `ip netns add` on a machine: on a fresh one it may not exist.
+  const netns = existsSync('/run/netns') ? readdirSync('/run/netns').sort() : [];
   const links = (JSON.parse(execFileSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' })) as { ifname: string }[])
     .map((l) => l.ifname)
     .sort();
