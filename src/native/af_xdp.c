@@ -1,4 +1,5 @@
 #include "af_xdp.h"
+#include "slice_clock.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -327,14 +328,6 @@ static void put_prog(struct cb_xdp_prog *p)
 	free_prog(p);
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* ---- socket state ------------------------------------------------------------------------ */
 
 struct cb_xsk_impl {
@@ -449,11 +442,11 @@ static int create_socket(struct cb_xsk *s, const struct cb_xsk_options *o, struc
 	 * socket opened right after another on the same queue (the next trial) can get EBUSY for a
 	 * few milliseconds. A queue still busy after BUSY_RETRY_MS is bound by someone else.
 	 */
-	uint64_t give_up = now_ns() + BUSY_RETRY_MS * 1000000ull;
+	uint64_t give_up = cb_now_ns() + BUSY_RETRY_MS * 1000000ull;
 	int rc;
 	for (;;) {
 		rc = xsk_socket__create(&im->xsk, o->ifname, o->queue, im->umem, &im->rx, NULL, &cfg);
-		if (rc != -EBUSY || now_ns() >= give_up)
+		if (rc != -EBUSY || cb_now_ns() >= give_up)
 			break;
 		struct timespec pause = { .tv_sec = 0, .tv_nsec = 2000000 };
 		nanosleep(&pause, NULL);
@@ -635,12 +628,9 @@ void cb_xsk_release(struct cb_xsk *s)
 /* 1 when readable, 0 on timeout or a signal, -1 on error. */
 static int wait_readable(struct cb_xsk *s, int timeout_ms, struct cb_error *e)
 {
-	struct pollfd p = { .fd = s->fd, .events = POLLIN };
-
 	kick_fill(s);
-	int rc = poll(&p, 1, timeout_ms);
-	if (rc < 0 && errno == EINTR)
-		return 0;
+	int rc = cb_poll_in(s->fd, timeout_ms, NULL);
+
 	if (rc < 0)
 		return cb_fail(e, errno, "poll AF_XDP socket on %s queue %u for %d ms", s->ifname,
 			       s->queue, timeout_ms);
@@ -673,18 +663,11 @@ int cb_xsk_receive(struct cb_xsk *s, uint32_t *table, uint32_t max_frames, int t
 	return (int)n;
 }
 
-static int ms_left(uint64_t now, uint64_t deadline)
-{
-	uint64_t left = (deadline - now + 999999u) / 1000000u;
-
-	return left > INT_MAX ? INT_MAX : (int)left;
-}
-
 int cb_xsk_consume(struct cb_xsk *s, uint64_t max_frames, uint32_t slice_ms, uint32_t idle_ms,
 		   struct cb_count *out, struct cb_error *e)
 {
 	struct cb_xsk_impl *im = s->impl;
-	uint64_t got = 0, deadline = now_ns() + (uint64_t)slice_ms * 1000000u;
+	uint64_t got = 0, deadline = cb_now_ns() + (uint64_t)slice_ms * 1000000u;
 
 	cb_xsk_release(s);
 	while (got < max_frames) {
@@ -704,16 +687,14 @@ int cb_xsk_consume(struct cb_xsk *s, uint64_t max_frames, uint32_t slice_ms, uin
 			out->received += n;
 			out->ipv4 += ipv4;
 			got += n;
-			if (now_ns() >= deadline)
+			if (cb_now_ns() >= deadline)
 				break;
 			continue;
 		}
-		uint64_t now = now_ns();
+		uint64_t now = cb_now_ns();
 		if (now >= deadline)
 			break;
-		int slice_left = ms_left(now, deadline);
-		int wait = idle_ms < (uint32_t)slice_left ? (int)idle_ms : slice_left;
-		int w = wait_readable(s, wait, e);
+		int w = wait_readable(s, cb_slice_wait_ms(now, deadline, idle_ms), e);
 		if (w < 0)
 			return -1;
 		if (w == 0)

@@ -1,4 +1,5 @@
 #include "fastnet.h"
+#include "slice_clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -178,41 +179,16 @@ static int unbound(struct cb_fastnet *s, struct cb_error *e)
 /* 1 when readable, 0 on timeout or a signal (JS should see it), -1 on error. */
 static int wait_readable(struct cb_fastnet *s, int timeout_ms, struct cb_error *e)
 {
-	struct pollfd p = { .fd = s->fd, .events = POLLIN };
-	int rc = poll(&p, 1, timeout_ms);
+	short revents = 0;
+	int rc = cb_poll_in(s->fd, timeout_ms, &revents);
 
-	if (rc < 0 && errno == EINTR)
-		return 0;
 	if (rc < 0)
 		return cb_fail(e, errno, "poll fastnet on %s for %d ms", s->ifname, timeout_ms);
-	if (rc > 0 && (p.revents & POLLIN))
+	if (rc > 0 && (revents & POLLIN))
 		return 1;
-	if (rc > 0 && (p.revents & (POLLERR | POLLHUP | POLLNVAL)))
+	if (rc > 0 && (revents & (POLLERR | POLLHUP | POLLNVAL)))
 		return unbound(s, e);
 	return 0;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int ms_left(uint64_t now, uint64_t deadline)
-{
-	uint64_t left = (deadline - now + 999999u) / 1000000u;
-
-	return left > INT_MAX ? INT_MAX : (int)left;
-}
-
-/* How long an idle loop may wait: up to idle_ms, never past the end of the slice. */
-static int idle_wait(uint64_t now, uint64_t deadline, uint32_t idle_ms)
-{
-	int slice_left = ms_left(now, deadline);
-
-	return idle_ms < (uint32_t)slice_left ? (int)idle_ms : slice_left;
 }
 
 /* ---- READ -------------------------------------------------------------------------------- */
@@ -257,7 +233,7 @@ int cb_fastnet_read_one(struct cb_fastnet *s, uint8_t *buf, size_t buflen, uint3
 static int consume_read(struct cb_fastnet *s, uint64_t max_frames, uint32_t slice_ms,
 			uint32_t idle_ms, struct cb_count *out, struct cb_error *e)
 {
-	uint64_t got = 0, deadline = now_ns() + (uint64_t)slice_ms * 1000000u;
+	uint64_t got = 0, deadline = cb_now_ns() + (uint64_t)slice_ms * 1000000u;
 
 	if (!s->read_buf) {
 		s->read_buf = malloc(CB_FASTNET_READ_BUF);
@@ -275,12 +251,12 @@ static int consume_read(struct cb_fastnet *s, uint64_t max_frames, uint32_t slic
 			out->ipv4 += (uint64_t)cb_do_something(s->read_buf, (uint32_t)n);
 			got++;
 		}
-		uint64_t now = now_ns();
+		uint64_t now = cb_now_ns();
 		if (now >= deadline)
 			break;
 		if (n > 0)
 			continue;
-		int w = wait_readable(s, idle_wait(now, deadline, idle_ms), e);
+		int w = wait_readable(s, cb_slice_wait_ms(now, deadline, idle_ms), e);
 		if (w < 0)
 			return -1;
 		if (w == 0)
@@ -362,7 +338,7 @@ void cb_fastnet_release_slots(struct cb_fastnet *s)
 static int consume_ring(struct cb_fastnet *s, uint64_t max_frames, uint32_t slice_ms,
 			uint32_t idle_ms, struct cb_count *out, struct cb_error *e)
 {
-	uint64_t got = 0, deadline = now_ns() + (uint64_t)slice_ms * 1000000u;
+	uint64_t got = 0, deadline = cb_now_ns() + (uint64_t)slice_ms * 1000000u;
 	uint32_t steps = 0;
 
 	if (s->held > 0)
@@ -383,14 +359,14 @@ static int consume_ring(struct cb_fastnet *s, uint64_t max_frames, uint32_t slic
 			if (++steps < RING_STEPS_PER_CHECK)
 				continue;
 			steps = 0;
-			if (now_ns() >= deadline)
+			if (cb_now_ns() >= deadline)
 				break;
 			continue;
 		}
-		uint64_t now = now_ns();
+		uint64_t now = cb_now_ns();
 		if (now >= deadline)
 			break;
-		int w = wait_readable(s, idle_wait(now, deadline, idle_ms), e);
+		int w = wait_readable(s, cb_slice_wait_ms(now, deadline, idle_ms), e);
 		if (w < 0)
 			return -1;
 		if (w == 0 && !slot_ready(slot))

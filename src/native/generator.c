@@ -11,6 +11,7 @@
 #endif
 
 #include "generator.h"
+#include "slice_clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -129,14 +130,6 @@ struct backoff {
 	uint64_t stalled_since; /* 0 = the last attempt made progress */
 };
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void sleep_until(uint64_t t)
 {
 	struct timespec ts = { .tv_sec = (time_t)(t / 1000000000ull),
@@ -190,7 +183,7 @@ static uint64_t due_time(double rate, uint64_t t0, uint64_t i)
 /* Waits towards `target` (capped by the deadline and MAX_SLEEP_NS); the caller loops. */
 static void pace_wait(uint64_t target, uint64_t deadline)
 {
-	uint64_t now = mono_ns();
+	uint64_t now = cb_now_ns();
 
 	if (now >= target)
 		return;
@@ -202,7 +195,7 @@ static void pace_wait(uint64_t target, uint64_t deadline)
 		sleep_until(wake);
 		return;
 	}
-	while (mono_ns() < target)
+	while (cb_now_ns() < target)
 		cpu_relax();
 }
 
@@ -220,7 +213,7 @@ static void backoff_reset(struct backoff *bo)
 static int backoff_wait(struct backoff *bo, bool progress, int err, uint64_t deadline,
 			const char *what, const char *ifname, struct cb_error *e)
 {
-	uint64_t now = mono_ns();
+	uint64_t now = cb_now_ns();
 
 	if (progress) {
 		bo->stalled_since = 0;
@@ -296,7 +289,7 @@ static void put_stamp(void *dst, uint64_t ns)
 
 static int run_sendmmsg(struct cb_gen *g, struct gen_run *r, struct cb_error *e)
 {
-	const uint64_t t0 = mono_ns();
+	const uint64_t t0 = cb_now_ns();
 	const uint64_t deadline = g->duration_ns ? t0 + g->duration_ns : UINT64_MAX;
 	uint64_t sent = 0;
 	uint32_t pos = 0; /* fixture frame the next batch starts at */
@@ -309,7 +302,7 @@ static int run_sendmmsg(struct cb_gen *g, struct gen_run *r, struct cb_error *e)
 
 		if (atomic_load_explicit(&g->stop_req, memory_order_relaxed))
 			return 0;
-		now = mono_ns();
+		now = cb_now_ns();
 		if (now >= deadline)
 			return 0;
 		want = g->batch;
@@ -335,7 +328,7 @@ static int run_sendmmsg(struct cb_gen *g, struct gen_run *r, struct cb_error *e)
 
 		note_first_send(g, now);
 		if (g->stamp) {
-			uint64_t t = mono_ns();
+			uint64_t t = cb_now_ns();
 
 			for (uint64_t k = 0; k < want; k++)
 				put_stamp(&r->stamps[pos + k], t);
@@ -344,7 +337,7 @@ static int run_sendmmsg(struct cb_gen *g, struct gen_run *r, struct cb_error *e)
 		 * could wait on a stuck device forever. */
 		n = sendmmsg(r->fd, &r->hdrs[pos], (unsigned int)want, MSG_DONTWAIT);
 		err = errno;
-		after = mono_ns();
+		after = cb_now_ns();
 		if (n > 0) {
 			sent += (uint64_t)n;
 			pos = (uint32_t)(((uint64_t)pos + (uint64_t)n) % g->nframes);
@@ -460,7 +453,7 @@ static void ring_fill(struct cb_gen *g, struct ring *rg, uint64_t n)
 {
 	uint32_t s = (uint32_t)(rg->head % rg->nslots);
 	uint32_t f = (uint32_t)(rg->head % g->nframes);
-	uint64_t t = g->stamp ? mono_ns() : 0;
+	uint64_t t = g->stamp ? cb_now_ns() : 0;
 
 	for (uint64_t k = 0; k < n; k++) {
 		struct tpacket2_hdr *h = slot_hdr(rg, rg->head + k);
@@ -530,7 +523,7 @@ static int64_t ring_kick(struct cb_gen *g, struct gen_run *r, int *err_out, stru
 static int run_tx_ring(struct cb_gen *g, struct gen_run *r, struct cb_error *e)
 {
 	struct ring *rg = &r->ring;
-	const uint64_t t0 = mono_ns();
+	const uint64_t t0 = cb_now_ns();
 	const uint64_t deadline = g->duration_ns ? t0 + g->duration_ns : UINT64_MAX;
 	uint64_t drain_until;
 	struct backoff bo;
@@ -544,7 +537,7 @@ static int run_tx_ring(struct cb_gen *g, struct gen_run *r, struct cb_error *e)
 
 		if (atomic_load_explicit(&g->stop_req, memory_order_relaxed))
 			break;
-		now = mono_ns();
+		now = cb_now_ns();
 		if (now >= deadline)
 			break;
 		before_tail = rg->tail;
@@ -589,7 +582,7 @@ static int run_tx_ring(struct cb_gen *g, struct gen_run *r, struct cb_error *e)
 		if (took < 0)
 			return -1;
 		if (took > 0)
-			atomic_store_explicit(&g->last_ns, mono_ns(), memory_order_relaxed);
+			atomic_store_explicit(&g->last_ns, cb_now_ns(), memory_order_relaxed);
 		if (rg->kpos == rg->head) {
 			backoff_reset(&bo);
 			continue;
@@ -601,16 +594,16 @@ static int run_tx_ring(struct cb_gen *g, struct gen_run *r, struct cb_error *e)
 
 	/* Slots the kernel took are on their way and will be released; count them. Slots it never
 	 * took ([kpos, head)) are abandoned: nothing sends them once we stop calling send(). */
-	drain_until = mono_ns() + DRAIN_NS;
+	drain_until = cb_now_ns() + DRAIN_NS;
 	for (;;) {
 		ring_reclaim(g, rg);
 		if (rg->tail == rg->kpos)
 			return 0;
-		if (mono_ns() > drain_until)
+		if (cb_now_ns() > drain_until)
 			return cb_fail(e, ETIMEDOUT,
 				       "tx-ring on %s: %llu frames taken by the kernel but not released",
 				       g->ifname, (unsigned long long)(rg->kpos - rg->tail));
-		sleep_until(mono_ns() + 10000);
+		sleep_until(cb_now_ns() + 10000);
 	}
 }
 
@@ -933,7 +926,7 @@ void cb_gen_status(struct cb_gen *g, struct cb_gen_status *st)
 	if (first == 0)
 		st->elapsed_ns = 0;
 	else if (running)
-		st->elapsed_ns = mono_ns() - first;
+		st->elapsed_ns = cb_now_ns() - first;
 	else
 		st->elapsed_ns = last > first ? last - first : 0;
 	pthread_mutex_lock(&g->lock);

@@ -1,4 +1,5 @@
 #include "packet_mmap.h"
+#include "slice_clock.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -167,11 +168,8 @@ static void give_back(struct cb_pmmap *r)
 /* 1 when readable (or in error), 0 on timeout or a signal JS should see, -1 on failure. */
 static int wait_readable(struct cb_pmmap *r, int timeout_ms, struct cb_error *e)
 {
-	struct pollfd p = { .fd = r->fd, .events = POLLIN };
-	int rc = poll(&p, 1, timeout_ms);
+	int rc = cb_poll_in(r->fd, timeout_ms, NULL);
 
-	if (rc < 0 && errno == EINTR)
-		return 0;
 	if (rc < 0)
 		return cb_fail(e, errno, "poll PACKET_RX_RING on %s for %d ms", r->ifname, timeout_ms);
 	return rc;
@@ -286,21 +284,6 @@ int cb_pmmap_release(struct cb_pmmap *r, struct cb_error *e)
 
 /* ---- native tier ----------------------------------------------------------------------- */
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int ms_left(uint64_t now, uint64_t deadline)
-{
-	uint64_t left = deadline > now ? (deadline - now + 999999u) / 1000000u : 0;
-
-	return left > INT_MAX ? INT_MAX : (int)left;
-}
-
 /*
  * Counts the (ready) block at the read index in place and gives it back. A frame whose tag the
  * kernel stripped had the TPID at bytes 12-13 on the wire, which is never IPv4: it is received
@@ -336,7 +319,7 @@ int cb_pmmap_consume(struct cb_pmmap *r, uint64_t max_frames, uint32_t slice_ms,
 	if (r->holding)
 		return cb_fail(e, EBUSY, "consumeNative on %s: block %u is still held; call "
 			       "releaseBlock() first", r->ifname, r->index);
-	uint64_t now = now_ns();
+	uint64_t now = cb_now_ns();
 	uint64_t deadline = now + (uint64_t)slice_ms * 1000000u;
 	uint64_t idle_until = now + (uint64_t)idle_ms * 1000000u;
 	uint64_t got = 0;
@@ -347,17 +330,17 @@ int cb_pmmap_consume(struct cb_pmmap *r, uint64_t max_frames, uint32_t slice_ms,
 			if (n < 0)
 				return -1;
 			got += (uint64_t)n;
-			now = now_ns();
+			now = cb_now_ns();
 			idle_until = now + (uint64_t)idle_ms * 1000000u;
 			if (now >= deadline)
 				break;
 			continue;
 		}
-		now = now_ns();
+		now = cb_now_ns();
 		uint64_t until = idle_until < deadline ? idle_until : deadline;
 		if (now >= until)
 			break;
-		int w = wait_readable(r, ms_left(now, until), e);
+		int w = wait_readable(r, cb_ms_left(now, until), e);
 		if (w < 0)
 			return -1;
 		if (w == 0)

@@ -1,4 +1,5 @@
 #include "packet_socket.h"
+#include "slice_clock.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -183,14 +184,10 @@ static int would_block(int err)
 /* 1 when readable (or in error: the next receive reports it), 0 on timeout or a signal. */
 static int wait_readable(struct cb_psock *s, int timeout_ms, struct cb_error *e)
 {
-	struct pollfd p = { .fd = s->fd, .events = POLLIN };
-	int rc = poll(&p, 1, timeout_ms);
+	int rc = cb_poll_in(s->fd, timeout_ms, NULL);
 
-	if (rc < 0 && errno == EINTR)
-		return 0;
 	if (rc < 0)
-		return cb_fail(e, errno, "poll AF_PACKET socket on %s for %d ms", s->ifname,
-			       timeout_ms);
+		return cb_fail(e, errno, "poll AF_PACKET socket on %s for %d ms", s->ifname, timeout_ms);
 	return rc;
 }
 
@@ -315,14 +312,6 @@ int cb_psock_recv_batch(struct cb_psock *s, uint8_t *buf, size_t buflen, uint32_
 
 /* ---- native tier ----------------------------------------------------------------------- */
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* Slots big enough for an MTU-sized frame with its tag back, so the copy is the real one. */
 static int ensure_consume_buf(struct cb_psock *s, uint32_t batch, struct cb_error *e)
 {
@@ -362,18 +351,11 @@ static int consume_once(struct cb_psock *s, uint32_t batch, uint32_t want, uint3
 	return n;
 }
 
-static int ms_left(uint64_t now, uint64_t deadline)
-{
-	uint64_t left = (deadline - now + 999999u) / 1000000u;
-
-	return left > INT_MAX ? INT_MAX : (int)left;
-}
-
 int cb_psock_consume(struct cb_psock *s, uint64_t max_frames, uint32_t batch, uint32_t slice_ms,
 		     uint32_t idle_ms, struct cb_count *out, struct cb_error *e)
 {
 	uint32_t table[2 * CB_PSOCK_MAX_BATCH];
-	uint64_t got = 0, deadline = now_ns() + (uint64_t)slice_ms * 1000000u;
+	uint64_t got = 0, deadline = cb_now_ns() + (uint64_t)slice_ms * 1000000u;
 
 	if (batch < 1 || batch > CB_PSOCK_MAX_BATCH)
 		return cb_fail(e, EINVAL, "consumeNative on %s: batch %u outside 1..%u", s->ifname,
@@ -388,14 +370,12 @@ int cb_psock_consume(struct cb_psock *s, uint64_t max_frames, uint32_t batch, ui
 		if (n < 0)
 			return -1;
 		got += (uint64_t)n;
-		uint64_t now = now_ns();
+		uint64_t now = cb_now_ns();
 		if (now >= deadline)
 			break;
 		if (n > 0)
 			continue;
-		int slice_left = ms_left(now, deadline);
-		int wait = idle_ms < (uint32_t)slice_left ? (int)idle_ms : slice_left;
-		int w = wait_readable(s, wait, e);
+		int w = wait_readable(s, cb_slice_wait_ms(now, deadline, idle_ms), e);
 		if (w < 0)
 			return -1;
 		if (w == 0)

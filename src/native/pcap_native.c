@@ -1,4 +1,5 @@
 #include "pcap_native.h"
+#include "slice_clock.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -258,14 +259,10 @@ void cb_pcap_close(struct cb_pcap *h)
 /* 1 when readable, 0 on timeout or a signal, -1 on error. */
 static int wait_readable(struct cb_pcap *h, int timeout_ms, struct cb_error *e)
 {
-	struct pollfd p = { .fd = h->fd, .events = POLLIN };
-	int rc = poll(&p, 1, timeout_ms);
+	int rc = cb_poll_in(h->fd, timeout_ms, NULL);
 
-	if (rc < 0 && errno == EINTR)
-		return 0;
 	if (rc < 0)
-		return cb_fail(e, errno, "poll libpcap descriptor on %s for %d ms", h->ifname,
-			       timeout_ms);
+		return cb_fail(e, errno, "poll libpcap descriptor on %s for %d ms", h->ifname, timeout_ms);
 	return rc;
 }
 
@@ -344,25 +341,10 @@ static void count_frame(unsigned char *user, const struct pcap_pkthdr *hdr,
 	c->ipv4 += (uint64_t)cb_do_something(bytes, hdr->caplen);
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int ms_left(uint64_t now, uint64_t deadline)
-{
-	uint64_t left = (deadline - now + 999999u) / 1000000u;
-
-	return left > INT_MAX ? INT_MAX : (int)left;
-}
-
 int cb_pcap_consume(struct cb_pcap *h, uint64_t max_frames, uint32_t slice_ms, uint32_t idle_ms,
 		    struct cb_count *out, struct cb_error *e)
 {
-	uint64_t start = out->received, deadline = now_ns() + (uint64_t)slice_ms * 1000000u;
+	uint64_t start = out->received, deadline = cb_now_ns() + (uint64_t)slice_ms * 1000000u;
 
 	while (out->received - start < max_frames) {
 		uint64_t rest = max_frames - (out->received - start);
@@ -371,14 +353,12 @@ int cb_pcap_consume(struct cb_pcap *h, uint64_t max_frames, uint32_t slice_ms, u
 
 		if (n < 0)
 			return -1;
-		uint64_t now = now_ns();
+		uint64_t now = cb_now_ns();
 		if (now >= deadline)
 			break;
 		if (n > 0)
 			continue;
-		int slice_left = ms_left(now, deadline);
-		int wait = idle_ms < (uint32_t)slice_left ? (int)idle_ms : slice_left;
-		int w = wait_readable(h, wait, e);
+		int w = wait_readable(h, cb_slice_wait_ms(now, deadline, idle_ms), e);
 		if (w < 0)
 			return -1;
 		if (w == 0)
