@@ -10,7 +10,7 @@ export function addMeasureOptions(cmd: Command, defaults: { duration: string; tr
     .option('--fixture <file>', 'pcap file of frames to replay, or a name in fixtures/ (udp64 … udp1518, imix, mixed)', 'udp64')
     .option('--trials <n>', 'measurement windows per row; rows show the mean and its margin of error', defaults.trials)
     .option('--tier <tier>', 'js: count in TypeScript (what a Node program pays); native: count in C; both', 'js')
-    .option('--batch <n>', 'frames per recvmmsg()/pcap_dispatch() call for batched methods', '64')
+    .option('--batch <n>', 'frames per native call for batched methods: recvmmsg(), pcap_dispatch(), an af-xdp rx peek (both tiers)', '64')
     .option('--gen-cpu <n>', 'CPU for the generator thread, -1 for none (default: 0 when there are two CPUs)')
     .option('--cap-cpu <n>', 'CPU for the capturing thread, -1 for none (default: 1 when there are two CPUs)')
     .option('--ring-mb <mib>', 'packet-mmap: ring size in MiB (default: drain sizes it to hold --count, live uses 16)')

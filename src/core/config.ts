@@ -22,7 +22,7 @@ export interface RunConfig {
   tiers: Tier[];
   /** Capture on this interface instead of a test bed (live only; traffic from elsewhere). */
   iface: string | null;
-  /** Frames per recvmmsg()/pcap_dispatch() call for batched methods. */
+  /** Frames per native call for batched methods: recvmmsg(), pcap_dispatch(), an af-xdp rx peek. */
   batch: number;
   /** packet-mmap ring size in MiB; null = sized for the mode (drain: to hold `count`). */
   ringMb: number | null;

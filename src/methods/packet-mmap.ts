@@ -1,11 +1,10 @@
 /**
  * PACKET_RX_RING with TPACKET_V3: the kernel copies each frame once, in softirq, into blocks of
  * a ring mapped into this process, and hands a block over when it is full or its retire timeout
- * expires. The js tier runs doSomething over each retired block where the kernel wrote it (the
- * ring is one external ArrayBuffer; the addon only fills a table of (offset, length) pairs) and
- * hands the block back; the native tier walks and counts the blocks in C.
+ * expires. The js tier walks each retired block where the kernel wrote it (the ring is one
+ * external ArrayBuffer; see tpacket3-block.ts) and the addon hands the block back on the next
+ * call; the native tier walks and counts the blocks in C.
  */
-import { countTable } from '../core/counter.js';
 import type { Step } from '../core/consume-loop.js';
 import { fromNative, SystemError } from '../core/errors.js';
 import type { LatencySampler } from '../core/latency.js';
@@ -13,26 +12,25 @@ import type { CaptureMethod, MethodOptions, OpenContext, SessionStats } from '..
 import { native, type PacketMmapRing } from '../native/binding.js';
 import { LIVE_BUFFER_BYTES } from './buffer-sizing.js';
 import { SteppedSession } from './stepped-session.js';
+import { Tpacket3Blocks } from './tpacket3-block.js';
 
 // ---- where a frame sits in a TPACKET_V3 block (net/packet/af_packet.c, tpacket_rcv) -------
 
 /** TPACKET3_HDRLEN: TPACKET_ALIGN(sizeof(struct tpacket3_hdr) = 48) + sizeof(struct sockaddr_ll) = 20. */
 const TPACKET3_HDRLEN = 48 + 20;
-/** PACKET_RESERVE the addon sets: room to put a stripped VLAN tag back in front of the frame. */
-const RESERVE = 4;
 const ETH_HLEN = 14;
 const align = (n: number, a: number): number => Math.ceil(n / a) * a;
 /**
  * tp_mac for SOCK_RAW: netoff = TPACKET_ALIGN(tp_hdrlen + max(maclen, 16)) + tp_reserve, and
- * macoff = netoff - maclen, with maclen 14 for Ethernet: 86.
+ * macoff = netoff - maclen, with maclen 14 for Ethernet and no reserve: 82.
  */
-const MAC_OFFSET = align(TPACKET3_HDRLEN + Math.max(ETH_HLEN, 16), 16) + RESERVE - ETH_HLEN;
+const MAC_OFFSET = align(TPACKET3_HDRLEN + Math.max(ETH_HLEN, 16), 16) - ETH_HLEN;
 /** BLK_HDR_LEN: the block descriptor (struct tpacket_block_desc), 8-aligned; no private area. */
 const BLOCK_HEADER = 48;
 
 /**
  * Block bytes one frame takes: TOTAL_PKT_LEN_INCL_ALIGN(macoff + snaplen), 8-aligned
- * (V3_ALIGNMENT). A 60-byte frame takes 152, a 1514-byte frame 1600.
+ * (V3_ALIGNMENT). A 60-byte frame takes 144, a 1514-byte frame 1600.
  */
 export function ringFrameBytes(frameBytes: number): number {
   return align(MAC_OFFSET + frameBytes, 8);
@@ -143,11 +141,6 @@ function liveLayout(frameBytes: number, options: MethodOptions): Layout {
   return fixedRingLayout(ringBytes, clampBlock(LIVE_BLOCK_BYTES, frameBytes), frameBytes);
 }
 
-/** Pairs a table needs for any block: no frame takes under 64 bytes of a block. */
-function tablePairs(blockBytes: number): number {
-  return blockBytes / 64;
-}
-
 // ---- the session ----------------------------------------------------------------------------
 
 class PacketMmapSession extends SteppedSession {
@@ -177,21 +170,18 @@ class PacketMmapSession extends SteppedSession {
     this.step =
       ctx.tier === 'native'
         ? this.nativeStep((max, slice, idle) => ring.consumeNative(max, slice, idle))
-        : this.jsStep(layout.blockBytes, ctx.latency);
+        : this.jsStep(new Tpacket3Blocks(ring.ring, layout.blockBytes, ctx.ifname), ctx.latency);
   }
 
-  /** One retired block per step, counted in place in the shared ring: no copy. */
-  private jsStep(blockBytes: number, latency: LatencySampler | null): Step {
-    const view = new Uint8Array(this.ring.ring);
-    const table = new Uint32Array(2 * tablePairs(blockBytes));
+  /** One retired block per step, walked and counted in place in the shared ring: no copy. */
+  private jsStep(blocks: Tpacket3Blocks, latency: LatencySampler | null): Step {
     return (_max, waitMs) => {
-      const n = this.ring.nextBlock(table, waitMs);
-      if (n === 0) return 0;
-      this.received += n;
-      this.ipv4 += countTable(view, table, n);
-      latency?.offer(view, table[2 * n - 2]!, table[2 * n - 1]!);
-      this.ring.releaseBlock();
-      return n;
+      const at = this.ring.nextBlock(waitMs);
+      if (at < 0) return 0;
+      blocks.count(at, latency);
+      this.received += blocks.frames;
+      this.ipv4 += blocks.ipv4;
+      return blocks.frames;
     };
   }
 

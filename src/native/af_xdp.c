@@ -49,11 +49,6 @@ int cb_xsk_receive(struct cb_xsk *s, uint32_t *table, uint32_t max_frames, int t
 	return cb_fail(e, ENOSYS, "%s", NO_LIBXDP);
 }
 
-void cb_xsk_release(struct cb_xsk *s)
-{
-	(void)s;
-}
-
 int cb_xsk_consume(struct cb_xsk *s, uint64_t max_frames, uint32_t slice_ms, uint32_t idle_ms,
 		   struct cb_count *out, struct cb_error *e)
 {
@@ -97,9 +92,6 @@ void cb_xsk_close(struct cb_xsk *s)
 
 /* Completion ring: required by bind(), never used (the socket has no tx ring). */
 #define COMP_RING_SIZE 64u
-/* Native-tier batch: large enough to amortise the ring bookkeeping, small enough to keep the
- * fill ring topped up while a long backlog drains. */
-#define NATIVE_BATCH 256u
 /* How long a bind may find its queue busy before that is an answer (see create_socket). */
 #define BUSY_RETRY_MS 1000u
 
@@ -399,6 +391,9 @@ static int check_options(const struct cb_xsk_options *o, struct cb_error *e)
 	    (uint64_t)o->frame_count * o->frame_bytes > CB_XSK_MAX_UMEM)
 		return cb_fail(e, EINVAL, "AF_XDP on %s: %u frames of %u bytes is not 1 frame to 1 GiB",
 			       o->ifname, o->frame_count, o->frame_bytes);
+	if (o->batch == 0 || o->batch > CB_XSK_MAX_BATCH)
+		return cb_fail(e, EINVAL, "AF_XDP on %s: batch %u is not 1..%u", o->ifname, o->batch,
+			       CB_XSK_MAX_BATCH);
 	return 0;
 }
 
@@ -542,6 +537,7 @@ int cb_xsk_open(struct cb_xsk *s, const struct cb_xsk_options *o, struct cb_erro
 	memcpy(s->ifname, o->ifname, strlen(o->ifname) + 1);
 	s->queue = o->queue;
 	s->frame_bytes = o->frame_bytes;
+	s->batch = o->batch;
 	s->zero_copy = o->zero_copy;
 	errno = 0;
 	s->ifindex = (int)if_nametoindex(o->ifname);
@@ -601,7 +597,8 @@ static uint64_t chunk_of(const struct cb_xsk *s, uint64_t addr)
 	return xsk_umem__extract_addr(addr) & ~(uint64_t)(s->frame_bytes - 1);
 }
 
-void cb_xsk_release(struct cb_xsk *s)
+/* Puts the frames of the last peek back on the fill ring and releases their rx entries. */
+static void release_held(struct cb_xsk *s)
 {
 	struct cb_xsk_impl *im = s->impl;
 	uint32_t n = s->held, idx;
@@ -643,7 +640,9 @@ int cb_xsk_receive(struct cb_xsk *s, uint32_t *table, uint32_t max_frames, int t
 	struct cb_xsk_impl *im = s->impl;
 	uint32_t idx = 0;
 
-	cb_xsk_release(s);
+	release_held(s);
+	if (max_frames > s->batch)
+		max_frames = s->batch;
 	uint32_t n = xsk_ring_cons__peek(&im->rx, max_frames, &idx);
 	if (n == 0) {
 		int w = wait_readable(s, timeout_ms, e);
@@ -655,7 +654,11 @@ int cb_xsk_receive(struct cb_xsk *s, uint32_t *table, uint32_t max_frames, int t
 	}
 	for (uint32_t i = 0; i < n; i++) {
 		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&im->rx, idx + i);
-		table[2 * i] = (uint32_t)xsk_umem__add_offset_to_addr(d->addr);
+		uint32_t at = (uint32_t)xsk_umem__add_offset_to_addr(d->addr);
+
+		/* JS reads bytes 12-13 right after this call: have the line on its way now. */
+		__builtin_prefetch(s->umem + at + 12);
+		table[2 * i] = at;
 		table[2 * i + 1] = d->len;
 	}
 	s->held = n;
@@ -669,11 +672,11 @@ int cb_xsk_consume(struct cb_xsk *s, uint64_t max_frames, uint32_t slice_ms, uin
 	struct cb_xsk_impl *im = s->impl;
 	uint64_t got = 0, deadline = cb_now_ns() + (uint64_t)slice_ms * 1000000u;
 
-	cb_xsk_release(s);
+	release_held(s);
 	while (got < max_frames) {
 		uint64_t rest = max_frames - got;
-		uint32_t idx = 0, n = xsk_ring_cons__peek(&im->rx, rest < NATIVE_BATCH ? (uint32_t)rest
-										    : NATIVE_BATCH, &idx);
+		uint32_t idx = 0, n = xsk_ring_cons__peek(&im->rx, rest < s->batch ? (uint32_t)rest
+										   : s->batch, &idx);
 		if (n > 0) {
 			uint64_t ipv4 = 0;
 			for (uint32_t i = 0; i < n; i++) {
@@ -683,7 +686,7 @@ int cb_xsk_consume(struct cb_xsk *s, uint64_t max_frames, uint32_t slice_ms, uin
 			}
 			s->held = n;
 			s->held_idx = idx;
-			cb_xsk_release(s);
+			release_held(s);
 			out->received += n;
 			out->ipv4 += ipv4;
 			got += n;

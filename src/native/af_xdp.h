@@ -38,7 +38,7 @@ extern "C" {
 /* Ring sizes accepted (powers of two). */
 #define CB_XSK_MIN_RING 64u
 #define CB_XSK_MAX_RING (1u << 22)
-/* Most frames one receive() hands over, and the native loop's batch. */
+/* Largest batch: the most frames one receive hands over, and one peek of the native loop. */
 #define CB_XSK_MAX_BATCH 4096u
 
 struct cb_xsk_options {
@@ -47,6 +47,7 @@ struct cb_xsk_options {
 	uint32_t frame_count;
 	uint32_t frame_bytes; /* 2048 or 4096 */
 	uint32_t ring_size;   /* rx and fill ring entries, a power of two */
+	uint32_t batch;       /* rx descriptors per peek, both tiers: 1..CB_XSK_MAX_BATCH */
 	int zero_copy;
 };
 
@@ -67,6 +68,7 @@ struct cb_xsk {
 	uint8_t *umem;     /* frame_count * frame_bytes, page-aligned; freed by cb_xsk_free_umem() */
 	size_t umem_len;
 	uint32_t frame_bytes;
+	uint32_t batch;
 	uint32_t prog_id;  /* id of the XDP program the socket's frames come through */
 	int attach_link;   /* 1: attached through a BPF link (auto-detached on exit), 0: netlink */
 	int zero_copy;     /* bound with XDP_ZEROCOPY */
@@ -90,20 +92,18 @@ int cb_xsk_probe(char *why, size_t why_len, char *version, size_t version_len);
 int cb_xsk_open(struct cb_xsk *s, const struct cb_xsk_options *o, struct cb_error *e);
 
 /*
- * Releases frames still held, then peeks up to max_frames rx descriptors, waiting up to
+ * The js tier's one call per batch: gives the frames of the previous receive back (fill ring,
+ * rx entries released), then peeks up to min(max_frames, batch) rx descriptors, waiting up to
  * timeout_ms in poll() when there are none. table[2i], table[2i+1] = offset into the UMEM and
- * length of frame i. The frames stay the caller's until cb_xsk_release() (or the next receive).
- * Returns the count, 0 after the timeout or a signal, -1 on error.
+ * length of frame i; the frames stay the caller's until the next receive (or close). Returns the
+ * count, 0 after the timeout or a signal, -1 on error.
  */
 int cb_xsk_receive(struct cb_xsk *s, uint32_t *table, uint32_t max_frames, int timeout_ms,
 		   struct cb_error *e);
 
-/* Puts the frames of the last receive back on the fill ring and releases their rx entries. */
-void cb_xsk_release(struct cb_xsk *s);
-
 /*
- * The native tier: peeks, counts and releases until max_frames, slice_ms elapsed, or idle_ms
- * with nothing arriving. Adds to *out.
+ * The native tier: peeks (batch at a time), counts and releases until max_frames, slice_ms
+ * elapsed, or idle_ms with nothing arriving. Adds to *out.
  */
 int cb_xsk_consume(struct cb_xsk *s, uint64_t max_frames, uint32_t slice_ms, uint32_t idle_ms,
 		   struct cb_count *out, struct cb_error *e);

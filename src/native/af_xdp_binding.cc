@@ -50,7 +50,6 @@ public:
 	{
 		return DefineClass(env, "AfXdpSocket",
 				   { InstanceMethod("receive", &AfXdpSocket::Receive),
-				     InstanceMethod("release", &AfXdpSocket::Release),
 				     InstanceMethod("consumeNative", &AfXdpSocket::ConsumeNative),
 				     InstanceMethod("stats", &AfXdpSocket::Stats),
 				     InstanceMethod("close", &AfXdpSocket::Close) });
@@ -76,6 +75,8 @@ public:
 						 2048, 4096);
 		o.ring_size = (uint32_t)IntArg(opts.Get("ringSize"), "AfXdpSocket: options.ringSize",
 					       CB_XSK_MIN_RING, CB_XSK_MAX_RING);
+		o.batch = (uint32_t)IntArg(opts.Get("batch"), "AfXdpSocket: options.batch", 1,
+					   CB_XSK_MAX_BATCH);
 		o.zero_copy = BoolArg(opts.Get("zeroCopy"), "AfXdpSocket: options.zeroCopy") ? 1 : 0;
 		if (o.frame_bytes != 2048 && o.frame_bytes != 4096)
 			throw Napi::RangeError::New(env, "AfXdpSocket: options.frameBytes must be 2048 or 4096");
@@ -159,12 +160,6 @@ private:
 		if (n < 0)
 			throw CbJsError(info.Env(), e);
 		return Napi::Number::New(info.Env(), n);
-	}
-
-	void Release(const Napi::CallbackInfo &info)
-	{
-		RequireOpen(info.Env(), "release");
-		cb_xsk_release(&sock_);
 	}
 
 	Napi::Value ConsumeNative(const Napi::CallbackInfo &info)

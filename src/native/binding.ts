@@ -143,21 +143,19 @@ export interface PacketMmapStats {
 }
 
 /**
- * PACKET_RX_RING with TPACKET_V3 on an AF_PACKET socket (PACKET_RESERVE 4, so a VLAN tag can be
- * put back in place, as libpcap does). `ring` is the mapped ring itself as an external ArrayBuffer:
- * JS reads frames where the kernel wrote them. close() detaches it before unmapping.
+ * PACKET_RX_RING with TPACKET_V3 on an AF_PACKET socket. `ring` is the mapped ring itself as an
+ * external ArrayBuffer: JS reads frames, and the kernel's per-frame headers, where the kernel
+ * wrote them. close() detaches it before unmapping.
  */
 export interface PacketMmapRing {
   readonly ring: ArrayBuffer;
   /**
-   * Waits up to timeoutMs for the next retired block; writes one (offset into `ring`, length) pair
-   * per frame into table (wire layout: a VLAN tag the kernel moved out is written back in front of
-   * the frame) and returns the block's frame count, or 0. The block stays the reader's until
-   * releaseBlock(). table must hold 2 × the most frames a block can hold (blockBytes / 64).
+   * One call per block: hands the block of the previous call back to the kernel, then waits up
+   * to timeoutMs for the next retired block and returns its byte offset in `ring`, or -1 when
+   * none is ready. The block (its tpacket_block_desc, then its frames) is the reader's until the
+   * next call, consumeNative or close; the kernel has finished writing it.
    */
-  nextBlock(table: Uint32Array, timeoutMs: number): number;
-  /** Hands the block from nextBlock() back to the kernel. */
-  releaseBlock(): void;
+  nextBlock(timeoutMs: number): number;
   consumeNative(maxFrames: number, sliceMs: number, idleMs: number): NativeCount;
   stats(): PacketMmapStats;
   close(): void;
@@ -172,6 +170,8 @@ export interface AfXdpOptions {
   frameBytes: number;
   /** rx and fill ring sizes, powers of two. */
   ringSize: number;
+  /** rx descriptors per peek in both tiers: the most one receive() hands over (1..4096). */
+  batch: number;
   /** XDP_ZEROCOPY; fails with a clear error where the driver has no zero-copy (veth). */
   zeroCopy: boolean;
 }
@@ -196,10 +196,13 @@ export interface AfXdpSocket {
   /** The redirect program this socket attached, and how (a BPF link dies with the process). */
   readonly progId: number;
   readonly attachMode: 'link' | 'netlink';
-  /** Up to maxFrames received frames as (offset into `umem`, length) pairs; 0 after timeoutMs idle. */
+  /**
+   * One call per batch: gives the frames of the previous receive() back to the kernel, then
+   * writes up to min(maxFrames, batch) received frames as (offset into `umem`, length) pairs into
+   * table and returns how many; 0 after timeoutMs idle. The frames stay readable until the next
+   * receive() or close().
+   */
   receive(table: Uint32Array, maxFrames: number, timeoutMs: number): number;
-  /** Returns the frames of the last receive() to the fill ring once the counter has run. */
-  release(): void;
   consumeNative(maxFrames: number, sliceMs: number, idleMs: number): NativeCount;
   stats(): AfXdpStats;
   /** Closes the socket, detaches the XDP program it attached, frees the UMEM. Idempotent. */
@@ -277,8 +280,22 @@ const require = createRequire(import.meta.url);
 
 let loaded: NativeBinding | undefined;
 
+/**
+ * The addon detaches ring and UMEM buffers when they are closed, so JS can never read unmapped
+ * memory. V8 assumes no ArrayBuffer is ever detached until one is: the first detach in a process
+ * throws away every optimized function that reads a typed array. Without this, that happened when
+ * the warm-up window's ring was closed, and the measured window began in the interpreter.
+ */
+function detachOneBufferNow(): void {
+  const buffer = new ArrayBuffer(8);
+  structuredClone(buffer, { transfer: [buffer] });
+}
+
 /** Loads build/Release/capbench.node once. */
 export function native(): NativeBinding {
-  loaded ??= require('../../../build/Release/capbench.node') as NativeBinding;
+  if (loaded === undefined) {
+    detachOneBufferNow();
+    loaded = require('../../../build/Release/capbench.node') as NativeBinding;
+  }
   return loaded;
 }

@@ -16,12 +16,6 @@
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23
 #endif
-#ifndef TP_STATUS_VLAN_TPID_VALID
-#define TP_STATUS_VLAN_TPID_VALID (1 << 6)
-#endif
-
-#define VLAN_TAG_LEN 4u
-#define MAC_ADDRS_LEN 12u
 
 /* ---- open / close ---------------------------------------------------------------------- */
 
@@ -119,9 +113,8 @@ int cb_pmmap_open(struct cb_pmmap *r, const struct cb_pmmap_options *o, struct c
 	r->fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (r->fd < 0)
 		return cb_fail(e, errno, "create AF_PACKET SOCK_RAW socket for %s", o->ifname);
-	/* Version and reserve first: the kernel refuses to change them once a ring exists. */
+	/* Version first: the kernel refuses to change it once a ring exists. */
 	if (set_int_opt(r, PACKET_VERSION, TPACKET_V3, "PACKET_VERSION", e) < 0 ||
-	    set_int_opt(r, PACKET_RESERVE, (int)CB_PMMAP_RESERVE, "PACKET_RESERVE", e) < 0 ||
 	    set_int_opt(r, PACKET_IGNORE_OUTGOING, 1, "PACKET_IGNORE_OUTGOING", e) < 0 ||
 	    setup_ring(r, o, e) < 0 || bind_all(r, e) < 0) {
 		cb_pmmap_close(r);
@@ -177,7 +170,7 @@ static int wait_readable(struct cb_pmmap *r, int timeout_ms, struct cb_error *e)
 
 /*
  * Where the block's frames are. The kernel wrote them, but the walk still checks that every
- * header and frame lies inside the block, so a table never points outside the ring.
+ * header and frame lies inside the block, so it never reads outside the ring.
  */
 static int frame_at(const struct cb_pmmap *r, uint32_t block_off, uint32_t off,
 		    const struct tpacket3_hdr **hdr, struct cb_error *e)
@@ -187,7 +180,7 @@ static int frame_at(const struct cb_pmmap *r, uint32_t block_off, uint32_t off,
 			       "%u", r->ifname, off, block_off / r->block_bytes);
 	const struct tpacket3_hdr *h = (const struct tpacket3_hdr *)(r->map + block_off + off);
 	uint32_t mac = h->tp_mac;
-	if (mac < CB_PMMAP_RESERVE || (uint64_t)off + mac + h->tp_snaplen > r->block_bytes)
+	if (mac < sizeof(*h) || (uint64_t)off + mac + h->tp_snaplen > r->block_bytes)
 		return cb_fail(e, EPROTO, "PACKET_RX_RING on %s: frame at %u+%u (%u bytes) is outside "
 			       "block %u", r->ifname, off, mac, h->tp_snaplen,
 			       block_off / r->block_bytes);
@@ -200,86 +193,26 @@ static int vlan_stripped(const struct tpacket3_hdr *h)
 	return (h->tp_status & TP_STATUS_VLAN_VALID) != 0;
 }
 
-static void put_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-/*
- * The frame starts at `frame`; PACKET_RESERVE guarantees the 4 bytes before it are ours. Slide
- * the MAC addresses into them and write the tag after, as it was on the wire.
- */
-static void put_vlan_back(uint8_t *frame, const struct tpacket3_hdr *h)
-{
-	uint16_t tpid = (h->tp_status & TP_STATUS_VLAN_TPID_VALID) ? h->hv1.tp_vlan_tpid
-								    : ETH_P_8021Q;
-
-	memmove(frame - VLAN_TAG_LEN, frame, MAC_ADDRS_LEN);
-	put_be16(frame - VLAN_TAG_LEN + MAC_ADDRS_LEN, tpid);
-	put_be16(frame - VLAN_TAG_LEN + MAC_ADDRS_LEN + 2, (uint16_t)h->hv1.tp_vlan_tci);
-}
-
-/* Fills table from the (ready) block at the read index; frames, or -1. */
-static int walk_into_table(struct cb_pmmap *r, uint32_t *table, uint32_t table_pairs,
-			   struct cb_error *e)
-{
-	const struct tpacket_block_desc *b = block_at(r, r->index);
-	uint32_t n = b->hdr.bh1.num_pkts;
-	uint32_t block_off = r->index * r->block_bytes;
-	uint32_t off = b->hdr.bh1.offset_to_first_pkt;
-
-	if (n > table_pairs)
-		return cb_fail(e, EMSGSIZE,
-			       "nextBlock on %s: block %u holds %u frames but the table has room for "
-			       "%u (give it %u pairs: block bytes / %u)", r->ifname, r->index, n,
-			       table_pairs, r->block_bytes / CB_PMMAP_MIN_FRAME_SPACING,
-			       CB_PMMAP_MIN_FRAME_SPACING);
-	for (uint32_t i = 0; i < n; i++) {
-		const struct tpacket3_hdr *h = NULL;
-
-		if (frame_at(r, block_off, off, &h, e) < 0)
-			return -1;
-		uint32_t start = block_off + off + h->tp_mac;
-		uint32_t len = h->tp_snaplen;
-		if (vlan_stripped(h) && len >= MAC_ADDRS_LEN) {
-			put_vlan_back(r->map + start, h);
-			start -= VLAN_TAG_LEN;
-			len += VLAN_TAG_LEN;
-		}
-		table[2 * i] = start;
-		table[2 * i + 1] = len;
-		off += h->tp_next_offset;
-	}
-	return (int)n;
-}
-
-int cb_pmmap_next_block(struct cb_pmmap *r, uint32_t *table, uint32_t table_pairs, int timeout_ms,
-			struct cb_error *e)
+int cb_pmmap_next_block(struct cb_pmmap *r, int timeout_ms, size_t *block_off, struct cb_error *e)
 {
 	if (r->holding)
-		return cb_fail(e, EBUSY, "nextBlock on %s: block %u is still held; call "
-			       "releaseBlock() first", r->ifname, r->index);
-	if (!block_ready(block_at(r, r->index))) {
+		give_back(r);
+	const struct tpacket_block_desc *b = block_at(r, r->index);
+	if (!block_ready(b)) {
 		int w = wait_readable(r, timeout_ms, e);
 		if (w <= 0)
 			return w;
-		if (!block_ready(block_at(r, r->index)))
+		if (!block_ready(b))
 			return 0;
 	}
-	int n = walk_into_table(r, table, table_pairs, e);
-	if (n >= 0)
-		r->holding = 1;
-	return n;
-}
-
-int cb_pmmap_release(struct cb_pmmap *r, struct cb_error *e)
-{
-	if (!r->holding)
-		return cb_fail(e, EINVAL, "releaseBlock on %s: no block is held (call nextBlock() "
-			       "first)", r->ifname);
-	give_back(r);
-	return 0;
+	if (b->hdr.bh1.num_pkts > 0 &&
+	    (uint64_t)b->hdr.bh1.offset_to_first_pkt + sizeof(struct tpacket3_hdr) > r->block_bytes)
+		return cb_fail(e, EPROTO, "PACKET_RX_RING on %s: block %u says its first frame is at "
+			       "%u, outside the block", r->ifname, r->index,
+			       b->hdr.bh1.offset_to_first_pkt);
+	r->holding = 1;
+	*block_off = (size_t)r->index * r->block_bytes;
+	return 1;
 }
 
 /* ---- native tier ----------------------------------------------------------------------- */
@@ -317,8 +250,7 @@ int cb_pmmap_consume(struct cb_pmmap *r, uint64_t max_frames, uint32_t slice_ms,
 		     struct cb_count *out, struct cb_error *e)
 {
 	if (r->holding)
-		return cb_fail(e, EBUSY, "consumeNative on %s: block %u is still held; call "
-			       "releaseBlock() first", r->ifname, r->index);
+		give_back(r);
 	uint64_t now = cb_now_ns();
 	uint64_t deadline = now + (uint64_t)slice_ms * 1000000u;
 	uint64_t idle_until = now + (uint64_t)idle_ms * 1000000u;

@@ -4,9 +4,8 @@
  * (block_status TP_STATUS_USER) when it is full or its retire timeout expires; the reader walks
  * the block's frames where the kernel wrote them and hands it back (TP_STATUS_KERNEL).
  *
- * Frames are handed over in wire layout: PACKET_RESERVE leaves CB_PMMAP_RESERVE bytes in front
- * of every frame, so an 802.1Q tag the kernel moved into metadata is written back in place
- * (the MAC addresses slide 4 bytes towards the header, the tag goes after them), as libpcap does.
+ * Each frame is preceded by the kernel's struct tpacket3_hdr: where the frame starts, its length,
+ * where the next one is. That is the table of the block; the js tier walks it itself.
  */
 #ifndef CAPBENCH_PACKET_MMAP_H
 #define CAPBENCH_PACKET_MMAP_H
@@ -22,19 +21,11 @@
 extern "C" {
 #endif
 
-/* PACKET_RESERVE: room for the 4-byte VLAN tag in front of each frame. */
-#define CB_PMMAP_RESERVE 4u
 /* tp_frame_size: V3 only checks it (it must divide the block); frames are packed by size. */
 #define CB_PMMAP_FRAME_BYTES 2048u
-/*
- * No frame takes fewer bytes of a block than this (each has a 48-byte tpacket3_hdr, a
- * sockaddr_ll and the frame itself), so a table of block_bytes / CB_PMMAP_MIN_FRAME_SPACING
- * pairs always holds a whole block.
- */
-#define CB_PMMAP_MIN_FRAME_SPACING 64u
 /* The kernel numbers blocks with an unsigned short. */
 #define CB_PMMAP_MAX_BLOCKS 65535u
-/* Table offsets are 32-bit and JS views of the ring must stay addressable. */
+/* JS views of the ring must stay addressable with 32-bit offsets. */
 #define CB_PMMAP_MAX_RING_BYTES (1ull << 31)
 
 struct cb_pmmap {
@@ -46,7 +37,7 @@ struct cb_pmmap {
 	uint32_t block_bytes;
 	uint32_t block_count;
 	uint32_t index;           /* the next block to read */
-	int holding;              /* next_block() returned block `index`, not yet released */
+	int holding;              /* next_block() returned block `index`, not yet given back */
 	uint64_t packets;         /* PACKET_STATISTICS accumulated: the kernel resets on each read */
 	uint64_t drops;
 	uint64_t freezes;
@@ -60,31 +51,26 @@ struct cb_pmmap_options {
 };
 
 /*
- * Creates the socket, sets TPACKET_V3, PACKET_RESERVE, PACKET_IGNORE_OUTGOING and the ring,
+ * Creates the socket, sets TPACKET_V3, PACKET_IGNORE_OUTGOING and the ring,
  * maps it and binds to the interface (last, so nothing arrives before the ring exists).
  * On failure nothing is left open (r->fd -1, r->map NULL).
  */
 int cb_pmmap_open(struct cb_pmmap *r, const struct cb_pmmap_options *o, struct cb_error *e);
 
 /*
- * The block at the read index, if the kernel has handed it over; otherwise waits up to
- * timeout_ms in poll() and looks once more. For each frame writes (offset within the ring,
- * length) to table (capacity table_pairs pairs), putting a stripped VLAN tag back in place.
- * Returns the block's frame count (the block is then the caller's until cb_pmmap_release),
- * 0 when none is ready, or -1: also when the block holds more frames than table_pairs
- * (block_bytes / CB_PMMAP_MIN_FRAME_SPACING pairs always suffice) or a block is still held.
+ * The js tier's one call per block: gives the block of the previous call back to the kernel,
+ * then takes the block at the read index if the kernel has handed it over (otherwise waits up
+ * to timeout_ms in poll() and looks once more). Returns 1 with *block_off = the block's byte
+ * offset in the ring (it is then the caller's, to read in place, until the next call, consume or
+ * close), 0 when none is ready, or -1.
  */
-int cb_pmmap_next_block(struct cb_pmmap *r, uint32_t *table, uint32_t table_pairs, int timeout_ms,
-			struct cb_error *e);
-
-/* Hands the block from cb_pmmap_next_block back to the kernel and moves to the next one. */
-int cb_pmmap_release(struct cb_pmmap *r, struct cb_error *e);
+int cb_pmmap_next_block(struct cb_pmmap *r, int timeout_ms, size_t *block_off, struct cb_error *e);
 
 /*
- * The native tier: walks ready blocks, runs the C counter on every frame, releases each block,
- * until max_frames (only whole blocks are read, so it may overshoot by the rest of the last
- * block; those frames are counted too), slice_ms elapsed, or idle_ms with nothing ready.
- * Adds to *out. Fails (EBUSY) while a block from cb_pmmap_next_block is held.
+ * The native tier: gives back a block cb_pmmap_next_block still holds, then walks ready blocks,
+ * runs the C counter on every frame, releases each block, until max_frames (only whole blocks
+ * are read, so it may overshoot by the rest of the last block; those frames are counted too),
+ * slice_ms elapsed, or idle_ms with nothing ready. Adds to *out.
  */
 int cb_pmmap_consume(struct cb_pmmap *r, uint64_t max_frames, uint32_t slice_ms, uint32_t idle_ms,
 		     struct cb_count *out, struct cb_error *e);

@@ -17,7 +17,6 @@ public:
 		return DefineClass(env, "PacketMmapRing",
 				   { InstanceAccessor("ring", &PacketMmapRing::Ring, nullptr),
 				     InstanceMethod("nextBlock", &PacketMmapRing::NextBlock),
-				     InstanceMethod("releaseBlock", &PacketMmapRing::ReleaseBlock),
 				     InstanceMethod("consumeNative", &PacketMmapRing::ConsumeNative),
 				     InstanceMethod("stats", &PacketMmapRing::Stats),
 				     InstanceMethod("close", &PacketMmapRing::Close) });
@@ -97,23 +96,13 @@ private:
 	Napi::Value NextBlock(const Napi::CallbackInfo &info)
 	{
 		RequireOpen(info.Env(), "nextBlock");
-		Napi::Uint32Array table = TableArg(info, 0, "nextBlock: table", 2);
-		int timeout = MsArg(info, 1, "nextBlock: timeoutMs");
-		size_t pairs = table.ElementLength() / 2;
+		int timeout = MsArg(info, 0, "nextBlock: timeoutMs");
+		size_t off = 0;
 		cb_error e{};
-		int n = cb_pmmap_next_block(&ring_, table.Data(),
-					    pairs > UINT32_MAX ? UINT32_MAX : (uint32_t)pairs, timeout, &e);
-		if (n < 0)
+		int rc = cb_pmmap_next_block(&ring_, timeout, &off, &e);
+		if (rc < 0)
 			throw CbJsError(info.Env(), e);
-		return Napi::Number::New(info.Env(), n);
-	}
-
-	void ReleaseBlock(const Napi::CallbackInfo &info)
-	{
-		RequireOpen(info.Env(), "releaseBlock");
-		cb_error e{};
-		if (cb_pmmap_release(&ring_, &e) < 0)
-			throw CbJsError(info.Env(), e);
+		return Napi::Number::New(info.Env(), rc == 1 ? (double)off : -1.0);
 	}
 
 	Napi::Value ConsumeNative(const Napi::CallbackInfo &info)
