@@ -34,6 +34,8 @@ const MIN_RING = 64;
 const MAX_RING = 2 ** 22;
 /** Most frames one receive() may hand over (the addon's limit). */
 const MAX_BATCH = 4096;
+/** Most batches one js step reads from a socket before handing back to the consume loop. */
+const READ_BATCHES = 16;
 /** consumeNative's slice: as long as consume-loop's own, so Ctrl-C stays prompt. */
 const NATIVE_SLICE_MS = 20;
 /** Copy mode on veth runs in the sender's softirq: frames are in the ring once the sender is done. */
@@ -168,13 +170,16 @@ class UmemReader {
     return this.take(this.next, max, waitMs);
   }
 
-  /** Batches from one socket until max, or until one comes back short (the ring is empty). */
+  /**
+   * Batches from one socket until max, until one comes back short (the ring is empty), or
+   * READ_BATCHES of them, so a ring that never empties still lets the loop see time and signals.
+   */
   private take(i: number, max: number, waitMs: number): number {
     const sock = this.socks[i]!;
     const view = this.views[i]!;
     const table = this.table;
     let got = 0;
-    while (got < max) {
+    for (let b = 0; b < READ_BATCHES && got < max; b++) {
       const want = Math.min(this.batch, max - got);
       const n = sock.receive(table, want, got === 0 ? waitMs : 0);
       got += n;

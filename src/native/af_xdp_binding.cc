@@ -153,7 +153,7 @@ private:
 	{
 		RequireOpen(info.Env(), "receive");
 		uint32_t max = (uint32_t)IntArg(info[1], "receive: maxFrames", 1, CB_XSK_MAX_BATCH);
-		Napi::Uint32Array table = TableArg(info, 0, "receive: table", 2 * (size_t)max);
+		ArrayArg<uint32_t> table = TableArg(info, 0, "receive: table", 2 * (size_t)max);
 		int timeout = MsArg(info, 2, "receive: timeoutMs");
 		cb_error e{};
 		int n = cb_xsk_receive(&sock_, table.Data(), max, timeout, &e);

@@ -22,8 +22,8 @@ uint32_t FramesArg(const Napi::CallbackInfo &info, size_t i, size_t max_frames)
 
 Napi::Value CountTable(const Napi::CallbackInfo &info)
 {
-	Napi::Uint8Array buf = BytesArg(info, 0, "countTable: buf");
-	Napi::Uint32Array table = TableArg(info, 1, "countTable: table", 0);
+	ArrayArg<uint8_t> buf = BytesArg(info, 0, "countTable: buf");
+	ArrayArg<uint32_t> table = TableArg(info, 1, "countTable: table", 0);
 	uint32_t n = FramesArg(info, 2, table.ElementLength() / 2);
 
 	long bad = cb_table_first_bad(buf.ByteLength(), table.Data(), n);

@@ -136,8 +136,8 @@ private:
 	Napi::Value ReadOne(const Napi::CallbackInfo &info)
 	{
 		RequireOpen(info.Env(), "readOne");
-		Napi::Uint8Array buf = BytesArg(info, 0, "readOne: buf");
-		Napi::Uint32Array table = TableArg(info, 1, "readOne: table", 2);
+		ArrayArg<uint8_t> buf = BytesArg(info, 0, "readOne: buf");
+		ArrayArg<uint32_t> table = TableArg(info, 1, "readOne: table", 2);
 		int timeout = MsArg(info, 2, "readOne: timeoutMs");
 		if (buf.ByteLength() < CB_FASTNET_MIN_READ)
 			throw Napi::RangeError::New(info.Env(), "readOne: buf must hold at least " +
@@ -154,7 +154,7 @@ private:
 	{
 		RequireOpen(info.Env(), "nextSlots");
 		uint32_t max = (uint32_t)IntArg(info[1], "nextSlots: maxFrames", 1, FASTNET_MAX_DEPTH);
-		Napi::Uint32Array table = TableArg(info, 0, "nextSlots: table", 2 * (size_t)max);
+		ArrayArg<uint32_t> table = TableArg(info, 0, "nextSlots: table", 2 * (size_t)max);
 		int timeout = MsArg(info, 2, "nextSlots: timeoutMs");
 		cb_error e{};
 		int n = cb_fastnet_next_slots(&handle_, table.Data(), max, timeout, &e);

@@ -13,31 +13,55 @@
 // Largest integer a JS number holds exactly; counts beyond it would be silently rounded.
 constexpr double kMaxSafeInteger = 9007199254740991.0;
 
-inline Napi::Uint8Array BytesArg(const Napi::CallbackInfo &info, size_t i, const char *what)
+/*
+ * A typed-array argument as the C cores take it. One napi_get_typedarray_info call checks the
+ * type and gets the data: node-addon-api's checked conversions take four N-API calls, and these
+ * run once per batch, where every 10 ns is a visible share of what a JS-tier batch costs. A
+ * detached array has no data and length 0.
+ */
+template <typename T> struct ArrayArg {
+	T *data;
+	size_t length; /* elements */
+
+	T *Data() const { return data; }
+	size_t ElementLength() const { return length; }
+	size_t ByteLength() const { return length * sizeof(T); }
+};
+
+template <typename T>
+inline ArrayArg<T> TypedArrayArg(const Napi::CallbackInfo &info, size_t i, napi_typedarray_type want,
+				 const char *what, const char *type_name)
 {
-	Napi::Value v = info[i];
-	if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
-		throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a Uint8Array");
-	return v.As<Napi::Uint8Array>();
+	napi_typedarray_type type;
+	size_t length = 0;
+	void *data = nullptr;
+	if (napi_get_typedarray_info(info.Env(), info[i], &type, &length, &data, nullptr, nullptr) !=
+		    napi_ok ||
+	    type != want)
+		throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a " + type_name);
+	return { static_cast<T *>(data), length };
 }
 
-inline Napi::Uint32Array TableArg(const Napi::CallbackInfo &info, size_t i, const char *what, size_t min_len)
+inline ArrayArg<uint8_t> BytesArg(const Napi::CallbackInfo &info, size_t i, const char *what)
 {
-	Napi::Value v = info[i];
-	if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array)
-		throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a Uint32Array");
-	Napi::Uint32Array table = v.As<Napi::Uint32Array>();
-	if (table.ElementLength() < min_len)
+	return TypedArrayArg<uint8_t>(info, i, napi_uint8_array, what, "Uint8Array");
+}
+
+inline ArrayArg<uint32_t> TableArg(const Napi::CallbackInfo &info, size_t i, const char *what, size_t min_len)
+{
+	ArrayArg<uint32_t> table = TypedArrayArg<uint32_t>(info, i, napi_uint32_array, what, "Uint32Array");
+	if (table.length < min_len)
 		throw Napi::RangeError::New(info.Env(), std::string(what) + " needs at least " +
 						       std::to_string(min_len) + " entries");
 	return table;
 }
 
+/* One N-API call: napi_get_value_double fails for anything but a number. */
 inline double IntArg(const Napi::Value &v, const char *what, double lo, double hi)
 {
-	if (!v.IsNumber())
+	double d;
+	if (napi_get_value_double(v.Env(), v, &d) != napi_ok)
 		throw Napi::TypeError::New(v.Env(), std::string(what) + " must be a number");
-	double d = v.As<Napi::Number>().DoubleValue();
 	if (!(d >= lo && d <= hi) || d != (double)(long long)d)
 		throw Napi::RangeError::New(v.Env(), std::string(what) + " must be an integer from " +
 						     std::to_string((long long)lo) + " to " +

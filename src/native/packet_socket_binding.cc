@@ -52,8 +52,8 @@ private:
 	Napi::Value RecvOne(const Napi::CallbackInfo &info)
 	{
 		RequireOpen(info.Env(), "recvOne");
-		Napi::Uint8Array buf = BytesArg(info, 0, "recvOne: buf");
-		Napi::Uint32Array table = TableArg(info, 1, "recvOne: table", 2);
+		ArrayArg<uint8_t> buf = BytesArg(info, 0, "recvOne: buf");
+		ArrayArg<uint32_t> table = TableArg(info, 1, "recvOne: table", 2);
 		int timeout = MsArg(info, 2, "recvOne: timeoutMs");
 		if (buf.ByteLength() < CB_PSOCK_MIN_SLOT)
 			throw Napi::RangeError::New(info.Env(), "recvOne: buf must hold at least " +
@@ -68,9 +68,9 @@ private:
 	Napi::Value RecvBatch(const Napi::CallbackInfo &info)
 	{
 		RequireOpen(info.Env(), "recvBatch");
-		Napi::Uint8Array buf = BytesArg(info, 0, "recvBatch: buf");
+		ArrayArg<uint8_t> buf = BytesArg(info, 0, "recvBatch: buf");
 		uint32_t max = (uint32_t)IntArg(info[2], "recvBatch: maxFrames", 1, CB_PSOCK_MAX_BATCH);
-		Napi::Uint32Array table = TableArg(info, 1, "recvBatch: table", 2 * (size_t)max);
+		ArrayArg<uint32_t> table = TableArg(info, 1, "recvBatch: table", 2 * (size_t)max);
 		int timeout = MsArg(info, 3, "recvBatch: timeoutMs");
 		if (buf.ByteLength() / max < CB_PSOCK_MIN_SLOT)
 			throw Napi::RangeError::New(info.Env(),

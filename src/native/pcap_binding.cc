@@ -78,9 +78,9 @@ private:
 	Napi::Value Dispatch(const Napi::CallbackInfo &info)
 	{
 		RequireOpen(info.Env(), "dispatch");
-		Napi::Uint8Array buf = BytesArg(info, 0, "dispatch: buf");
+		ArrayArg<uint8_t> buf = BytesArg(info, 0, "dispatch: buf");
 		uint32_t max = (uint32_t)IntArg(info[2], "dispatch: maxFrames", 1, CB_PCAP_MAX_DISPATCH);
-		Napi::Uint32Array table = TableArg(info, 1, "dispatch: table", 2 * (size_t)max);
+		ArrayArg<uint32_t> table = TableArg(info, 1, "dispatch: table", 2 * (size_t)max);
 		int timeout = (int)IntArg(info[3], "dispatch: timeoutMs", 0, INT_MAX);
 		if (buf.ByteLength() / max < CB_PCAP_MIN_SLOT)
 			throw Napi::RangeError::New(info.Env(),
