@@ -42,25 +42,6 @@ int cb_xsk_open(struct cb_xsk *s, const struct cb_xsk_options *o, struct cb_erro
 	return cb_fail(e, ENOSYS, "open AF_XDP socket on %s: %s", o->ifname, NO_LIBXDP);
 }
 
-/*
- * Starts loading the frames the next receive will hand over: descriptors the kernel has already
- * published past this batch. JS counts right after each call, so a batch's own prefetches land
- * too late for its first frames; one batch ahead they have the whole count to arrive.
- */
-static void prefetch_next_batch(struct cb_xsk *s)
-{
-	struct xsk_ring_cons *rx = &s->impl->rx;
-	uint32_t ahead = rx->cached_prod - rx->cached_cons;
-
-	if (ahead > s->batch)
-		ahead = s->batch;
-	for (uint32_t i = 0; i < ahead; i++) {
-		const struct xdp_desc *d = xsk_ring_cons__rx_desc(rx, rx->cached_cons + i);
-
-		__builtin_prefetch(s->umem + xsk_umem__add_offset_to_addr(d->addr) + 12);
-	}
-}
-
 int cb_xsk_receive(struct cb_xsk *s, uint32_t *table, uint32_t max_frames, int timeout_ms,
 		   struct cb_error *e)
 {
