@@ -195,7 +195,6 @@ class AfXdpSession extends SteppedSession {
   readonly settleMs = SETTLE_MS;
   private readonly socks: AfXdpSocket[] = [];
   protected readonly step: Step;
-  private readonly batch: number;
   private readonly rxDroppedPath: string;
   private readonly ifDropped0: number | null;
   private stateFile: string | null = null;
@@ -205,7 +204,6 @@ class AfXdpSession extends SteppedSession {
     super();
     checkQueues(ctx.queues, ctx.ifname);
     const size = sizing(ctx);
-    this.batch = batchOf(ctx);
     this.rxDroppedPath = `/sys/class/net/${ctx.ifname}/statistics/rx_dropped`;
     this.ifDropped0 = readNumber(this.rxDroppedPath);
     try {
@@ -221,11 +219,11 @@ class AfXdpSession extends SteppedSession {
       this.close();
       throw err;
     }
-    this.step = ctx.tier === 'native' ? this.nativeQueuesStep() : this.jsStep(ctx.latency);
+    this.step = ctx.tier === 'native' ? this.nativeQueuesStep() : this.jsStep(batchOf(ctx), ctx.latency);
   }
 
-  private jsStep(latency: LatencySampler | null): Step {
-    const reader = new UmemReader(this.socks, this.batch, latency);
+  private jsStep(batch: number, latency: LatencySampler | null): Step {
+    const reader = new UmemReader(this.socks, batch, latency);
     return (max, waitMs) => {
       const n = reader.read(max, waitMs);
       this.received += n;
