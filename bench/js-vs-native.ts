@@ -7,8 +7,8 @@
  * native pps, judged on the median of the per-round ratios (other work on this 2-CPU machine
  * moves single windows by tens of percent); the ratio of the means is shown beside it. So is the
  * same ratio from the capturing thread's CPU time (native cycles/pkt ÷ js cycles/pkt), which time
- * others spent on CPU 1 does not move: on af-xdp the kernel's deferred unpinning of the previous
- * window's UMEM runs in a kworker there and stretches some windows without slowing the loop.
+ * others spent on CPU 1 does not move: some af-xdp js windows last half as long again with the
+ * same thread cycles per packet (README, "Benchmarks").
  * Methods capbench cannot run on this checkout are shown as unavailable.
  *
  *   npm run build && node dist/bench/js-vs-native.js [--count N|auto] [--trials T] [--methods a,b]
