@@ -12,7 +12,7 @@ export function addMeasureOptions(cmd: Command, defaults: { duration: string; tr
     .option('--tier <tier>', 'js: count in TypeScript (what a Node program pays); native: count in C; both', 'js')
     .option('--batch <n>', 'frames per native call for batched methods: recvmmsg(), pcap_dispatch(), an af-xdp rx peek (both tiers)', '64')
     .option('--gen-cpu <n>', 'CPU for the generator thread, -1 for none (default: 0 when there are two CPUs)')
-    .option('--cap-cpu <n>', 'CPU for the capturing thread, -1 for none (default: 1 when there are two CPUs)')
+    .option('--cap-cpu <n>', "CPU for the capturing thread, which capbench's other threads then keep off; -1 for none (default: 1 when there are two CPUs)")
     .option('--ring-mb <mib>', 'packet-mmap: ring size in MiB (default: drain sizes it to hold --count, live uses 16)')
     .option('--queues <n>', 'af-xdp: bind a socket to each of queues 0..n-1', '1')
     .option('--zerocopy', 'af-xdp: ask for zero-copy (XDP_ZEROCOPY); an error where the driver has none, as on veth')

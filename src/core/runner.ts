@@ -78,7 +78,8 @@ export async function withBench<T>(config: RunConfig, deps: RunDeps, use: (bench
   requireCapabilities(['CAP_NET_ADMIN', 'CAP_NET_RAW', ...(config.iface === null ? (['CAP_SYS_ADMIN'] as const) : [])], 'capbench');
   const host = hostInfo();
   const cycles = cycleSource().source;
-  if (config.captureCpu >= 0) native().setThreadAffinity(config.captureCpu);
+  // Node's helper threads go elsewhere, or the scheduler runs them on the capture CPU mid-window.
+  if (config.captureCpu >= 0) native().reserveCpu(config.captureCpu);
 
   await sweepStale();
   await sweepStaleXdp();
@@ -103,6 +104,8 @@ async function measurePoint(
   deps: RunDeps, withBaseline: boolean,
 ): Promise<Row[]> {
   const rows: Row[] = [];
+  // Again for each point: a thread Node started since (libuv's pool is lazy) inherited the pin.
+  if (config.captureCpu >= 0) native().reserveCpu(config.captureCpu);
   const base = {
     mode: config.mode,
     captureIf: config.iface ?? testbed!.captureIf,

@@ -258,7 +258,12 @@ export interface NativeBinding {
    * updates only at ticks and context switches, and CLOCK_THREAD_CPUTIME_ID's exact total.
    */
   threadCpuTime(): { userNs: number; sysNs: number; totalNs: number };
-  setThreadAffinity(cpu: number): void;
+  /**
+   * Pins the calling thread to `cpu` and moves the process's other threads (Node's helpers) to
+   * the CPUs it started with less `cpu`; capbench's own "cb-" threads stay where they put
+   * themselves. Idempotent: call it again to catch threads created since.
+   */
+  reserveCpu(cpu: number): void;
   /** perf_event_open(PERF_COUNT_HW_CPU_CYCLES) for the calling thread; throws when there is no PMU. */
   openCycleCounter(): CycleCounter;
 

@@ -1,4 +1,4 @@
-// readTsc, calibrateTsc, threadCpuTime, setThreadAffinity, openCycleCounter.
+// readTsc, calibrateTsc, threadCpuTime, reserveCpu, openCycleCounter.
 #include <string>
 
 #include "addon.h"
@@ -49,13 +49,13 @@ Napi::Value ThreadCpuTime(const Napi::CallbackInfo &info)
 	return out;
 }
 
-void SetThreadAffinity(const Napi::CallbackInfo &info)
+void ReserveCpu(const Napi::CallbackInfo &info)
 {
-	double cpu = NumberArg(info, 0, "setThreadAffinity: cpu");
+	double cpu = NumberArg(info, 0, "reserveCpu: cpu");
 	if (!IsInteger(cpu, 0, 1 << 20))
-		throw Napi::RangeError::New(info.Env(), "setThreadAffinity: cpu must be a non-negative integer");
+		throw Napi::RangeError::New(info.Env(), "reserveCpu: cpu must be a non-negative integer");
 	cb_error e{};
-	if (cb_set_thread_affinity((int)cpu, &e) < 0)
+	if (cb_reserve_cpu((int)cpu, &e) < 0)
 		throw CbJsError(info.Env(), e);
 }
 
@@ -115,7 +115,7 @@ void InitClock(Napi::Env env, Napi::Object exports)
 	exports.Set("readTsc", Napi::Function::New(env, ReadTsc, "readTsc"));
 	exports.Set("calibrateTsc", Napi::Function::New(env, CalibrateTsc, "calibrateTsc"));
 	exports.Set("threadCpuTime", Napi::Function::New(env, ThreadCpuTime, "threadCpuTime"));
-	exports.Set("setThreadAffinity", Napi::Function::New(env, SetThreadAffinity, "setThreadAffinity"));
+	exports.Set("reserveCpu", Napi::Function::New(env, ReserveCpu, "reserveCpu"));
 
 	// Per-env reference (workers each load the addon), freed when the env goes away.
 	auto *ctor = new Napi::FunctionReference(Napi::Persistent(CycleCounter::Define(env)));

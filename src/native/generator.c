@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #endif
 
+#include "clock.h"
 #include "generator.h"
 #include "slice_clock.h"
 
@@ -647,13 +648,21 @@ static int setup(struct cb_gen *g, struct gen_run *r, struct cb_error *e)
 		}
 		close(nsfd);
 	}
-	if (g->cpu >= 0) {
+	{
 		cpu_set_t set;
 		int err;
 
-		CPU_ZERO(&set);
-		CPU_SET(g->cpu, &set);
+		/* Unpinned means anywhere the process may run, not the capture CPU its creator is on. */
+		if (g->cpu < 0) {
+			if (cb_process_cpus(&set, e) < 0)
+				return -1;
+		} else {
+			CPU_ZERO(&set);
+			CPU_SET(g->cpu, &set);
+		}
 		err = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+		if (err && g->cpu < 0)
+			return cb_fail(e, err, "let the generator thread run on the process's CPUs");
 		if (err)
 			return cb_fail(e, err, "pin generator thread to CPU %d", g->cpu);
 	}
