@@ -1,12 +1,5 @@
 #include "counter.h"
 
-int cb_do_something(const uint8_t *frame, uint32_t len)
-{
-	if (len < 14)
-		return 0;
-	return frame[12] == 0x08 && frame[13] == 0x00;
-}
-
 static int pair_fits(size_t buflen, uint32_t offset, uint32_t length)
 {
 	/* 64-bit sum: offset + length can wrap in 32 bits. */

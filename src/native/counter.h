@@ -18,8 +18,16 @@ struct cb_count {
 	uint64_t ipv4;
 };
 
-/* 1 iff the frame is long enough for an Ethernet header and bytes 12-13 are 0x08 0x00. */
-int cb_do_something(const uint8_t *frame, uint32_t len);
+/*
+ * 1 iff the frame is long enough for an Ethernet header and bytes 12-13 are 0x08 0x00. Inline:
+ * a call per frame is a measurable share of a native loop that spends ~30 cycles on a frame.
+ */
+static inline int cb_do_something(const uint8_t *frame, uint32_t len)
+{
+	if (len < 14)
+		return 0;
+	return frame[12] == 0x08 && frame[13] == 0x00;
+}
 
 /*
  * Index of the first (offset, length) pair in table[0 .. 2n) that does not lie inside

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afXdp } from '../../src/methods/af-xdp.js';
+import { native } from '../../src/native/binding.js';
 import { createTestbed, destroyTestbed } from '../../src/net/testbed.js';
 import { processStartTime, sweepStaleXdp, XDP_STATE_DIR, type XdpAttachRecord } from '../../src/net/xdp-leftovers.js';
 import type { Results } from '../../src/core/results.js';
@@ -139,6 +140,27 @@ test('drain on mixed.pcap: both tiers receive every frame and count IPv4 exactly
     assert.equal(row.ipv4Counted, 30000, what);
   }
   assert.deepEqual(leftoversOf(pid), []);
+});
+
+test('the UMEM is not copied into child processes (every `ip` capbench runs would copy it)', { skip, timeout: 60_000 }, async () => {
+  const bed = await createTestbed();
+  try {
+    const frames = 3000; // 6000 KiB of UMEM: a size nothing else in this process maps
+    const sock = new (native().AfXdpSocket)({
+      ifname: bed.captureIf, queue: 0, frameBytes: 2048, frameCount: frames, ringSize: 4096, batch: 64, zeroCopy: false,
+    });
+    try {
+      const maps = readFileSync('/proc/self/smaps', 'utf8').split(/\n(?=[0-9a-f]+-[0-9a-f]+ )/);
+      const umem = maps.filter((m) => new RegExp(`^Size:\\s+${(frames * 2048) / 1024} kB$`, 'm').test(m));
+      assert.equal(umem.length, 1, 'one mapping of the UMEM\'s size');
+      // VM_DONTCOPY, from madvise(MADV_DONTFORK), shows as "dc".
+      assert.match(umem[0]!, /^VmFlags:.* dc( |$)/m);
+    } finally {
+      sock.close();
+    }
+  } finally {
+    await destroyTestbed(bed);
+  }
 });
 
 test('live at the maximum rate: received + dropped == sent in every trial of both tiers', { skip, timeout: 120_000 }, async () => {
