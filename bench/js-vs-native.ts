@@ -7,8 +7,8 @@
  * native pps, judged on the median of the per-round ratios (other work on this 2-CPU machine
  * moves single windows by tens of percent); the ratio of the means is shown beside it. So is the
  * same ratio from the capturing thread's CPU time (native cycles/pkt ÷ js cycles/pkt), which time
- * others spent on CPU 1 does not move: Node's own helper threads sometimes run there and stretch
- * an af-xdp js window by half without slowing its loop (README, "Benchmarks").
+ * others spent on CPU 1 does not move (capbench keeps its own helper threads off that CPU, but not
+ * the rest of the machine's work).
  * Methods capbench cannot run on this checkout are shown as unavailable.
  *
  *   npm run build && node dist/bench/js-vs-native.js [--count N|auto] [--trials T] [--methods a,b]
