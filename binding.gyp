@@ -8,6 +8,7 @@
         "src/native/counter_binding.cc",
         "src/native/clock.c",
         "src/native/clock_binding.cc",
+        "src/native/cpu_placement.c",
         "src/native/packet_socket.c",
         "src/native/packet_socket_binding.cc",
         "src/native/pcap_native.c",

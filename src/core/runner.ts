@@ -78,11 +78,11 @@ export async function withBench<T>(config: RunConfig, deps: RunDeps, use: (bench
   requireCapabilities(['CAP_NET_ADMIN', 'CAP_NET_RAW', ...(config.iface === null ? (['CAP_SYS_ADMIN'] as const) : [])], 'capbench');
   const host = hostInfo();
   const cycles = cycleSource().source;
-  // Node's helper threads go elsewhere, or the scheduler runs them on the capture CPU mid-window.
-  if (config.captureCpu >= 0) native().reserveCpu(config.captureCpu);
-
   await sweepStale();
   await sweepStaleXdp();
+  // Node's helper threads go elsewhere, or the scheduler runs them on the capture CPU mid-window.
+  // After the sweeps: their file reads start libuv's pool, whose threads would inherit the pin.
+  if (config.captureCpu >= 0) native().reserveCpu(config.captureCpu);
   let testbed: Testbed | null = null;
   try {
     if (config.iface === null) testbed = await createTestbed();
@@ -104,7 +104,7 @@ async function measurePoint(
   deps: RunDeps, withBaseline: boolean,
 ): Promise<Row[]> {
   const rows: Row[] = [];
-  // Again for each point: a thread Node started since (libuv's pool is lazy) inherited the pin.
+  // Again for each point: a thread Node started since inherited the pin.
   if (config.captureCpu >= 0) native().reserveCpu(config.captureCpu);
   const base = {
     mode: config.mode,

@@ -97,7 +97,7 @@ export interface GeneratorOptions {
   /** Offered rate; 0 = flat out. */
   ratePps: number;
   batch: number;
-  /** CPU to pin the generator thread to; -1 = leave it. */
+  /** CPU to pin the generator thread to; -1 = any CPU but the one reserveCpu reserved. */
   cpu: number;
   engine: GeneratorEngine;
   /**
@@ -260,8 +260,8 @@ export interface NativeBinding {
   threadCpuTime(): { userNs: number; sysNs: number; totalNs: number };
   /**
    * Pins the calling thread to `cpu` and moves the process's other threads (Node's helpers) to
-   * the CPUs it started with less `cpu`; capbench's own "cb-" threads stay where they put
-   * themselves. Idempotent: call it again to catch threads created since.
+   * the CPUs it started with less `cpu`; capbench's own "cb-" threads place themselves (an
+   * unpinned generator also keeps off `cpu`). Call it again to catch threads created since.
    */
   reserveCpu(cpu: number): void;
   /** perf_event_open(PERF_COUNT_HW_CPU_CYCLES) for the calling thread; throws when there is no PMU. */

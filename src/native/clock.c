@@ -1,12 +1,7 @@
 #include "clock.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <linux/perf_event.h>
-#include <pthread.h>
-#include <sched.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -113,96 +108,6 @@ int cb_thread_cpu_time(uint64_t *user_ns, uint64_t *sys_ns, uint64_t *total_ns, 
 	*user_ns = timeval_ns(&ru.ru_utime);
 	*sys_ns = timeval_ns(&ru.ru_stime);
 	*total_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-	return 0;
-}
-
-/* Own threads name themselves "cb-..." and choose their CPU themselves. */
-static int is_own_thread(long tid)
-{
-	char path[64], name[16] = "";
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%ld/comm", tid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	if (!fgets(name, sizeof(name), f))
-		name[0] = '\0';
-	fclose(f);
-	return strncmp(name, "cb-", 3) == 0;
-}
-
-/*
- * The CPUs the process was started with (its taskset), taken before cb_reserve_cpu first pins
- * its caller: threads created after that inherit the pin, and this is where they belong instead.
- */
-static cpu_set_t started_with;
-static int have_started_with;
-
-static int remember_started_with(struct cb_error *e)
-{
-	if (have_started_with)
-		return 0;
-	if (sched_getaffinity(0, sizeof(started_with), &started_with) != 0)
-		return cb_fail(e, errno, "read this thread's CPU affinity (sched_getaffinity)");
-	have_started_with = 1;
-	return 0;
-}
-
-int cb_process_cpus(cpu_set_t *set, struct cb_error *e)
-{
-	if (remember_started_with(e) < 0)
-		return -1;
-	*set = started_with;
-	return 0;
-}
-
-/*
- * Node's helper threads (V8's platform workers, libuv's pool) may run anywhere the process may,
- * and the scheduler sometimes puts them on the capture CPU in the middle of a window, where they
- * take milliseconds from the capturing thread. They get the process's CPUs less `cpu`.
- */
-int cb_reserve_cpu(int cpu, struct cb_error *e)
-{
-	pid_t self = (pid_t)syscall(SYS_gettid);
-	cpu_set_t others, pin;
-	struct dirent *ent;
-	DIR *dir;
-	int rc;
-
-	if (cpu < 0 || cpu >= CPU_SETSIZE)
-		return cb_fail(e, EINVAL, "reserve CPU %d (allowed 0..%d)", cpu, CPU_SETSIZE - 1);
-	if (remember_started_with(e) < 0)
-		return -1;
-	/* The pin first: a CPU this process may not use fails here, before anything has moved. */
-	CPU_ZERO(&pin);
-	CPU_SET(cpu, &pin);
-	/* pthread_* return the error instead of setting errno. */
-	rc = pthread_setaffinity_np(pthread_self(), sizeof(pin), &pin);
-	if (rc != 0)
-		return cb_fail(e, rc, "pin thread to CPU %d (pthread_setaffinity_np)", cpu);
-
-	others = started_with;
-	CPU_CLR(cpu, &others);
-	if (CPU_COUNT(&others) > 0) {
-		dir = opendir("/proc/self/task");
-		if (!dir)
-			return cb_fail(e, errno, "reserve CPU %d: list threads (/proc/self/task)", cpu);
-		while ((ent = readdir(dir)) != NULL) {
-			char *end;
-			long tid = strtol(ent->d_name, &end, 10);
-
-			if (*end != '\0' || tid <= 0 || (pid_t)tid == self || is_own_thread(tid))
-				continue;
-			/* ESRCH: the thread ended meanwhile. */
-			if (sched_setaffinity((pid_t)tid, sizeof(others), &others) != 0 && errno != ESRCH) {
-				cb_fail(e, errno, "reserve CPU %d: move thread %ld off it", cpu, tid);
-				closedir(dir);
-				return -1;
-			}
-		}
-		closedir(dir);
-	}
 	return 0;
 }
 

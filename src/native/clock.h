@@ -1,11 +1,10 @@
 /*
  * Time and CPU accounting for the measurements: the TSC (cycles/pkt is CPU time x TSC
- * frequency), per-thread CPU time, CPU pinning and, where a PMU exists, a hardware cycle counter.
+ * frequency), per-thread CPU time and, where a PMU exists, a hardware cycle counter.
  */
 #ifndef CAPBENCH_CLOCK_H
 #define CAPBENCH_CLOCK_H
 
-#include <sched.h>
 #include <stdint.h>
 
 #include "native_error.h"
@@ -26,18 +25,6 @@ int cb_calibrate_tsc(uint32_t ms, double *ticks_per_sec, struct cb_error *e);
  * which the kernel brings up to date on every read.
  */
 int cb_thread_cpu_time(uint64_t *user_ns, uint64_t *sys_ns, uint64_t *total_ns, struct cb_error *e);
-
-/*
- * Pins the calling thread to `cpu` and keeps the process's other threads off it, except its own
- * "cb-" threads, which choose their CPU themselves. Call it again to catch threads created since.
- */
-int cb_reserve_cpu(int cpu, struct cb_error *e);
-
-/*
- * The CPUs the process may use: its affinity as the first cb_reserve_cpu found it (or as the
- * calling thread's now, before any), for a thread that should not inherit its creator's pin.
- */
-int cb_process_cpus(cpu_set_t *set, struct cb_error *e);
 
 /* perf_event_open(PERF_COUNT_HW_CPU_CYCLES) for the calling thread; returns the fd or -1. */
 int cb_cycle_counter_open(struct cb_error *e);

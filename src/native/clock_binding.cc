@@ -3,6 +3,7 @@
 
 #include "addon.h"
 #include "clock.h"
+#include "cpu_placement.h"
 #include "js_error.h"
 
 namespace {

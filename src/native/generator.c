@@ -10,7 +10,7 @@
 #define _GNU_SOURCE
 #endif
 
-#include "clock.h"
+#include "cpu_placement.h"
 #include "generator.h"
 #include "slice_clock.h"
 
@@ -618,6 +618,30 @@ static int frame_limit(const uint8_t *frame, int mtu)
 	return mtu + ETH_HLEN + (type == ETH_P_8021Q || type == ETH_P_8021AD ? 4 : 0);
 }
 
+/*
+ * On --gen-cpu, or else anywhere the process may run except the capture CPU: a thread inherits
+ * its creator's affinity, and the creator is the capturing thread, pinned there.
+ */
+static int place_thread(const struct cb_gen *g, struct cb_error *e)
+{
+	cpu_set_t set;
+	int err;
+
+	if (g->cpu < 0) {
+		if (cb_unreserved_cpus(&set, e) < 0)
+			return -1;
+	} else {
+		CPU_ZERO(&set);
+		CPU_SET(g->cpu, &set);
+	}
+	err = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	if (err == 0)
+		return 0;
+	if (g->cpu < 0)
+		return cb_fail(e, err, "place generator thread off the capture CPU");
+	return cb_fail(e, err, "pin generator thread to CPU %d", g->cpu);
+}
+
 static int setup(struct cb_gen *g, struct gen_run *r, struct cb_error *e)
 {
 	struct sockaddr_ll sll;
@@ -648,24 +672,8 @@ static int setup(struct cb_gen *g, struct gen_run *r, struct cb_error *e)
 		}
 		close(nsfd);
 	}
-	{
-		cpu_set_t set;
-		int err;
-
-		/* Unpinned means anywhere the process may run, not the capture CPU its creator is on. */
-		if (g->cpu < 0) {
-			if (cb_process_cpus(&set, e) < 0)
-				return -1;
-		} else {
-			CPU_ZERO(&set);
-			CPU_SET(g->cpu, &set);
-		}
-		err = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-		if (err && g->cpu < 0)
-			return cb_fail(e, err, "let the generator thread run on the process's CPUs");
-		if (err)
-			return cb_fail(e, err, "pin generator thread to CPU %d", g->cpu);
-	}
+	if (place_thread(g, e) < 0)
+		return -1;
 
 	/* Protocol 0: the socket is never hooked into the receive path, so it costs nothing per
 	 * received frame and never sees its own traffic. */

@@ -41,7 +41,7 @@ struct cb_gen_options {
 	uint64_t duration_ms;          /* 0 = until count or stop */
 	double rate_pps;               /* 0 = flat out */
 	uint32_t batch;                /* 1..CB_GEN_MAX_BATCH */
-	int cpu;                       /* -1 = do not pin */
+	int cpu;                       /* -1: any CPU but a reserved capture CPU */
 	enum cb_gen_engine engine;
 	/*
 	 * Write the CLOCK_MONOTONIC time (ns, little-endian u64) each frame is handed to the kernel

@@ -1,33 +1,29 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import os from 'node:os';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { allowedCpus } from '../unit/cpu-list.js';
 import { startCli } from './harness.js';
 
-interface Thread { tid: number; name: string; cpus: string }
-
-function allowedList(status: string): string {
-  return /^Cpus_allowed_list:\s*(\S+)/m.exec(status)?.[1] ?? '';
-}
+interface Thread { tid: number; name: string; cpus: number[] }
 
 function threadsOf(pid: number): Thread[] {
-  const out: Thread[] = [];
   let tids: string[];
   try {
     tids = readdirSync(`/proc/${pid}/task`);
   } catch {
-    return out; // it has exited
+    return []; // it has exited
   }
-  for (const tid of tids) {
+  return tids.flatMap((tid) => {
+    const cpus = allowedCpus(`/proc/${pid}/task/${tid}/status`);
+    let name: string;
     try {
-      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
-      out.push({ tid: Number(tid), name, cpus: allowedList(readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8')) });
+      name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
     } catch {
-      // The thread ended between the listing and the read.
+      return []; // the thread ended between the listing and the read
     }
-  }
-  return out;
+    return cpus ? [{ tid: Number(tid), name, cpus }] : [];
+  });
 }
 
 /** Runs a short live capture and samples where each of its threads may run while it does. */
@@ -53,29 +49,28 @@ async function placementDuring(genCpu: number, capCpu: number): Promise<{ pid: n
   return { pid, samples };
 }
 
-const twoCpus = os.cpus().length < 2 ? 'needs two CPUs' : false;
-const mine = allowedList(readFileSync('/proc/self/status', 'utf8'));
+const mine = allowedCpus('/proc/self/status')!;
+const skip = mine.length < 2 ? 'needs two CPUs to choose from' : false;
+const genCpu = mine[0]!;
+const capCpu = mine[mine.length - 1]!;
 
-test('--cap-cpu: the capturing thread has the CPU to itself; Node\'s threads keep off it', { skip: twoCpus, timeout: 60_000 }, async () => {
-  const cap = os.cpus().length - 1;
-  const { pid, samples } = await placementDuring(0, cap);
+test('--cap-cpu: the capturing thread has the CPU to itself; Node\'s threads keep off it', { skip, timeout: 60_000 }, async () => {
+  const { pid, samples } = await placementDuring(genCpu, capCpu);
+  const rest = mine.filter((c) => c !== capCpu);
   for (const threads of samples) {
     for (const t of threads) {
-      if (t.tid === pid) assert.equal(t.cpus, String(cap), 'the capturing (main) thread');
-      else if (t.name === 'cb-generator') assert.equal(t.cpus, '0', 'the generator, on --gen-cpu');
-      else assert.ok(!t.cpus.split(',').some((r) => {
-        const [lo, hi = lo] = r.split('-').map(Number);
-        return cap >= lo! && cap <= hi!;
-      }), `thread ${t.tid} (${t.name}) may run on the capture CPU: ${t.cpus}`);
+      if (t.tid === pid) assert.deepEqual(t.cpus, [capCpu], 'the capturing (main) thread');
+      else if (t.name === 'cb-generator') assert.deepEqual(t.cpus, [genCpu], 'the generator, on --gen-cpu');
+      else assert.deepEqual(t.cpus, rest, `thread ${t.tid} (${t.name})`);
     }
   }
 });
 
-test('--gen-cpu -1: the generator may run on every CPU of the process, not just the capture CPU', { skip: twoCpus, timeout: 60_000 }, async () => {
-  const cap = os.cpus().length - 1;
-  const { samples } = await placementDuring(-1, cap);
+test('--gen-cpu -1: the generator may run on every CPU of the process but the capture CPU', { skip, timeout: 60_000 }, async () => {
+  const { samples } = await placementDuring(-1, capCpu);
+  const rest = mine.filter((c) => c !== capCpu);
   for (const threads of samples) {
     const gen = threads.find((t) => t.name === 'cb-generator');
-    if (gen) assert.equal(gen.cpus, mine, 'as this test process may');
+    if (gen) assert.deepEqual(gen.cpus, rest);
   }
 });

@@ -3,66 +3,74 @@ import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { allowedCpus } from './cpu-list.js';
 
 const BINDING = fileURLToPath(new URL('../../src/native/binding.js', import.meta.url));
+const CPU_LIST = fileURLToPath(new URL('./cpu-list.js', import.meta.url));
 
-// In a child process, so the test runner's own threads keep their CPUs. The child reserves the
-// last CPU, starts a Worker (its thread inherits the pin), reserves again, and prints every
-// thread's allowed CPUs after each step.
-const CHILD = `
+/** What this process may use; the child inherits it. */
+const mine = allowedCpus('/proc/self/status')!;
+const skip = mine.length < 2 ? 'needs two CPUs to choose from' : false;
+
+/**
+ * Runs `body` in a child process, so the test runner's own threads keep their CPUs. The child has
+ * `native`, `cpu` and `snapshot()` (every thread's allowed CPUs) and prints what body returns.
+ */
+function inChild(cpu: number, body: string): unknown {
+  const script = `
 import fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { native } from ${JSON.stringify(BINDING)};
-const cpu = Number(process.argv[1]);
-const masks = () => fs.readdirSync('/proc/self/task').map((tid) => ({
-  tid: Number(tid),
-  cpus: /Cpus_allowed_list:\\s*(\\S+)/.exec(fs.readFileSync('/proc/self/task/' + tid + '/status', 'utf8'))[1],
-}));
-native().reserveCpu(cpu);
-const first = masks();
-const w = new Worker('setInterval(() => {}, 1000)', { eval: true });
-await new Promise((r) => w.once('online', r));
-const started = masks();
-native().reserveCpu(cpu);
-const again = masks();
-await w.terminate();
-console.log(JSON.stringify({ main: process.pid, first, started, again }));
+import { allowedCpus } from ${JSON.stringify(CPU_LIST)};
+const cpu = ${cpu};
+const snapshot = () => Object.fromEntries(fs.readdirSync('/proc/self/task')
+  .map((tid) => [tid, allowedCpus('/proc/self/task/' + tid + '/status')])
+  .filter(([, cpus]) => cpus !== undefined));
+console.log(JSON.stringify(await (async () => { ${body} })()));
 `;
-
-interface Snapshot { main: number; first: Mask[]; started: Mask[]; again: Mask[] }
-interface Mask { tid: number; cpus: string }
-
-function others(masks: Mask[], main: number): Mask[] {
-  return masks.filter((m) => m.tid !== main);
+  return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }));
 }
 
-/** Whether a Cpus_allowed_list such as "0-2,5" names `cpu`. */
-function allows(list: string, cpu: number): boolean {
-  return list.split(',').some((r) => {
-    const [lo, hi = lo] = r.split('-').map(Number);
-    return lo !== undefined && hi !== undefined && cpu >= lo && cpu <= hi;
-  });
-}
+type Snapshot = Record<string, number[]>;
 
-test('reserveCpu pins the caller and moves every other thread off its CPU, new ones on the next call', { skip: os.cpus().length < 2 && 'needs two CPUs' }, () => {
-  const cpu = os.cpus().length - 1;
-  const out = execFileSync(process.execPath, ['--input-type=module', '-e', CHILD, String(cpu)], { encoding: 'utf8' });
-  const s = JSON.parse(out) as Snapshot;
-  const pinned = String(cpu);
-
-  assert.equal(s.first.find((m) => m.tid === s.main)?.cpus, pinned);
-  assert.ok(others(s.first, s.main).length > 0, 'Node has helper threads');
-  for (const m of others(s.first, s.main)) assert.ok(!allows(m.cpus, cpu), `thread ${m.tid} may still run on CPU ${cpu}: ${m.cpus}`);
-
-  // The Worker's thread was created by the pinned main thread, so it starts out pinned too.
-  const fresh = others(s.started, s.main).filter((m) => !s.first.some((f) => f.tid === m.tid));
-  assert.ok(fresh.some((m) => m.cpus === pinned), 'a thread created after the call inherits the pin');
-  for (const m of others(s.again, s.main)) assert.ok(!allows(m.cpus, cpu), `thread ${m.tid} may still run on CPU ${cpu}: ${m.cpus}`);
+test('reserveCpu pins the caller to the CPU and gives every other thread the rest', { skip }, () => {
+  const cpu = mine[mine.length - 1]!;
+  const s = inChild(cpu, `native().reserveCpu(cpu); return { main: process.pid, after: snapshot() };`) as { main: number; after: Snapshot };
+  const rest = mine.filter((c) => c !== cpu);
+  assert.deepEqual(s.after[String(s.main)], [cpu]);
+  const others = Object.entries(s.after).filter(([tid]) => tid !== String(s.main));
+  assert.ok(others.length > 0, 'Node has helper threads');
+  for (const [tid, cpus] of others) assert.deepEqual(cpus, rest, `thread ${tid}`);
 });
 
-test('reserveCpu refuses a CPU number that cannot exist', () => {
-  const out = execFileSync(process.execPath, ['--input-type=module', '-e',
-    `import { native } from ${JSON.stringify(BINDING)}; try { native().reserveCpu(1 << 16); } catch (e) { console.log(e.message); }`,
-  ], { encoding: 'utf8' });
-  assert.match(out, /reserve CPU 65536/);
+test('calling reserveCpu again moves a thread created since, which inherited the pin', { skip }, () => {
+  const cpu = mine[mine.length - 1]!;
+  const s = inChild(cpu, `
+    native().reserveCpu(cpu);
+    const before = snapshot();
+    const w = new Worker('setInterval(() => {}, 1000)', { eval: true });
+    await new Promise((r) => w.once('online', r));
+    const started = snapshot();
+    native().reserveCpu(cpu);
+    const again = snapshot();
+    await w.terminate();
+    return { before, started, again };
+  `) as { before: Snapshot; started: Snapshot; again: Snapshot };
+  const fresh = Object.keys(s.started).filter((tid) => !(tid in s.before));
+  assert.ok(fresh.some((tid) => s.started[tid]!.length === 1 && s.started[tid]![0] === cpu), 'a new thread starts out pinned');
+  const rest = mine.filter((c) => c !== cpu);
+  for (const tid of fresh) if (tid in s.again) assert.deepEqual(s.again[tid], rest, `thread ${tid}`);
+});
+
+test('reserveCpu on a CPU the process may not use fails and moves nothing', { skip: os.cpus().length >= 1024 && 'too many CPUs' }, () => {
+  // No such CPU, but below CPU_SETSIZE: the kernel itself is asked, and refuses.
+  const outside = Math.max(os.cpus().length, ...mine.map((c) => c + 1));
+  const s = inChild(outside, `
+    const before = snapshot();
+    let message = null;
+    try { native().reserveCpu(cpu); } catch (e) { message = e.message; }
+    return { message, before, after: snapshot() };
+  `) as { message: string | null; before: Snapshot; after: Snapshot };
+  assert.match(s.message ?? 'no error', new RegExp(`pin thread to CPU ${outside}`));
+  assert.deepEqual(s.after, s.before);
 });
