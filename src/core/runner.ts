@@ -80,9 +80,6 @@ export async function withBench<T>(config: RunConfig, deps: RunDeps, use: (bench
   const cycles = cycleSource().source;
   await sweepStale();
   await sweepStaleXdp();
-  // Node's helper threads go elsewhere, or the scheduler runs them on the capture CPU mid-window.
-  // After the sweeps: their file reads start libuv's pool, whose threads would inherit the pin.
-  if (config.captureCpu >= 0) native().reserveCpu(config.captureCpu);
   let testbed: Testbed | null = null;
   try {
     if (config.iface === null) testbed = await createTestbed();
@@ -104,7 +101,8 @@ async function measurePoint(
   deps: RunDeps, withBaseline: boolean,
 ): Promise<Row[]> {
   const rows: Row[] = [];
-  // Again for each point: a thread Node started since inherited the pin.
+  // Node's helper threads go elsewhere, or the scheduler runs them on the capture CPU mid-window.
+  // Before each point: a thread Node started since the last (libuv's pool is lazy) inherited the pin.
   if (config.captureCpu >= 0) native().reserveCpu(config.captureCpu);
   const base = {
     mode: config.mode,
