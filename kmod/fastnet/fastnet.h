@@ -65,6 +65,7 @@ struct fastnet_file {
 
 /* rx.c */
 rx_handler_result_t fastnet_rx_handler(struct sk_buff **pskb);
+void fastnet_drop(struct fastnet_file *f, struct sk_buff *skb, bool full);
 u32 fastnet_wire_len(const struct sk_buff *skb);
 int fastnet_copy_wire(const struct sk_buff *skb, u8 *dst, u32 cap);
 ssize_t fastnet_read_iter(struct kiocb *iocb, struct iov_iter *to);

@@ -90,7 +90,12 @@ struct fastnet_status {
 	__u32 reserved;
 };
 
-/* Counts since the file was opened. received = delivered + dropped + discarded + queued. */
+/*
+ * Counts since the file was opened. received = delivered + dropped + discarded + queued whenever
+ * no frame is inside the rx_handler, which counts a frame received as it takes it and in one of
+ * the others before it returns: wait for the sum to match before comparing counts. RING: a slot
+ * is counted delivered just before it turns READY, so a process never reads more than delivered.
+ */
 struct fastnet_stats {
 	__u64 received;		/* frames the rx_handler took */
 	__u64 delivered;	/* READ: returned by read(); RING: written to a slot */

@@ -96,15 +96,12 @@ bool fastnet_ring_produce(struct fastnet_file *f, struct fastnet_ring *ring,
 	/* Acquire: the process's reads of this slot are done before we write it again. */
 	if (smp_load_acquire(&slot->status) != FASTNET_SLOT_FREE) {
 		spin_unlock(&ring->lock);
-		atomic64_inc(&f->stats.dropped);
-		atomic64_inc(&f->stats.full);
-		kfree_skb(skb);
+		fastnet_drop(f, skb, true);
 		return false;
 	}
 	if (fastnet_copy_wire(skb, (u8 *)slot + FASTNET_SLOT_FRAME_OFFSET, len)) {
 		spin_unlock(&ring->lock);
-		atomic64_inc(&f->stats.dropped);
-		kfree_skb(skb);
+		fastnet_drop(f, skb, false);
 		return false;
 	}
 	if (wire_len != skb->len)
@@ -115,14 +112,20 @@ bool fastnet_ring_produce(struct fastnet_file *f, struct fastnet_ring *ring,
 	slot->wire_len = wire_len;
 	slot->flags = flags;
 	flush_dcache_page(fastnet_slot_page(ring, head));
-	/* Release: the frame and its lengths are visible before READY is. */
+	/*
+	 * Counted before READY is published: a process that has seen the slot finds it in
+	 * delivered, so it never has read more than delivered says, and one that has read as many
+	 * as delivered has read every published slot. Until the store below, delivered counts a
+	 * slot that is not READY yet: to look into a slot, wait for READY, not for the count.
+	 */
+	if (flags & FASTNET_FRAME_TRUNCATED)
+		atomic64_inc(&f->stats.truncated);
+	atomic64_inc(&f->stats.delivered);
+	/* Release: the frame, its lengths and its counts are visible before READY is. */
 	smp_store_release(&slot->status, FASTNET_SLOT_READY);
 	WRITE_ONCE(ring->head, head + 1 == ring->slot_count ? 0 : head + 1);
 	spin_unlock(&ring->lock);
 
-	atomic64_inc(&f->stats.delivered);
-	if (flags & FASTNET_FRAME_TRUNCATED)
-		atomic64_inc(&f->stats.truncated);
 	consume_skb(skb);
 	return true;
 }

@@ -10,7 +10,7 @@ import { countTable, doSomething } from '../core/counter.js';
 import type { Step } from '../core/consume-loop.js';
 import { fromNative } from '../core/errors.js';
 import type { Availability, OpenContext, SessionStats } from '../core/method.js';
-import { native, type FastnetHandle } from '../native/binding.js';
+import { native, type FastnetHandle, type FastnetStats } from '../native/binding.js';
 import { LIVE_BUFFER_BYTES, socketBytesPerFrame } from './buffer-sizing.js';
 import { SteppedSession } from './stepped-session.js';
 
@@ -24,6 +24,17 @@ const DRAIN_SLACK = 1024;
 
 /** The largest --count a drain can hold: the module's bound less the slack. */
 export const FASTNET_MAX_HOLD = FASTNET_MAX_DEPTH - DRAIN_SLACK;
+/**
+ * How long stats() reads again for a moment when no frame is inside the module's rx_handler. A
+ * frame is there for one softirq run; traffic that keeps coming may leave no such moment, and
+ * then the last reading stands.
+ */
+const SETTLED_READ_MS = 20;
+
+/** Frames the module has finished with: read or in a slot, queued, dropped, or freed on purpose. */
+function finished(s: FastnetStats): number {
+  return s.delivered + s.queued + s.dropped + s.discarded;
+}
 
 /**
  * Queue bound (READ) or slots (RING). Drain: everything the generator sends, plus slack. Live:
@@ -99,9 +110,17 @@ export class FastnetSession extends SteppedSession {
     };
   }
 
+  /**
+   * `seen` counts only frames the module has finished with. The module counts a frame received
+   * as its rx_handler takes it, before the frame is anywhere this session can read it: a caller
+   * that reads until `seen` stops moving could otherwise stop with a frame between the two. So
+   * the counts are read again, briefly, until received and the finished frames agree.
+   */
   stats(): SessionStats {
-    const s = this.handle.stats();
-    return { seen: s.received, drops: s.dropped };
+    const deadline = performance.now() + SETTLED_READ_MS;
+    let s = this.handle.stats();
+    while (s.received !== finished(s) && performance.now() < deadline) s = this.handle.stats();
+    return { seen: finished(s), drops: s.dropped };
   }
 
   close(): void {

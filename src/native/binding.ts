@@ -217,11 +217,17 @@ export interface FastnetOptions {
 }
 
 export interface FastnetStats {
-  /** FASTNET_IOC_GET_STATS. */
+  /**
+   * FASTNET_IOC_GET_STATS. received = delivered + dropped + discarded + queued once no frame is
+   * inside the module's rx_handler, which counts a frame received before any of the others.
+   */
   received: number;
   delivered: number;
   dropped: number;
   full: number;
+  discarded: number;
+  /** READ mode: frames waiting to be read now. */
+  queued: number;
 }
 
 /** /dev/fastnet bound to one interface in READ (one read() per frame) or RING mode. */

@@ -193,6 +193,8 @@ private:
 		out.Set("delivered", Napi::Number::New(env, (double)st.delivered));
 		out.Set("dropped", Napi::Number::New(env, (double)st.dropped));
 		out.Set("full", Napi::Number::New(env, (double)st.full));
+		out.Set("discarded", Napi::Number::New(env, (double)st.discarded));
+		out.Set("queued", Napi::Number::New(env, (double)st.queued));
 		return out;
 	}
 

@@ -29,7 +29,7 @@ test('capbench list shows both fastnet methods available', async () => {
   }
 });
 
-function summary(row: { method: string; tier: string; sent: number | null; received: number; dropped: number; ipv4Counted: number | null; ipv4Expected: number | null }): string {
+function summary(row: { method: string; tier: string; sent: number | null; received: number; dropped: number | null; ipv4Counted: number | null; ipv4Expected: number | null }): string {
   return `${row.method}/${row.tier}: sent ${row.sent} received ${row.received} dropped ${row.dropped} IPv4 ${row.ipv4Counted}/${row.ipv4Expected}`;
 }
 
@@ -74,6 +74,7 @@ test('live: received + dropped == sent for both methods and tiers', async (t) =>
     t.diagnostic(summary(row));
     assert.ok(row.available && row.ok, `${what}: ${row.reason}`);
     assert.ok(row.sent !== null && row.sent > 0, what);
+    assert.ok(row.dropped !== null, `${what}: drops unknown`);
     assert.equal(row.received + row.dropped, row.sent, `${what}: ${JSON.stringify(row.drops)}`);
     assert.ok(row.received > 0, what);
   }
@@ -111,7 +112,7 @@ test('FastnetHandle: close() detaches the ring, a second handle gets EBUSY, clos
   assert.throws(() => h.stats(), /already closed/);
   const r = new Handle({ ifname, mode: 'read', depth: 0 });
   assert.equal(r.ring, null);
-  assert.deepEqual(r.stats(), { received: 0, delivered: 0, dropped: 0, full: 0 });
+  assert.deepEqual(r.stats(), { received: 0, delivered: 0, dropped: 0, full: 0, discarded: 0, queued: 0 });
   assert.throws(() => r.nextSlots(new Uint32Array(2), 1, 0), /READ mode/);
   r.close();
 }));

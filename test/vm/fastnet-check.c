@@ -9,7 +9,11 @@
  * Output is TAP: "ok N - name" / "not ok N - name", diagnostics on "# " lines. Exit status 0
  * when every check passed.
  *
- * Usage: fastnet-check [--soak-frames N]
+ * Usage: fastnet-check [--soak-frames N] [--soak-repeat N] [--soak-only]
+ *   --soak-frames N  frames for the DROP-mode soak (default 1000000)
+ *   --soak-repeat N  runs of the READ/RING soak, each its own TAP test (default 1): a stress check
+ *                    for races that show once in many runs
+ *   --soak-only      only the READ/RING soak, so that many runs of it stay cheap
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -181,35 +185,59 @@ static struct fastnet_status status(int fd)
 	return st;
 }
 
-/* Waits until the module has taken `want` frames in all; false after timeout_ms. */
-static int wait_received(int fd, uint64_t want, unsigned timeout_ms)
+/*
+ * Whether the module has finished with every frame it took. It counts a frame received when its
+ * rx_handler starts and in one of the others before that returns (kmod/fastnet/rx.c), so any
+ * other count compared with received, or with what was sent, is only settled when this holds.
+ */
+static int accounted(const struct fastnet_stats *st)
+{
+	return st->received == st->delivered + st->dropped + st->discarded + st->queued;
+}
+
+/*
+ * Waits until the module has taken at least `want` frames and accounted() for all it took, and
+ * leaves those stats in *st; false after timeout_ms, with *st the last ones read.
+ */
+static int wait_accounted(int fd, uint64_t want, unsigned timeout_ms, struct fastnet_stats *st)
 {
 	uint64_t end = now_ms() + timeout_ms;
 
 	for (;;) {
-		struct fastnet_stats st = stats(fd);
-
-		if (st.received >= want)
-			return st.received == want;
+		*st = stats(fd);
+		if (st->received >= want && accounted(st))
+			return 1;
 		if (now_ms() > end) {
-			diag("waited %u ms for %llu frames, module has %llu", timeout_ms,
-			     (unsigned long long)want, (unsigned long long)st.received);
+			diag("waited %u ms for %llu frames accounted for: received %llu, delivered %llu + "
+			     "dropped %llu + discarded %llu + queued %llu",
+			     timeout_ms, (unsigned long long)want, (unsigned long long)st->received,
+			     (unsigned long long)st->delivered, (unsigned long long)st->dropped,
+			     (unsigned long long)st->discarded, (unsigned long long)st->queued);
 			return 0;
 		}
 		sleep_ms(5);
 	}
 }
 
-/* received = delivered + dropped + discarded + queued, whatever happened. */
+/* Waits until the module has taken exactly `want` frames and accounted for them all. */
+static int wait_received(int fd, uint64_t want, unsigned timeout_ms)
+{
+	struct fastnet_stats st;
+
+	if (!wait_accounted(fd, want, timeout_ms, &st))
+		return 0;
+	if (st.received != want)
+		diag("module has %llu frames, expected %llu", (unsigned long long)st.received,
+		     (unsigned long long)want);
+	return st.received == want;
+}
+
+/* received = delivered + dropped + discarded + queued, whatever happened, once settled. */
 static void check_accounting(int fd)
 {
-	struct fastnet_stats st = stats(fd);
+	struct fastnet_stats st;
 
-	CHECK(st.received == st.delivered + st.dropped + st.discarded + st.queued,
-	      "received %llu != delivered %llu + dropped %llu + discarded %llu + queued %llu",
-	      (unsigned long long)st.received, (unsigned long long)st.delivered,
-	      (unsigned long long)st.dropped, (unsigned long long)st.discarded,
-	      (unsigned long long)st.queued);
+	CHECK(wait_accounted(fd, 0, 5000, &st), "frames unaccounted for");
 }
 
 /* ---- frames -------------------------------------------------------------------------------- */
@@ -676,6 +704,29 @@ static void release(struct fastnet_slot *s)
 	__atomic_store_n(&s->status, FASTNET_SLOT_FREE, __ATOMIC_RELEASE);
 }
 
+/*
+ * Waits until `count` slots from `first` on are READY. The module counts a slot delivered just
+ * before it publishes it, so a test that looks into slots waits for them, not for the counts.
+ */
+static int wait_ready(struct ring *r, uint32_t first, uint32_t count, unsigned timeout_ms)
+{
+	uint64_t end = now_ms() + timeout_ms;
+
+	for (uint32_t k = 0; k < count; k++) {
+		uint32_t i = (first + k) % r->info.slot_count;
+
+		while (status_of(slot_at(r, i)) != FASTNET_SLOT_READY) {
+			if (now_ms() > end) {
+				diag("slot %u not READY after %u ms: status %u", i, timeout_ms,
+				     status_of(slot_at(r, i)));
+				return 0;
+			}
+			sleep_ms(1);
+		}
+	}
+	return 1;
+}
+
 static int readable(int fd)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -715,6 +766,7 @@ static void t_ring(void)
 	for (uint32_t i = 0; i < 10; i++)
 		REQUIRE(send_seq(&gen, 300 + i, 1, 60 + i * 100, i == 4) == 0, "send");
 	CHECK(wait_received(fd, 10, 5000), "10 frames");
+	CHECK(wait_ready(&r, 0, 10, 5000), "10 slots filled");
 	CHECK(readable(fd), "poll says readable");
 	for (uint32_t i = 0; i < 10; i++) {
 		struct fastnet_slot *s = slot_at(&r, i);
@@ -740,6 +792,7 @@ static void t_ring(void)
 	/* 20 more into 16 slots: slots 10..15, 0..9 fill, 4 frames are dropped as full. */
 	REQUIRE(send_seq(&gen, 400, 20, 64, 0) == 0, "send");
 	CHECK(wait_received(fd, 30, 5000), "30 frames");
+	CHECK(wait_ready(&r, 10, 16, 5000), "16 slots filled");
 	struct fastnet_stats st = stats(fd);
 	CHECK(st.delivered == 26 && st.dropped == 4 && st.full == 4,
 	      "delivered %llu dropped %llu full %llu", (unsigned long long)st.delivered,
@@ -785,6 +838,7 @@ static void t_ring_truncation(void)
 	REQUIRE(map_ring(fd, &r) == 0, "map");
 	REQUIRE(send_seq(&gen, 600, 1, 3000, 0) == 0, "send 3000");
 	REQUIRE(wait_received(fd, 1, 5000), "frame");
+	CHECK(wait_ready(&r, 0, 1, 5000), "slot filled");
 	struct fastnet_slot *s = slot_at(&r, 0);
 	make_frame(frame, 3000, 600, 0);
 	CHECK(status_of(s) == FASTNET_SLOT_READY && s->len == FASTNET_SLOT_MAX_FRAME &&
@@ -820,8 +874,7 @@ static void t_ring_largest(void)
 	      "%u slots, %llu bytes", r.info.slot_count, (unsigned long long)r.info.mmap_bytes);
 	REQUIRE(send_seq(&gen, 700, 2, 64, 0) == 0, "send");
 	CHECK(wait_received(fd, 2, 5000), "2 frames");
-	CHECK(status_of(slot_at(&r, 0)) == FASTNET_SLOT_READY &&
-	      status_of(slot_at(&r, 1)) == FASTNET_SLOT_READY, "first slots filled");
+	CHECK(wait_ready(&r, 0, 2, 5000), "first slots filled");
 	CHECK(status_of(slot_at(&r, FASTNET_MAX_DEPTH - 1)) == FASTNET_SLOT_FREE, "last slot FREE");
 	CHECK(set_mode(fd, CAP, FASTNET_MODE_RING, FASTNET_MAX_DEPTH + 1) == EINVAL, "above max");
 	munmap(r.base, r.info.mmap_bytes);
@@ -910,6 +963,7 @@ static void t_unregister_ring(void)
 	send_seq(&g5, 50, 2, 64, 0);
 	sender_close(&g5);
 	CHECK(wait_received(fd, 2, 5000), "2 frames");
+	CHECK(wait_ready(&r, 0, 2, 5000), "2 slots filled");
 	release(slot_at(&r, 0));
 	release(slot_at(&r, 1));
 	pthread_create(&t, NULL, blocking_poller, &a);
@@ -1051,6 +1105,8 @@ static int send_burst(struct sender *s, uint32_t count)
 }
 
 static uint32_t soak_frames = 1000000;
+static uint32_t soak_repeat = 1;
+static int soak_only;
 
 static void t_soak_drop(void)
 {
@@ -1121,9 +1177,12 @@ static void t_soak_read_ring(void)
 		if (child == 0)
 			_exit(send_burst(&gen, FRAMES) ? 1 : 0);
 		uint32_t tail = 0;
+		struct fastnet_stats stop = { 0 };
 		while (now_ms() < end) {
 			struct fastnet_stats st = stats(fd);
-			if (st.received >= FRAMES && st.queued == 0 && got == st.delivered)
+			stop = st;
+			if (st.received >= FRAMES && accounted(&st) && st.queued == 0 &&
+			    got == st.delivered)
 				break;
 			if (mode == FASTNET_MODE_READ) {
 				if (read(fd, buf, sizeof(buf)) > 0)
@@ -1150,6 +1209,11 @@ static void t_soak_read_ring(void)
 		      mode == FASTNET_MODE_READ ? "READ" : "RING", (unsigned long long)st.received,
 		      (unsigned long long)st.delivered, (unsigned long long)got,
 		      (unsigned long long)st.dropped);
+		if (current_failed)
+			diag("%s: the consumer stopped on received %llu delivered %llu dropped %llu "
+			     "queued %llu", mode == FASTNET_MODE_READ ? "READ" : "RING",
+			     (unsigned long long)stop.received, (unsigned long long)stop.delivered,
+			     (unsigned long long)stop.dropped, (unsigned long long)stop.queued);
 		diag("%s soak: %llu of %d frames read, %llu dropped (queue/ring full)",
 		     mode == FASTNET_MODE_READ ? "READ" : "RING", (unsigned long long)got, FRAMES,
 		     (unsigned long long)st.dropped);
@@ -1169,20 +1233,9 @@ static void t_soak_read_ring(void)
 	      "MemAvailable fell by %ld kB", before.mem_available_kb - after.mem_available_kb);
 }
 
-/* -------------------------------------------------------------------------------------------- */
-
-int main(int argc, char **argv)
+/* Everything but the READ/RING soak. */
+static void run_module_checks(void)
 {
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--soak-frames") == 0 && i + 1 < argc)
-			soak_frames = (uint32_t)strtoul(argv[++i], NULL, 10);
-	}
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	signal(SIGPIPE, SIG_IGN);
-	if (make_veth(CAP, GEN) || make_veth(CAP2, GEN2) || sender_open(&gen, GEN)) {
-		printf("Bail out! cannot build the veth test bed\n");
-		return 2;
-	}
 	run_test("version and initial state", t_version_and_initial_state);
 	run_test("bad requests are refused", t_bad_requests);
 	run_test("DROP mode frees every frame", t_drop_mode);
@@ -1199,7 +1252,65 @@ int main(int argc, char **argv)
 	run_test("interface moved to another namespace", t_netns_move);
 	run_test("unload refused while a reader sleeps", t_unload_while_reading);
 	run_test("DROP soak: no growth of kernel allocations", t_soak_drop);
-	run_test("READ and RING soak with a consumer", t_soak_read_ring);
+}
+
+/* Numbered when repeated, so that a stress run's failures can be told apart and counted. */
+static void run_soak_read_ring(void)
+{
+	static const char name[] = "READ and RING soak with a consumer";
+	char numbered[sizeof(name) + 32];
+
+	for (uint32_t i = 1; i <= soak_repeat; i++) {
+		snprintf(numbered, sizeof(numbered), "%s, run %u of %u", name, i, soak_repeat);
+		run_test(soak_repeat > 1 ? numbered : name, t_soak_read_ring);
+	}
+}
+
+/* A positive count, or 0 for anything else: a typo must not turn a soak into no soak. */
+static uint32_t parse_count(const char *s)
+{
+	char *end;
+	unsigned long v;
+
+	/* strtoul() would take leading blanks and a minus sign. */
+	if (s[0] < '0' || s[0] > '9')
+		return 0;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v == 0 || v > UINT32_MAX)
+		return 0;
+	return (uint32_t)v;
+}
+
+/* -------------------------------------------------------------------------------------------- */
+
+int main(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--soak-frames") == 0 && i + 1 < argc) {
+			soak_frames = parse_count(argv[++i]);
+		} else if (strcmp(argv[i], "--soak-repeat") == 0 && i + 1 < argc) {
+			soak_repeat = parse_count(argv[++i]);
+		} else if (strcmp(argv[i], "--soak-only") == 0) {
+			soak_only = 1;
+		} else {
+			printf("Bail out! unknown argument %s\n", argv[i]);
+			return 2;
+		}
+	}
+	if (!soak_frames || !soak_repeat) {
+		printf("Bail out! --soak-frames and --soak-repeat take a positive count\n");
+		return 2;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGPIPE, SIG_IGN);
+	if (make_veth(CAP, GEN) || make_veth(CAP2, GEN2) || sender_open(&gen, GEN)) {
+		printf("Bail out! cannot build the veth test bed\n");
+		return 2;
+	}
+	if (!soak_only)
+		run_module_checks();
+	run_soak_read_ring();
 	sender_close(&gen);
 	del_veth(CAP);
 	del_veth(CAP2);

@@ -51,7 +51,8 @@ mkdir -p "$R/dev/shm" 2>/dev/null && mount -t tmpfs tmpfs "$R/dev/shm"
 
 script=/run/cbrepo/test/vm/guest-run.sh
 [ -f "$R/run/cbvm/guest-script.sh" ] && script=/run/cbvm/guest-script.sh
-chroot "$R" /bin/bash "$script" /run/cbvm /run/cbrepo "$(arg cbvm.soak)"
+chroot "$R" /bin/bash "$script" /run/cbvm /run/cbrepo "$(arg cbvm.soak)" "$(arg cbvm.soak_repeat)" \
+	"$(arg cbvm.soak_only)"
 rc=$?
 echo "$rc" >"$R/run/cbvm/exit-code"
 finish "$rc"

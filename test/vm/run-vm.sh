@@ -22,6 +22,9 @@
 #                             reach init within CAPBENCH_VM_KVM_PROBE_S (20) seconds
 #   CAPBENCH_VM_TIMEOUT       seconds for the whole guest run (default 1800)
 #   CAPBENCH_VM_SOAK_FRAMES   frames for the DROP-mode soak (default 1000000)
+#   CAPBENCH_VM_SOAK_REPEAT   runs of the READ/RING soak in one boot (default 1): a stress check
+#   CAPBENCH_VM_SOAK_ONLY=1   run only the READ/RING soak (CAPBENCH_VM_SOAK_REPEAT times): none
+#                             of the other module checks, no capbench checks
 #   CAPBENCH_VM_MEM           guest memory in MiB (default 2048)
 #   CAPBENCH_VM_KEEP=1        keep the temporary directory (console log, dmesg) for a look
 #   CAPBENCH_VM_GUEST_SCRIPT  for debugging: a script (path on the host) run in the guest in
@@ -33,6 +36,8 @@ HERE=$ROOT/test/vm
 ACCEL=${CAPBENCH_VM_ACCEL:-tcg}
 TIMEOUT=${CAPBENCH_VM_TIMEOUT:-1800}
 SOAK=${CAPBENCH_VM_SOAK_FRAMES:-1000000}
+SOAK_REPEAT=${CAPBENCH_VM_SOAK_REPEAT:-1}
+SOAK_ONLY=${CAPBENCH_VM_SOAK_ONLY:-0}
 MEM=${CAPBENCH_VM_MEM:-2048}
 GUEST_SCRIPT=${CAPBENCH_VM_GUEST_SCRIPT:-}
 KVM_PROBE_S=${CAPBENCH_VM_KVM_PROBE_S:-20}
@@ -74,6 +79,8 @@ if ldd "$BUSYBOX" >/dev/null 2>&1; then
 fi
 [ -f "$ROOT/build/Release/capbench.node" ] || die "the addon is not built: npm ci (or node-gyp rebuild)"
 [ -f "$ROOT/dist/test/vm/capbench-vm.test.js" ] || die "dist/ is not built: npm run build"
+[[ $SOAK_REPEAT =~ ^[1-9][0-9]*$ ]] || die "CAPBENCH_VM_SOAK_REPEAT must be a positive count, not '$SOAK_REPEAT'"
+[[ $SOAK_ONLY =~ ^[01]$ ]] || die "CAPBENCH_VM_SOAK_ONLY must be 0 or 1, not '$SOAK_ONLY'"
 [ "$(id -u)" = 0 ] || die "needs root (the guest runs the host's tools as root over 9p)"
 case $ROOT in *[[:space:]]*) die "the repository path '$ROOT' has white space: the kernel command line cannot carry it" ;; esac
 
@@ -172,7 +179,7 @@ boot() {
 		-m "$MEM" -nodefaults -no-reboot -display none -monitor none \
 		-serial "file:$CONSOLE" -nic none \
 		-kernel "$KERNEL" -initrd "$WORK/initramfs.cpio" \
-		-append "console=ttyS0 loglevel=4 panic=-1 slab_nomerge rdinit=/init cbvm.root=$ROOT cbvm.soak=$SOAK" \
+		-append "console=ttyS0 loglevel=4 panic=-1 slab_nomerge rdinit=/init cbvm.root=$ROOT cbvm.soak=$SOAK cbvm.soak_repeat=$SOAK_REPEAT cbvm.soak_only=$SOAK_ONLY" \
 		-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
 		-virtfs "local,path=$SHARE,mount_tag=cbvm,security_model=none,multidevs=remap" \
 		</dev/null >"$WORK/qemu.log" 2>&1 &
