@@ -72,7 +72,7 @@ async function main(): Promise<void> {
       if (Number.isFinite(a)) res.js.push(a);
       if (Number.isFinite(b)) res.native.push(b);
       if (Number.isFinite(a) && Number.isFinite(b)) res.paired.push(a / b);
-      const cpu = (pj || pn) ? NaN : (nat!.cyclesPerPacket.thread ?? NaN) / (js!.cyclesPerPacket.thread ?? NaN);
+      const cpu = (pj || pn) ? NaN : (nat!.cyclesPerPacket.read ?? NaN) / (js!.cyclesPerPacket.read ?? NaN);
       if (Number.isFinite(cpu)) res.cpuPaired.push(cpu);
       console.log(`  round ${t + 1} ${m}: js ${pps(a)}, native ${pps(b)}, js/native ${ratio(a / b)} (by thread CPU ${ratio(cpu)})`);
     }

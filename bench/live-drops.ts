@@ -13,6 +13,7 @@
  *
  * Needs root.
  */
+import { totalDrops } from '../src/core/accounting.js';
 import {
   CAP_CPU, GEN_CPU, installCleanup, loadAverage, parseArgs, pps, printTable, requireRoot, runCapbench, runMain,
 } from './ring-common.js';
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
   console.log();
   const body = rows.filter((r) => r.method !== 'none').map((r) => {
     if (!r.available) return [r.method, r.tier, `unavailable (${r.reason ?? ''})`];
-    const worst = Math.max(...r.trials.map((t) => t.drops.senderIf + t.drops.captureIf + t.drops.method));
+    const worst = Math.max(...r.trials.map((t) => totalDrops(t.drops) ?? NaN));
     const met = r.dropped === 0 ? 'met' : 'NOT met';
     return [r.method, r.tier, String(r.sent ?? '-'), String(r.received), pps(r.pps ?? NaN),
       `${r.dropped} (if ${r.drops.captureIf}, method ${r.drops.method})`, String(worst), String(r.resent),

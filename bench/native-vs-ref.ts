@@ -164,7 +164,7 @@ async function measure(method: string, bin: string, args: { count: number; trial
       if (problem) res.notes.push(`capbench trial ${t + 1}: ${problem}`);
       else {
         nat = row!.ppsSamples[0] ?? NaN;
-        natCpu = tscHz / (row!.trials[0]?.cyclesPerPacket.thread ?? NaN);
+        natCpu = tscHz / (row!.trials[0]?.cyclesPerPacket.read ?? NaN);
       }
     };
     // Alternate which goes first, so neither always runs on a cooler or warmer machine.

@@ -21,7 +21,7 @@ export function addMeasureOptions(cmd: Command, defaults: { duration: string; tr
 
 export function addOutputOptions(cmd: Command): Command {
   return cmd
-    .option('--json <file>', 'also write the results as JSON (schema capbench.results/1), atomically')
+    .option('--json <file>', 'also write the results as JSON (schema capbench.results/2), atomically')
     .option('--format <gha|bmf>', 'also write the results for CI tools: gha (github-action-benchmark: pps to --out, cycles/pkt beside it) or bmf (Bencher)')
     .option('--out <file>', 'where --format writes')
     .option('--no-color', 'plain table even on a terminal');

@@ -1,31 +1,47 @@
 /**
  * Pure functions from measured counts to the figures and verdicts a row reports: cycles per
- * packet, the loss accounting (sent == received + drops), and the IPv4 check. Kept apart from the
- * runner so they can be tested without a kernel.
+ * packet (deliver, read, total), the loss accounting (sent == received + drops), and the IPv4
+ * check. Kept apart from the runner so they can be tested without a kernel.
  */
 import type { CpuUsage } from './cpu-time.js';
-import type { CycleSource, CyclesPerPacket, DropCounts, TrialResult } from './results.js';
+import type { CycleSource, CyclesPerPacket, DeliverSource, DeliveryMeasure, DropCounts, TrialResult } from './results.js';
+import { rme } from './statistics.js';
 
 /**
  * /proc/stat counts 10 ms ticks per CPU, so a busy-time difference is uncertain by about a tick
- * per CPU at each end of the window. Below this much window per CPU the system figure would be
- * mostly rounding, and is not reported.
+ * per CPU at each end of the window. Below this much window per CPU a figure made from it would
+ * be mostly rounding, and is not reported.
  */
 export const MIN_SYSTEM_WINDOW_SEC_PER_CPU = 0.5;
 
+/**
+ * Fewer packets than this and a per-packet figure (cycles, latency, a margin of error) is mostly
+ * whatever else the window did: 7 stray frames once made 297 million cycles a packet. Below it
+ * those figures are null, and a window with traffic from elsewhere is judged to have had none.
+ */
+export const MIN_PACKETS = 1000;
+
+/** What the same traffic cost with nothing attached: the reference `deliver` is charged against. */
 export interface Baseline {
-  /** System-wide busy CPU-seconds per second with nothing capturing, same traffic. */
+  /** System-wide busy CPU-seconds per second with nothing capturing (the `none` row's windows). */
   busyPerSec: number;
   /**
    * Live mode: the same per frame the generator sent. At the generator's maximum rate a capturing
    * row sends fewer frames (on veth the delivery runs on the sender's CPU), so what the baseline
-   * spends on the frames the row actually sent is the fair thing to subtract. null in drain mode,
-   * where nothing is sent during the timed window.
+   * spends on the frames the row actually sent is the fair thing to subtract. null in drain mode.
    */
   busyPerSentFrame: number | null;
+  /** Live mode on the test bed: generator thread + ksoftirqd CPU seconds per frame sent. */
+  senderPerFrame: number | null;
+  /**
+   * The twin generator's mean CPU seconds per frame over every window of the point that had one.
+   * Each window's delivery is measured as a ratio to its own twin, which the machine's speed does
+   * not move; this scale turns the ratio back into time.
+   */
+  twinPerFrame: number | null;
 }
 
-/** What the machine did during measurement windows. */
+/** What the machine did during one measurement window. */
 export interface WindowLoad {
   cpu: CpuUsage;
   windowSec: number;
@@ -33,57 +49,160 @@ export interface WindowLoad {
   packets: number;
   /** Frames the generator sent during the window (live), null when none or unknown. */
   sent: number | null;
+  /** Sender-side clocks over the phase that delivered the frames; null without a test bed. */
+  delivery: DeliveryMeasure | null;
 }
 
-/** Busy time the baseline would have spent over the same window and traffic. */
-function baselineBusy(baseline: Baseline, load: WindowLoad): number {
+/** deliver in CPU-seconds per packet, how it was measured, and why not when it could not be. */
+interface Deliver {
+  secPerPacket: number | null;
+  source: DeliverSource | null;
+  note: string | null;
+}
+
+/** Sender-side CPU seconds per frame sent: the generator thread and ksoftirqd. */
+function senderPerFrame(d: DeliveryMeasure): number {
+  return (d.senderSec + d.softirqSec) / d.sent;
+}
+
+/**
+ * One window's delivery cost per packet from the sender's clocks: against the twin that ran
+ * beside it, scaled by the twin's mean cost, or (live flat out) against the `none` windows. What
+ * delivering the frames cost is charged to the packets that reached the counter.
+ */
+function senderDeliver(d: DeliveryMeasure, packets: number, baseline: Baseline | null): Deliver {
+  if (d.sent <= 0) return { secPerPacket: null, source: null, note: 'nothing was sent' };
+  if (d.twinSec !== null && d.twinSent !== null) {
+    const source = 'sender-clocks-vs-twin';
+    if (d.twinSent <= 0 || d.twinSec <= 0) return { secPerPacket: null, source, note: 'the twin generator sent nothing' };
+    if (!baseline?.twinPerFrame) return { secPerPacket: null, source, note: 'no twin cost measured in this run' };
+    const ratio = senderPerFrame(d) / (d.twinSec / d.twinSent);
+    return { secPerPacket: ((ratio - 1) * baseline.twinPerFrame * d.sent) / packets, source, note: null };
+  }
+  const source = 'sender-clocks-vs-none';
+  if (baseline?.senderPerFrame == null) return { secPerPacket: null, source, note: 'no none baseline in this run' };
+  return { secPerPacket: ((senderPerFrame(d) - baseline.senderPerFrame) * d.sent) / packets, source, note: null };
+}
+
+function baselineBusy(baseline: Baseline, load: Pick<WindowLoad, 'sent' | 'windowSec'>): number {
   return baseline.busyPerSentFrame !== null && load.sent !== null
     ? baseline.busyPerSentFrame * load.sent
     : baseline.busyPerSec * load.windowSec;
 }
 
-export function cyclesPerPacket(load: WindowLoad, tscHz: number, baseline: Baseline | null, source: CycleSource): CyclesPerPacket {
-  const { cpu, packets } = load;
-  if (packets <= 0) return { thread: null, user: null, sys: null, system: null, source };
-  const perPacket = (sec: number): number => (sec * tscHz) / packets;
-  const sampled = cpu.threadUserSec + cpu.threadSysSec;
+/** What `loads` add up to, and whether /proc/stat's ticks can resolve it. */
+function sumLoads(loads: readonly WindowLoad[], cpus: number): { cpu: CpuUsage; windowSec: number; packets: number; sent: number | null; longEnough: boolean } {
+  const sum = (f: (t: WindowLoad) => number): number => loads.reduce((a, t) => a + f(t), 0);
+  const windowSec = sum((t) => t.windowSec);
   return {
-    thread: perPacket(cpu.threadSec),
-    user: sampled > 0 ? perPacket((cpu.threadSec * cpu.threadUserSec) / sampled) : null,
-    sys: sampled > 0 ? perPacket((cpu.threadSec * cpu.threadSysSec) / sampled) : null,
-    system: baseline ? perPacket(Math.max(0, cpu.systemBusySec - baselineBusy(baseline, load))) : null,
-    source,
+    cpu: {
+      threadSec: sum((t) => t.cpu.threadSec),
+      threadUserSec: sum((t) => t.cpu.threadUserSec),
+      threadSysSec: sum((t) => t.cpu.threadSysSec),
+      systemBusySec: sum((t) => t.cpu.systemBusySec),
+    },
+    windowSec,
+    packets: sum((t) => t.packets),
+    sent: loads.every((t) => t.sent !== null) ? sum((t) => t.sent ?? 0) : null,
+    longEnough: windowSec >= MIN_SYSTEM_WINDOW_SEC_PER_CPU * cpus,
   };
 }
 
 /**
- * A row's cycles from all its trials together: CPU time summed over windows ÷ packets summed, so
- * that short windows do not get the weight of long ones. The system figure is left out when the
- * windows together are too short for /proc/stat's ticks (see MIN_SYSTEM_WINDOW_SEC_PER_CPU).
+ * deliver over all of a row's windows: from the sender's clocks, each window's figure weighted by
+ * its packets; without them (--iface), from /proc/stat busy time, if the windows are long enough.
  */
-export function rowCycles(
-  trials: readonly WindowLoad[],
-  cpus: number,
-  tscHz: number,
-  baseline: Baseline | null,
-  source: CycleSource,
-): CyclesPerPacket {
-  const sum = (f: (t: WindowLoad) => number): number => trials.reduce((a, t) => a + f(t), 0);
-  const windowSec = sum((t) => t.windowSec);
-  const total: CpuUsage = {
-    threadSec: sum((t) => t.cpu.threadSec),
-    threadUserSec: sum((t) => t.cpu.threadUserSec),
-    threadSysSec: sum((t) => t.cpu.threadSysSec),
-    systemBusySec: sum((t) => t.cpu.systemBusySec),
-  };
-  const longEnough = windowSec >= MIN_SYSTEM_WINDOW_SEC_PER_CPU * cpus;
-  const sent = trials.every((t) => t.sent !== null) ? sum((t) => t.sent ?? 0) : null;
-  const load: WindowLoad = { cpu: total, windowSec, packets: sum((t) => t.packets), sent };
-  return cyclesPerPacket(load, tscHz, longEnough ? baseline : null, source);
+function rowDeliver(loads: readonly WindowLoad[], cpus: number, baseline: Baseline | null): Deliver {
+  const withClocks = loads.filter((l) => l.delivery !== null);
+  if (withClocks.length === loads.length) {
+    let sec = 0;
+    let packets = 0;
+    for (const l of loads) {
+      const d = senderDeliver(l.delivery!, l.packets, baseline);
+      if (d.secPerPacket === null) return d;
+      sec += d.secPerPacket * l.packets;
+      packets += l.packets;
+    }
+    return { secPerPacket: sec / packets, source: senderDeliver(loads[0]!.delivery!, 1, baseline).source, note: null };
+  }
+  const source = 'system-busy-vs-none';
+  if (!baseline) return { secPerPacket: null, source, note: 'no none baseline in this run' };
+  const total = sumLoads(loads, cpus);
+  if (!total.longEnough) {
+    return { secPerPacket: null, source, note: `/proc/stat counts 10 ms ticks: needs ${MIN_SYSTEM_WINDOW_SEC_PER_CPU * cpus} s of windows in all` };
+  }
+  const busy = total.cpu.systemBusySec - total.cpu.threadSec - baselineBusy(baseline, total);
+  return { secPerPacket: busy / total.packets, source, note: 'machine-wide busy time: traffic from elsewhere has no sender clock to read' };
 }
 
-export function totalDrops(d: DropCounts): number {
-  return d.senderIf + d.captureIf + d.method;
+/**
+ * A row's cycles from its windows: deliver as above; read from the reading thread's CPU time
+ * summed over windows ÷ packets summed, so that short windows do not get the weight of long
+ * ones; total = deliver + read, with the margin of error of the per-window totals. `none` has no
+ * reader and delivers nothing by definition.
+ */
+export function rowCycles(
+  loads: readonly WindowLoad[], cpus: number, tscHz: number, baseline: Baseline | null, source: CycleSource,
+  isBaseline = false,
+): CyclesPerPacket {
+  const total = sumLoads(loads, cpus);
+  const none: CyclesPerPacket = {
+    deliver: null, read: null, total: null, totalRme: null, deliverSource: null, deliverNote: null,
+    user: null, sys: null, systemBusy: null, source,
+  };
+  if (isBaseline) return { ...none, deliver: 0, deliverNote: 'nothing attached: the reference the other rows are charged against' };
+  if (total.packets < MIN_PACKETS) {
+    return { ...none, deliverNote: `${total.packets} packets reached the counter, fewer than ${MIN_PACKETS}: too few for a per-packet figure` };
+  }
+  const cycles = (sec: number, packets = total.packets): number => (sec * tscHz) / packets;
+  const { cpu } = total;
+  const sampled = cpu.threadUserSec + cpu.threadSysSec;
+  const read = cycles(cpu.threadSec);
+  const deliver = rowDeliver(loads, cpus, baseline);
+  const deliverCycles = deliver.secPerPacket === null ? null : deliver.secPerPacket * tscHz;
+  // Per-window totals for the margin of error: each window's deliver against the same reference.
+  const perWindow = loads.map((l) => {
+    const d = rowDeliver([l], cpus, baseline).secPerPacket;
+    return d === null || l.packets < MIN_PACKETS ? null : d * tscHz + cycles(l.cpu.threadSec, l.packets);
+  });
+  const windowTotals = perWindow.every((t) => t !== null) ? (perWindow as number[]) : [];
+  return {
+    deliver: deliverCycles,
+    read,
+    total: deliverCycles === null ? null : deliverCycles + read,
+    totalRme: deliverCycles === null ? null : rme(windowTotals),
+    deliverSource: deliver.source,
+    deliverNote: deliver.note,
+    user: sampled > 0 ? cycles((cpu.threadSec * cpu.threadUserSec) / sampled) : null,
+    sys: sampled > 0 ? cycles((cpu.threadSec * cpu.threadSysSec) / sampled) : null,
+    systemBusy: baseline && total.longEnough ? cycles(Math.max(0, cpu.systemBusySec - baselineBusy(baseline, total))) : null,
+    source,
+  };
+}
+
+/** The reference for `deliver`, from the `none` row's windows and every drain fill's twin. */
+export function baselineFrom(noneLoads: readonly WindowLoad[], allLoads: readonly WindowLoad[], mode: 'drain' | 'live'): Baseline | null {
+  const twins = allLoads.map((l) => l.delivery).filter((d): d is DeliveryMeasure => d?.twinSec != null && (d.twinSent ?? 0) > 0);
+  const twinSec = twins.reduce((a, d) => a + d.twinSec!, 0);
+  const twinSent = twins.reduce((a, d) => a + d.twinSent!, 0);
+  const twinPerFrame = twinSent > 0 ? twinSec / twinSent : null;
+  if (noneLoads.length === 0) return twinPerFrame === null ? null : { busyPerSec: 0, busyPerSentFrame: null, senderPerFrame: null, twinPerFrame };
+  const sum = (f: (l: WindowLoad) => number): number => noneLoads.reduce((a, l) => a + f(l), 0);
+  const sent = sum((l) => l.sent ?? 0);
+  const clocked = noneLoads.every((l) => l.delivery !== null && l.delivery.sent > 0);
+  return {
+    busyPerSec: sum((l) => (l.windowSec > 0 ? l.cpu.systemBusySec / l.windowSec : 0)) / noneLoads.length,
+    busyPerSentFrame: mode === 'live' && sent > 0 ? sum((l) => l.cpu.systemBusySec) / sent : null,
+    senderPerFrame: mode === 'live' && clocked
+      ? sum((l) => l.delivery!.senderSec + l.delivery!.softirqSec) / sum((l) => l.delivery!.sent)
+      : null,
+    twinPerFrame,
+  };
+}
+
+/** All drops of a window or row; null when the method's part is unknown. */
+export function totalDrops(d: DropCounts): number | null {
+  return d.method === null ? null : d.senderIf + d.captureIf + d.method;
 }
 
 export interface Verdict {
@@ -91,31 +210,49 @@ export interface Verdict {
   reason: string | null;
 }
 
+/** How a trial is judged: the mode, what the fixture says, and where its traffic came from. */
+export interface TrialCheck {
+  mode: 'drain' | 'live';
+  /** IPv4 frames the fixture says were sent; null when not known (baseline, --iface). */
+  ipv4Expected: number | null;
+  /** The method's drops were derived from sent − received, so the accounting closes by construction. */
+  derived: boolean;
+  /** The interface captured on, for a verdict about traffic that did not arrive. */
+  iface: string;
+}
+
 /**
- * The checks every row must pass. Drain: nothing may be lost and the IPv4 count is exact. Live:
- * the accounting must close, and the IPv4 count is exact when nothing was dropped, else within
- * [expected − dropped, expected].
+ * The checks every row must pass. Traffic from elsewhere (no sent count): at least MIN_PACKETS
+ * must have arrived, or there is nothing to judge a method by. Drain: nothing may be lost and the
+ * IPv4 count is exact. Live: the accounting must close, and the IPv4 count is exact when nothing
+ * was dropped, else within [expected − dropped, expected].
  */
-export function checkTrial(t: TrialResult, mode: 'drain' | 'live', ipv4Expected: number | null, derived: boolean): Verdict {
+export function checkTrial(t: TrialResult, check: TrialCheck): Verdict {
   const dropped = totalDrops(t.drops);
+  if (t.sent === null && t.received < MIN_PACKETS) {
+    return {
+      ok: false,
+      reason: `no traffic: ${t.received} frames arrived on ${check.iface} in ${t.windowSec.toFixed(1)} s, fewer than ${MIN_PACKETS}: is the generator running?`,
+    };
+  }
   if (t.sent !== null) {
     if (t.received > t.sent) {
       return { ok: false, reason: `received ${t.received} frames but only ${t.sent} were sent: the capture interface is not quiet` };
     }
-    if (!derived && t.received + dropped !== t.sent) {
+    if (!check.derived && dropped !== null && t.received + dropped !== t.sent) {
       return {
         ok: false,
         reason: `accounting does not close: sent ${t.sent} ≠ received ${t.received} + dropped ${dropped} (${t.sent - t.received - dropped} unaccounted)`,
       };
     }
-    if (mode === 'drain' && t.received !== t.sent) {
+    if (check.mode === 'drain' && t.received !== t.sent) {
       return { ok: false, reason: `drain lost ${t.sent - t.received} of ${t.sent} frames (buffer too small or frames missing)` };
     }
   }
-  if (ipv4Expected !== null && t.ipv4Counted !== null) {
-    const lo = ipv4Expected - dropped;
-    if (t.ipv4Counted > ipv4Expected || t.ipv4Counted < lo) {
-      const want = dropped === 0 ? `${ipv4Expected}` : `${Math.max(0, lo)}..${ipv4Expected}`;
+  if (check.ipv4Expected !== null && t.ipv4Counted !== null && dropped !== null) {
+    const lo = check.ipv4Expected - dropped;
+    if (t.ipv4Counted > check.ipv4Expected || t.ipv4Counted < lo) {
+      const want = dropped === 0 ? `${check.ipv4Expected}` : `${Math.max(0, lo)}..${check.ipv4Expected}`;
       return { ok: false, reason: `counted ${t.ipv4Counted} IPv4 frames, the fixture says ${want}` };
     }
   }
@@ -123,11 +260,11 @@ export function checkTrial(t: TrialResult, mode: 'drain' | 'live', ipv4Expected:
 }
 
 export function sumDrops(trials: readonly TrialResult[]): DropCounts {
-  return trials.reduce(
+  return trials.reduce<DropCounts>(
     (a, t) => ({
       senderIf: a.senderIf + t.drops.senderIf,
       captureIf: a.captureIf + t.drops.captureIf,
-      method: a.method + t.drops.method,
+      method: a.method === null || t.drops.method === null ? null : a.method + t.drops.method,
     }),
     { senderIf: 0, captureIf: 0, method: 0 },
   );

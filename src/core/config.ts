@@ -42,7 +42,7 @@ export const DEFAULTS = {
   count: 100_000,
   durationSec: 2,
   rate: 'max',
-  trials: 5,
+  trials: 10,
   tiers: ['js'],
   batch: 64,
   queues: 1,

@@ -1,10 +1,12 @@
 /**
- * The results schema, "capbench.results/1". Reporters take a Results and return text; JSON output
- * is this object as it is. Fields are only ever added within a schema version.
+ * The results schema, "capbench.results/2". Reporters take a Results and return text; JSON output
+ * is this object as it is. Fields are only ever added within a schema version. /2 replaced /1's
+ * reader-only cycles (`thread`, `system`) with deliver, read and total (see CyclesPerPacket);
+ * report/load-results.ts still reads /1 files for `compare`.
  */
 import type { MethodName, Mode, RunConfig, Tier } from './config.js';
 
-export const RESULTS_SCHEMA = 'capbench.results/1';
+export const RESULTS_SCHEMA = 'capbench.results/2';
 
 export interface HostInfo {
   kernel: string;
@@ -18,23 +20,65 @@ export interface HostInfo {
 /** Where a cycles figure came from: hardware counters, or CPU time scaled by the TSC rate. */
 export type CycleSource = 'perf' | 'tsc';
 
+/**
+ * How `deliver` was measured:
+ * - sender-clocks-vs-twin: drain, and live at a set rate, on the test bed. The sender-side CPU
+ *   (the generator thread's CPU clock, in whose softirq veth delivers, plus ksoftirqd's CPU
+ *   clocks) during the fill or window, against a twin generator thread on the same CPU sending
+ *   the same frames at the same rate into an uncaptured twin veth.
+ * - sender-clocks-vs-none: live flat out on the test bed. The same clocks over the window,
+ *   against what the `none` baseline's windows spent per frame sent.
+ * - system-busy-vs-none: --iface. Machine-wide busy time (/proc/stat) less the reading thread,
+ *   against the `none` baseline's busy time per second: the traffic is not ours, so no sender
+ *   clock can be read.
+ */
+export type DeliverSource = 'sender-clocks-vs-twin' | 'sender-clocks-vs-none' | 'system-busy-vs-none';
+
 export interface CyclesPerPacket {
-  /** Capturing thread's CPU time (CLOCK_THREAD_CPUTIME_ID) × TSC Hz ÷ packets. */
-  thread: number | null;
   /**
-   * thread split into user and system time in the proportions getrusage(RUSAGE_THREAD) reports;
+   * The kernel's work per packet to put frames where the method reads them (skb handling, the
+   * tap's copy, XDP's redirect, fastnet's rx_handler), over what the same frames cost with
+   * nothing attached. On veth it runs on the sender's CPU, never in the reader's time. 0 for the
+   * `none` row by definition; null when it could not be measured (deliverNote says why).
+   */
+  deliver: number | null;
+  /** The capturing thread's CPU time (CLOCK_THREAD_CPUTIME_ID) × TSC Hz ÷ packets. */
+  read: number | null;
+  /** deliver + read: what a packet costs the machine. null when either is. */
+  total: number | null;
+  /** Relative margin of error (95%, Student's t) of total's mean over trials, percent. */
+  totalRme: number | null;
+  deliverSource: DeliverSource | null;
+  /** Why deliver is null, or what to know about it; null when there is nothing to say. */
+  deliverNote: string | null;
+  /**
+   * read split into user and system time in the proportions getrusage(RUSAGE_THREAD) reports;
    * null when the window was too short for it to see any (it is updated at scheduler ticks).
    */
   user: number | null;
   sys: number | null;
   /**
-   * System-wide busy time (wall × CPUs less /proc/stat's idle, iowait and steal) over the window,
-   * minus what the `none` baseline spent on the same traffic (per second in drain mode, per frame
-   * sent in live mode), × TSC Hz ÷ packets. On veth the kernel's delivery work runs on the
-   * sender's CPU, so this is the figure that charges it.
+   * Cross-check: machine-wide busy time (wall × CPUs less /proc/stat's idle, iowait and steal)
+   * over the windows, minus what the `none` baseline spent on the same traffic, ÷ packets. Ticks
+   * of 10 ms: null when the windows together are too short for it.
    */
-  system: number | null;
+  systemBusy: number | null;
   source: CycleSource;
+}
+
+/**
+ * The CPU spent delivering one window's frames, as read from the sender side's clocks (test bed
+ * only). Kept in each trial so that `deliver` can be recomputed from the JSON.
+ */
+export interface DeliveryMeasure {
+  /** Generator thread's CPU seconds while it sent `sent` frames. */
+  senderSec: number;
+  /** ksoftirqd threads' CPU seconds over the same phase (softirq work the kernel deferred). */
+  softirqSec: number;
+  sent: number;
+  /** The twin generator's CPU seconds and frames over the same phase; null when none ran. */
+  twinSec: number | null;
+  twinSent: number | null;
 }
 
 export interface DropCounts {
@@ -46,9 +90,18 @@ export interface DropCounts {
   senderIf: number;
   /** rx_dropped at the capture interface, less the input-backlog drops already resent. */
   captureIf: number;
-  /** Inside the method (PACKET_STATISTICS, pcap_stats), or sent − received when it cannot say. */
-  method: number;
+  /**
+   * Inside the method (PACKET_STATISTICS, pcap_stats), or sent − received when it cannot say;
+   * null when neither is known (--iface has no sent count and `pcap` reports no drops).
+   */
+  method: number | null;
 }
+
+/**
+ * Where a row's method drops came from: the kernel's own count, sent − received, or nowhere
+ * (no count from the method and no sent count to derive one from).
+ */
+export type DropsSource = 'kernel' | 'derived' | 'unknown';
 
 export interface SweepPoint {
   /** Frame size on the wire (FCS included) of the udp<size> fixture this row replayed; null = the run's fixture. */
@@ -70,8 +123,12 @@ export interface TrialResult {
   /** Live mode, js tier: send-to-counter latency of sampled frames; null when not measured. */
   latency: LatencySummary | null;
   ipv4Counted: number | null;
+  /** IPv4 frames among those sent, from the fixture; null when nothing said what was sent. */
+  ipv4Expected: number | null;
   windowSec: number;
   pps: number | null;
+  /** Sender-side clocks over the phase that delivered the frames; null without a test bed. */
+  delivery: DeliveryMeasure | null;
   cyclesPerPacket: CyclesPerPacket;
 }
 
@@ -85,24 +142,23 @@ export interface Row {
   /** Totals over all trials. sent is null when the traffic came from outside (--iface). */
   sent: number | null;
   received: number;
-  /** Total of drops over all sources. */
-  dropped: number;
+  /** Total of drops over all sources; null when the method's part cannot be known. */
+  dropped: number | null;
   drops: DropCounts;
   /** Total over trials of TrialResult.resent. */
   resent: number;
-  /** 'kernel' when the kernel reported the method's drops, 'derived' when sent − received. */
-  dropsSource: 'kernel' | 'derived';
+  dropsSource: DropsSource;
   ipv4Counted: number | null;
   ipv4Expected: number | null;
   /** Mean over trials of packets delivered to the counter per second, and its statistics. */
   pps: number | null;
-  /** Relative margin of error of pps, percent (95%, Student's t). */
+  /** Relative margin of error of pps, percent (95%, Student's t); null when it rests on too few packets. */
   ppsRme: number | null;
   ppsP50: number | null;
   ppsP99: number | null;
   /** pps of each trial, in the order they ran. */
   ppsSamples: number[];
-  /** ppsRme is above the run's noise threshold (config.noisyRme): treat the mean with care. */
+  /** ppsRme or cyclesPerPacket.totalRme is above the run's noise threshold (config.noisyRme). */
   noisy: boolean;
   /** Which point of a sweep this row measured; null outside sweeps. */
   point: SweepPoint | null;

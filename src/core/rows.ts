@@ -1,15 +1,17 @@
 /**
- * From measurement windows to result rows: each method and tier runs as `trials` windows
- * (tinybench iterations), and the row sums, checks and summarises them.
+ * From measurement windows to result rows. Every row of a point runs `trials` windows, after one
+ * warm-up window that is not recorded (a program that captures for real runs with its loop
+ * compiled, so the first, interpreted window would measure V8's tiers rather than the method).
+ * The rows' windows are interleaved, one round at a time: on a shared machine the speed drifts
+ * over seconds, and a row measured all at once would carry whatever the machine did then.
  */
-import { Bench } from 'tinybench';
-import { checkTrial, rowCycles, sumDrops, totalDrops } from './accounting.js';
+import { baselineFrom, checkTrial, MIN_PACKETS, rowCycles, sumDrops, totalDrops, type Baseline } from './accounting.js';
 import { summarizeLatency } from './latency.js';
 import type { MethodName, RunConfig, Tier } from './config.js';
 import { InterruptedError, UsageError } from './errors.js';
-import type { CyclesPerPacket, Row } from './results.js';
-import { loadOf, measureWindow, type WindowResult, type WindowSpec } from './window.js';
-import { expectedIpv4, type Fixture } from '../net/fixture.js';
+import type { CycleSource, CyclesPerPacket, Row, TrialResult } from './results.js';
+import { summarize } from './statistics.js';
+import { measureWindow, type WindowResult, type WindowSpec } from './window.js';
 
 export interface Progress {
   method: MethodName;
@@ -21,106 +23,118 @@ export interface Progress {
   lastPps: number | null;
 }
 
-export type PpsStats = { mean: number; rme: number; p50: number; p99: number };
+/** A row being measured: what its windows are, what they gave so far, and why it stopped if it did. */
+export interface RowPlan {
+  spec: WindowSpec;
+  windows: WindowResult[];
+  lastPps: number | null;
+  /** The system error that ended the row's windows; null while it runs fine. */
+  failure: string | null;
+}
+
+export function planRow(spec: WindowSpec): RowPlan {
+  return { spec, windows: [], lastPps: null, failure: null };
+}
+
+function noCycles(source: CycleSource): CyclesPerPacket {
+  return {
+    deliver: null, read: null, total: null, totalRme: null, deliverSource: null, deliverNote: null,
+    user: null, sys: null, systemBusy: null, source,
+  };
+}
 
 export function unavailableRow(config: RunConfig, method: MethodName, tier: Tier, reason: string): Row {
-  const cycles: CyclesPerPacket = { thread: null, user: null, sys: null, system: null, source: 'tsc' };
   return {
     method, tier, mode: config.mode, available: false, reason,
     sent: null, received: 0, dropped: 0, drops: { senderIf: 0, captureIf: 0, method: 0 }, resent: 0, dropsSource: 'kernel',
     ipv4Counted: null, ipv4Expected: null, pps: null, ppsRme: null, ppsP50: null, ppsP99: null,
     ppsSamples: [], noisy: false, point: null, latency: null,
-    cyclesPerPacket: cycles, trials: [], ok: false,
+    cyclesPerPacket: noCycles('tsc'), trials: [], ok: false,
   };
 }
 
-/** Aggregates trials: totals for counts, totals-weighted cycles, tinybench statistics for pps. */
-export function buildRow(
-  spec: WindowSpec, config: RunConfig, fixture: Fixture,
-  windows: WindowResult[], pps: PpsStats | null,
-): Row {
+async function runWindow(plan: RowPlan, trial: number, trials: number, keep: boolean, onProgress?: (p: Progress) => void): Promise<void> {
+  if (plan.failure !== null) return;
+  const { method, tier } = plan.spec;
+  onProgress?.({ method: method.name, tier, trial, trials, lastPps: plan.lastPps });
+  try {
+    const w = await measureWindow(plan.spec);
+    plan.lastPps = w.trial.pps;
+    if (keep) plan.windows.push(w);
+  } catch (err) {
+    const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
+    if (cause instanceof InterruptedError || cause instanceof UsageError) throw cause;
+    // It could run here but failed: the row reports the error, the others go on.
+    plan.failure = cause instanceof Error ? cause.message : String(cause);
+  }
+}
+
+/**
+ * Runs every plan's warm-up window, then `trials` rounds of one window per plan. Each round starts
+ * one plan further on, so that no row always follows the same one.
+ */
+export async function runInterleaved(plans: readonly RowPlan[], trials: number, onProgress?: (p: Progress) => void): Promise<void> {
+  for (const plan of plans) {
+    if (!plan.spec.method.baseline) await runWindow(plan, 0, trials, false, onProgress);
+  }
+  for (let round = 0; round < trials; round++) {
+    for (let i = 0; i < plans.length; i++) {
+      await runWindow(plans[(round + i) % plans.length]!, round + 1, trials, true, onProgress);
+    }
+  }
+}
+
+/** The reference `deliver` is charged against, from the baseline's windows and every fill's twin. */
+export function pointBaseline(basePlan: RowPlan | null, plans: readonly RowPlan[], mode: 'drain' | 'live'): Baseline | null {
+  return baselineFrom(basePlan?.windows.map((w) => w.load) ?? [], plans.flatMap((p) => p.windows.map((w) => w.load)), mode);
+}
+
+/** Sums, checks and summarises a plan's windows into a row. */
+export function buildRow(plan: RowPlan, config: RunConfig, baseline: Baseline | null, cycleSource: CycleSource): Row {
+  const { spec, windows } = plan;
   const { method, tier } = spec;
-  const trials = windows.map((w) => w.trial);
+  if (plan.failure !== null) return { ...unavailableRow(config, method.name, tier, plan.failure), available: true };
+  const isBaseline = method.baseline === true;
+  const cycles = (w: readonly WindowResult[]): CyclesPerPacket =>
+    rowCycles(w.map((x) => x.load), spec.cpus, spec.tscHz, baseline, cycleSource, isBaseline);
+  const trials: TrialResult[] = windows.map((w) => ({
+    ...w.trial,
+    latency: w.trial.received < MIN_PACKETS ? null : w.trial.latency,
+    cyclesPerPacket: cycles([w]),
+  }));
   const drops = sumDrops(trials);
   const sent = trials.every((t) => t.sent !== null) ? trials.reduce((a, t) => a + (t.sent ?? 0), 0) : null;
   const received = trials.reduce((a, t) => a + t.received, 0);
-  const counted = method.baseline ? null : trials.reduce((a, t) => a + (t.ipv4Counted ?? 0), 0);
-  const expected = method.baseline || sent === null ? null : trials.reduce((a, t) => a + expectedIpv4(fixture, t.sent ?? 0), 0);
-  const derived = windows.some((w) => w.derivedDrops);
+  const counted = isBaseline ? null : trials.reduce((a, t) => a + (t.ipv4Counted ?? 0), 0);
+  const expected = isBaseline || sent === null ? null : trials.reduce((a, t) => a + (t.ipv4Expected ?? 0), 0);
+  const dropsSource = windows.some((w) => w.dropsSource === 'unknown') ? 'unknown' : windows.some((w) => w.dropsSource === 'derived') ? 'derived' : 'kernel';
   let verdict: { ok: boolean; reason: string | null } = { ok: true, reason: null };
   for (const [i, t] of trials.entries()) {
-    const v = checkTrial(t, config.mode, method.baseline || t.sent === null ? null : expectedIpv4(fixture, t.sent), derived);
+    const v = checkTrial(t, {
+      mode: config.mode, ipv4Expected: t.ipv4Expected,
+      derived: dropsSource === 'derived', iface: spec.captureIf,
+    });
     if (!v.ok) {
       verdict = { ok: false, reason: trials.length > 1 ? `trial ${i + 1}: ${v.reason}` : v.reason };
       break;
     }
   }
+  const pps = trials.every((t) => t.pps !== null) ? summarize(trials.map((t) => t.pps!)) : null;
+  // A margin of error resting on a handful of stray frames says nothing (see MIN_PACKETS).
+  const ppsRme = received < MIN_PACKETS ? null : pps?.rme ?? null;
+  const cyclesPerPacket = cycles(windows);
+  const noisy = trials.length > 1 && [ppsRme, cyclesPerPacket.totalRme].some((r) => r != null && r > config.noisyRme);
   return {
     method: method.name, tier, mode: config.mode, available: true, reason: verdict.reason,
     sent, received, dropped: totalDrops(drops), drops, resent: trials.reduce((a, t) => a + t.resent, 0),
-    dropsSource: derived ? 'derived' : 'kernel',
+    dropsSource,
     ipv4Counted: counted, ipv4Expected: expected,
-    pps: pps?.mean ?? null, ppsRme: pps?.rme ?? null, ppsP50: pps?.p50 ?? null, ppsP99: pps?.p99 ?? null,
+    pps: pps?.mean ?? null, ppsRme, ppsP50: pps?.p50 ?? null, ppsP99: pps?.p99 ?? null,
     ppsSamples: trials.map((t) => t.pps ?? 0),
-    noisy: pps !== null && trials.length > 1 && pps.rme > config.noisyRme,
+    noisy,
     point: null,
-    latency: summarizeLatency(windows.flatMap((w) => w.latencySamples)),
-    cyclesPerPacket: rowCycles(
-      windows.map((w) => loadOf(spec, w.cpu, w.trial.windowSec, method.baseline ? 0 : w.trial.received, w.trial.sent)),
-      spec.cpus, spec.tscHz, spec.baseline, spec.cycleSource,
-    ),
+    latency: received < MIN_PACKETS ? null : summarizeLatency(windows.flatMap((w) => w.latencySamples)),
+    cyclesPerPacket,
     trials, ok: verdict.ok,
   };
-}
-
-/**
- * Runs `trials` windows as tinybench iterations, after one warm-up window that is not recorded: a
- * program that captures for real runs with its loop compiled, so the first, interpreted window
- * would measure V8's tiers rather than the method. Each iteration's duration is the time per
- * packet, so tinybench's throughput statistics are the statistics of pps.
- */
-export async function runTrials(
-  spec: WindowSpec, trials: number, onProgress?: (p: Progress) => void,
-): Promise<{ windows: WindowResult[]; pps: PpsStats | null }> {
-  const windows: WindowResult[] = [];
-  let phase: 'warmup' | 'run' = 'warmup';
-  let lastPps: number | null = null;
-  const bench = new Bench({
-    iterations: trials, time: 0, warmup: !spec.method.baseline, warmupIterations: 1, warmupTime: 0,
-    throws: true, retainSamples: true,
-  });
-  bench.add(
-    `${spec.method.name}/${spec.tier}`,
-    async () => {
-      const trial = phase === 'run' ? windows.length + 1 : 0;
-      onProgress?.({ method: spec.method.name, tier: spec.tier, trial, trials, lastPps });
-      const w = await measureWindow(spec);
-      lastPps = w.trial.pps;
-      if (phase === 'run') windows.push(w);
-      return { overriddenDuration: w.trial.pps ? 1000 / w.trial.pps : Number.MAX_VALUE };
-    },
-    { beforeAll: (mode) => void (phase = mode ?? 'run') },
-  );
-  await bench.run();
-  const result = bench.tasks[0]?.result;
-  if (!result || (result.state !== 'completed' && result.state !== 'aborted-with-statistics')) {
-    return { windows, pps: null };
-  }
-  const t = result.throughput;
-  const measured = windows.every((w) => w.trial.pps !== null);
-  return { windows, pps: measured ? { mean: t.mean, rme: t.rme, p50: t.p50, p99: t.p99 } : null };
-}
-
-/** A row whose windows fail with a system error is reported failed; an interruption ends the run. */
-export async function runRow(spec: WindowSpec, config: RunConfig, fixture: Fixture, onProgress?: (p: Progress) => void): Promise<Row> {
-  try {
-    const { windows, pps } = await runTrials(spec, config.trials, onProgress);
-    return buildRow(spec, config, fixture, windows, pps);
-  } catch (err) {
-    const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
-    if (cause instanceof InterruptedError || cause instanceof UsageError) throw cause;
-    // It could run here but failed: available, not ok, and the error as the reason.
-    const reason = cause instanceof Error ? cause.message : String(cause);
-    return { ...unavailableRow(config, spec.method.name, spec.tier, reason), available: true };
-  }
 }

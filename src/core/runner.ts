@@ -3,14 +3,13 @@
  * created, builds the test bed, measures the baseline, runs every method and tier (rows.ts), and
  * removes the test bed whatever happens.
  */
-import type { Baseline } from './accounting.js';
 import type { MethodName, RunConfig } from './config.js';
 import { UsageError } from './errors.js';
 import { cycleSource, hostInfo } from './host.js';
 import type { CaptureMethod, MethodOptions } from './method.js';
 import { requireCapabilities } from './privileges.js';
 import { RESULTS_SCHEMA, type CycleSource, type HostInfo, type Results, type Row } from './results.js';
-import { buildRow, runRow, runTrials, unavailableRow, type Progress } from './rows.js';
+import { buildRow, planRow, pointBaseline, runInterleaved, unavailableRow, type Progress, type RowPlan } from './rows.js';
 import { largestFrame, loadFixture, type Fixture } from '../net/fixture.js';
 import { createTestbed, destroyTestbed, sweepStale, type Testbed } from '../net/testbed.js';
 import { sweepStaleXdp } from '../net/xdp-leftovers.js';
@@ -100,7 +99,6 @@ async function measurePoint(
   config: RunConfig, fixture: Fixture, testbed: Testbed | null, host: HostInfo, cycles: CycleSource,
   deps: RunDeps, withBaseline: boolean,
 ): Promise<Row[]> {
-  const rows: Row[] = [];
   // Node's helper threads go elsewhere, or the scheduler runs them on the capture CPU mid-window.
   // Before each point: a thread Node started since the last (libuv's pool is lazy) inherited the pin.
   if (config.captureCpu >= 0) native().reserveCpu(config.captureCpu);
@@ -111,41 +109,35 @@ async function measurePoint(
     traffic: testbed
       ? { netnsPath: testbed.netnsPath, ifname: testbed.senderIf, fixture, ratePps: config.rate === 'max' ? 0 : config.rate, cpu: config.generatorCpu }
       : null,
+    // The twin beside every window, except live flat out, where it would halve the offered rate.
+    twin: testbed && (config.mode === 'drain' || config.rate !== 'max') ? { senderIf: testbed.twinSenderIf, captureIf: testbed.twinCaptureIf } : null,
     fixture, count: config.count, durationSec: config.durationSec, options: methodOptions(config),
-    tscHz: host.tscHz, cpus: host.cpus, cycleSource: cycles, signal: deps.signal,
+    tscHz: host.tscHz, cpus: host.cpus, signal: deps.signal,
   };
 
-  // The baseline runs first: every other row's system-wide figure is relative to it.
+  // The baseline is measured alongside the rows: every other row's deliver is relative to it.
   const noneMethod = [...deps.methods.values()].find((m) => m.baseline);
-  let baseline: Baseline | null = null;
-  if (noneMethod && (withBaseline || config.methods.includes(noneMethod.name))) {
-    const spec = { ...base, method: noneMethod, tier: 'js' as const, baseline: null };
-    const { windows, pps } = await runTrials(spec, config.trials, deps.onProgress);
-    const busy = windows.reduce((a, w) => a + w.cpu.systemBusySec, 0);
-    const sent = windows.reduce((a, w) => a + (w.trial.sent ?? 0), 0);
-    baseline = {
-      busyPerSec: windows.reduce((a, w) => a + w.busyPerSec, 0) / windows.length,
-      busyPerSentFrame: config.mode === 'live' && testbed !== null && sent > 0 ? busy / sent : null,
-    };
-    if (config.methods.includes(noneMethod.name)) rows.push(buildRow(spec, config, fixture, windows, pps));
-  }
-
+  const showNone = noneMethod !== undefined && config.methods.includes(noneMethod.name);
+  const basePlan = noneMethod && (withBaseline || showNone) ? planRow({ ...base, method: noneMethod, tier: 'js' }) : null;
+  // Rows in config order: finished (unavailable) rows, or plans still to be measured.
+  const slots: Array<Row | RowPlan> = [];
+  if (showNone) slots.push(basePlan!);
   for (const name of config.methods) {
     const method = deps.methods.get(name);
     if (!method) throw new UsageError(`unknown method ${name}`);
     if (method.baseline) continue;
     const availability = method.probe();
     for (const tier of config.tiers) {
-      if (!availability.available) {
-        rows.push(unavailableRow(config, name, tier, availability.reason));
-      } else if (!method.tiers.includes(tier)) {
-        rows.push(unavailableRow(config, name, tier, `${name} has no ${tier} tier`));
-      } else {
-        rows.push(await runRow({ ...base, method, tier, baseline }, config, fixture, deps.onProgress));
-      }
+      if (!availability.available) slots.push(unavailableRow(config, name, tier, availability.reason));
+      else if (!method.tiers.includes(tier)) slots.push(unavailableRow(config, name, tier, `${name} has no ${tier} tier`));
+      else slots.push(planRow({ ...base, method, tier }));
     }
   }
-  return rows;
+  const isPlan = (s: Row | RowPlan): s is RowPlan => 'spec' in s;
+  const plans = [...(basePlan && !showNone ? [basePlan] : []), ...slots.filter(isPlan)];
+  await runInterleaved(plans, config.trials, deps.onProgress);
+  const baseline = pointBaseline(basePlan, plans, config.mode);
+  return slots.map((s) => (isPlan(s) ? buildRow(s, config, baseline, cycles) : s));
 }
 
 export async function runBenchmark(config: RunConfig, deps: RunDeps): Promise<Results> {

@@ -24,7 +24,7 @@ const SEARCH_RESOLUTION = 0.02;
 const MAX_STEPS = 10;
 
 export function lossOf(row: Row): number | null {
-  return row.sent === null || row.sent === 0 ? null : row.dropped / row.sent;
+  return row.sent === null || row.sent === 0 || row.dropped === null ? null : row.dropped / row.sent;
 }
 
 /** What the generator actually sent per second over the row's windows. */

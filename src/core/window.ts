@@ -3,23 +3,31 @@
  *
  * drain: open the method, let the generator send `count` frames while nobody reads, wait until
  *   the kernel has all of them where the method can read, then time the consumer alone until it
- *   has read them all.
+ *   has read them all. A twin generator thread on the same CPU sends the same frames into the
+ *   test bed's uncaptured twin veth for as long as the fill lasts: the kernel's delivery into the
+ *   method is the fill's extra cost over the twin's, measured at the same moments.
  * live: open the method, start the generator for `durationSec` at the offered rate, capture
- *   while it runs, then read the tail already on its way.
+ *   while it runs, then read the tail already on its way. At a set rate the twin runs here too,
+ *   at the same rate; flat out it would take half the sender's CPU, so then the `none` baseline's
+ *   windows are the reference instead.
  *
- * CPU is sampled around the timed part only; loss is read from the interfaces and the method.
+ * The reader's CPU is sampled around the timed part; the sender side's (generator thread and
+ * ksoftirqd clocks) around the phase that delivers the frames. Loss is read from the interfaces
+ * and the method.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { rowCycles, type Baseline, type WindowLoad } from './accounting.js';
+import type { WindowLoad } from './accounting.js';
 import { snapshot, usageBetween, type CpuUsage } from './cpu-time.js';
 import { throwIfAborted } from './consume-loop.js';
 import { LatencySampler, summarizeLatency } from './latency.js';
 import type { Mode, Tier } from './config.js';
 import type { CaptureMethod, CaptureSession, MethodOptions } from './method.js';
-import type { CycleSource, DropCounts, TrialResult } from './results.js';
+import type { DeliveryMeasure, DropCounts, DropsSource, TrialResult } from './results.js';
+import { softirqCpuSec } from './softirq-clock.js';
 import { countersDelta, readBacklogDrops, readCounters, type InterfaceCounters } from '../net/interface-stats.js';
 import { RunningGenerator, sleepBlocking, type TrafficSpec } from '../net/generator.js';
-import { largestFrame, type Fixture } from '../net/fixture.js';
+import type { GeneratorStatus } from '../native/binding.js';
+import { expectedIpv4, largestFrame, type Fixture } from '../net/fixture.js';
 
 /** A drain that sees nothing new for this long has lost frames; stop waiting for them. */
 const DRAIN_IDLE_MS = 500;
@@ -29,6 +37,8 @@ const TAIL_IDLE_MS = 100;
 const BASELINE_IDLE_MS = 300;
 /** Limit on waiting for the kernel to account every sent frame to the method. */
 const SETTLE_LIMIT_MS = 2000;
+/** Polls, 10 ms apart, that the method's count must stay still before settle() gives up on the rest. */
+const SETTLE_QUIET_POLLS = 5;
 
 export interface WindowSpec {
   method: CaptureMethod;
@@ -39,25 +49,25 @@ export interface WindowSpec {
   sender: { ifname: string; netns: string } | null;
   /** The traffic to send; null when it comes from outside (--iface). */
   traffic: Omit<TrafficSpec, 'count' | 'durationMs'> | null;
+  /** The twin veth pair, whose sender end drain fills send the same frames into; null without one. */
+  twin: { senderIf: string; captureIf: string } | null;
   fixture: Fixture;
   count: number;
   durationSec: number;
   options: MethodOptions;
+  /** The machine, for the row's cycles (rows.ts). */
   tscHz: number;
   cpus: number;
-  cycleSource: CycleSource;
-  baseline: Baseline | null;
   signal: AbortSignal;
 }
 
 export interface WindowResult {
-  trial: TrialResult;
-  /** CPU used over the window: the row's cycles are computed from these summed over trials. */
-  cpu: CpuUsage;
-  /** System-wide busy CPU-seconds per second over the window: the baseline figure for `none`. */
-  busyPerSec: number;
-  /** The method could not report its own drops; they were derived from sent − received. */
-  derivedDrops: boolean;
+  /** The trial as measured; its cycles are computed with the whole point's reference (rows.ts). */
+  trial: Omit<TrialResult, 'cyclesPerPacket'>;
+  /** What the machine spent over the window, for those cycles. */
+  load: WindowLoad;
+  /** Whether the method's drops came from the kernel, were derived as sent − received, or are unknown. */
+  dropsSource: DropsSource;
   /** Sampled send-to-counter latencies (ns), for the row to pool; empty when not measured. */
   latencySamples: readonly number[];
 }
@@ -65,19 +75,26 @@ export interface WindowResult {
 interface Counters {
   capture: InterfaceCounters;
   sender: InterfaceCounters | null;
+  /** rx_dropped of the twin's capture end: input-backlog drops of the twin's frames. */
+  twinDropped: number;
   backlogDrops: number;
 }
 
 async function readAll(spec: WindowSpec): Promise<Counters> {
-  const [capture, sender, backlogDrops] = await Promise.all([
+  const [capture, sender, twin, backlogDrops] = await Promise.all([
     readCounters(spec.captureIf, null),
     spec.sender ? readCounters(spec.sender.ifname, spec.sender.netns) : Promise.resolve(null),
+    spec.twin ? readCounters(spec.twin.captureIf, null) : Promise.resolve(null),
     readBacklogDrops(),
   ]);
-  return { capture, sender, backlogDrops };
+  return { capture, sender, twinDropped: twin?.rxDropped ?? 0, backlogDrops };
 }
 
-/** Waits until the kernel has accounted `sent` frames to the session (or stops changing). */
+/**
+ * Waits until the kernel has accounted `sent` frames to the session, or its count has stopped
+ * moving (frames lost before the method, at the interface, never reach it) for SETTLE_QUIET_POLLS
+ * polls: one quiet poll is not enough where the sender's backlog can pause for 10 ms (under qemu).
+ */
 async function settle(session: CaptureSession, sent: number, signal: AbortSignal): Promise<void> {
   if (session.readsOnEventLoop) {
     sleepBlocking(session.settleMs);
@@ -85,10 +102,12 @@ async function settle(session: CaptureSession, sent: number, signal: AbortSignal
   }
   const deadline = performance.now() + SETTLE_LIMIT_MS;
   let last = -1;
+  let quiet = 0;
   for (;;) {
     throwIfAborted(signal);
     const seen = session.stats().seen;
-    if (seen === null || seen >= sent || seen === last || performance.now() > deadline) break;
+    quiet = seen === last ? quiet + 1 : 0;
+    if (seen === null || seen >= sent || quiet >= SETTLE_QUIET_POLLS || performance.now() > deadline) break;
     last = seen;
     await sleep(10);
   }
@@ -130,22 +149,39 @@ export async function measureWindow(spec: WindowSpec): Promise<WindowResult> {
   return latency ? { ...result, latencySamples: latency.samples, trial: { ...result.trial, latency: summarizeLatency(latency.samples) } } : result;
 }
 
-async function drain(spec: WindowSpec, session: CaptureSession): Promise<WindowResult> {
-  if (!spec.traffic) throw new Error('drain mode needs a test bed');
-  const before = await readAll(spec);
-  const gen = new RunningGenerator({ ...spec.traffic, count: spec.count, durationMs: 0 });
-  let sent: number;
+/** Fills the method's buffer while nobody reads; the sender side's clocks over the fill. */
+async function fill(spec: WindowSpec & { traffic: NonNullable<WindowSpec['traffic']> }, session: CaptureSession): Promise<DeliveryMeasure> {
+  const softirq0 = softirqCpuSec();
+  // The twin starts first and stops last, so it runs through the whole of the fill.
+  const twin = spec.twin && new RunningGenerator({ ...spec.traffic, ifname: spec.twin.senderIf, count: 0, durationMs: 0 });
+  let gen: RunningGenerator | null = null;
+  let filled: GeneratorStatus;
+  let twinFilled: GeneratorStatus | null;
   try {
-    sent = (session.readsOnEventLoop ? gen.waitBlocking() : await gen.wait(spec.signal)).sent;
+    gen = new RunningGenerator({ ...spec.traffic, count: spec.count, durationMs: 0 });
+    filled = session.readsOnEventLoop ? gen.waitBlocking() : await gen.wait(spec.signal);
+    twinFilled = twin?.stop() ?? null;
   } catch (err) {
     stopQuietly(gen);
+    stopQuietly(twin);
     throw err;
   }
-  await settle(session, sent, spec.signal);
-  const kernel = session.stats();
-  const readable = kernel.seen === null ? sent : kernel.seen - (kernel.drops ?? 0);
+  await settle(session, filled.sent, spec.signal);
+  return {
+    senderSec: filled.cpuNs / 1e9, softirqSec: softirqCpuSec() - softirq0, sent: filled.sent,
+    twinSec: twinFilled && twinFilled.cpuNs / 1e9, twinSent: twinFilled && twinFilled.sent,
+  };
+}
 
-  const c0 = snapshot();
+async function drain(spec: WindowSpec, session: CaptureSession): Promise<WindowResult> {
+  const traffic = spec.traffic;
+  if (!traffic) throw new Error('drain mode needs a test bed');
+  const before = await readAll(spec);
+  const delivery = await fill({ ...spec, traffic }, session);
+  const kernel = session.stats();
+  const readable = kernel.seen === null ? delivery.sent : kernel.seen - (kernel.drops ?? 0);
+
+  const c0 = snapshot('start');
   const t0 = performance.now();
   let tEnd: number;
   if (spec.method.baseline) {
@@ -154,40 +190,54 @@ async function drain(spec: WindowSpec, session: CaptureSession): Promise<WindowR
   } else {
     tEnd = await session.consume({ frames: readable, untilMs: Infinity, idleMs: DRAIN_IDLE_MS, signal: spec.signal });
   }
-  const c1 = snapshot();
-  return finish(spec, session, before, sent, tEnd - t0, usageBetween(c0, c1));
+  const c1 = snapshot('end');
+  return finish(spec, session, before, delivery.sent, tEnd - t0, usageBetween(c0, c1), delivery, expectedIpv4(spec.fixture, delivery.sent));
 }
 
 async function live(spec: WindowSpec, session: CaptureSession, stamp: boolean): Promise<WindowResult> {
   const before = await readAll(spec);
   const durationMs = spec.durationSec * 1000;
-  const c0 = snapshot();
+  const softirq0 = spec.traffic ? softirqCpuSec() : 0;
+  const c0 = snapshot('start');
   const t0 = performance.now();
-  const gen = spec.traffic ? new RunningGenerator({ ...spec.traffic, count: 0, durationMs, stamp }) : null;
+  let gen: RunningGenerator | null = null;
+  let twin: RunningGenerator | null = null;
   let tEnd: number;
   let sent: number | null = null;
+  let delivery: DeliveryMeasure | null = null;
   try {
+    // As in drain, the twin (when the runner gives one) runs from before the window to after it.
+    twin = spec.traffic && spec.twin && new RunningGenerator({ ...spec.traffic, ifname: spec.twin.senderIf, count: 0, durationMs: 0, stamp });
+    gen = spec.traffic && new RunningGenerator({ ...spec.traffic, count: 0, durationMs, stamp });
     if (spec.method.baseline) {
       if (gen) await gen.wait(spec.signal);
       else await sleep(durationMs, undefined, { signal: spec.signal }).catch(() => throwIfAborted(spec.signal));
       tEnd = performance.now();
     } else {
+      const running = gen;
       tEnd = await session.consume({
         frames: Infinity,
-        untilMs: gen ? Infinity : t0 + durationMs,
+        untilMs: running ? Infinity : t0 + durationMs,
         idleMs: Infinity,
-        stop: gen ? () => !gen.running : undefined,
+        stop: running ? () => !running.running : undefined,
         signal: spec.signal,
       });
     }
-    sent = gen ? gen.stop().sent : null;
+    const final = gen?.stop() ?? null;
+    const twinFinal = twin?.stop() ?? null;
+    if (final) {
+      sent = final.sent;
+      delivery = { senderSec: final.cpuNs / 1e9, softirqSec: 0, sent, twinSec: twinFinal && twinFinal.cpuNs / 1e9, twinSent: twinFinal && twinFinal.sent };
+    }
   } catch (err) {
     stopQuietly(gen);
+    stopQuietly(twin);
     throw err;
   }
   if (gen && sent !== null && !spec.method.baseline) tEnd = await readTail(session, sent, tEnd, spec.signal);
-  const c1 = snapshot();
-  return finish(spec, session, before, sent, tEnd - t0, usageBetween(c0, c1));
+  const c1 = snapshot('end');
+  if (delivery) delivery.softirqSec = softirqCpuSec() - softirq0;
+  return finish(spec, session, before, sent, tEnd - t0, usageBetween(c0, c1), delivery, sent === null ? null : expectedIpv4(spec.fixture, sent));
 }
 
 /**
@@ -209,11 +259,6 @@ async function readTail(session: CaptureSession, sent: number, tEnd: number, sig
   return tEnd;
 }
 
-/** In live mode the frames sent during the window scale the baseline; in drain none are. */
-export function loadOf(spec: Pick<WindowSpec, 'mode'>, cpu: CpuUsage, windowSec: number, packets: number, sent: number | null): WindowLoad {
-  return { cpu, windowSec, packets, sent: spec.mode === 'live' ? sent : null };
-}
-
 async function finish(
   spec: WindowSpec,
   session: CaptureSession,
@@ -221,6 +266,8 @@ async function finish(
   sent: number | null,
   windowMs: number,
   cpu: CpuUsage,
+  delivery: DeliveryMeasure | null,
+  ipv4Expected: number | null,
 ): Promise<WindowResult> {
   const after = await readAll(spec);
   const capture = countersDelta(after.capture, before.capture);
@@ -233,13 +280,16 @@ async function finish(
   // back to the generator as ENOBUFS and is sent again, so none of what `sent` counts is lost at the
   // sender end; the refusals are reported as `resent`. A backlog drop is also counted as rx_dropped
   // at the capture interface: only the rest of rx_dropped is loss there.
-  const backlog = after.backlogDrops - before.backlogDrops;
+  // The machine-wide backlog count includes the twin's frames, which are not this method's.
+  const backlog = after.backlogDrops - before.backlogDrops - (after.twinDropped - before.twinDropped);
   const resent = sender?.txDropped ?? 0;
   const drops: DropCounts = { senderIf: 0, captureIf: Math.max(0, capture.rxDropped - backlog), method: 0 };
   const received = baseline ? capture.rxPackets - drops.captureIf : session.received;
-  const derivedDrops = !baseline && kernel.drops === null;
+  // A method that cannot count its own drops has them derived from the sent count, if there is one.
+  const dropsSource: DropsSource = baseline || kernel.drops !== null ? 'kernel' : sent !== null ? 'derived' : 'unknown';
   if (kernel.drops !== null) drops.method = kernel.drops;
-  else if (derivedDrops && sent !== null) drops.method = Math.max(0, sent - received - drops.senderIf - drops.captureIf);
+  else if (dropsSource === 'derived') drops.method = Math.max(0, sent! - received - drops.senderIf - drops.captureIf);
+  else if (dropsSource === 'unknown') drops.method = null;
   const windowSec = windowMs / 1000;
   const measured = spec.mode === 'live' || !baseline;
   return {
@@ -250,13 +300,14 @@ async function finish(
       resent,
       latency: null,
       ipv4Counted: baseline ? null : session.ipv4,
+      ipv4Expected: baseline ? null : ipv4Expected,
       windowSec,
       pps: measured && windowSec > 0 ? received / windowSec : null,
-      cyclesPerPacket: rowCycles([loadOf(spec, cpu, windowSec, baseline ? 0 : received, sent)], spec.cpus, spec.tscHz, spec.baseline, spec.cycleSource),
+      delivery,
     },
-    cpu,
+    // In live mode the frames sent during the window scale the baseline; in drain none are.
+    load: { cpu, windowSec, packets: baseline ? 0 : received, sent: spec.mode === 'live' ? sent : null, delivery },
     latencySamples: [],
-    busyPerSec: windowSec > 0 ? cpu.systemBusySec / windowSec : 0,
-    derivedDrops,
+    dropsSource,
   };
 }

@@ -113,6 +113,12 @@ export interface GeneratorStatus {
   sent: number;
   /** From the first send to the last (or to now while running). */
   elapsedNs: number;
+  /**
+   * The generator thread's CPU time (CLOCK_THREAD_CPUTIME_ID) since it began sending, in ns: so far
+   * while it runs, to its last send once stopped. Includes the softirq work its sends trigger on
+   * its CPU, which on veth is the receive side's delivery.
+   */
+  cpuNs: number;
   /** Set when the thread stopped on an error (message as for thrown errors). */
   error: string | null;
 }
@@ -264,6 +270,8 @@ export interface NativeBinding {
    * updates only at ticks and context switches, and CLOCK_THREAD_CPUTIME_ID's exact total.
    */
   threadCpuTime(): { userNs: number; sysNs: number; totalNs: number };
+  /** Another process's CPU time in ns, from its CPU clock (for ksoftirqd threads). */
+  taskCpuTime(pid: number): number;
   /**
    * Pins the calling thread to `cpu` and moves the process's other threads (Node's helpers) to
    * the CPUs it started with less `cpu`; capbench's own "cb-" threads place themselves (an

@@ -111,6 +111,20 @@ int cb_thread_cpu_time(uint64_t *user_ns, uint64_t *sys_ns, uint64_t *total_ns, 
 	return 0;
 }
 
+int cb_task_cpu_time(int pid, uint64_t *total_ns, struct cb_error *e)
+{
+	clockid_t clock;
+	struct timespec ts;
+	int err = clock_getcpuclockid((pid_t)pid, &clock);
+
+	if (err)
+		return cb_fail(e, err, "clock_getcpuclockid(%d)", pid);
+	if (clock_gettime(clock, &ts) != 0)
+		return cb_fail(e, errno, "clock_gettime(CPU clock of %d)", pid);
+	*total_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	return 0;
+}
+
 static int perf_open_cycles(int exclude_kernel)
 {
 	struct perf_event_attr attr;

@@ -26,6 +26,12 @@ int cb_calibrate_tsc(uint32_t ms, double *ticks_per_sec, struct cb_error *e);
  */
 int cb_thread_cpu_time(uint64_t *user_ns, uint64_t *sys_ns, uint64_t *total_ns, struct cb_error *e);
 
+/*
+ * CPU time of another process (a single-threaded one such as a ksoftirqd kernel thread) from its
+ * CPU clock (clock_getcpuclockid), exact in ns, unlike /proc/PID/stat's ticks.
+ */
+int cb_task_cpu_time(int pid, uint64_t *total_ns, struct cb_error *e);
+
 /* perf_event_open(PERF_COUNT_HW_CPU_CYCLES) for the calling thread; returns the fd or -1. */
 int cb_cycle_counter_open(struct cb_error *e);
 int cb_cycle_counter_read(int fd, uint64_t *cycles, struct cb_error *e);

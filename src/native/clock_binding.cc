@@ -50,6 +50,18 @@ Napi::Value ThreadCpuTime(const Napi::CallbackInfo &info)
 	return out;
 }
 
+Napi::Value TaskCpuTime(const Napi::CallbackInfo &info)
+{
+	double pid = NumberArg(info, 0, "taskCpuTime: pid");
+	if (!IsInteger(pid, 1, INT32_MAX))
+		throw Napi::RangeError::New(info.Env(), "taskCpuTime: pid must be a positive integer");
+	cb_error e{};
+	uint64_t total_ns;
+	if (cb_task_cpu_time((int)pid, &total_ns, &e) < 0)
+		throw CbJsError(info.Env(), e);
+	return Napi::Number::New(info.Env(), (double)total_ns);
+}
+
 void ReserveCpu(const Napi::CallbackInfo &info)
 {
 	double cpu = NumberArg(info, 0, "reserveCpu: cpu");
@@ -116,6 +128,7 @@ void InitClock(Napi::Env env, Napi::Object exports)
 	exports.Set("readTsc", Napi::Function::New(env, ReadTsc, "readTsc"));
 	exports.Set("calibrateTsc", Napi::Function::New(env, CalibrateTsc, "calibrateTsc"));
 	exports.Set("threadCpuTime", Napi::Function::New(env, ThreadCpuTime, "threadCpuTime"));
+	exports.Set("taskCpuTime", Napi::Function::New(env, TaskCpuTime, "taskCpuTime"));
 	exports.Set("reserveCpu", Napi::Function::New(env, ReserveCpu, "reserveCpu"));
 
 	// Per-env reference (workers each load the addon), freed when the env goes away.

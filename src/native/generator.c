@@ -99,6 +99,13 @@ struct cb_gen {
 	atomic_uint_fast64_t sent;
 	atomic_uint_fast64_t first_ns; /* 0 until the first send */
 	atomic_uint_fast64_t last_ns;  /* after the last send that the kernel took frames from */
+	/*
+	 * The thread's own CPU time from the end of setup to its last send, stored before running
+	 * goes false. On veth the receive side's softirq runs in the sender's context, so this is
+	 * where the kernel's delivery into every tap is paid (see DESIGN.md, `deliver`).
+	 */
+	atomic_uint_fast64_t cpu_ns;
+	atomic_uint_fast64_t cpu_start_ns; /* its CPU clock when sending began; 0 before */
 };
 
 /* Everything the thread owns while it runs; released by the thread itself before it exits. */
@@ -742,6 +749,16 @@ static void teardown(struct gen_run *r)
 		close(r->fd);
 }
 
+/* CLOCK_THREAD_CPUTIME_ID cannot fail for the calling thread; 0 if it somehow does. */
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static void *gen_thread(void *arg)
 {
 	struct cb_gen *g = arg;
@@ -766,7 +783,11 @@ static void *gen_thread(void *arg)
 	pthread_mutex_unlock(&g->lock);
 
 	if (rc == 0) {
+		uint64_t cpu0 = thread_cpu_ns();
+
+		atomic_store_explicit(&g->cpu_start_ns, cpu0, memory_order_release);
 		rc = g->engine == CB_GEN_TX_RING ? run_tx_ring(g, &r, &err) : run_sendmmsg(g, &r, &err);
+		atomic_store_explicit(&g->cpu_ns, thread_cpu_ns() - cpu0, memory_order_relaxed);
 		if (rc < 0) {
 			pthread_mutex_lock(&g->lock);
 			g->run_err = err;
@@ -884,6 +905,8 @@ struct cb_gen *cb_gen_create(const struct cb_gen_options *o, struct cb_error *e)
 	atomic_init(&g->sent, 0);
 	atomic_init(&g->first_ns, 0);
 	atomic_init(&g->last_ns, 0);
+	atomic_init(&g->cpu_ns, 0);
+	atomic_init(&g->cpu_start_ns, 0);
 	return g;
 }
 
@@ -929,6 +952,23 @@ int cb_gen_start(struct cb_gen *g, struct cb_error *e)
 	return 0;
 }
 
+/*
+ * The running thread's CPU time so far, less what its setup took: read through its CPU clock
+ * from the controlling thread, so the sending loop pays nothing for it. 0 if the thread has just
+ * exited (its clock is gone; the final figure follows once running is seen false).
+ */
+static uint64_t running_cpu_ns(struct cb_gen *g)
+{
+	uint64_t start = atomic_load_explicit(&g->cpu_start_ns, memory_order_acquire);
+	struct timespec ts;
+	clockid_t clock;
+
+	if (start == 0 || pthread_getcpuclockid(g->thread, &clock) != 0 ||
+	    clock_gettime(clock, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec - start;
+}
+
 void cb_gen_status(struct cb_gen *g, struct cb_gen_status *st)
 {
 	/* running first, with acquire: if the thread has finished, the counters read after it are
@@ -940,6 +980,7 @@ void cb_gen_status(struct cb_gen *g, struct cb_gen_status *st)
 	memset(st, 0, sizeof(*st));
 	st->running = running;
 	st->sent = atomic_load_explicit(&g->sent, memory_order_relaxed);
+	st->cpu_ns = running ? running_cpu_ns(g) : atomic_load_explicit(&g->cpu_ns, memory_order_relaxed);
 	if (first == 0)
 		st->elapsed_ns = 0;
 	else if (running)

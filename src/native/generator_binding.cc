@@ -142,6 +142,7 @@ private:
 		o.Set("running", Napi::Boolean::New(env, st.running));
 		o.Set("sent", Napi::Number::New(env, static_cast<double>(st.sent)));
 		o.Set("elapsedNs", Napi::Number::New(env, static_cast<double>(st.elapsed_ns)));
+		o.Set("cpuNs", Napi::Number::New(env, static_cast<double>(st.cpu_ns)));
 		if (st.has_error)
 			o.Set("error", Napi::String::New(env, CbErrorText(st.error)));
 		else

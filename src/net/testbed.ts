@@ -8,6 +8,11 @@
  * Everything here is made silent: no IPv6 (which would send router solicitations and MLD reports
  * when the link comes up), no ARP replies, so the capture side sees exactly what the generator
  * sends.
+ *
+ * A second pair, the twin, is set up the same way and never captured on: a drain's fill sends the
+ * same frames into it from a second generator thread on the same CPU, so the kernel's cost of
+ * delivering into the captured pair can be told from what the same frames cost with nothing
+ * attached, measured at the same moment (see core/delivery.ts).
  */
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -21,6 +26,9 @@ export interface Testbed {
   captureIf: string;
   /** veth end inside netns, where the generator sends. */
   senderIf: string;
+  /** The twin pair: the same set-up, nothing ever attached to its capture end. */
+  twinCaptureIf: string;
+  twinSenderIf: string;
   captureAddr: string;
   senderAddr: string;
   /** Owning process id; 0 for a persistent (`env up`) test bed. */
@@ -32,23 +40,29 @@ const NETNS_DIR = '/run/netns';
 /** tag = owner pid in base 36, then 3 random base-36 characters: at most 8 characters. */
 const TAG_RE = /^([0-9a-z]{1,5})([0-9a-z]{3})$/;
 
-function namesFor(tag: string): Pick<Testbed, 'netns' | 'netnsPath' | 'captureIf' | 'senderIf'> {
-  // Interface names are limited to 15 characters: "cb" + 8 + "c" is 11.
+function namesFor(tag: string): Pick<Testbed, 'netns' | 'netnsPath' | 'captureIf' | 'senderIf' | 'twinCaptureIf' | 'twinSenderIf'> {
+  // Interface names are limited to 15 characters: "cb" + 8 + "ct" is 12. The twin's names do not
+  // end in "c", so listTestbeds never takes them for a capture end.
   return {
     netns: NETNS_PREFIX + tag,
     netnsPath: `${NETNS_DIR}/${NETNS_PREFIX}${tag}`,
     captureIf: `cb${tag}c`,
     senderIf: `cb${tag}g`,
+    twinCaptureIf: `cb${tag}ct`,
+    twinSenderIf: `cb${tag}gt`,
   };
 }
 
-/** A /30 out of 198.18.0.0/15 chosen from the tag, so concurrent test beds rarely share one. */
-function addressesFor(tag: string): { captureAddr: string; senderAddr: string } {
+/**
+ * Two /30s (the pair's, then the twin's) out of 198.18.0.0/15 chosen from the tag, so concurrent
+ * test beds rarely share one.
+ */
+function addressesFor(tag: string): Pick<Testbed, 'captureAddr' | 'senderAddr'> & { twinCaptureAddr: string; twinSenderAddr: string } {
   let h = 0;
   for (const ch of tag) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
-  const base = (198 << 24) + (18 << 16) + ((h % (1 << 15)) << 2);
+  const base = (198 << 24) + (18 << 16) + ((h % (1 << 14)) << 3);
   const dotted = (n: number): string => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-  return { captureAddr: dotted(base + 1), senderAddr: dotted(base + 2) };
+  return { captureAddr: dotted(base + 1), senderAddr: dotted(base + 2), twinCaptureAddr: dotted(base + 5), twinSenderAddr: dotted(base + 6) };
 }
 
 function randomSuffix(): string {
@@ -60,22 +74,15 @@ const live = new Set<Testbed>();
 export async function createTestbed(options: { persistent?: boolean } = {}): Promise<Testbed> {
   const owner = options.persistent ? 0 : process.pid;
   const tag = owner.toString(36) + randomSuffix();
-  const tb: Testbed = { ...namesFor(tag), ...addressesFor(tag), owner };
+  const { twinCaptureAddr, twinSenderAddr, ...addresses } = addressesFor(tag);
+  const tb: Testbed = { ...namesFor(tag), ...addresses, owner };
   live.add(tb);
   try {
     await ip('netns', 'add', tb.netns);
-    await ip('link', 'add', tb.captureIf, 'type', 'veth', 'peer', 'name', tb.senderIf, 'netns', tb.netns);
-    writeFileSync(`/proc/sys/net/ipv6/conf/${tb.captureIf}/disable_ipv6`, '1');
-    await run('ip', ['netns', 'exec', tb.netns, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1']);
-    await ip('link', 'set', 'dev', tb.captureIf, 'addrgenmode', 'none', 'arp', 'off');
-    await ip('-n', tb.netns, 'link', 'set', 'dev', tb.senderIf, 'addrgenmode', 'none', 'arp', 'off');
-    // libpcap sizes its ring frames by the MTU only when the interface has no segmentation
-    // offloads; with veth's defaults it reserves 64 KiB per frame and a ring holds almost nothing.
-    await run('ethtool', ['-K', tb.captureIf, 'tso', 'off', 'gso', 'off', 'gro', 'off']);
-    await ip('addr', 'add', `${tb.captureAddr}/30`, 'dev', tb.captureIf);
-    await ip('-n', tb.netns, 'addr', 'add', `${tb.senderAddr}/30`, 'dev', tb.senderIf);
-    await ip('-n', tb.netns, 'link', 'set', 'dev', tb.senderIf, 'up');
-    await ip('link', 'set', 'dev', tb.captureIf, 'up');
+    // `default` for the sender ends created below, `all` for what the namespace already has.
+    await run('ip', ['netns', 'exec', tb.netns, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
+    await addSilentPair(tb, tb.captureIf, tb.senderIf, tb.captureAddr, tb.senderAddr);
+    await addSilentPair(tb, tb.twinCaptureIf, tb.twinSenderIf, twinCaptureAddr, twinSenderAddr);
     // A persistent test bed outlives this process: only `env down` removes it.
     if (owner === 0) live.delete(tb);
     return tb;
@@ -85,11 +92,28 @@ export async function createTestbed(options: { persistent?: boolean } = {}): Pro
   }
 }
 
-/** Removes the namespace (which takes the veth pair with it) and the capture end if it survived. */
+/** A veth pair from here into tb's namespace, silenced and up. */
+async function addSilentPair(tb: Testbed, captureIf: string, senderIf: string, captureAddr: string, senderAddr: string): Promise<void> {
+  await ip('link', 'add', captureIf, 'type', 'veth', 'peer', 'name', senderIf, 'netns', tb.netns);
+  writeFileSync(`/proc/sys/net/ipv6/conf/${captureIf}/disable_ipv6`, '1');
+  await ip('link', 'set', 'dev', captureIf, 'addrgenmode', 'none', 'arp', 'off');
+  await ip('-n', tb.netns, 'link', 'set', 'dev', senderIf, 'addrgenmode', 'none', 'arp', 'off');
+  // libpcap sizes its ring frames by the MTU only when the interface has no segmentation
+  // offloads; with veth's defaults it reserves 64 KiB per frame and a ring holds almost nothing.
+  await run('ethtool', ['-K', captureIf, 'tso', 'off', 'gso', 'off', 'gro', 'off']);
+  await ip('addr', 'add', `${captureAddr}/30`, 'dev', captureIf);
+  await ip('-n', tb.netns, 'addr', 'add', `${senderAddr}/30`, 'dev', senderIf);
+  await ip('-n', tb.netns, 'link', 'set', 'dev', senderIf, 'up');
+  await ip('link', 'set', 'dev', captureIf, 'up');
+}
+
+/** Removes the namespace (which takes the veth pairs with it) and any capture end that survived. */
 export async function destroyTestbed(tb: Testbed): Promise<void> {
   live.delete(tb);
   if (existsSync(tb.netnsPath)) await ip('netns', 'del', tb.netns).catch(() => undefined);
-  if (existsSync(`/sys/class/net/${tb.captureIf}`)) await ip('link', 'del', tb.captureIf).catch(() => undefined);
+  for (const ifname of [tb.captureIf, tb.twinCaptureIf]) {
+    if (existsSync(`/sys/class/net/${ifname}`)) await ip('link', 'del', ifname).catch(() => undefined);
+  }
 }
 
 /** Last-resort cleanup from process.on('exit'), where only synchronous work runs. */
@@ -98,7 +122,9 @@ export function destroyAllSync(): void {
     live.delete(tb);
     try {
       if (existsSync(tb.netnsPath)) runSync('ip', ['netns', 'del', tb.netns]);
-      if (existsSync(`/sys/class/net/${tb.captureIf}`)) runSync('ip', ['link', 'del', tb.captureIf]);
+      for (const ifname of [tb.captureIf, tb.twinCaptureIf]) {
+        if (existsSync(`/sys/class/net/${ifname}`)) runSync('ip', ['link', 'del', ifname]);
+      }
     } catch {
       // Nothing more can be done on the way out; the next run's sweep will find it.
     }
@@ -125,14 +151,15 @@ export function listTestbeds(): Testbed[] {
   }
   // A capture end whose namespace is gone (rare: deleted by hand) is still ours to sweep.
   for (const name of readdirSync('/sys/class/net')) {
-    const m = /^cb([0-9a-z]{4,8})c$/.exec(name);
+    const m = /^cb([0-9a-z]{4,8})ct?$/.exec(name);
     if (m) tags.add(m[1]!);
   }
   const beds: Testbed[] = [];
   for (const tag of tags) {
     const m = TAG_RE.exec(tag);
     if (!m) continue;
-    beds.push({ ...namesFor(tag), ...addressesFor(tag), owner: parseInt(m[1]!, 36) });
+    const { captureAddr, senderAddr } = addressesFor(tag);
+    beds.push({ ...namesFor(tag), captureAddr, senderAddr, owner: parseInt(m[1]!, 36) });
   }
   return beds;
 }

@@ -1,14 +1,16 @@
 /**
  * Bencher Metric Format (BMF) JSON for `bencher run --adapter json`:
- *   { "<benchmark>": { "throughput": {value, lower_value, upper_value}, "cycles-per-packet": {...} } }
+ *   { "<benchmark>": { "throughput": {value, lower_value, upper_value}, "total-cycles-per-packet": {...} } }
  * "throughput" is Bencher's built-in measure (operations per second: here packets per second);
- * "cycles-per-packet" is created by Bencher on first upload. The bounds are the 95% interval of the
- * mean (pps: ppsRme; cycles: the spread of the trials' thread figures) and are left out where
- * there is no spread to go by. As for github-action-benchmark, only rows that ran and passed
- * their checks are listed, and from a Comparison the new file's rows.
+ * the cycles measure is created by Bencher on first upload: "total-cycles-per-packet" (deliver +
+ * read), or "read-cycles-per-packet" where a row's deliver was not measured, so that the two are
+ * never one series. The bounds are the 95% interval of the mean (pps: ppsRme;
+ * cycles: totalRme, else the spread of the trials' figures) and are left out where there is no
+ * spread to go by. As for github-action-benchmark, only rows that ran and passed their checks are
+ * listed, and from a Comparison the new file's rows.
  */
 import type { Results, Row } from '../core/results.js';
-import { benchmarkName, cyclesRme, isComparison, type Comparison } from './compare.js';
+import { benchmarkName, headlineCycles, isComparison, type Comparison } from './compare.js';
 import { uniqueNames } from './gha.js';
 
 export interface BmfMetric {
@@ -17,7 +19,7 @@ export interface BmfMetric {
   upper_value?: number;
 }
 
-export type BmfMeasure = 'throughput' | 'cycles-per-packet';
+export type BmfMeasure = 'throughput' | 'total-cycles-per-packet' | 'read-cycles-per-packet';
 
 export type Bmf = Record<string, Partial<Record<BmfMeasure, BmfMetric>>>;
 
@@ -31,9 +33,10 @@ function metric(value: number | null, rmePct: number | null): BmfMetric | null {
 function measures(row: Row): Partial<Record<BmfMeasure, BmfMetric>> {
   const out: Partial<Record<BmfMeasure, BmfMetric>> = {};
   const throughput = metric(row.pps, row.ppsRme);
-  const cycles = metric(row.cyclesPerPacket.thread, cyclesRme(row));
+  const headline = headlineCycles(row);
+  const cycles = headline === null ? null : metric(headline.value, headline.rme);
   if (throughput !== null) out.throughput = throughput;
-  if (cycles !== null) out['cycles-per-packet'] = cycles;
+  if (cycles !== null) out[headline!.figure === 'total' ? 'total-cycles-per-packet' : 'read-cycles-per-packet'] = cycles;
   return out;
 }
 

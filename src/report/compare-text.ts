@@ -1,10 +1,12 @@
 /**
  * A Comparison as a table: one line per metric of each matched row, then the rows only one file
  * has, then one sentence saying whether anything got slower beyond the threshold and the noise.
+ * The cycles line names the figure compared (total or read), and the footer says why a row fell
+ * back to read.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { Results } from '../core/results.js';
-import { METRICS, pointLabel, regressions, type Comparison, type Metric, type MetricChange, type RowChange } from './compare.js';
+import { changeLabel, METRICS, pointLabel, regressions, type Comparison, type Metric, type MetricChange, type RowChange } from './compare.js';
 import { DASH, si, whole } from './format-number.js';
 
 export interface CompareTextOptions {
@@ -30,6 +32,7 @@ export function changeText(m: MetricChange): string {
 }
 
 export function verdictText(m: MetricChange, thresholdPct: number): string {
+  if (m.verdict === 'n/a') return 'not compared';
   if (m.verdict !== 'same') return m.verdict;
   return m.within === 'noise' ? 'same (noise)' : `same (<${thresholdPct}%)`;
 }
@@ -72,7 +75,7 @@ function lines(row: RowChange, thresholdPct: number, c: ChalkInstance, notes: st
     const m = row.metrics![metric];
     return [
       ...(i === 0 ? id : blank),
-      METRICS[metric].label,
+      changeLabel(m),
       value(metric, m.base),
       value(metric, m.next),
       changeText(m),
@@ -95,6 +98,18 @@ function describe(results: Results): string {
   const { config, host } = results;
   const traffic = config.iface !== null ? `iface ${config.iface}` : (config.fixturePath.split('/').pop() ?? '');
   return `${results.startedAt}, ${config.mode}, ${traffic}, ${config.trials} trials; ${host.cpus} × ${host.cpuModel}, Linux ${host.kernel}`;
+}
+
+/** Why rows were compared on read: each side that had no total, with its deliverNote, once each. */
+function readFallbacks(c: Comparison): string[] {
+  const why = new Set<string>();
+  for (const row of c.rows) {
+    if (row.metrics?.cycles.figure !== 'read') continue;
+    for (const [which, r] of [['base', row.base], ['new', row.next]] as const) {
+      if (r !== null && r.cyclesPerPacket.total === null) why.add(`  ${which}: ${r.cyclesPerPacket.deliverNote ?? 'deliver not measured'}`);
+    }
+  }
+  return why.size === 0 ? [] : ['cyc/pkt read: compared on the capturing thread alone where a row has no total:', ...why];
 }
 
 /** Differences that make a comparison less meaningful, worth a line above the table. */
@@ -127,6 +142,8 @@ export function renderComparisonText(comparison: Comparison, options: CompareTex
     '',
     "same (noise): within its 95% noise margin (Welch's t-test over the trials); ±?: too few trials to tell",
     `same (<${comparison.thresholdPct}%): smaller than the threshold, though beyond the noise or with the noise unknown`,
+    'cyc/pkt total: deliver + read, what a packet costs the machine; compared where both rows have it, else read',
+    ...readFallbacks(comparison),
   );
   if (notes.length > 0) out.push('', ...notes);
 
@@ -138,7 +155,7 @@ export function renderComparisonText(comparison: Comparison, options: CompareTex
     out.push(c.green(`no regressions beyond ${comparison.thresholdPct}% and the noise (${comparison.matched} rows compared)`));
   } else {
     out.push(c.red.bold(`${bad.length} regression${bad.length === 1 ? '' : 's'} beyond ${comparison.thresholdPct}% and the noise:`));
-    for (const { row, change } of bad) out.push(c.red(`  ${row.label} ${METRICS[change.metric].label}: ${changeText(change)}`));
+    for (const { row, change } of bad) out.push(c.red(`  ${row.label} ${changeLabel(change)}: ${changeText(change)}`));
   }
   return out.join('\n') + '\n';
 }

@@ -2,18 +2,24 @@
  * Two results files side by side: which rows got faster or slower, by how much, and whether the
  * difference is larger than the trials' own scatter. Pure: no I/O, no formatting.
  *
+ * cycles/pkt compares total (deliver + read, what a packet costs the machine) where both rows have
+ * it, else read (the capturing thread alone: a /1 file, or a row whose deliver was not measured),
+ * so that two files are judged on what both have; MetricChange.figure says which. With neither,
+ * the metric is not compared, which never counts as a regression or an improvement.
+ *
  * Noise is judged with Welch's t-test on the per-trial figures (pps: ppsSamples; cycles/pkt:
- * trials[i].cyclesPerPacket.thread). Overlap of the two 95% intervals is the simpler rule, but it
- * is far too lenient: two intervals can overlap while the difference of the means is clearly
- * significant (non-overlap corresponds to p ≈ 0.006, not 0.05). Welch's test asks exactly "is
- * the difference of the means beyond its own 95% margin" and does not assume the two runs were
- * equally noisy. It is written as a margin: uncertainty = t(df) × √(se₁² + se₂²) ÷ base, so the
- * ±figure printed beside a change is the very band the verdict uses (beyond noise ⇔ |change| >
- * uncertainty). Where a side has fewer than two trials but both rows carry ppsRme, the margin
- * falls back to the two intervals' combined half-widths (the overlap rule); with neither the
- * uncertainty is unknown and only the threshold applies.
+ * trials[i].cyclesPerPacket.total or .read). Overlap of the two 95% intervals is the simpler
+ * rule, but it is far too lenient: two intervals can overlap while the difference of the means is
+ * clearly significant (non-overlap corresponds to p ≈ 0.006, not 0.05). Welch's test asks exactly
+ * "is the difference of the means beyond its own 95% margin" and does not assume the two runs
+ * were equally noisy. It is written as a margin: uncertainty = t(df) × √(se₁² + se₂²) ÷ base, so
+ * the ±figure printed beside a change is the very band the verdict uses (beyond noise ⇔ |change|
+ * > uncertainty). Where a side has fewer than two trials but both rows carry an rme (ppsRme,
+ * totalRme), the margin falls back to the two intervals' combined half-widths (the overlap rule);
+ * with neither the uncertainty is unknown and only the threshold applies.
  */
 import type { Results, Row, SweepPoint } from '../core/results.js';
+import { mean, rme, standardError, t95 } from '../core/statistics.js';
 import { si } from './format-number.js';
 
 export type Metric = 'pps' | 'cycles';
@@ -27,10 +33,13 @@ export interface MetricInfo {
 
 export const METRICS: Readonly<Record<Metric, MetricInfo>> = {
   pps: { label: 'rx pps', unit: 'pps', better: 'bigger' },
-  cycles: { label: 'cyc/pkt thread', unit: 'cycles/pkt', better: 'smaller' },
+  cycles: { label: 'cyc/pkt', unit: 'cycles/pkt', better: 'smaller' },
 };
 
-/** 'same' when the change is within noise or within the threshold; 'n/a' when a side has no figure. */
+/** The cycles/pkt figures a comparison can be made on, in order of preference. */
+export type CyclesFigure = 'total' | 'read';
+
+/** 'same' when the change is within noise or within the threshold; 'n/a' (not compared) when a side has no figure. */
 export type Verdict = 'faster' | 'slower' | 'same' | 'n/a';
 
 /** How the uncertainty of a change was worked out. */
@@ -38,6 +47,8 @@ export type NoiseTest = 'welch' | 'interval-overlap' | 'unknown';
 
 export interface MetricChange {
   metric: Metric;
+  /** cycles: the figure both rows had and that was compared; null for pps, or when not compared. */
+  figure: CyclesFigure | null;
   base: number | null;
   next: number | null;
   /** next ÷ base − 1; null when either side has no figure (or base is 0). */
@@ -86,23 +97,6 @@ export interface CompareOptions {
 
 export const DEFAULT_THRESHOLD_PCT = 10;
 
-/** Two-sided 95% quantiles of Student's t for 1–30 degrees of freedom, then 40, 60, 120, ∞. */
-const T95 = [
-  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11,
-  2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042,
-];
-
-/** Rounds df down, which overstates t a little: the test errs on the side of "within noise". */
-export function t95(df: number): number {
-  if (!(df >= 1)) return T95[0]!;
-  if (df < 31) return T95[Math.floor(df) - 1]!;
-  if (df < 40) return T95[29]!;
-  if (df < 60) return 2.021;
-  if (df < 120) return 2.0;
-  if (Number.isFinite(df)) return 1.98;
-  return 1.96;
-}
-
 export interface SampleStats {
   mean: number;
   /** Standard error of the mean. */
@@ -110,26 +104,38 @@ export interface SampleStats {
   n: number;
 }
 
+const finite = (values: readonly (number | null)[]): number[] => values.filter((v): v is number => v !== null && Number.isFinite(v));
+
 /** Mean and standard error of at least two finite values; null otherwise. */
 export function sampleStats(values: readonly (number | null)[]): SampleStats | null {
-  const xs = values.filter((v): v is number => v !== null && Number.isFinite(v));
+  const xs = finite(values);
   const n = xs.length;
   if (n < 2) return null;
-  const mean = xs.reduce((a, b) => a + b, 0) / n;
-  const variance = xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (n - 1);
-  return { mean, se: Math.sqrt(variance / n), n };
+  return { mean: mean(xs), se: standardError(xs), n };
 }
 
-/** Per-trial thread cycles/pkt: the only spread a cycles figure has (rows carry no rme for it). */
-export function cyclesSamples(row: Row): (number | null)[] {
-  return row.trials.map((t) => t.cyclesPerPacket.thread);
+/** One cycles figure of each trial: the spread behind the row's figure. */
+export function cyclesSamples(row: Row, figure: CyclesFigure): (number | null)[] {
+  return row.trials.map((t) => t.cyclesPerPacket[figure]);
 }
 
-/** Relative 95% margin of error (percent) of the thread cycles/pkt, from the trials; null under two. */
-export function cyclesRme(row: Row): number | null {
-  const s = sampleStats(cyclesSamples(row));
-  if (s === null || s.mean === 0) return null;
-  return (t95(s.n - 1) * s.se * 100) / Math.abs(s.mean);
+/** A row's cycles/pkt as trackers and charts show it: which figure, its value and its 95% rme (percent). */
+export interface Headline {
+  figure: CyclesFigure;
+  value: number;
+  rme: number | null;
+}
+
+/**
+ * total, what a packet costs the machine; read where total was not measured (deliver null, or a
+ * /1 file). The rme is the row's totalRme, else the spread of the trials' figures.
+ */
+export function headlineCycles(row: Row): Headline | null {
+  const cpp = row.cyclesPerPacket;
+  const figure: CyclesFigure | null = cpp.total !== null ? 'total' : cpp.read !== null ? 'read' : null;
+  if (figure === null || !Number.isFinite(cpp[figure])) return null;
+  const spread = rme(finite(cyclesSamples(row, figure)));
+  return { figure, value: cpp[figure]!, rme: figure === 'total' ? (cpp.totalRme ?? spread) : spread };
 }
 
 /** 95% half-width of (next − base) by Welch's t-test, in absolute units. */
@@ -150,10 +156,20 @@ interface Side {
   rme: number | null;
 }
 
-function side(row: Row | null, metric: Metric): Side {
-  if (row === null || !row.available) return { value: null, samples: [], rme: null };
+const ran = (row: Row | null): row is Row => row !== null && row.available;
+
+/** total where both rows have it, else read where both do; null when they share neither. */
+export function commonCyclesFigure(base: Row | null, next: Row | null): CyclesFigure | null {
+  if (!ran(base) || !ran(next)) return null;
+  const both = (f: CyclesFigure): boolean => base.cyclesPerPacket[f] !== null && next.cyclesPerPacket[f] !== null;
+  return both('total') ? 'total' : both('read') ? 'read' : null;
+}
+
+function side(row: Row | null, metric: Metric, figure: CyclesFigure): Side {
+  if (!ran(row)) return { value: null, samples: [], rme: null };
   if (metric === 'pps') return { value: row.pps, samples: row.ppsSamples, rme: row.ppsRme };
-  return { value: row.cyclesPerPacket.thread, samples: cyclesSamples(row), rme: null };
+  const cpp = row.cyclesPerPacket;
+  return { value: cpp[figure], samples: cyclesSamples(row, figure), rme: figure === 'total' ? cpp.totalRme : null };
 }
 
 function uncertaintyOf(base: Side, next: Side, b: number, n: number): { uncertainty: number | null; noise: NoiseTest } {
@@ -168,21 +184,28 @@ function uncertaintyOf(base: Side, next: Side, b: number, n: number): { uncertai
 }
 
 export function compareMetric(baseRow: Row | null, nextRow: Row | null, metric: Metric, thresholdPct: number): MetricChange {
-  const base = side(baseRow, metric);
-  const next = side(nextRow, metric);
+  const common = metric === 'cycles' ? commonCyclesFigure(baseRow, nextRow) : null;
+  // Not compared, cycles: each side's read is shown, the one figure a row that ran has.
+  const base = side(baseRow, metric, common ?? 'read');
+  const next = side(nextRow, metric, common ?? 'read');
   const b = base.value;
   const n = next.value;
-  if (b === null || n === null || !Number.isFinite(b) || !Number.isFinite(n) || b <= 0) {
-    return { metric, base: b, next: n, change: null, uncertainty: null, noise: 'unknown', verdict: 'n/a', within: null };
+  if ((metric === 'cycles' && common === null) || b === null || n === null || !Number.isFinite(b) || !Number.isFinite(n) || b <= 0) {
+    return { metric, figure: null, base: b, next: n, change: null, uncertainty: null, noise: 'unknown', verdict: 'n/a', within: null };
   }
   const change = n / b - 1;
   const { uncertainty, noise } = uncertaintyOf(base, next, b, n);
-  const common = { metric, base: b, next: n, change, uncertainty, noise };
-  if (uncertainty !== null && Math.abs(change) <= uncertainty) return { ...common, verdict: 'same', within: 'noise' };
-  if (Math.abs(change) * 100 <= thresholdPct) return { ...common, verdict: 'same', within: 'threshold' };
+  const known = { metric, figure: common, base: b, next: n, change, uncertainty, noise };
+  if (uncertainty !== null && Math.abs(change) <= uncertainty) return { ...known, verdict: 'same', within: 'noise' };
+  if (Math.abs(change) * 100 <= thresholdPct) return { ...known, verdict: 'same', within: 'threshold' };
   const up = change > 0;
   const better = METRICS[metric].better === 'bigger' ? up : !up;
-  return { ...common, verdict: better ? 'faster' : 'slower', within: null };
+  return { ...known, verdict: better ? 'faster' : 'slower', within: null };
+}
+
+/** "rx pps", "cyc/pkt total", "cyc/pkt read"; plain "cyc/pkt" when not compared. */
+export function changeLabel(m: MetricChange): string {
+  return m.figure === null ? METRICS[m.metric].label : `${METRICS[m.metric].label} ${m.figure}`;
 }
 
 /** Stable identity of a row across files. */

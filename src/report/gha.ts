@@ -7,10 +7,15 @@
  * Only rows that ran and passed their checks are listed: an unavailable row has no figure, and a
  * failed row's figure is not a measurement the tracker should plot or alert on. From a
  * Comparison, the new file's rows are listed, with the change against base in `extra`.
+ *
+ * The cycles value is total (deliver + read), what a packet costs the machine; a row whose deliver
+ * was not measured gives read instead. The figure ends the entry's name ("… total", "… read"),
+ * so the two never share a series in the tracker.
  */
 import type { Results, Row } from '../core/results.js';
 import { changeText, verdictText } from './compare-text.js';
-import { benchmarkName, cyclesRme, isComparison, type Comparison, type Metric, type RowChange } from './compare.js';
+import { benchmarkName, headlineCycles, isComparison, type Comparison, type Metric, type RowChange } from './compare.js';
+import { whole } from './format-number.js';
 
 export interface GhaEntry {
   name: string;
@@ -39,8 +44,21 @@ export function ghaCyclesPath(path: string): string {
   return dot > slash + 1 ? `${path.slice(0, dot)}.cycles${path.slice(dot)}` : `${path}.cycles`;
 }
 
-function measure(row: Row, metric: GhaMetric): { value: number | null; rme: number | null } {
-  return metric === 'pps' ? { value: row.pps, rme: row.ppsRme } : { value: row.cyclesPerPacket.thread, rme: cyclesRme(row) };
+/** The value, its margin, and for cycles which figure it is: each figure is a series of its own. */
+function measure(row: Row, metric: GhaMetric): { value: number | null; rme: number | null; suffix: string } {
+  if (metric === 'pps') return { value: row.pps, rme: row.ppsRme, suffix: '' };
+  const h = headlineCycles(row);
+  return h === null ? { value: null, rme: null, suffix: '' } : { value: h.value, rme: h.rme, suffix: ` ${h.figure}` };
+}
+
+/** What the cycles value is made of, and where deliver came from or why it is missing. */
+function cyclesLine(row: Row): string {
+  const cpp = row.cyclesPerPacket;
+  const made =
+    cpp.total !== null
+      ? `total = deliver ${whole(cpp.deliver)} + read ${whole(cpp.read)} cycles/pkt${cpp.deliverSource === null ? '' : `; deliver from ${cpp.deliverSource}`}`
+      : `read only (the capturing thread): deliver not measured${cpp.deliverNote === null ? '' : `, ${cpp.deliverNote}`}`;
+  return `${made}; cycles from ${cpp.source}; system busy Δ ${whole(cpp.systemBusy)} cycles/pkt (cross-check)`;
 }
 
 function hostLine(results: Results): string {
@@ -59,18 +77,15 @@ interface Against {
 
 function entry(row: Row, results: Results, metric: GhaMetric, against: Against | undefined): GhaEntry | null {
   if (!row.available || !row.ok) return null;
-  const { value, rme } = measure(row, metric);
+  const { value, rme, suffix } = measure(row, metric);
   if (value === null || !Number.isFinite(value)) return null;
   const extra = [hostLine(results)];
-  if (metric === 'cycles') {
-    const system = row.cyclesPerPacket.system;
-    extra.push(`from ${row.cyclesPerPacket.source}; system Δ ${system === null ? 'n/a' : Math.round(system)} cycles/pkt`);
-  }
-  if (row.noisy && metric === 'pps') extra.push('noisy: margin of error above --noisy-rme');
+  if (metric === 'cycles') extra.push(cyclesLine(row));
+  if (rme !== null && rme > results.config.noisyRme) extra.push('noisy: margin of error above --noisy-rme');
   const m = against?.change.metrics?.[metric];
-  if (against !== undefined && m !== undefined) extra.push(`vs base: ${changeText(m)}, ${verdictText(m, against.thresholdPct)}`);
+  if (against !== undefined && m !== undefined) extra.push(`vs base${m.figure === null ? '' : ` (${m.figure})`}: ${changeText(m)}, ${verdictText(m, against.thresholdPct)}`);
   return {
-    name: benchmarkName(row, results),
+    name: benchmarkName(row, results) + suffix,
     unit: UNIT[metric],
     value,
     ...(rme === null ? {} : { range: `±${rme.toFixed(2)}%` }),

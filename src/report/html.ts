@@ -4,8 +4,9 @@
  * SVG, one small script) and nothing points outside the file, so the page can be mailed,
  * attached to a CI run or opened offline, and every string from the results is escaped.
  */
-import type { Results, Row } from '../core/results.js';
-import { cyclesRme, pointLabel } from './compare.js';
+import { MIN_PACKETS } from '../core/accounting.js';
+import type { DeliverSource, Results, Row } from '../core/results.js';
+import { headlineCycles, pointLabel } from './compare.js';
 import { DASH, percent, si, whole } from './format-number.js';
 import { barChart, escapeXml as esc, lineChart, type BarValue, type LineSeries } from './svg-chart.js';
 
@@ -73,15 +74,28 @@ function facts(title: string, pairs: [string, string][]): string {
   return `<table><caption hidden>${esc(title)}</caption><tbody>${rows}</tbody></table>`;
 }
 
+/** Where deliver came from, short enough for a fact line or a tooltip. */
+const DELIVER_FROM: Readonly<Record<DeliverSource, string>> = {
+  'sender-clocks-vs-twin': "the sender's CPU clocks during the fill, against a twin veth filled beside it",
+  'sender-clocks-vs-none': "the sender's CPU clocks per frame sent, against the none baseline",
+  'system-busy-vs-none': 'machine-wide busy time less the reading thread, against the none baseline',
+};
+
+function deliverSources(rows: readonly Row[]): DeliverSource[] {
+  return unique(rows.map((r) => r.cyclesPerPacket.deliverSource).filter((s): s is DeliverSource => s !== null));
+}
+
 function hostAndConfig(results: Results): string {
   const { host, config } = results;
   const source = results.rows.find((r) => r.available)?.cyclesPerPacket.source;
+  const delivered = deliverSources(results.rows);
   const hostPairs: [string, string][] = [
     ['CPU', `${host.cpus} × ${host.cpuModel}`],
     ['kernel', `Linux ${host.kernel}`],
     ['Node', host.node],
     ['TSC', `${(host.tscHz / 1e6).toFixed(0)} MHz`],
     ['cycles from', source === 'perf' ? 'hardware cycle counters' : 'CPU time × TSC rate'],
+    ['deliver from', delivered.length === 0 ? 'not measured' : delivered.map((d) => DELIVER_FROM[d]).join('; ')],
     ['started', results.startedAt],
   ];
   const configPairs: [string, string][] = [
@@ -117,7 +131,8 @@ function ppsChart(rows: Row[]): string {
   const values = categories.map((c) =>
     tiers.map((t): BarValue => {
       const row = rows.find((r) => category(r) === c && r.tier === t);
-      return row === undefined || !row.available ? { value: null } : { value: row.pps, errorPct: row.ppsRme };
+      // A rate resting on a few stray frames is no bar to scale the others by (see MIN_PACKETS).
+      return row === undefined || !row.available || row.received < MIN_PACKETS ? { value: null } : { value: row.pps, errorPct: row.ppsRme };
     }),
   );
   if (!values.flat().some((v) => v.value !== null)) return '';
@@ -125,29 +140,40 @@ function ppsChart(rows: Row[]): string {
   return figure(svg, 'Mean over trials; the error bars are the 95% margin of error (rme). n/a: the method could not run here or has no such tier.');
 }
 
-/** Thread and system-wide cycles per packet for every row that has either. */
+/** deliver and read piled into total, for every row with a reading thread's figure. */
 function cyclesChart(rows: Row[]): string {
-  const shown = rows.filter((r) => r.available && (r.cyclesPerPacket.thread !== null || r.cyclesPerPacket.system !== null));
+  // The none row has no reader and delivers nothing by definition: no bar to draw.
+  const shown = rows.filter((r) => r.available && r.cyclesPerPacket.read !== null);
   if (shown.length === 0) return '';
   const modes = unique(shown.map((r) => r.mode));
-  // Short windows leave system Δ unmeasured on every row: then it gets no bars at all.
-  const withSystem = shown.some((r) => r.cyclesPerPacket.system !== null);
+  const name = (r: Row): string => `${r.method}/${r.tier}${modes.length > 1 ? ` ${r.mode}` : ''}`;
+  const withDeliver = shown.some((r) => r.cyclesPerPacket.deliver !== null);
   const svg = barChart({
-    title: withSystem ? 'CPU cycles per packet' : 'CPU cycles per packet of the capturing thread',
+    title: withDeliver ? 'CPU cycles per packet: deliver + read = total' : 'CPU cycles per packet of the capturing thread',
     yLabel: 'cycles / packet',
-    categories: shown.map((r) => `${r.method}/${r.tier}${modes.length > 1 ? ` ${r.mode}` : ''}`),
-    series: withSystem ? ['capturing thread', 'system Δ'] : ['capturing thread'],
-    values: shown.map((r) => [
-      { value: r.cyclesPerPacket.thread, errorPct: cyclesRme(r) },
-      ...(withSystem ? [{ value: r.cyclesPerPacket.system }] : []),
-    ]),
+    categories: shown.map(name),
+    series: withDeliver ? ['deliver', 'read'] : ['read'],
+    stacked: true,
+    values: shown.map((r) => {
+      const cpp = r.cyclesPerPacket;
+      // The pile's error bar: total's margin of error, or read's where total is missing.
+      const rme = headlineCycles(r)?.rme ?? null;
+      const why = cpp.deliverNote === null ? '' : `: ${cpp.deliverNote}`;
+      const sum = cpp.total === null ? `deliver not measured${why}` : `total ${whole(cpp.total)} ${percent(rme)}`;
+      const read: BarValue = { value: cpp.read, errorPct: rme, tip: `${name(r)} read: ${whole(cpp.read)} (user ${whole(cpp.user)} · sys ${whole(cpp.sys)}); ${sum}` };
+      const from = cpp.deliverSource === null ? '' : `, from ${DELIVER_FROM[cpp.deliverSource]}`;
+      return withDeliver ? [{ value: cpp.deliver, tip: `${name(r)} deliver: ${whole(cpp.deliver)}${from}` }, read] : [read];
+    }),
     format: (n) => whole(n),
   });
+  const missing = shown.some((r) => r.cyclesPerPacket.deliver === null);
   return figure(
     svg,
-    "Capturing thread: its CPU time × TSC rate ÷ packets (error bars from the trials' spread). System Δ: machine-wide busy " +
-      'time minus the none baseline — on veth the kernel delivers on the sender\'s CPU, so only this figure charges that work' +
-      (withSystem ? '.' : '; not measured here: the windows were too short for /proc/stat\'s 10 ms ticks.'),
+    "deliver: the kernel's work to bring each frame to the method, over what the same frames cost with nothing attached; on " +
+      "veth it runs on the sender's CPU, where the reading thread never sees it. read: the capturing thread's CPU time × TSC " +
+      "rate ÷ packets. The pile is total, what a packet costs the machine; its error bar is total's 95% margin of error. " +
+      'A negative deliver (within the noise of its reference) adds nothing to the pile.' +
+      (missing ? ' Where deliver is missing it was not measured; the notes below the table say why.' : ''),
   );
 }
 
@@ -231,28 +257,36 @@ function verdict(row: Row): string {
   return row.ok ? `<span class="ok">ok</span>${reason}` : `<span class="fail">FAIL</span>${reason}`;
 }
 
-function rowCells(row: Row, withLatency: boolean, withPoint: boolean): string {
+/** A margin of error, flagged when it is above the run's --noisy-rme. */
+function rmeCell(value: number | null, noisyRme: number): string {
+  if (value === null || value <= noisyRme) return `<td class="num">${esc(percent(value))}</td>`;
+  return `<td class="num noisy" title="noisy: above --noisy-rme">${esc(percent(value))}!</td>`;
+}
+
+function rowCells(row: Row, noisyRme: number, withLatency: boolean, withPoint: boolean): string {
   const cpp = row.cyclesPerPacket;
-  const num = (text: string, sub?: string): string => `<td class="num">${esc(text)}${sub ? `<span class="sub">${esc(sub)}</span>` : ''}</td>`;
+  const num = (text: string, sub?: string, title?: string | null): string =>
+    `<td class="num"${title ? ` title="${esc(title)}"` : ''}>${esc(text)}${sub ? `<span class="sub">${esc(sub)}</span>` : ''}</td>`;
   const id = [row.method, row.tier, row.mode, ...(withPoint ? [row.point === null ? DASH : pointLabel(row.point)] : [])]
     .map((s) => `<td class="id">${esc(s)}</td>`)
     .join('');
   if (!row.available) {
-    const empty = 6 + (withLatency ? 1 : 0);
+    const empty = 8 + (withLatency ? 1 : 0);
     return `<tr>${id}${'<td class="num na">—</td>'.repeat(empty)}<td class="verdict">${verdict(row)}</td></tr>`;
   }
-  const rme = row.noisy ? `<td class="num noisy" title="noisy: above --noisy-rme">${esc(percent(row.ppsRme))}!</td>` : num(percent(row.ppsRme));
-  const drops = `${whole(row.dropped)}${row.dropsSource === 'derived' && row.dropped > 0 ? '*' : ''}`;
+  const drops = row.dropped === null ? '?' : `${whole(row.dropped)}${row.dropsSource === 'derived' && row.dropped > 0 ? '*' : ''}`;
   const dropsSub =
     `sender ${whole(row.drops.senderIf)} · if ${whole(row.drops.captureIf)} · method ${whole(row.drops.method)}\n` +
     `of ${whole(row.sent)} sent · ${whole(row.resent)} resent`;
   const ipv4 = row.ipv4Counted === null ? DASH : `${whole(row.ipv4Counted)} / ${row.ipv4Expected === null ? '?' : whole(row.ipv4Expected)}`;
   const cells = [
     num(si(row.pps), `p50 ${si(row.ppsP50)} · p99 ${si(row.ppsP99)}`),
-    rme,
+    rmeCell(row.ppsRme, noisyRme),
     num(drops, dropsSub),
-    num(whole(cpp.thread), `user ${whole(cpp.user)} · sys ${whole(cpp.sys)}`),
-    num(whole(cpp.system)),
+    num(whole(cpp.deliver), undefined, cpp.deliverNote),
+    num(whole(cpp.read), `user ${whole(cpp.user)} · sys ${whole(cpp.sys)}`),
+    num(whole(cpp.total), `busy Δ ${whole(cpp.systemBusy)}`, 'busy Δ: machine-wide busy time less the none baseline, a cross-check from /proc/stat'),
+    rmeCell(cpp.totalRme, noisyRme),
     num(ipv4),
     ...(withLatency ? [num(row.latency === null ? DASH : `${whole(row.latency.p50Ns / 1000)} / ${whole(row.latency.p99Ns / 1000)} µs`)] : []),
   ];
@@ -265,25 +299,31 @@ function rowsTable(results: Results): string {
   const head = [
     ['method', ''], ['tier', ''], ['mode', ''], ...(withPoint ? [['point', '']] : []),
     ['rx pps', 'num'], ['rme', 'num'], ['drops', 'num'],
-    ['cyc/pkt thread', 'num'], ['system Δ', 'num'], ['IPv4 counted / expected', 'num'],
+    ['cyc/pkt deliver', 'num'], ['read', 'num'], ['total', 'num'], ['rme', 'num'], ['IPv4 counted / expected', 'num'],
     ...(withLatency ? [['latency p50 / p99', 'num']] : []), ['verdict', ''],
   ]
     .map(([h, cls]) => `<th${cls ? ` class="${cls}"` : ''}>${esc(h!)}</th>`)
     .join('');
-  const body = results.rows.map((r) => rowCells(r, withLatency, withPoint)).join('\n');
+  const body = results.rows.map((r) => rowCells(r, results.config.noisyRme, withLatency, withPoint)).join('\n');
   return `<div class="scroll"><table class="rows"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
 }
 
 function notes(results: Results): string {
   const items: string[] = [];
   if (results.rows.some((r) => r.noisy)) {
-    items.push(`! noisy: the margin of error is above ${results.config.noisyRme}% (--noisy-rme): the machine was busy or the windows too short.`);
+    items.push(`! noisy: a margin of error is above ${results.config.noisyRme}% (--noisy-rme): the machine was busy or the windows too short.`);
   }
-  if (results.rows.some((r) => r.dropsSource === 'derived' && r.dropped > 0)) {
+  if (results.rows.some((r) => r.dropsSource === 'derived' && (r.dropped ?? 0) > 0)) {
     items.push('* drops derived as sent − received: the method cannot report its own.');
+  }
+  if (results.rows.some((r) => r.available && r.dropped === null)) {
+    items.push('? drops unknown: the method cannot report its own, and traffic from elsewhere has no sent count to derive them from.');
   }
   items.push('Drops: at the generator\'s end of the veth (sender), at the capture interface (if), inside the method (method).');
   items.push('resent: frames the sender\'s veth refused under backpressure and the generator sent again; not lost.');
+  items.push('cyc/pkt: total = deliver + read, what a packet costs the machine; rme is total\'s. busy Δ under it is a cross-check from /proc/stat (machine-wide busy time less the none baseline, in 10 ms ticks).');
+  const unmeasured = results.rows.filter((r) => r.available && r.cyclesPerPacket.deliver === null && r.cyclesPerPacket.deliverNote !== null);
+  for (const note of unique(unmeasured.map((r) => r.cyclesPerPacket.deliverNote!))) items.push(`deliver ${DASH}: ${note}`);
   return `<ul class="notes">${items.map((i) => `<li>${esc(i)}</li>`).join('')}</ul>`;
 }
 

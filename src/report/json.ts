@@ -1,4 +1,4 @@
-/** Results as JSON, exactly the schema object ("capbench.results/1"). */
+/** Results as JSON, exactly the schema object ("capbench.results/2"). */
 import type { Results } from '../core/results.js';
 
 export function renderJson(results: Results): string {

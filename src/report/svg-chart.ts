@@ -1,8 +1,8 @@
 /**
- * Two small chart builders that return inline SVG markup: a grouped bar chart with error bars and
- * a line chart for sweep curves. No xmlns and no links: the SVG is meant to sit inside an HTML
- * page, where the parser puts <svg> in the SVG namespace by itself, and the page must stay free
- * of http(s) references. Every drawn data mark has class "mark", so a browser test can check that
+ * Two small chart builders that return inline SVG markup: a grouped or stacked bar chart with
+ * error bars and a line chart for sweep curves. No xmlns and no links: the SVG is meant to sit
+ * inside an HTML page, where the parser puts <svg> in the SVG namespace by itself, and the page
+ * must stay free of http(s) references. Every drawn data mark has class "mark", so a browser test can check that
  * each one was laid out with a non-empty box.
  */
 
@@ -45,6 +45,13 @@ export interface BarChartSpec {
   series: string[];
   /** values[category][series]. */
   values: BarValue[][];
+  /**
+   * Pile each category's values into one bar, in series order from the axis up, instead of setting
+   * them side by side: the pile is their sum. A value's errorPct is then relative to the pile up to
+   * its own top, and the sum is printed above the pile when every value is known. A negative value
+   * adds nothing to the drawing (its tooltip still says it).
+   */
+  stacked?: boolean;
   format: (n: number) => string;
   width?: number;
   height?: number;
@@ -116,35 +123,57 @@ export function barChart(spec: BarChartSpec): string {
   const x0 = MARGIN.left;
   const y0 = top0 + plotH;
 
-  const highs = spec.values.flat().map((b) => (b.value ?? 0) * (1 + Math.max(0, b.errorPct ?? 0) / 100));
-  const { top, step } = niceScale(Math.max(0, ...highs));
+  const stacked = spec.stacked === true;
+  // Each value's bar from `low` to `high` (in data units): on the axis, or on the pile beneath it.
+  const bars = spec.values.map((row) => {
+    let pile = 0;
+    return spec.series.map((_, si) => {
+      const datum = row[si] ?? { value: null };
+      const known = datum.value !== null && Number.isFinite(datum.value);
+      const low = stacked ? pile : 0;
+      const high = low + (known ? Math.max(0, datum.value!) : 0);
+      if (stacked) pile = high;
+      return { datum, known, low, high, err: datum.errorPct ?? null };
+    });
+  });
+  const { top, step } = niceScale(Math.max(0, ...bars.flat().map((b) => b.high * (1 + Math.max(0, b.err ?? 0) / 100))));
   const yOf = (v: number): number => y0 - (Math.max(0, Math.min(v, top)) / top) * plotH;
 
-  const barW = (groupW * 0.8) / Math.max(1, spec.series.length);
+  const barW = (groupW * 0.8) / (stacked ? 1 : Math.max(1, spec.series.length));
   const marks: string[] = [];
   spec.categories.forEach((category, ci) => {
     const gx = x0 + ci * groupW + groupW * 0.1;
+    const pile = bars[ci] ?? [];
+    const valueLabel = (value: number, high: number, err: number | null, cx: number): void => {
+      const labelY = yOf(high * (1 + Math.max(0, err ?? 0) / 100)) - 5;
+      if (barW >= 40) marks.push(`<text class="value" x="${f(cx)}" y="${f(labelY)}" text-anchor="middle">${escapeXml(spec.format(value))}</text>`);
+    };
     spec.series.forEach((series, si) => {
-      const datum = spec.values[ci]?.[si] ?? { value: null };
-      const x = gx + si * barW;
+      const { datum, known, low, high, err } = pile[si]!;
+      const x = gx + (stacked ? 0 : si * barW);
       const cx = x + barW / 2;
-      if (datum.value === null || !Number.isFinite(datum.value)) {
-        marks.push(`<text class="na" x="${f(cx)}" y="${f(y0 - 4)}" text-anchor="middle">n/a</text>`);
+      if (!known) {
+        // In a pile a missing value is just not drawn: n/a once, and only for an empty pile.
+        if (!stacked || (si === 0 && pile.every((b) => !b.known))) {
+          marks.push(`<text class="na" x="${f(cx)}" y="${f(y0 - 4)}" text-anchor="middle">n/a</text>`);
+        }
         return;
       }
-      const y = yOf(datum.value);
-      const err = datum.errorPct ?? null;
+      const value = datum.value!;
       const errText = err === null ? '' : ` ±${err.toFixed(1)}%`;
-      const tip = datum.tip ?? `${category}${spec.series.length > 1 ? ` ${series}` : ''}: ${spec.format(datum.value)}${errText}`;
-      // A zero bar has no box to measure; only bars with height carry the "mark" class.
-      const cls = datum.value > 0 ? 'bar mark' : 'bar';
+      const tip = datum.tip ?? `${category}${spec.series.length > 1 ? ` ${series}` : ''}: ${spec.format(value)}${errText}`;
+      // A bar without height has no box to measure; only bars with height carry the "mark" class.
+      const cls = high > low ? 'bar mark' : 'bar';
       marks.push(
-        `<rect class="${cls}" x="${f(x + 1)}" y="${f(y)}" width="${f(Math.max(1, barW - 2))}" height="${f(y0 - y)}" fill="${color(si)}"><title>${escapeXml(tip)}</title></rect>`,
+        `<rect class="${cls}" x="${f(x + 1)}" y="${f(yOf(high))}" width="${f(Math.max(1, barW - 2))}" height="${f(yOf(low) - yOf(high))}" fill="${color(si)}"><title>${escapeXml(tip)}</title></rect>`,
       );
-      if (err !== null && err > 0) marks.push(errorBar(cx, yOf(datum.value * (1 - err / 100)), yOf(datum.value * (1 + err / 100))));
-      const labelY = yOf(datum.value * (1 + Math.max(0, err ?? 0) / 100)) - 5;
-      if (barW >= 40) marks.push(`<text class="value" x="${f(cx)}" y="${f(labelY)}" text-anchor="middle">${escapeXml(spec.format(datum.value))}</text>`);
+      if (err !== null && err > 0) marks.push(errorBar(cx, yOf(high * (1 - err / 100)), yOf(high * (1 + err / 100))));
+      if (!stacked) valueLabel(value, high, err, cx);
     });
+    const last = pile[pile.length - 1];
+    if (stacked && last !== undefined && pile.every((b) => b.known)) {
+      valueLabel(pile.reduce((a, b) => a + b.datum.value!, 0), last.high, last.err, gx + barW / 2);
+    }
     const lx = x0 + ci * groupW + groupW / 2;
     const label = escapeXml(category);
     marks.push(

@@ -3,7 +3,7 @@
  * numbered notes below it so that the table stays narrow.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
-import { MIN_SYSTEM_WINDOW_SEC_PER_CPU } from '../core/accounting.js';
+import { MIN_PACKETS } from '../core/accounting.js';
 import type { Results, Row } from '../core/results.js';
 import { DASH, percent, si, whole } from './format-number.js';
 
@@ -11,9 +11,9 @@ export interface TableOptions {
   color: boolean;
 }
 
-const HEADERS = ['method', 'tier', 'mode', 'rx pps', '', 'rme', 'drops', 'cyc/pkt thread', 'cyc/pkt system Δ', 'IPv4 counted/expected', 'verdict'];
+const HEADERS = ['method', 'tier', 'mode', 'rx pps', '', 'rme', 'drops', 'cyc/pkt deliver', 'read', 'total', 'rme', 'IPv4 counted/expected', 'verdict'];
 /** Columns holding numbers are right-aligned. */
-const RIGHT = new Set([3, 5, 6, 7, 8, 9]);
+const RIGHT = new Set([3, 5, 6, 7, 8, 9, 10, 11]);
 const BAR_WIDTH = 10;
 const EIGHTHS = ['', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
 
@@ -24,21 +24,39 @@ export function bar(value: number | null, max: number): string {
   return '█'.repeat(Math.floor(eighths / 8)) + EIGHTHS[eighths % 8];
 }
 
+/** A row whose rate rests on enough packets to be drawn (see MIN_PACKETS). */
+function measured(row: Row): boolean {
+  return row.available && row.received >= MIN_PACKETS;
+}
+
 function ipv4(row: Row): string {
   if (row.ipv4Counted === null) return DASH;
   return `${whole(row.ipv4Counted)} / ${row.ipv4Expected === null ? '?' : whole(row.ipv4Expected)}`;
 }
 
-function cells(row: Row, note: number | null, c: ChalkInstance, maxPps: number): string[] {
+function cells(row: Row, note: number | null, c: ChalkInstance, maxPps: number, noisyRme: number): string[] {
   const verdict = !row.available
     ? c.dim(`unavailable [${note}]`)
     : row.ok ? c.green(note === null ? 'ok' : `ok [${note}]`) : c.red(`FAIL [${note}]`);
-  const drops = row.dropsSource === 'derived' && row.dropped > 0 ? `${whole(row.dropped)}*` : whole(row.dropped);
-  if (!row.available) return [row.method, row.tier, row.mode, DASH, '', DASH, DASH, DASH, DASH, DASH, verdict];
+  const drops = row.dropped === null ? '?' : row.dropsSource === 'derived' && row.dropped > 0 ? `${whole(row.dropped)}*` : whole(row.dropped);
+  if (!row.available) return [row.method, row.tier, row.mode, DASH, '', DASH, DASH, DASH, DASH, DASH, DASH, DASH, verdict];
+  const cpp = row.cyclesPerPacket;
+  const rme = (value: number | null): string => (value !== null && value > noisyRme ? c.yellow(`${percent(value)}!`) : percent(value));
   return [
-    row.method, row.tier, row.mode, si(row.pps), c.cyan(bar(row.pps, maxPps)), row.noisy ? c.yellow(`${percent(row.ppsRme)}!`) : percent(row.ppsRme), drops,
-    whole(row.cyclesPerPacket.thread), whole(row.cyclesPerPacket.system), ipv4(row), verdict,
+    row.method, row.tier, row.mode, si(row.pps), c.cyan(bar(measured(row) ? row.pps : null, maxPps)), rme(row.ppsRme), drops,
+    whole(cpp.deliver), whole(cpp.read), c.bold(whole(cpp.total)), rme(cpp.totalRme), ipv4(row), verdict,
   ];
+}
+
+/** What the header says about where `deliver` came from, from the sources the rows used. */
+function deliverLine(rows: readonly Row[]): string | null {
+  const sources = new Set(rows.map((r) => r.cyclesPerPacket.deliverSource).filter((s) => s !== null));
+  const said: Record<string, string> = {
+    'sender-clocks-vs-twin': "the sender's CPU clocks (generator thread, ksoftirqd) during the fill, against a twin veth filled at the same time",
+    'sender-clocks-vs-none': "the sender's CPU clocks (generator thread, ksoftirqd) per frame sent, against the none baseline",
+    'system-busy-vs-none': 'machine-wide busy time (/proc/stat) less the reading thread, against the none baseline',
+  };
+  return sources.size === 0 ? null : `deliver: the kernel's work to bring a frame to the method, from ${[...sources].map((s) => said[s]).join('; ')}`;
 }
 
 function micros(ns: number): string {
@@ -71,7 +89,8 @@ export function renderTable(results: Results, options: TableOptions): string {
   const c = new Chalk({ level: options.color ? 1 : 0 });
   const { host, config } = results;
   const notes: string[] = [];
-  const maxPps = Math.max(0, ...results.rows.map((r) => r.pps ?? 0));
+  // Bars compare measured rows only: a few stray frames are not a rate to scale the others by.
+  const maxPps = Math.max(0, ...results.rows.map((r) => (measured(r) ? r.pps ?? 0 : 0)));
   // Sweep rows say which point they measured, in two extra columns after the mode.
   const swept = results.rows.some((r) => r.point !== null);
   const withPoint = (cols: string[], row: Row | null): string[] =>
@@ -85,7 +104,7 @@ export function renderTable(results: Results, options: TableOptions): string {
       notes.push(`[${notes.length + 1}] ${row.method}/${row.tier}: ${row.reason}`);
       note = notes.length;
     }
-    return withPoint(cells(row, note, c, maxPps), row);
+    return withPoint(cells(row, note, c, maxPps, config.noisyRme), row);
   });
   // Live rows with the generator's timestamps get a latency column before the verdict.
   const timed = results.rows.some((r) => r.latency !== null);
@@ -111,25 +130,25 @@ export function renderTable(results: Results, options: TableOptions): string {
   const out = [
     c.bold(`capbench: ${swept ? 'sweep, ' : ''}${what}, ${config.trials} trial${config.trials === 1 ? '' : 's'} per row, ${fixtureNote}`),
     `${host.cpus} × ${host.cpuModel}, Linux ${host.kernel}, Node ${host.node}`,
-    `cycles/packet at ${(host.tscHz / 1e6).toFixed(0)} MHz, from ${source}; system Δ is machine-wide busy time minus the none baseline`,
+    `cycles/packet at ${(host.tscHz / 1e6).toFixed(0)} MHz, from ${source}; read: the capturing thread's CPU clock; total = deliver + read`,
+    ...[deliverLine(results.rows)].filter((l) => l !== null),
     '',
     c.bold(line(headers)),
     ...body.map(line),
   ];
   if (results.rows.some((r) => r.noisy)) {
-    out.push('', `! noisy: the margin of error is above ${config.noisyRme}% (--noisy-rme); the machine was busy or the windows too short`);
+    out.push('', `! noisy: a margin of error is above ${config.noisyRme}% (--noisy-rme); the machine was busy or the windows too short`);
   }
-  if (results.rows.some((r) => r.dropsSource === 'derived' && r.dropped > 0)) {
+  if (results.rows.some((r) => r.dropsSource === 'derived' && (r.dropped ?? 0) > 0)) {
     out.push('', '* drops derived as sent − received: the method cannot report its own');
   }
-  const tooShort = (r: Row): boolean => r.trials.reduce((a, t) => a + t.windowSec, 0) < MIN_SYSTEM_WINDOW_SEC_PER_CPU * host.cpus;
-  if (results.rows.some((r) => r.available && r.cyclesPerPacket.thread !== null && r.cyclesPerPacket.system === null && tooShort(r))) {
-    out.push(
-      '',
-      `system Δ ${DASH}: the row's windows were too short for /proc/stat, which counts 10 ms ticks ` +
-        `(needs ${(MIN_SYSTEM_WINDOW_SEC_PER_CPU * host.cpus).toFixed(1)} s in all: raise --count, --duration or --trials)`,
-    );
+  if (results.rows.some((r) => r.available && r.dropped === null)) {
+    out.push('', '? drops unknown: the method cannot report its own, and traffic from elsewhere has no sent count to derive them from');
   }
+  const deliverNotes = new Set(
+    results.rows.filter((r) => r.available && r.cyclesPerPacket.deliver === null && r.cyclesPerPacket.deliverNote !== null).map((r) => r.cyclesPerPacket.deliverNote),
+  );
+  for (const note of deliverNotes) out.push('', `deliver ${DASH}: ${note}`);
   if (notes.length > 0) out.push('', ...notes);
   return out.join('\n') + '\n';
 }

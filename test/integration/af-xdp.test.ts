@@ -178,7 +178,7 @@ test('live at the maximum rate: received + dropped == sent in every trial of bot
     assert.equal(row.dropsSource, 'kernel');
     for (const t of row.trials) {
       assert.ok(t.sent !== null && t.sent > 0);
-      assert.equal(t.received + t.drops.senderIf + t.drops.captureIf + t.drops.method, t.sent, `af-xdp/${row.tier}`);
+      assert.equal(t.received + t.drops.senderIf + t.drops.captureIf + t.drops.method!, t.sent, `af-xdp/${row.tier}`);
     }
   }
   assert.deepEqual(leftoversOf(pid), []);

@@ -74,12 +74,12 @@ export function machineState(): { netns: string[]; links: string[] } {
  * so other runs on the same machine do not disturb the check.
  */
 export function leftoversOf(pid: number): string[] {
-  const tag = new RegExp(`^(capbench-|cb)${pid.toString(36)}[0-9a-z]{3}[cg]?$`);
+  const tag = new RegExp(`^(capbench-|cb)${pid.toString(36)}[0-9a-z]{3}([cg]t?)?$`);
   return capbenchLeftovers().filter((n) => tag.test(n));
 }
 
 /** capbench's own objects: what must be gone after any run. */
 export function capbenchLeftovers(): string[] {
   const s = machineState();
-  return [...s.netns.filter((n) => n.startsWith('capbench-')), ...s.links.filter((l) => /^cb[0-9a-z]+[cg]$/.test(l))];
+  return [...s.netns.filter((n) => n.startsWith('capbench-')), ...s.links.filter((l) => /^cb[0-9a-z]+[cg]t?$/.test(l))];
 }

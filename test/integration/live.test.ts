@@ -7,6 +7,7 @@ function assertAccounted(row: Row): void {
   const what = `${row.method}/${row.tier}`;
   assert.ok(row.available, `${what}: ${row.reason}`);
   assert.ok(row.sent !== null && row.sent > 0, what);
+  assert.ok(row.dropped !== null && row.drops.method !== null, `${what}: drops unknown`);
   assert.equal(row.received + row.dropped, row.sent, what);
   assert.equal(row.dropped, row.drops.senderIf + row.drops.captureIf + row.drops.method, what);
   assert.ok(row.ok, `${what}: ${row.reason}`);

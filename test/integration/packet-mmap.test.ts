@@ -59,6 +59,7 @@ test('packet-mmap live at the maximum rate: received + dropped == sent in both t
     const what = `packet-mmap/${row.tier}`;
     assert.ok(row.available, `${what}: ${row.reason}`);
     assert.ok(row.sent !== null && row.sent > 0, what);
+    assert.ok(row.dropped !== null && row.drops.method !== null, `${what}: drops unknown`);
     assert.equal(row.received + row.dropped, row.sent, what);
     assert.equal(row.dropped, row.drops.senderIf + row.drops.captureIf + row.drops.method, what);
     assert.equal(row.dropsSource, 'kernel', what);

@@ -2,29 +2,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseThreshold } from '../../src/cli/commands/compare.js';
 import { UsageError } from '../../src/core/errors.js';
-import type { Results, Row, TrialResult } from '../../src/core/results.js';
+import type { CyclesPerPacket, Results, Row } from '../../src/core/results.js';
 import { renderComparisonText } from '../../src/report/compare-text.js';
-import { compare, exitStatus, regressions, t95, type Comparison, type Metric } from '../../src/report/compare.js';
-import { parseResults } from '../../src/report/load-results.js';
-import { sampleResults } from './sample-results.js';
+import { compare, exitStatus, regressions, type Comparison, type Metric } from '../../src/report/compare.js';
+import { parseResults, V1_DELIVER_NOTE } from '../../src/report/load-results.js';
+import { sampleResults, sampleWithTrials as withTrials } from './sample-results.js';
 
 const T = { thresholdPct: 10 };
-
-function trial(pps: number, cycles: number): TrialResult {
-  return {
-    sent: 20000, received: 20000, drops: { senderIf: 0, captureIf: 0, method: 0 }, resent: 0, latency: null, ipv4Counted: 10000,
-    windowSec: 0.02, pps, cyclesPerPacket: { thread: cycles, user: null, sys: null, system: null, source: 'tsc' },
-  };
-}
-
-/** The sample, with per-trial cycles on the good row so cycles/pkt has a spread. */
-function withTrials(): Results {
-  const r = sampleResults();
-  // A new row object: the sample's rows share one object across calls.
-  const row = r.rows[0]!;
-  r.rows[0] = { ...row, trials: row.ppsSamples.map((pps, i) => trial(pps, [1990, 2001, 2012][i]!)) };
-  return r;
-}
 
 type RowEdit = (row: Row) => Partial<Row>;
 
@@ -41,12 +25,37 @@ function scalePps(results: Results, factor: number): Results {
   }));
 }
 
+/** Every cycles figure (row and per trial) edited alike. */
+function editCycles(results: Results, edit: (c: CyclesPerPacket) => Partial<CyclesPerPacket>): Results {
+  return edited(results, (row) => ({
+    cyclesPerPacket: { ...row.cyclesPerPacket, ...edit(row.cyclesPerPacket) },
+    trials: row.trials.map((t) => ({ ...t, cyclesPerPacket: { ...t.cyclesPerPacket, ...edit(t.cyclesPerPacket) } })),
+  }));
+}
+
 function scaleCycles(results: Results, factor: number): Results {
   const scale = (n: number | null): number | null => (n === null ? null : n * factor);
-  return edited(results, (row) => ({
-    cyclesPerPacket: { ...row.cyclesPerPacket, thread: scale(row.cyclesPerPacket.thread) },
-    trials: row.trials.map((t) => ({ ...t, cyclesPerPacket: { ...t.cyclesPerPacket, thread: scale(t.cyclesPerPacket.thread) } })),
-  }));
+  return editCycles(results, (c) => ({ deliver: scale(c.deliver), read: scale(c.read), total: scale(c.total) }));
+}
+
+/** deliver not measured, as on a run without a none baseline: total is null too. */
+function withoutDeliver(results: Results): Results {
+  return editCycles(results, () => ({ deliver: null, total: null, totalRme: null, deliverNote: 'no none baseline in this run' }));
+}
+
+/** The same results as a capbench.results/1 file would have held them. */
+function asV1(results: Results): unknown {
+  const v1 = ({ deliver, total, totalRme, deliverSource, deliverNote, read, systemBusy, ...rest }: CyclesPerPacket) =>
+    ({ ...rest, thread: read, system: systemBusy });
+  return {
+    ...results,
+    schema: 'capbench.results/1',
+    rows: results.rows.map((row) => ({
+      ...row,
+      cyclesPerPacket: v1(row.cyclesPerPacket),
+      trials: row.trials.map(({ delivery, ...t }) => ({ ...t, cyclesPerPacket: v1(t.cyclesPerPacket) })),
+    })),
+  };
 }
 
 function metric(c: Comparison, method: string, m: Metric) {
@@ -129,6 +138,7 @@ test('compare: with no spread at all only the threshold applies', () => {
 test('compare: cycles/pkt is smaller-is-better: more cycles is slower, fewer is faster', () => {
   const more = compare(withTrials(), scaleCycles(withTrials(), 1.5), T);
   assert.equal(metric(more, 'socket', 'cycles').verdict, 'slower');
+  assert.equal(metric(more, 'socket', 'cycles').figure, 'total');
   assert.equal(metric(more, 'socket', 'cycles').noise, 'welch');
   assert.equal(exitStatus(more), 1);
   assert.deepEqual(regressions(more).map((r) => r.change.metric), ['cycles']);
@@ -136,6 +146,44 @@ test('compare: cycles/pkt is smaller-is-better: more cycles is slower, fewer is 
   const fewer = compare(withTrials(), scaleCycles(withTrials(), 0.5), T);
   assert.equal(metric(fewer, 'socket', 'cycles').verdict, 'faster');
   assert.equal(exitStatus(fewer), 0);
+});
+
+test("compare: cycles compares total, with the trials' totals as its spread", () => {
+  const m = metric(compare(withTrials(), withTrials(), T), 'socket', 'cycles');
+  assert.deepEqual([m.figure, m.base, m.next, m.noise, m.verdict], ['total', 2481, 2481, 'welch', 'same']);
+});
+
+test('compare: more deliver with the same read is a regression on total', () => {
+  const next = editCycles(withTrials(), (c) => ({ deliver: c.deliver === null ? null : c.deliver + 1000, total: c.total === null ? null : c.total + 1000 }));
+  const c = compare(withTrials(), next, T);
+  assert.deepEqual([metric(c, 'socket', 'cycles').figure, metric(c, 'socket', 'cycles').verdict], ['total', 'slower']);
+  assert.equal(exitStatus(c), 1);
+});
+
+test('compare: a row whose deliver is null is not judged on total but on read', () => {
+  // Against base's total (2481) the new read (2001) would look 19% faster.
+  const m = metric(compare(withTrials(), withoutDeliver(withTrials()), T), 'socket', 'cycles');
+  assert.deepEqual([m.figure, m.base, m.next, m.verdict], ['read', 2001, 2001, 'same']);
+});
+
+test('compare: a cycles figure one side lacks is not compared, never a regression', () => {
+  const next = editCycles(withTrials(), () => ({ read: null, deliver: null, total: null, totalRme: null }));
+  const c = compare(withTrials(), next, T);
+  const m = metric(c, 'socket', 'cycles');
+  assert.deepEqual([m.figure, m.verdict, m.change], [null, 'n/a', null]);
+  assert.equal(exitStatus(c), 0);
+  assert.match(renderComparisonText(c, { color: false }), /\n\s+cyc\/pkt\s+2,001\s+—\s+—\s+not compared\n/);
+});
+
+test('compare: a /1 file loads and compares against a /2 file on read', () => {
+  const base = parseResults(JSON.stringify(asV1(withTrials())), 'old.json');
+  const c = compare(base, scaleCycles(withTrials(), 1.5), T);
+  const m = metric(c, 'socket', 'cycles');
+  assert.deepEqual([m.figure, m.base, m.verdict, m.noise], ['read', 2001, 'slower', 'welch']);
+  assert.equal(exitStatus(c), 1);
+  const text = renderComparisonText(c, { color: false });
+  assert.match(text, /cyc\/pkt read\s+2,001\s+3,002\s+\+50% ±\d+\.\d%\s+slower/);
+  assert.match(text, /compared on the capturing thread alone where a row has no total:\n {2}base: read from a capbench\.results\/1 file/);
 });
 
 test('compare: more pps is faster and exits 0', () => {
@@ -199,13 +247,6 @@ test('compare text: columns, the change with its margin, the verdict and a closi
   assert.doesNotMatch(text, /\x1b\[/);
 });
 
-test('t95: Student quantiles, conservative between table entries', () => {
-  assert.equal(t95(1), 12.706);
-  assert.equal(t95(4.7), 2.776);
-  assert.equal(t95(35), 2.042);
-  assert.equal(t95(Infinity), 1.96);
-});
-
 test('threshold: "10%" and "10" are both ten percent; nonsense is a usage error', () => {
   assert.equal(parseThreshold('10%'), 10);
   assert.equal(parseThreshold('10'), 10);
@@ -214,14 +255,36 @@ test('threshold: "10%" and "10" are both ten percent; nonsense is a usage error'
   for (const bad of ['', 'ten', '-5', '10%%', '5 percent']) assert.throws(() => parseThreshold(bad), UsageError, bad);
 });
 
+/** A row with everything load checks but the cycles figures given. */
+function bareRow(cycles: Record<string, number | null>): string {
+  return JSON.stringify({
+    method: 'socket', tier: 'js', mode: 'drain', available: true, ok: true, pps: 1, ppsRme: null, ppsSamples: [], trials: [], cyclesPerPacket: cycles,
+  });
+}
+
+test('load: a /1 file becomes /2: thread is read, system is systemBusy, no deliver or total, trials likewise', () => {
+  const loaded = parseResults(JSON.stringify(asV1(withTrials())), 'old.json');
+  assert.equal(loaded.schema, 'capbench.results/2');
+  const cpp = loaded.rows[0]!.cyclesPerPacket;
+  assert.deepEqual(cpp, {
+    deliver: null, read: 2001, total: null, totalRme: null, deliverSource: null, deliverNote: V1_DELIVER_NOTE,
+    user: 800.4, sys: 1200.6, systemBusy: 2500, source: 'tsc',
+  });
+  assert.match(cpp.deliverNote!, /capbench\.results\/1/);
+  const trial = loaded.rows[0]!.trials[1]!;
+  assert.deepEqual([trial.delivery, trial.cyclesPerPacket.read, trial.cyclesPerPacket.total], [null, 2001, null]);
+});
+
 test('load: not JSON, wrong schema and malformed rows are one-line usage errors naming the file', () => {
   const cases: [string, RegExp][] = [
     ['nope\n{', /^a\.json: not JSON \(.*\)$/],
     ['[1, 2]', /^a\.json: not a capbench results file/],
-    ['{"schema": "capbench.results/0", "rows": []}', /^a\.json: not a capbench\.results\/1 file \(schema 'capbench\.results\/0'\)$/],
-    ['{"rows": []}', /^a\.json: not a capbench\.results\/1 file \(no schema field\)$/],
-    ['{"schema": "capbench.results/1", "host": {}, "config": {}}', /^a\.json: capbench\.results\/1 file without host, config or rows$/],
-    ['{"schema": "capbench.results/1", "host": {}, "config": {}, "rows": [{"method": "socket"}]}', /^a\.json: row 1 has no tier$/],
+    ['{"schema": "capbench.results/0", "rows": []}', /^a\.json: not a capbench\.results\/2 \(or \/1\) file \(schema 'capbench\.results\/0'\)$/],
+    ['{"rows": []}', /^a\.json: not a capbench\.results\/2 \(or \/1\) file \(no schema field\)$/],
+    ['{"schema": "capbench.results/2", "host": {}, "config": {}}', /^a\.json: capbench\.results\/2 file without host, config or rows$/],
+    ['{"schema": "capbench.results/2", "host": {}, "config": {}, "rows": [{"method": "socket"}]}', /^a\.json: row 1 has no tier$/],
+    [`{"schema": "capbench.results/2", "host": {}, "config": {}, "rows": [${bareRow({ deliver: null, read: 1 })}]}`, /^a\.json: row 1 has no cyclesPerPacket\.total$/],
+    [`{"schema": "capbench.results/1", "host": {}, "config": {}, "rows": [${bareRow({ read: 1 })}]}`, /^a\.json: row 1 has no cyclesPerPacket\.thread$/],
   ];
   for (const [text, message] of cases) {
     assert.throws(() => parseResults(text, 'a.json'), (err: unknown) => {

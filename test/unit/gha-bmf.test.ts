@@ -6,22 +6,25 @@ import { test } from 'node:test';
 import { Command } from 'commander';
 import { registerCompare } from '../../src/cli/commands/compare.js';
 import { CheckFailedError, UsageError } from '../../src/core/errors.js';
-import type { Results } from '../../src/core/results.js';
+import type { CyclesPerPacket, Results } from '../../src/core/results.js';
 import { renderBmf } from '../../src/report/bmf.js';
 import { compare } from '../../src/report/compare.js';
 import { ghaCyclesPath, renderGha, type GhaEntry } from '../../src/report/gha.js';
-import { sampleResults } from './sample-results.js';
+import { sampleResults, sampleWithTrials as withTrials } from './sample-results.js';
 
-/** The sample with per-trial cycles on the good row (a new row object: the sample's rows are shared). */
-function withTrials(): Results {
-  const r = sampleResults();
-  const row = r.rows[0]!;
-  const trials = [1990, 2001, 2012].map((thread, i) => ({
-    sent: 20000, received: 20000, drops: { senderIf: 0, captureIf: 0, method: 0 }, resent: 0, latency: null, ipv4Counted: 10000,
-    windowSec: 0.02, pps: row.ppsSamples[i]!, cyclesPerPacket: { thread, user: null, sys: null, system: null, source: 'tsc' as const },
-  }));
-  r.rows[0] = { ...row, trials };
-  return r;
+/** The sample's good row with its cycles edited (a new row object: the sample's rows are shared). */
+function withCycles(results: Results, cycles: Partial<CyclesPerPacket>): Results {
+  const row = results.rows[0]!;
+  results.rows[0] = { ...row, cyclesPerPacket: { ...row.cyclesPerPacket, ...cycles } };
+  return results;
+}
+
+/** deliver not measured: total is null, in the row and in every trial. */
+function withoutDeliver(results: Results): Results {
+  const gone = { deliver: null, total: null, totalRme: null, deliverSource: null, deliverNote: 'no none baseline in this run' };
+  const row = withCycles(results, gone).rows[0]!;
+  results.rows[0] = { ...row, trials: row.trials.map((t) => ({ ...t, cyclesPerPacket: { ...t.cyclesPerPacket, ...gone } })) };
+  return results;
 }
 
 test('gha: pps is a non-empty list of {name, unit, value, range, extra} for rows that ran cleanly', () => {
@@ -39,11 +42,30 @@ test('gha: pps is a non-empty list of {name, unit, value, range, extra} for rows
   assert.match(list[0]!.extra, /2 × Test CPU @ 2\.60GHz, Linux 6\.18\.44/);
 });
 
-test('gha: cycles/pkt in its own list, with a range only when the trials give a spread', () => {
-  const [bare] = JSON.parse(renderGha(sampleResults(), 'cycles')) as GhaEntry[];
-  assert.deepEqual([bare!.unit, bare!.value, bare!.range], ['cycles/pkt', 2001, undefined]);
-  const [spread] = JSON.parse(renderGha(withTrials(), 'cycles')) as GhaEntry[];
-  assert.match(spread!.range!, /^±\d+\.\d\d%$/);
+test('gha: cycles/pkt in its own list is total, with totalRme as its range', () => {
+  const [e] = JSON.parse(renderGha(sampleResults(), 'cycles')) as GhaEntry[];
+  assert.deepEqual([e!.name, e!.unit, e!.value, e!.range], ['socket/js drain mixed total', 'cycles/pkt', 2481, '±1.50%']);
+});
+
+test("gha: without totalRme the range comes from the trials' totals, and without trials there is none", () => {
+  const [spread] = JSON.parse(renderGha(withCycles(withTrials(), { totalRme: null }), 'cycles')) as GhaEntry[];
+  assert.equal(spread!.range, '±1.10%');
+  const [bare] = JSON.parse(renderGha(withCycles(sampleResults(), { totalRme: null }), 'cycles')) as GhaEntry[];
+  assert.equal(bare!.range, undefined);
+});
+
+test('gha: cycles extra says what total is made of and where deliver came from', () => {
+  const [e] = JSON.parse(renderGha(sampleResults(), 'cycles')) as GhaEntry[];
+  assert.match(e!.extra, /total = deliver 480 \+ read 2,001 cycles\/pkt; deliver from sender-clocks-vs-twin/);
+  assert.match(e!.extra, /system busy Δ 2,500 cycles\/pkt \(cross-check\)/);
+});
+
+test('gha: a row without deliver gives read, named as such, and extra says so and why', () => {
+  const [e] = JSON.parse(renderGha(withoutDeliver(withTrials()), 'cycles')) as GhaEntry[];
+  assert.equal(e!.value, 2001);
+  assert.equal(e!.name, 'socket/js drain mixed read');
+  assert.match(e!.range!, /^±\d+\.\d\d%$/);
+  assert.match(e!.extra, /read only \(the capturing thread\): deliver not measured, no none baseline in this run/);
 });
 
 test('gha: from a comparison, the new rows with the change against base', () => {
@@ -54,6 +76,13 @@ test('gha: from a comparison, the new rows with the change against base', () => 
   assert.match(e!.extra, /vs base: −30% ±\d+\.\d%, slower/);
 });
 
+test('gha: from a comparison, the cycles extra names the figure compared', () => {
+  const [total] = JSON.parse(renderGha(compare(withTrials(), withTrials(), { thresholdPct: 10 }), 'cycles')) as GhaEntry[];
+  assert.match(total!.extra, /vs base \(total\): \+0\.0% ±\d+\.\d%, same \(noise\)/);
+  const [read] = JSON.parse(renderGha(compare(withTrials(), withoutDeliver(withTrials()), { thresholdPct: 10 }), 'cycles')) as GhaEntry[];
+  assert.match(read!.extra, /vs base \(read\): /);
+});
+
 test('gha: the cycles file sits beside the pps file', () => {
   assert.equal(ghaCyclesPath('out/bench.json'), 'out/bench.cycles.json');
   assert.equal(ghaCyclesPath('bench'), 'bench.cycles');
@@ -61,21 +90,29 @@ test('gha: the cycles file sits beside the pps file', () => {
   assert.equal(ghaCyclesPath('.bench'), '.bench.cycles');
 });
 
-test('bmf: {benchmark: {throughput, cycles-per-packet}} with bounds from the margins of error', () => {
+test('bmf: {benchmark: {throughput, total-cycles-per-packet}} with bounds from the margins of error', () => {
   const out = JSON.parse(renderBmf(withTrials())) as Record<string, Record<string, Record<string, number>>>;
   assert.deepEqual(Object.keys(out), ['socket/js drain mixed']);
   const b = out['socket/js drain mixed']!;
-  assert.deepEqual(Object.keys(b).sort(), ['cycles-per-packet', 'throughput']);
+  assert.deepEqual(Object.keys(b).sort(), ['throughput', 'total-cycles-per-packet']);
   const t = b.throughput!;
   assert.equal(t.value, 1234567);
   assert.ok(Math.abs(t.lower_value! - 1234567 * (1 - 0.02345)) < 1e-6);
   assert.ok(Math.abs(t.upper_value! - 1234567 * (1 + 0.02345)) < 1e-6);
-  const c = b['cycles-per-packet']!;
-  assert.equal(c.value, 2001);
-  assert.ok(c.lower_value! < 2001 && c.upper_value! > 2001);
-  // No trials: a value without bounds, as the schema allows.
-  const bare = JSON.parse(renderBmf(sampleResults())) as Record<string, Record<string, Record<string, number>>>;
-  assert.deepEqual(bare['socket/js drain mixed']!['cycles-per-packet'], { value: 2001 });
+});
+
+test('bmf: total-cycles-per-packet is bounded by totalRme; no spread, no bounds', () => {
+  const out = JSON.parse(renderBmf(sampleResults())) as Record<string, Record<string, Record<string, number>>>;
+  const c = out['socket/js drain mixed']!['total-cycles-per-packet']!;
+  assert.equal(c.value, 2481);
+  assert.ok(Math.abs(c.lower_value! - 2481 * 0.985) < 1e-9 && Math.abs(c.upper_value! - 2481 * 1.015) < 1e-9);
+  const bare = JSON.parse(renderBmf(withCycles(sampleResults(), { totalRme: null }))) as Record<string, Record<string, Record<string, number>>>;
+  assert.deepEqual(bare['socket/js drain mixed']!['total-cycles-per-packet'], { value: 2481 });
+});
+
+test('bmf: a row without deliver gives read, as a measure of its own so the series never mix', () => {
+  const out = JSON.parse(renderBmf(withoutDeliver(sampleResults()))) as Record<string, Record<string, Record<string, number>>>;
+  assert.deepEqual(out['socket/js drain mixed'], { throughput: out['socket/js drain mixed']!.throughput, 'read-cycles-per-packet': { value: 2001 } });
 });
 
 /** Runs the compare command in-process, as main.ts will once it registers it. */

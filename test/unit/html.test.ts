@@ -70,6 +70,51 @@ test('html: sweeps get line charts by frame size and by offered rate', () => {
   assert.doesNotMatch(html, /https?:\/\//);
 });
 
+test('html: the cycles chart piles deliver under read, total printed on top with its margin of error', () => {
+  const html = renderHtml(sampleResults());
+  assert.match(html, /aria-label="CPU cycles per packet: deliver \+ read = total"/);
+  assert.match(html, /<title>socket\/js deliver: 480, from the sender&#39;s CPU clocks during the fill/);
+  assert.match(html, /<title>socket\/js read: 2,001 \(user 800 · sys 1,201\); total 2,481 ±1\.5%<\/title>/);
+  assert.match(html, /<text class="value"[^>]*>2,481<\/text>/);
+});
+
+test('html: the row table shows deliver, read, total and its rme, with busy Δ under total as a cross-check', () => {
+  const html = renderHtml(sampleResults());
+  assert.match(html, /<th class="num">cyc\/pkt deliver<\/th><th class="num">read<\/th><th class="num">total<\/th><th class="num">rme<\/th>/);
+  assert.match(
+    html,
+    /<td class="num">480<\/td><td class="num">2,001<span class="sub">user 800 · sys 1,201<\/span><\/td><td class="num" title="busy Δ: [^"]*cross-check[^"]*">2,481<span class="sub">busy Δ 2,500<\/span><\/td><td class="num">±1\.5%<\/td>/,
+  );
+});
+
+test('html: rows without deliver are drawn as read alone, and the notes say why', () => {
+  const r = sampleResults();
+  const gone = { deliver: null, total: null, totalRme: null, deliverSource: null, deliverNote: 'no none baseline in this run' };
+  r.rows = r.rows.map((row) => ({ ...row, cyclesPerPacket: { ...row.cyclesPerPacket, ...gone } }));
+  const html = renderHtml(r);
+  assert.match(html, /aria-label="CPU cycles per packet of the capturing thread"/);
+  assert.doesNotMatch(html, /deliver: 480/);
+  assert.match(html, /<title>socket\/js read: 2,001 \(user 800 · sys 1,201\); deliver not measured: no none baseline in this run<\/title>/);
+  assert.match(html, /<li>deliver —: no none baseline in this run<\/li>/);
+  assert.match(html, /<td>deliver from<\/td><td>not measured<\/td>/);
+});
+
+test('svg: stacked bars pile up in series order, the sum printed once on top', () => {
+  const svg = barChart({
+    title: 't', yLabel: 'y', categories: ['a', 'b'], series: ['low', 'high'], format: String, stacked: true, width: 400,
+    values: [[{ value: 30 }, { value: 50, errorPct: 10 }], [{ value: null }, { value: 40 }]],
+  });
+  const rects = [...svg.matchAll(/<rect class="bar mark" x="([\d.]+)" y="([\d.]+)" width="[\d.]+" height="([\d.]+)"/g)].map((m) => m.slice(1).map(Number));
+  assert.equal(rects.length, 3);
+  const [low, high] = rects as [number[], number[]];
+  assert.equal(low[0], high[0], 'one bar per category');
+  assert.ok(Math.abs(high[1]! + high[2]! - low[1]!) < 0.02, 'the second value sits on the first');
+  assert.ok(Math.abs(high[2]! / low[2]! - 50 / 30) < 0.01);
+  assert.deepEqual([...svg.matchAll(/<text class="value"[^>]*>(\d+)</g)].map((m) => m[1]), ['80']);
+  assert.equal((svg.match(/class="err"/g) ?? []).length, 1);
+  assert.doesNotMatch(svg, />n\/a</);
+});
+
 test('svg: bars scale to a round axis, error bars drawn, zero bars are not marks', () => {
   const svg = barChart({
     title: 't', yLabel: 'y', categories: ['a', 'b', 'c'], series: ['s'], format: String,

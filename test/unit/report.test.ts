@@ -10,9 +10,9 @@ test('table: header says the TSC rate the cycle figures were computed at, and th
   assert.match(plain, /cycles\/packet at 2596 MHz, from CPU time × TSC rate \(no hardware cycle counters\)/);
 });
 
-test('table: a good row shows pps, its rme, thread and system cycles and the IPv4 check', () => {
+test('table: a good row shows pps, its rme, deliver, read, total with its rme and the IPv4 check', () => {
   const line = plain.split('\n').find((l) => l.startsWith('socket '))!;
-  assert.match(line, /1\.23 M\s+█{10}\s+±2\.3%\s+0\s+2,001\s+2,500\s+10,000 \/ 10,000\s+ok$/);
+  assert.match(line, /1\.23 M\s+█{10}\s+±2\.3%\s+0\s+480\s+2,001\s+2,481\s+±1\.5%\s+10,000 \/ 10,000\s+ok$/);
 });
 
 test('table: a failed row points at a note that gives the reason', () => {
@@ -38,7 +38,7 @@ test('table: no escape codes without color, some with it', () => {
 test('json: the results object as it is, schema first', () => {
   const text = renderJson(sampleResults());
   assert.deepEqual(JSON.parse(text), sampleResults());
-  assert.match(text, /^\{\n {2}"schema": "capbench.results\/1"/);
+  assert.match(text, /^\{\n {2}"schema": "capbench.results\/2"/);
 });
 
 test('table: a noisy row has its margin of error flagged and explained', () => {
@@ -46,7 +46,7 @@ test('table: a noisy row has its margin of error flagged and explained', () => {
   results.rows[0] = { ...results.rows[0]!, ppsRme: 23.4, noisy: true };
   const text = renderTable(results, { color: false });
   assert.match(text, /±23%!/);
-  assert.match(text, /! noisy: the margin of error is above 10%/);
+  assert.match(text, /! noisy: a margin of error is above 10%/);
 });
 
 test('bar: proportional to the fastest row in eighths of a cell, nothing for no figure', () => {

@@ -1,17 +1,23 @@
 /** A fixed Results object for reporter tests: one good row, one failed, one unavailable. */
-import type { Results, Row } from '../../src/core/results.js';
+import type { CyclesPerPacket, Results, Row, TrialResult } from '../../src/core/results.js';
+
+/** The good row's cycles: deliver and read measured, total their sum. */
+export const SAMPLE_CYCLES: CyclesPerPacket = {
+  deliver: 480, read: 2001, total: 2481, totalRme: 1.5, deliverSource: 'sender-clocks-vs-twin', deliverNote: null,
+  user: 800.4, sys: 1200.6, systemBusy: 2500, source: 'tsc',
+};
 
 const base: Row = {
   method: 'socket', tier: 'js', mode: 'drain', available: true, reason: null,
   sent: 20000, received: 20000, dropped: 0, drops: { senderIf: 0, captureIf: 0, method: 0 }, resent: 0, dropsSource: 'kernel',
   ipv4Counted: 10000, ipv4Expected: 10000, pps: 1234567, ppsRme: 2.345, ppsP50: 1230000, ppsP99: 1300000,
   ppsSamples: [1200000, 1234567, 1269134], noisy: false, point: null, latency: null,
-  cyclesPerPacket: { thread: 2001, user: 800.4, sys: 1200.6, system: 2500, source: 'tsc' }, trials: [], ok: true,
+  cyclesPerPacket: SAMPLE_CYCLES, trials: [], ok: true,
 };
 
 export function sampleResults(): Results {
   return {
-    schema: 'capbench.results/1',
+    schema: 'capbench.results/2',
     startedAt: '2026-11-23T05:00:00.000Z',
     host: { kernel: '6.18.44', cpuModel: 'Test CPU @ 2.60GHz', cpus: 2, tscHz: 2_596_000_000, node: 'v20.20.2' },
     config: {
@@ -31,4 +37,22 @@ export function sampleResults(): Results {
       },
     ],
   };
+}
+
+/** One window of the good row: its pps and read cycles, deliver as in SAMPLE_CYCLES. */
+export function sampleTrial(pps: number, read: number): TrialResult {
+  const deliver = SAMPLE_CYCLES.deliver!;
+  return {
+    sent: 20000, received: 20000, drops: { senderIf: 0, captureIf: 0, method: 0 }, resent: 0, latency: null, ipv4Counted: 10000,
+    ipv4Expected: 10000, windowSec: 0.02, pps, delivery: null,
+    cyclesPerPacket: { ...SAMPLE_CYCLES, read, total: deliver + read, totalRme: null, user: null, sys: null, systemBusy: null },
+  };
+}
+
+/** The sample with per-trial figures on the good row, so that its cycles have a spread (a new row object: rows are shared). */
+export function sampleWithTrials(): Results {
+  const r = sampleResults();
+  const row = r.rows[0]!;
+  r.rows[0] = { ...row, trials: row.ppsSamples.map((pps, i) => sampleTrial(pps, [1990, 2001, 2012][i]!)) };
+  return r;
 }

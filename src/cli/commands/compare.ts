@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { CheckFailedError, UsageError } from '../../core/errors.js';
-import { compare, DEFAULT_THRESHOLD_PCT, METRICS, regressions } from '../../report/compare.js';
+import { changeLabel, compare, DEFAULT_THRESHOLD_PCT, regressions } from '../../report/compare.js';
 import { changeText, renderComparisonText } from '../../report/compare-text.js';
 import { loadResults } from '../../report/load-results.js';
 import { useColor } from '../context.js';
@@ -39,17 +39,20 @@ export function registerCompare(program: Command): void {
       'after',
       `
 Rows are matched by method, tier, mode and sweep point; a row in only one file is listed, not an
-error. For each matched row two metrics are compared: rx pps (bigger is better) and cycles/pkt of
-the capturing thread (smaller is better). change = new ÷ base − 1, shown with its 95% noise margin
-from Welch's t-test over the trials (±? with fewer than two trials: then only the threshold applies).
+error. For each matched row two metrics are compared: rx pps (bigger is better) and cycles/pkt
+(smaller is better). cycles/pkt is total (deliver + read: what a packet costs the machine) where
+both rows have it, else read (the capturing thread alone: a capbench.results/1 file, or a row
+whose deliver was not measured); the metric column says which. change = new ÷ base − 1, shown
+with its 95% noise margin from Welch's t-test over the trials (±? with fewer than two trials:
+then only the threshold applies).
 
 Verdict: faster / slower when the change is beyond both the noise and --threshold; otherwise
-same (noise) or same (<threshold).
+same (noise) or same (<threshold); not compared when a side has no figure, which never fails.
 
 Exit status:
   0  nothing got slower beyond the threshold and the noise
   1  some row got slower beyond both (rows unavailable or failed in either run never count)
-  2  a file is unreadable, not capbench.results/1, or the two have no row in common
+  2  a file is unreadable, not capbench.results/2 or /1, or the two have no row in common
 
 --format gha --out bench.json writes two github-action-benchmark files, because that action's
 direction is per file:
@@ -85,7 +88,7 @@ Examples:
       }
       const bad = regressions(comparison);
       if (bad.length > 0) {
-        const list = bad.map(({ row, change }) => `${row.label} ${METRICS[change.metric].label} ${changeText(change)}`).join('; ');
+        const list = bad.map(({ row, change }) => `${row.label} ${changeLabel(change)} ${changeText(change)}`).join('; ');
         throw new CheckFailedError(`${bad.length} regression${bad.length === 1 ? '' : 's'} beyond ${thresholdPct}% and the noise: ${list}`);
       }
     });

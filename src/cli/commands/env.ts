@@ -11,6 +11,7 @@ function describe(tb: Testbed): string {
     `${tb.netns}: ${owner}`,
     `  capture interface ${tb.captureIf} (${tb.captureAddr}/30), here`,
     `  sender interface  ${tb.senderIf} (${tb.senderAddr}/30), in network namespace ${tb.netns}`,
+    `  twin pair         ${tb.twinCaptureIf} / ${tb.twinSenderIf}: the uncaptured reference for the kernel's delivery cost`,
   ].join('\n');
 }
 

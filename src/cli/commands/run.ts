@@ -30,20 +30,22 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .description('measure capture methods side by side and print a table (the main job)')
     .option('--mode <mode>', 'drain: fill the buffer, then time the reader alone; live: capture while traffic flows (default: drain; live with --iface)')
     .option('--iface <name>', 'capture on this interface instead of a test bed; traffic must come from elsewhere (live only)');
-  addOutputOptions(addMeasureOptions(cmd, { duration: '2', trials: '5' }))
+  addOutputOptions(addMeasureOptions(cmd, { duration: '2', trials: '10' }))
     .addHelpText(
       'after',
       `
 Columns:
   rx pps            frames delivered to the counter per second of the window (mean over trials)
-  rme               relative margin of error of that mean (95%)
+  rme               relative margin of error of the mean on its left (95%); ! above --noisy-rme
   drops             frames lost after they were sent: at the capture interface and in the method's
-                    own buffer (per source in --json; * = derived as sent − received)
-  cyc/pkt thread    the capturing thread's CPU time × TSC rate ÷ packets
-  cyc/pkt system Δ  machine-wide busy time minus the none baseline, × TSC rate ÷ packets: on veth
-                    the kernel's copy into a socket or ring runs on the sender's CPU, so only this
-                    figure charges it
+                    own buffer (per source in --json; * = derived as sent − received; ? = unknown)
+  cyc/pkt deliver   the kernel's work to bring a frame where the method reads it: on veth it runs
+                    on the sender's CPU, read from the generator's and ksoftirqd's CPU clocks
+                    against a twin veth that nothing captures (--iface: machine-wide busy time)
+  read              the capturing thread's CPU time per packet
+  total             deliver + read: what a packet costs the machine
   IPv4              frames the counter saw as IPv4 against what the fixture says was sent
+  —                 not measured, or resting on fewer than 1,000 packets (notes say which)
 
 Examples:
   capbench run
