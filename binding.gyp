@@ -14,10 +14,12 @@
         "src/native/pcap_native.c",
         "src/native/pcap_binding.cc",
         "src/native/generator.c",
+        "src/native/generator_pacing.c",
+        "src/native/generator_sendmmsg.c",
+        "src/native/generator_tx_ring.c",
         "src/native/generator_binding.cc",
         "src/native/packet_mmap.c",
         "src/native/packet_mmap_binding.cc",
-        "src/native/af_xdp.c",
         "src/native/af_xdp_binding.cc",
         "src/native/fastnet.c",
         "src/native/fastnet_binding.cc"
@@ -32,8 +34,14 @@
       "libraries": ["-ldl", "-lpthread"],
       "conditions": [
         ["<!(test -f /usr/include/xdp/xsk.h && echo 1 || echo 0)==1", {
-          "defines": ["CAPBENCH_HAVE_LIBXDP"],
-          "libraries": ["-lxdp", "-lbpf"]
+          "libraries": ["-lxdp", "-lbpf"],
+          "sources": [
+            "src/native/af_xdp.c",
+            "src/native/af_xdp_xskmap.c",
+            "src/native/af_xdp_program.c"
+          ]
+        }, {
+          "sources": ["src/native/af_xdp_stubs.c"]
         }]
       ]
     }

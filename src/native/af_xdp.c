@@ -1,146 +1,42 @@
-#include "af_xdp.h"
+/*
+ * AF_XDP capture with libxdp (see af_xdp.h): the socket, its UMEM and rings, receiving in both
+ * tiers, and statistics. The XSKMAP the socket joins is in af_xdp_xskmap.c, the program that
+ * redirects into it in af_xdp_program.c. binding.gyp compiles these three only where libxdp is
+ * installed, af_xdp_stubs.c otherwise.
+ */
+#include "af_xdp_internal.h"
 #include "slice_clock.h"
 
+#include <bpf/libbpf.h>
 #include <dirent.h>
 #include <errno.h>
-#include <limits.h>
+#include <linux/ethtool.h>
+#include <linux/if_link.h>
+#include <linux/if_xdp.h>
+#include <linux/sockios.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef AF_XDP
 #define AF_XDP 44
 #endif
 
-void cb_xsk_free_umem(void *umem, size_t len)
-{
-	if (umem)
-		munmap(umem, len);
-}
-
-#ifndef CAPBENCH_HAVE_LIBXDP
-
-/* ---- built without libxdp: everything says so ------------------------------------------- */
-
-#define NO_LIBXDP "capbench was built without libxdp (apt-get install libxdp-dev libbpf-dev, then npm ci)"
-
-int cb_xsk_probe(char *why, size_t why_len, char *version, size_t version_len)
-{
-	snprintf(why, why_len, "%s", NO_LIBXDP);
-	if (version_len)
-		version[0] = '\0';
-	return 0;
-}
-
-int cb_xsk_open(struct cb_xsk *s, const struct cb_xsk_options *o, struct cb_error *e)
-{
-	memset(s, 0, sizeof(*s));
-	s->fd = -1;
-	return cb_fail(e, ENOSYS, "open AF_XDP socket on %s: %s", o->ifname, NO_LIBXDP);
-}
-
-int cb_xsk_receive(struct cb_xsk *s, uint32_t *table, uint32_t max_frames, int timeout_ms,
-		   struct cb_error *e)
-{
-	(void)s, (void)table, (void)max_frames, (void)timeout_ms;
-	return cb_fail(e, ENOSYS, "%s", NO_LIBXDP);
-}
-
-int cb_xsk_consume(struct cb_xsk *s, uint64_t max_frames, uint32_t slice_ms, uint32_t idle_ms,
-		   struct cb_count *out, struct cb_error *e)
-{
-	(void)s, (void)max_frames, (void)slice_ms, (void)idle_ms, (void)out;
-	return cb_fail(e, ENOSYS, "%s", NO_LIBXDP);
-}
-
-int cb_xsk_read_stats(struct cb_xsk *s, struct cb_xsk_stats *st, struct cb_error *e)
-{
-	(void)s;
-	memset(st, 0, sizeof(*st));
-	return cb_fail(e, ENOSYS, "%s", NO_LIBXDP);
-}
-
-uint64_t cb_xsk_produced(struct cb_xsk *s)
-{
-	return s->produced;
-}
-
-void cb_xsk_close(struct cb_xsk *s)
-{
-	s->fd = -1;
-}
-
-#else /* CAPBENCH_HAVE_LIBXDP */
-
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
-#include <linux/bpf.h>
-#include <linux/ethtool.h>
-#include <linux/if_link.h>
-#include <linux/if_xdp.h>
-#include <linux/sockios.h>
-#include <poll.h>
-#include <pthread.h>
-#include <stdarg.h>
-#include <sys/ioctl.h>
-#include <time.h>
-#include <xdp/libxdp.h>
-#include <xdp/xsk.h>
-
 /* Completion ring: required by bind(), never used (the socket has no tx ring). */
 #define COMP_RING_SIZE 64u
 /* How long a bind may find its queue busy before that is an answer (see create_socket). */
 #define BUSY_RETRY_MS 1000u
 
-/* ---- library logging: never printed -------------------------------------------------------
- * libbpf and libxdp print warnings to stderr by default. The last one is kept so that a failure
- * can say more than an errno where the library had something to add. */
-
-static char lib_message[128];
-
-static void keep_message(const char *fmt, va_list ap)
-{
-	vsnprintf(lib_message, sizeof(lib_message), fmt, ap);
-	size_t n = strlen(lib_message);
-	while (n > 0 && (lib_message[n - 1] == '\n' || lib_message[n - 1] == ' '))
-		lib_message[--n] = '\0';
-}
-
-static int quiet_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (level == LIBBPF_WARN)
-		keep_message(fmt, ap);
-	return 0;
-}
-
-static int quiet_libxdp(enum libxdp_print_level level, const char *fmt, va_list ap)
-{
-	if (level == LIBXDP_WARN)
-		keep_message(fmt, ap);
-	return 0;
-}
-
-static pthread_once_t quiet_once = PTHREAD_ONCE_INIT;
-
-static void install_quiet_printers(void)
-{
-	libbpf_set_print(quiet_libbpf);
-	libxdp_set_print(quiet_libxdp);
-}
-
-static void quiet_libraries(void)
-{
-	pthread_once(&quiet_once, install_quiet_printers);
-}
-
 /* ---- probe ------------------------------------------------------------------------------- */
 
 int cb_xsk_probe(char *why, size_t why_len, char *version, size_t version_len)
 {
-	quiet_libraries();
+	cb_xdp_quiet_libraries();
 	snprintf(version, version_len, "libxdp, libbpf %s", libbpf_version_string());
 	int fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
@@ -153,187 +49,7 @@ int cb_xsk_probe(char *why, size_t why_len, char *version, size_t version_len)
 	return 1;
 }
 
-/* ---- the redirect program, shared by this process's sockets on one interface -------------- */
-
-struct cb_xdp_prog {
-	struct cb_xdp_prog *next;
-	int ifindex;
-	int prog_fd;
-	int map_fd;
-	int link_fd;       /* -1 when attached through netlink (or not attached) */
-	int attached;
-	uint32_t prog_id;
-	uint32_t map_entries;
-	int users;
-};
-
-static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct cb_xdp_prog *registry;
-
-/*
- * r2 = ctx->rx_queue_index; r1 = &xsks_map; r3 = XDP_PASS; return bpf_redirect_map(r1, r2, r3).
- * The low bits of the flags argument are the action when no socket is bound to the queue (5.3+),
- * so frames on queues nobody captures go on to the stack.
- */
-static int load_prog(struct cb_xdp_prog *p, const char *ifname, struct cb_error *e)
-{
-	p->map_fd = bpf_map_create(BPF_MAP_TYPE_XSKMAP, "capbench_xsks", sizeof(uint32_t),
-				   sizeof(uint32_t), p->map_entries, NULL);
-	if (p->map_fd < 0)
-		return cb_fail(e, -p->map_fd, "create XSKMAP of %u entries for %s", p->map_entries,
-			       ifname);
-	struct bpf_insn insns[] = {
-		{ .code = BPF_LDX | BPF_MEM | BPF_W, .dst_reg = BPF_REG_2, .src_reg = BPF_REG_1,
-		  .off = offsetof(struct xdp_md, rx_queue_index) },
-		{ .code = BPF_LD | BPF_DW | BPF_IMM, .dst_reg = BPF_REG_1,
-		  .src_reg = BPF_PSEUDO_MAP_FD, .imm = p->map_fd },
-		{ .code = 0 }, /* second half of the 64-bit immediate */
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_3, .imm = XDP_PASS },
-		{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_redirect_map },
-		{ .code = BPF_JMP | BPF_EXIT },
-	};
-	lib_message[0] = '\0';
-	p->prog_fd = bpf_prog_load(BPF_PROG_TYPE_XDP, CB_XSK_PROG_NAME, "Dual MIT/GPL", insns,
-				   sizeof(insns) / sizeof(insns[0]), NULL);
-	if (p->prog_fd < 0)
-		return cb_fail(e, -p->prog_fd, "load the XDP redirect program for %s%s%s", ifname,
-			       lib_message[0] ? ": " : "", lib_message);
-	struct bpf_prog_info info;
-	uint32_t len = sizeof(info);
-	memset(&info, 0, sizeof(info));
-	int rc = bpf_obj_get_info_by_fd(p->prog_fd, &info, &len);
-	if (rc < 0)
-		return cb_fail(e, -rc, "read the id of the XDP program loaded for %s", ifname);
-	p->prog_id = info.id;
-	return 0;
-}
-
-static int attach_failed(struct cb_xdp_prog *p, const char *ifname, int err, struct cb_error *e)
-{
-	uint32_t other = 0;
-
-	if (err == EBUSY || err == EEXIST) {
-		bpf_xdp_query_id(p->ifindex, 0, &other);
-		return cb_fail(e, err,
-			       "attach XDP program to %s: it already has XDP program id %u, which "
-			       "capbench did not attach and will not replace",
-			       ifname, other);
-	}
-	if (err == EOPNOTSUPP)
-		return cb_fail(e, err, "attach XDP program to %s in driver (native) mode: its driver "
-			       "has no native XDP", ifname);
-	return cb_fail(e, err, "attach XDP program %u to %s in driver (native) mode", p->prog_id,
-		       ifname);
-}
-
-/*
- * Driver mode through a BPF link: the kernel detaches the program when the link's last file
- * descriptor closes, so a crashed or killed capbench leaves nothing attached. Kernels before 5.9
- * have no XDP links (EINVAL): there a netlink attach is used, which refuses to replace a program
- * already there (UPDATE_IF_NOEXIST) and survives the process.
- */
-static int attach_prog(struct cb_xdp_prog *p, const char *ifname, struct cb_error *e)
-{
-	LIBBPF_OPTS(bpf_link_create_opts, lopts, .flags = XDP_FLAGS_DRV_MODE);
-	int fd = bpf_link_create(p->prog_fd, p->ifindex, BPF_XDP, &lopts);
-
-	if (fd >= 0) {
-		p->link_fd = fd;
-		p->attached = 1;
-		return 0;
-	}
-	int err = -fd;
-	if (err == EINVAL) {
-		int rc = bpf_xdp_attach(p->ifindex, p->prog_fd,
-					XDP_FLAGS_DRV_MODE | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);
-		if (rc == 0) {
-			p->attached = 1;
-			return 0;
-		}
-		err = -rc;
-	}
-	return attach_failed(p, ifname, err, e);
-}
-
-/* Detaches only our program: closing our link, or a netlink detach that names the program. */
-static void detach_prog(struct cb_xdp_prog *p)
-{
-	if (p->link_fd >= 0) {
-		close(p->link_fd);
-		p->link_fd = -1;
-	} else if (p->attached) {
-		LIBBPF_OPTS(bpf_xdp_attach_opts, dopts, .old_prog_fd = p->prog_fd);
-		bpf_xdp_detach(p->ifindex, XDP_FLAGS_DRV_MODE | XDP_FLAGS_REPLACE, &dopts);
-	}
-	p->attached = 0;
-}
-
-static void free_prog(struct cb_xdp_prog *p)
-{
-	detach_prog(p);
-	if (p->prog_fd >= 0)
-		close(p->prog_fd);
-	if (p->map_fd >= 0)
-		close(p->map_fd);
-	free(p);
-}
-
-/* The interface's program entry with one more user, loaded (not attached) if new. Under lock. */
-static struct cb_xdp_prog *get_prog(int ifindex, uint32_t queues, const char *ifname,
-				    struct cb_error *e)
-{
-	for (struct cb_xdp_prog *p = registry; p; p = p->next) {
-		if (p->ifindex == ifindex) {
-			p->users++;
-			return p;
-		}
-	}
-	struct cb_xdp_prog *p = calloc(1, sizeof(*p));
-	if (!p) {
-		cb_fail(e, ENOMEM, "allocate XDP program state for %s", ifname);
-		return NULL;
-	}
-	p->ifindex = ifindex;
-	p->prog_fd = p->map_fd = p->link_fd = -1;
-	p->map_entries = queues;
-	if (load_prog(p, ifname, e) < 0) {
-		free_prog(p);
-		return NULL;
-	}
-	p->users = 1;
-	p->next = registry;
-	registry = p;
-	return p;
-}
-
-/* Drops a user; the last one detaches and frees. Under lock. */
-static void put_prog(struct cb_xdp_prog *p)
-{
-	if (--p->users > 0)
-		return;
-	for (struct cb_xdp_prog **pp = &registry; *pp; pp = &(*pp)->next) {
-		if (*pp == p) {
-			*pp = p->next;
-			break;
-		}
-	}
-	free_prog(p);
-}
-
 /* ---- socket state ------------------------------------------------------------------------ */
-
-struct cb_xsk_impl {
-	struct xsk_umem *umem;
-	struct xsk_socket *xsk;
-	struct xsk_ring_prod fill;
-	struct xsk_ring_cons comp;
-	struct xsk_ring_cons rx;
-	struct cb_xdp_prog *prog;
-	int in_map;
-	/* Frame addresses not on the fill ring (when there are more frames than fill entries). */
-	uint64_t *spare;
-	uint32_t nspare;
-};
 
 static uint32_t rx_queue_count(const char *ifname)
 {
@@ -506,36 +222,6 @@ static int create_umem(struct cb_xsk *s, const struct cb_xsk_options *o, struct 
 	return 0;
 }
 
-/* Puts the socket in the interface's map and makes sure the program is attached. */
-static int hook_up(struct cb_xsk *s, uint32_t queues, struct cb_error *e)
-{
-	struct cb_xsk_impl *im = s->impl;
-	int rc = 0;
-
-	pthread_mutex_lock(&registry_lock);
-	im->prog = get_prog(s->ifindex, queues, s->ifname, e);
-	if (!im->prog) {
-		rc = -1;
-		goto out;
-	}
-	int err = bpf_map_update_elem(im->prog->map_fd, &s->queue, &s->fd, 0);
-	if (err < 0) {
-		rc = cb_fail(e, -err, "put the AF_XDP socket for %s queue %u in the XSKMAP",
-			     s->ifname, s->queue);
-		goto out;
-	}
-	im->in_map = 1;
-	if (!im->prog->attached && attach_prog(im->prog, s->ifname, e) < 0) {
-		rc = -1;
-		goto out;
-	}
-	s->prog_id = im->prog->prog_id;
-	s->attach_link = im->prog->link_fd >= 0;
-out:
-	pthread_mutex_unlock(&registry_lock);
-	return rc;
-}
-
 int cb_xsk_open(struct cb_xsk *s, const struct cb_xsk_options *o, struct cb_error *e)
 {
 	memset(s, 0, sizeof(*s));
@@ -558,11 +244,12 @@ int cb_xsk_open(struct cb_xsk *s, const struct cb_xsk_options *o, struct cb_erro
 			       queues == 1 ? " (queue 0 only)" : "s");
 	if (queues <= o->queue)
 		queues = o->queue + 1;
-	quiet_libraries();
+	cb_xdp_quiet_libraries();
 	s->impl = calloc(1, sizeof(*s->impl));
 	if (!s->impl)
 		return cb_fail(e, ENOMEM, "allocate AF_XDP state for %s", o->ifname);
-	if (create_umem(s, o, e) < 0 || create_socket(s, o, e) < 0 || hook_up(s, queues, e) < 0)
+	if (create_umem(s, o, e) < 0 || create_socket(s, o, e) < 0 ||
+	    cb_xskmap_join(s, queues, e) < 0)
 		goto fail;
 	refill(s);
 	kick_fill(s);
@@ -583,14 +270,7 @@ void cb_xsk_close(struct cb_xsk *s)
 	s->held = 0;
 	if (!im)
 		return;
-	pthread_mutex_lock(&registry_lock);
-	if (im->in_map)
-		bpf_map_delete_elem(im->prog->map_fd, &s->queue);
-	if (im->xsk)
-		xsk_socket__delete(im->xsk);
-	if (im->prog)
-		put_prog(im->prog);
-	pthread_mutex_unlock(&registry_lock);
+	cb_xskmap_leave(s); /* out of the map, socket deleted, program let go */
 	if (im->umem)
 		xsk_umem__delete(im->umem);
 	free(im->spare);
@@ -602,7 +282,8 @@ void cb_xsk_close(struct cb_xsk *s)
 
 /*
  * The native loop reads the clock once per this many frames: a read costs 22 ns here, ~3% of
- * a 64-frame batch, and the shortest slice (20 ms over --queues sockets) is far longer.
+ * a 64-frame batch, and the shortest slice (SLICE_MS in core/consume-loop.ts, split over
+ * --queues sockets) is far longer.
  */
 #define SLICE_CHECK_FRAMES 1024u
 
@@ -787,5 +468,3 @@ uint64_t cb_xsk_produced(struct cb_xsk *s)
 	}
 	return s->produced;
 }
-
-#endif /* CAPBENCH_HAVE_LIBXDP */

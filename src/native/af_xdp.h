@@ -15,7 +15,8 @@
  * one closed detaches it. Ring handling stays here: libxdp's inline ring helpers carry the memory
  * barriers the kernel's producer/consumer protocol needs.
  *
- * Everything compiles without libxdp; cb_xsk_probe() then says how to get it.
+ * Without libxdp, binding.gyp compiles af_xdp_stubs.c instead of af_xdp.c, af_xdp_xskmap.c and
+ * af_xdp_program.c; cb_xsk_probe() then says how to get it.
  */
 #ifndef CAPBENCH_AF_XDP_H
 #define CAPBENCH_AF_XDP_H
@@ -23,6 +24,7 @@
 #include <net/if.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/mman.h>
 
 #include "counter.h"
 #include "native_error.h"
@@ -121,7 +123,12 @@ uint64_t cb_xsk_produced(struct cb_xsk *s);
  */
 void cb_xsk_close(struct cb_xsk *s);
 
-void cb_xsk_free_umem(void *umem, size_t len);
+/* Unmaps a UMEM that cb_xsk_open() mapped; NULL is fine. The same with and without libxdp. */
+static inline void cb_xsk_free_umem(void *umem, size_t len)
+{
+	if (umem)
+		munmap(umem, len);
+}
 
 #ifdef __cplusplus
 }

@@ -5,8 +5,7 @@
 
 #include "addon.h"
 #include "af_xdp.h"
-#include "js_error.h"
-#include "napi_args.h"
+#include "capture_binding.h"
 
 namespace {
 
@@ -44,28 +43,25 @@ bool BoolArg(const Napi::Value &v, const char *what)
 	return v.As<Napi::Boolean>().Value();
 }
 
-class AfXdpSocket : public Napi::ObjectWrap<AfXdpSocket> {
+class AfXdpSocket : public CaptureBinding<AfXdpSocket> {
 public:
+	static constexpr const char *kClassName = "AfXdpSocket";
+
 	static Napi::Function Define(Napi::Env env)
 	{
-		return DefineClass(env, "AfXdpSocket",
+		return DefineClass(env, kClassName,
 				   { InstanceMethod("receive", &AfXdpSocket::Receive),
 				     InstanceMethod("consumeNative", &AfXdpSocket::ConsumeNative),
 				     InstanceMethod("stats", &AfXdpSocket::Stats),
 				     InstanceMethod("close", &AfXdpSocket::Close) });
 	}
 
-	explicit AfXdpSocket(const Napi::CallbackInfo &info) : Napi::ObjectWrap<AfXdpSocket>(info)
+	explicit AfXdpSocket(const Napi::CallbackInfo &info) : CaptureBinding<AfXdpSocket>(info)
 	{
 		sock_.fd = -1;
 		Napi::Env env = info.Env();
-		if (!info[0].IsObject())
-			throw Napi::TypeError::New(env, "AfXdpSocket: options must be an object");
-		Napi::Object opts = info[0].As<Napi::Object>();
-		Napi::Value ifname = opts.Get("ifname");
-		if (!ifname.IsString())
-			throw Napi::TypeError::New(env, "AfXdpSocket: options.ifname must be a string");
-		std::string name = ifname.As<Napi::String>().Utf8Value();
+		Napi::Object opts = OptionsArg(info);
+		std::string name = IfnameOption(opts);
 		cb_xsk_options o{};
 		o.ifname = name.c_str();
 		o.queue = (uint32_t)IntArg(opts.Get("queue"), "AfXdpSocket: options.queue", 0, 65535);
@@ -139,14 +135,15 @@ private:
 		umemRef_.Reset();
 	}
 
-	void RequireOpen(Napi::Env env, const char *method)
+	friend class CaptureBinding<AfXdpSocket>;
+
+	bool IsOpen() const { return sock_.fd >= 0; }
+	const char *Ifname() const { return sock_.ifname; }
+
+	void DescribeClosed(cb_error *e, const char *method)
 	{
-		if (sock_.fd >= 0)
-			return;
-		cb_error e{};
-		cb_fail(&e, EBADF, "%s on AfXdpSocket for %s queue %u: already closed", method,
+		cb_fail(e, EBADF, "%s on AfXdpSocket for %s queue %u: already closed", method,
 			sock_.ifname, sock_.queue);
-		throw CbJsError(env, e);
 	}
 
 	Napi::Value Receive(const Napi::CallbackInfo &info)
@@ -162,33 +159,24 @@ private:
 		return Napi::Number::New(info.Env(), n);
 	}
 
-	Napi::Value ConsumeNative(const Napi::CallbackInfo &info)
+	int Consume(const Napi::CallbackInfo &info, cb_count *count, cb_error *e)
 	{
-		RequireOpen(info.Env(), "consumeNative");
 		ConsumeArgs a = ConsumeNativeArgs(info, 0, 1);
-		cb_count count{};
-		cb_error e{};
-		if (cb_xsk_consume(&sock_, a.max_frames, a.slice_ms, a.idle_ms, &count, &e) < 0)
-			throw CbJsError(info.Env(), e);
-		return CountObject(info.Env(), count);
+		return cb_xsk_consume(&sock_, a.max_frames, a.slice_ms, a.idle_ms, count, e);
 	}
 
-	Napi::Value Stats(const Napi::CallbackInfo &info)
+	int ReadStats(StatsFields &out, cb_error *e)
 	{
-		RequireOpen(info.Env(), "stats");
 		cb_xsk_stats st{};
-		cb_error e{};
-		if (cb_xsk_read_stats(&sock_, &st, &e) < 0)
-			throw CbJsError(info.Env(), e);
-		Napi::Env env = info.Env();
-		Napi::Object out = Napi::Object::New(env);
-		out.Set("rxDropped", Napi::Number::New(env, (double)st.rx_dropped));
-		out.Set("rxInvalid", Napi::Number::New(env, (double)st.rx_invalid));
-		out.Set("rxRingFull", Napi::Number::New(env, (double)st.rx_ring_full));
-		out.Set("fillRingEmpty", Napi::Number::New(env, (double)st.fill_ring_empty));
+		if (cb_xsk_read_stats(&sock_, &st, e) < 0)
+			return -1;
+		out.Add("rxDropped", (double)st.rx_dropped);
+		out.Add("rxInvalid", (double)st.rx_invalid);
+		out.Add("rxRingFull", (double)st.rx_ring_full);
+		out.Add("fillRingEmpty", (double)st.fill_ring_empty);
 		// Descriptors the kernel has put on the rx ring since open.
-		out.Set("rxProduced", Napi::Number::New(env, (double)cb_xsk_produced(&sock_)));
-		return out;
+		out.Add("rxProduced", (double)cb_xsk_produced(&sock_));
+		return 0;
 	}
 
 	void Close(const Napi::CallbackInfo &) { CloseSocket(); }
@@ -202,11 +190,7 @@ Napi::Value Probe(const Napi::CallbackInfo &info)
 {
 	char why[256], version[128];
 	int ok = cb_xsk_probe(why, sizeof(why), version, sizeof(version));
-	Napi::Object out = Napi::Object::New(info.Env());
-	out.Set("available", Napi::Boolean::New(info.Env(), ok == 1));
-	out.Set("reason", Napi::String::New(info.Env(), ok == 1 ? "" : why));
-	out.Set("version", Napi::String::New(info.Env(), version));
-	return out;
+	return ProbeResult(info.Env(), ok == 1, ok == 1 ? "" : why, version);
 }
 
 } // namespace

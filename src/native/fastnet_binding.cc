@@ -5,9 +5,8 @@
 #include <string>
 
 #include "addon.h"
+#include "capture_binding.h"
 #include "fastnet.h"
-#include "js_error.h"
-#include "napi_args.h"
 
 namespace {
 
@@ -16,11 +15,8 @@ Napi::Value FastnetProbe(const Napi::CallbackInfo &info)
 	Napi::Env env = info.Env();
 	cb_error e{};
 	bool ok = cb_fastnet_probe(&e) == 0;
-	Napi::Object out = Napi::Object::New(env);
-	out.Set("available", Napi::Boolean::New(env, ok));
-	out.Set("reason", Napi::String::New(env, ok ? "" : CbErrorText(e)));
-	out.Set("version", Napi::String::New(env, ok ? "fastnet ABI " + std::to_string(FASTNET_ABI_VERSION) : ""));
-	return out;
+	return ProbeResult(env, ok, ok ? "" : CbErrorText(e),
+			   ok ? "fastnet ABI " + std::to_string(FASTNET_ABI_VERSION) : "");
 }
 
 // The ring mapping, shared by the handle and the external ArrayBuffer over it. close() detaches
@@ -46,11 +42,13 @@ void FinalizeRingBuffer(Napi::Env, void *, RingMapping *m)
 	UnrefMapping(m);
 }
 
-class FastnetHandle : public Napi::ObjectWrap<FastnetHandle> {
+class FastnetHandle : public CaptureBinding<FastnetHandle> {
 public:
+	static constexpr const char *kClassName = "FastnetHandle";
+
 	static Napi::Function Define(Napi::Env env)
 	{
-		return DefineClass(env, "FastnetHandle",
+		return DefineClass(env, kClassName,
 				   { InstanceAccessor("ring", &FastnetHandle::Ring, nullptr),
 				     InstanceMethod("readOne", &FastnetHandle::ReadOne),
 				     InstanceMethod("nextSlots", &FastnetHandle::NextSlots),
@@ -60,16 +58,12 @@ public:
 				     InstanceMethod("close", &FastnetHandle::Close) });
 	}
 
-	explicit FastnetHandle(const Napi::CallbackInfo &info) : Napi::ObjectWrap<FastnetHandle>(info)
+	explicit FastnetHandle(const Napi::CallbackInfo &info) : CaptureBinding<FastnetHandle>(info)
 	{
 		Napi::Env env = info.Env();
 		handle_.fd = -1;
-		if (!info[0].IsObject())
-			throw Napi::TypeError::New(env, "FastnetHandle: options must be an object");
-		Napi::Object opts = info[0].As<Napi::Object>();
-		Napi::Value ifname = opts.Get("ifname");
-		if (!ifname.IsString())
-			throw Napi::TypeError::New(env, "FastnetHandle: options.ifname must be a string");
+		Napi::Object opts = OptionsArg(info);
+		std::string ifname = IfnameOption(opts);
 		Napi::Value mode = opts.Get("mode");
 		std::string modeName = mode.IsString() ? mode.As<Napi::String>().Utf8Value() : "";
 		if (modeName != "read" && modeName != "ring")
@@ -77,7 +71,7 @@ public:
 		uint32_t depth = (uint32_t)IntArg(opts.Get("depth"), "FastnetHandle: options.depth", 0,
 						  FASTNET_MAX_DEPTH);
 		cb_error e{};
-		if (cb_fastnet_open(&handle_, ifname.As<Napi::String>().Utf8Value().c_str(),
+		if (cb_fastnet_open(&handle_, ifname.c_str(),
 				    modeName == "ring" ? FASTNET_MODE_RING : FASTNET_MODE_READ, depth, &e) < 0)
 			throw CbJsError(env, e);
 		if (handle_.ring)
@@ -117,14 +111,10 @@ private:
 		}
 	}
 
-	void RequireOpen(Napi::Env env, const char *method)
-	{
-		if (handle_.fd >= 0)
-			return;
-		cb_error e{};
-		cb_fail(&e, EBADF, "%s on FastnetHandle for %s: already closed", method, handle_.ifname);
-		throw CbJsError(env, e);
-	}
+	friend class CaptureBinding<FastnetHandle>;
+
+	bool IsOpen() const { return handle_.fd >= 0; }
+	const char *Ifname() const { return handle_.ifname; }
 
 	Napi::Value Ring(const Napi::CallbackInfo &info)
 	{
@@ -169,33 +159,24 @@ private:
 		cb_fastnet_release_slots(&handle_);
 	}
 
-	Napi::Value ConsumeNative(const Napi::CallbackInfo &info)
+	int Consume(const Napi::CallbackInfo &info, cb_count *count, cb_error *e)
 	{
-		RequireOpen(info.Env(), "consumeNative");
 		ConsumeArgs a = ConsumeNativeArgs(info, 0, 1);
-		cb_count count{};
-		cb_error e{};
-		if (cb_fastnet_consume(&handle_, a.max_frames, a.slice_ms, a.idle_ms, &count, &e) < 0)
-			throw CbJsError(info.Env(), e);
-		return CountObject(info.Env(), count);
+		return cb_fastnet_consume(&handle_, a.max_frames, a.slice_ms, a.idle_ms, count, e);
 	}
 
-	Napi::Value Stats(const Napi::CallbackInfo &info)
+	int ReadStats(StatsFields &out, cb_error *e)
 	{
-		RequireOpen(info.Env(), "stats");
 		fastnet_stats st{};
-		cb_error e{};
-		if (cb_fastnet_stats(&handle_, &st, &e) < 0)
-			throw CbJsError(info.Env(), e);
-		Napi::Env env = info.Env();
-		Napi::Object out = Napi::Object::New(env);
-		out.Set("received", Napi::Number::New(env, (double)st.received));
-		out.Set("delivered", Napi::Number::New(env, (double)st.delivered));
-		out.Set("dropped", Napi::Number::New(env, (double)st.dropped));
-		out.Set("full", Napi::Number::New(env, (double)st.full));
-		out.Set("discarded", Napi::Number::New(env, (double)st.discarded));
-		out.Set("queued", Napi::Number::New(env, (double)st.queued));
-		return out;
+		if (cb_fastnet_stats(&handle_, &st, e) < 0)
+			return -1;
+		out.Add("received", (double)st.received);
+		out.Add("delivered", (double)st.delivered);
+		out.Add("dropped", (double)st.dropped);
+		out.Add("full", (double)st.full);
+		out.Add("discarded", (double)st.discarded);
+		out.Add("queued", (double)st.queued);
+		return 0;
 	}
 
 	// Detach before unmapping: afterwards JS sees an empty buffer, never freed memory.

@@ -1,10 +1,7 @@
 /*
- * Traffic generator core (see generator.h for the life cycle).
- *
- * Accounting rule for both engines: `sent` only ever counts frames the kernel has taken and will
- * not give back. A frame the kernel refuses (ENOBUFS when the device or the veth peer's backlog is
- * full, EAGAIN when the socket's send buffer is full) is retried, never skipped, so count > 0
- * sends exactly count frames.
+ * Traffic generator core (see generator.h for the life cycle): the thread, its setup of the socket
+ * it sends on, and the public API. The engines that send are generator_sendmmsg.c and
+ * generator_tx_ring.c, called through struct gen_engine (generator_internal.h).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -12,14 +9,13 @@
 
 #include "cpu_placement.h"
 #include "generator.h"
+#include "generator_internal.h"
 #include "slice_clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
-#include <linux/virtio_net.h>
-#include <endian.h>
 #include <math.h>
 #include <net/if.h>
 #include <pthread.h>
@@ -29,591 +25,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
-/* Sleep until this long before a burst is due, then spin: a wake-up from clock_nanosleep can be
- * late (the thread's timer slack is 1 ns, but a VM adds its own), a spin is not. Short, because
- * every spun nanosecond is CPU time the system-wide cost figures must not see. */
-#define SPIN_NS 10000ull
-/* Never sleep longer than this in one go, so stop() is answered within ~10 ms even at 1 pps. */
-#define MAX_SLEEP_NS 10000000ull
-/* Back-off after the kernel refused frames: long enough to let the softirq (often ksoftirqd on the
- * same CPU) drain the peer's backlog, short enough not to leave the device idle for long. */
-#define BACKOFF_MIN_NS 5000ull
-#define BACKOFF_MAX_NS 1000000ull
-/* A refusal that lasts this long is not congestion but a dead path (peer down, device stuck). */
-#define STALL_NS 2000000000ull
-/* How long to wait at the end for frames the kernel took but has not yet released (tx-ring). */
-#define DRAIN_NS 1000000000ull
 /* Requested SO_SNDBUF (the kernel doubles it). Large, so that the send buffer never is what
  * limits the rate: frames in flight on a veth are charged to it until the peer frees them. */
 #define SNDBUF_BYTES (32 * 1024 * 1024)
-/* tx-ring: at least this many slots, and at least 4 batches, so filling never waits on the
- * kernel releasing the slots of the previous batch. */
-#define RING_MIN_SLOTS 4096u
-#define RING_BLOCK_BYTES (64u * 1024u)
-/* Where a TPACKET_V2 TX slot's data starts when PACKET_TX_HAS_OFF is off (the kernel's
- * tp_hdrlen - sizeof(struct sockaddr_ll)). With PACKET_VNET_HDR the data is a virtio_net_hdr
- * followed by the frame. */
-#define TX_DATA_OFF (TPACKET2_HDRLEN - sizeof(struct sockaddr_ll))
-#define TX_VNET_BYTES (sizeof(struct virtio_net_hdr))
 #define MAX_FRAME_BYTES 65535u
-
-struct cb_gen {
-	/* Set at create, read-only afterwards (the thread reads them without locking). */
-	char *netns_path;
-	char ifname[IFNAMSIZ];
-	uint8_t *frames; /* our own copy: JS buffers can move or be freed */
-	uint32_t *lens;
-	uint64_t *offs;
-	uint32_t nframes;
-	uint32_t max_len;
-	uint64_t count;
-	uint64_t duration_ns;
-	double rate_pps;
-	uint32_t batch;
-	int cpu;
-	enum cb_gen_engine engine;
-	bool stamp;
-
-	/* Controller-side state, under lock. */
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	pthread_t thread;
-	bool started;
-	bool joined;
-	bool setup_done;
-	bool setup_failed;
-	struct cb_error setup_err;
-	bool has_run_err;
-	struct cb_error run_err;
-
-	/* Shared with the running thread without locking. */
-	atomic_bool stop_req;
-	atomic_bool running;
-	atomic_uint_fast64_t sent;
-	atomic_uint_fast64_t first_ns; /* 0 until the first send */
-	atomic_uint_fast64_t last_ns;  /* after the last send that the kernel took frames from */
-	/*
-	 * The thread's own CPU time from the end of setup to its last send, stored before running
-	 * goes false. On veth the receive side's softirq runs in the sender's context, so this is
-	 * where the kernel's delivery into every tap is paid (see DESIGN.md, `deliver`).
-	 */
-	atomic_uint_fast64_t cpu_ns;
-	atomic_uint_fast64_t cpu_start_ns; /* its CPU clock when sending began; 0 before */
-};
-
-/* Everything the thread owns while it runs; released by the thread itself before it exits. */
-struct ring {
-	uint8_t *map;
-	size_t map_bytes;
-	uint32_t nslots;
-	uint32_t frame_size;
-	uint32_t frames_per_block;
-	uint32_t block_size;
-	uint32_t *slot_frame; /* which fixture frame each slot holds, UINT32_MAX = none yet */
-	/* Global frame indices (they never wrap in practice: 2^64 frames). Invariant:
-	 * tail <= kpos <= head; [tail, kpos) taken by the kernel and not yet released,
-	 * [kpos, head) filled and marked SEND_REQUEST but not yet taken. */
-	uint64_t head;
-	uint64_t kpos;
-	uint64_t tail;
-};
-
-struct gen_run {
-	int fd;
-	struct iovec *iov;
-	struct mmsghdr *hdrs;
-	uint64_t *stamps; /* stamping sendmmsg: one send time per header, the frame's last 8 bytes */
-	struct ring ring;
-};
-
-struct backoff {
-	uint64_t ns;
-	uint64_t stalled_since; /* 0 = the last attempt made progress */
-};
-
-static void sleep_until(uint64_t t)
-{
-	struct timespec ts = { .tv_sec = (time_t)(t / 1000000000ull),
-			       .tv_nsec = (long)(t % 1000000000ull) };
-
-	/* EINTR is harmless: every caller re-reads the clock and decides again. */
-	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
-}
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield");
-#endif
-}
-
-static uint64_t min_u64(uint64_t a, uint64_t b)
-{
-	return a < b ? a : b;
-}
-
-/* Frames due by `now`: frame i is due at t0 + i / rate, so frame 0 is due at once. long double
- * keeps (elapsed ns x rate) exact for any realistic run instead of rounding at 2^53. */
-static uint64_t frames_due(double rate, uint64_t t0, uint64_t now)
-{
-	long double d = (long double)(now - t0) * (long double)rate / 1e9L;
-
-	return (uint64_t)d + 1;
-}
-
-/* Frames per paced burst: a millisecond's worth, at least one, at most a batch. */
-static uint64_t pacing_burst(const struct cb_gen *g)
-{
-	uint64_t per_ms = (uint64_t)(g->rate_pps / 1000.0);
-
-	return per_ms < 1 ? 1 : per_ms > g->batch ? g->batch : per_ms;
-}
-
-static uint64_t due_time(double rate, uint64_t t0, uint64_t i)
-{
-	long double t = (long double)i * 1e9L / (long double)rate;
-	uint64_t whole = (uint64_t)t;
-
-	if ((long double)whole < t)
-		whole++;
-	return t0 + whole;
-}
-
-/* Waits towards `target` (capped by the deadline and MAX_SLEEP_NS); the caller loops. */
-static void pace_wait(uint64_t target, uint64_t deadline)
-{
-	uint64_t now = cb_now_ns();
-
-	if (now >= target)
-		return;
-	if (target - now > SPIN_NS) {
-		uint64_t wake = target - SPIN_NS;
-
-		wake = min_u64(wake, now + MAX_SLEEP_NS);
-		wake = min_u64(wake, deadline);
-		sleep_until(wake);
-		return;
-	}
-	while (cb_now_ns() < target)
-		cpu_relax();
-}
-
-static void backoff_reset(struct backoff *bo)
-{
-	bo->ns = BACKOFF_MIN_NS;
-	bo->stalled_since = 0;
-}
-
-/*
- * The kernel took fewer frames than offered. Sleeps briefly (yielding the CPU, which on a veth is
- * what lets the softirq drain the peer's backlog) and returns 0, or -1 with e filled when nothing
- * has been accepted for STALL_NS. `what` and `err` describe the refusal for that error.
- */
-static int backoff_wait(struct backoff *bo, bool progress, int err, uint64_t deadline,
-			const char *what, const char *ifname, struct cb_error *e)
-{
-	uint64_t now = cb_now_ns();
-
-	if (progress) {
-		bo->stalled_since = 0;
-		bo->ns = BACKOFF_MIN_NS;
-	} else if (bo->stalled_since == 0) {
-		bo->stalled_since = now;
-	} else if (now - bo->stalled_since > STALL_NS) {
-		return cb_fail(e, err, "%s on %s: no frame accepted for %llu s", what, ifname,
-			       STALL_NS / 1000000000ull);
-	}
-	sleep_until(min_u64(now + bo->ns, deadline));
-	bo->ns = min_u64(bo->ns * 2, BACKOFF_MAX_NS);
-	return 0;
-}
-
-static bool transient(int err)
-{
-	return err == ENOBUFS || err == EAGAIN || err == EINTR;
-}
-
-static void note_first_send(struct cb_gen *g, uint64_t now)
-{
-	if (atomic_load_explicit(&g->first_ns, memory_order_relaxed) == 0)
-		atomic_store_explicit(&g->first_ns, now, memory_order_relaxed);
-}
-
-/* ---- sendmmsg engine ---------------------------------------------------------------------- */
-
-static int prepare_sendmmsg(struct cb_gen *g, struct gen_run *r, struct cb_error *e)
-{
-	uint32_t n = g->nframes;
-	uint64_t nhdrs = (uint64_t)n + g->batch;
-
-	/* Stamping sends each frame as two pieces, the fixture's bytes less the last 8 and the
-	 * header's own stamp, so no frame is copied to give it a time of its own. */
-	r->iov = calloc(g->stamp ? 2 * nhdrs : n, sizeof(*r->iov));
-	r->hdrs = calloc(nhdrs, sizeof(*r->hdrs));
-	r->stamps = g->stamp ? calloc(nhdrs, sizeof(*r->stamps)) : NULL;
-	if (!r->iov || !r->hdrs || (g->stamp && !r->stamps))
-		return cb_fail(e, ENOMEM, "allocate %llu sendmmsg headers",
-			       (unsigned long long)nhdrs);
-	/* nframes + batch headers, header j sending frame j % nframes: a batch starting at any
-	 * frame is one contiguous run of headers, so nothing is rewritten between calls. */
-	for (uint64_t j = 0; j < nhdrs; j++) {
-		uint32_t f = (uint32_t)(j % n);
-
-		if (g->stamp) {
-			r->iov[2 * j].iov_base = g->frames + g->offs[f];
-			r->iov[2 * j].iov_len = g->lens[f] - CB_GEN_STAMP_BYTES;
-			r->iov[2 * j + 1].iov_base = &r->stamps[j];
-			r->iov[2 * j + 1].iov_len = CB_GEN_STAMP_BYTES;
-			r->hdrs[j].msg_hdr.msg_iov = &r->iov[2 * j];
-			r->hdrs[j].msg_hdr.msg_iovlen = 2;
-		} else {
-			if (j < n) {
-				r->iov[j].iov_base = g->frames + g->offs[f];
-				r->iov[j].iov_len = g->lens[f];
-			}
-			r->hdrs[j].msg_hdr.msg_iov = &r->iov[f];
-			r->hdrs[j].msg_hdr.msg_iovlen = 1;
-		}
-	}
-	return 0;
-}
-
-/* x86 and every other target we build for is little-endian; the stamp's byte order is fixed. */
-static void put_stamp(void *dst, uint64_t ns)
-{
-	uint64_t le = htole64(ns);
-
-	memcpy(dst, &le, sizeof(le));
-}
-
-static int run_sendmmsg(struct cb_gen *g, struct gen_run *r, struct cb_error *e)
-{
-	const uint64_t t0 = cb_now_ns();
-	const uint64_t deadline = g->duration_ns ? t0 + g->duration_ns : UINT64_MAX;
-	uint64_t sent = 0;
-	uint32_t pos = 0; /* fixture frame the next batch starts at */
-	struct backoff bo;
-
-	backoff_reset(&bo);
-	for (;;) {
-		uint64_t now, want, after;
-		int n, err;
-
-		if (atomic_load_explicit(&g->stop_req, memory_order_relaxed))
-			return 0;
-		now = cb_now_ns();
-		if (now >= deadline)
-			return 0;
-		want = g->batch;
-		if (g->count) {
-			if (sent >= g->count)
-				return 0;
-			want = min_u64(want, g->count - sent);
-		}
-		if (g->rate_pps > 0) {
-			uint64_t due = frames_due(g->rate_pps, t0, now);
-
-			uint64_t burst = min_u64(want, pacing_burst(g));
-
-			/* Paced in bursts: sending each frame the moment it is due would keep this
-			 * CPU spinning between frames, and the kernel's delivery work on it (veth
-			 * runs the receive path on the sender's CPU) would hide in that time. */
-			if (due < sent + burst) {
-				pace_wait(due_time(g->rate_pps, t0, sent + burst - 1), deadline);
-				continue;
-			}
-			want = min_u64(want, due - sent);
-		}
-
-		note_first_send(g, now);
-		if (g->stamp) {
-			uint64_t t = cb_now_ns();
-
-			for (uint64_t k = 0; k < want; k++)
-				put_stamp(&r->stamps[pos + k], t);
-		}
-		/* MSG_DONTWAIT: a full send buffer must come back as EAGAIN, not block, or stop()
-		 * could wait on a stuck device forever. */
-		n = sendmmsg(r->fd, &r->hdrs[pos], (unsigned int)want, MSG_DONTWAIT);
-		err = errno;
-		after = cb_now_ns();
-		if (n > 0) {
-			sent += (uint64_t)n;
-			pos = (uint32_t)(((uint64_t)pos + (uint64_t)n) % g->nframes);
-			atomic_store_explicit(&g->sent, sent, memory_order_relaxed);
-			atomic_store_explicit(&g->last_ns, after, memory_order_relaxed);
-		}
-		if (n == (int)want) {
-			backoff_reset(&bo);
-			continue;
-		}
-		/* sendmmsg reports an error only when the first message failed; a short count means
-		 * message n failed, and retrying from it either succeeds or shows the error. */
-		if (n < 0 && !transient(err))
-			return cb_fail(e, err, "sendmmsg on %s", g->ifname);
-		if (backoff_wait(&bo, n > 0, n < 0 ? err : ENOBUFS, deadline, "sendmmsg", g->ifname,
-				 e) < 0)
-			return -1;
-	}
-}
-
-/* ---- tx-ring engine ----------------------------------------------------------------------- */
-
-static struct tpacket2_hdr *slot_hdr(const struct ring *rg, uint64_t i)
-{
-	uint32_t s = (uint32_t)(i % rg->nslots);
-
-	return (struct tpacket2_hdr *)(rg->map + (size_t)(s / rg->frames_per_block) * rg->block_size +
-				       (size_t)(s % rg->frames_per_block) * rg->frame_size);
-}
-
-/* The kernel writes tp_status from softirq or another CPU: load with acquire so that a slot seen
- * as released is really released before we reuse it. */
-static uint32_t slot_status(const struct tpacket2_hdr *h)
-{
-	return __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
-}
-
-static int prepare_tx_ring(struct cb_gen *g, struct gen_run *r, struct cb_error *e)
-{
-	struct ring *rg = &r->ring;
-	struct tpacket_req req;
-	long page = sysconf(_SC_PAGESIZE);
-	int version = TPACKET_V2, one = 1;
-	uint32_t want_slots, nblocks;
-
-	rg->frame_size = (uint32_t)TPACKET_ALIGN(TX_DATA_OFF + TX_VNET_BYTES + g->max_len);
-	if (rg->frame_size <= RING_BLOCK_BYTES)
-		rg->block_size = RING_BLOCK_BYTES;
-	else
-		rg->block_size = (rg->frame_size + (uint32_t)page - 1) & ~((uint32_t)page - 1);
-	rg->frames_per_block = rg->block_size / rg->frame_size;
-	want_slots = 4 * g->batch > RING_MIN_SLOTS ? 4 * g->batch : RING_MIN_SLOTS;
-	nblocks = (want_slots + rg->frames_per_block - 1) / rg->frames_per_block;
-	rg->nslots = nblocks * rg->frames_per_block;
-
-	/*
-	 * Without a vnet header the kernel copies only the Ethernet header out of a TX slot and
-	 * attaches the rest of the frame as a page fragment of the ring, marked zero-copy. A veth
-	 * cannot hand such a fragment to its peer, so it un-shares it (skb_copy_ubufs: a page
-	 * allocation, a copy and a page free per frame), which made tx-ring ~15% slower than
-	 * sendmmsg for 60-byte frames here. A virtio_net_hdr whose hdr_len covers the whole frame
-	 * makes the kernel copy the frame into the skb's linear part instead: one small memcpy, no
-	 * fragment. The header asks for nothing else (no checksum offload, no GSO).
-	 * Must be set before the ring exists.
-	 */
-	if (setsockopt(r->fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)) < 0)
-		return cb_fail(e, errno, "set PACKET_VNET_HDR on %s", g->ifname);
-	if (setsockopt(r->fd, SOL_PACKET, PACKET_VERSION, &version, sizeof(version)) < 0)
-		return cb_fail(e, errno, "set PACKET_VERSION TPACKET_V2 on %s", g->ifname);
-	memset(&req, 0, sizeof(req));
-	req.tp_block_size = rg->block_size;
-	req.tp_block_nr = nblocks;
-	req.tp_frame_size = rg->frame_size;
-	req.tp_frame_nr = rg->nslots;
-	if (setsockopt(r->fd, SOL_PACKET, PACKET_TX_RING, &req, sizeof(req)) < 0)
-		return cb_fail(e, errno, "set PACKET_TX_RING (%u blocks of %u bytes, %u slots of %u bytes) on %s",
-			       nblocks, rg->block_size, rg->nslots, rg->frame_size, g->ifname);
-	rg->map_bytes = (size_t)nblocks * rg->block_size;
-	rg->map = mmap(NULL, rg->map_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);
-	if (rg->map == MAP_FAILED) {
-		rg->map = NULL;
-		return cb_fail(e, errno, "mmap %zu-byte tx ring on %s", rg->map_bytes, g->ifname);
-	}
-	rg->slot_frame = malloc((size_t)rg->nslots * sizeof(*rg->slot_frame));
-	if (!rg->slot_frame)
-		return cb_fail(e, ENOMEM, "allocate tx ring bookkeeping");
-	for (uint32_t s = 0; s < rg->nslots; s++)
-		rg->slot_frame[s] = UINT32_MAX;
-	return 0;
-}
-
-/* Counts, in order, the taken slots the kernel has released. Stops at the first one still in
- * flight: slots are released in order on a veth, and counting a later one early would make the
- * invariant tail <= kpos harder to keep for no gain. */
-static void ring_reclaim(struct cb_gen *g, struct ring *rg)
-{
-	uint64_t t = rg->tail;
-
-	while (t < rg->kpos) {
-		uint32_t st = slot_status(slot_hdr(rg, t));
-
-		if (st & (TP_STATUS_SEND_REQUEST | TP_STATUS_SENDING | TP_STATUS_WRONG_FORMAT))
-			break;
-		t++;
-	}
-	if (t != rg->tail) {
-		rg->tail = t;
-		atomic_store_explicit(&g->sent, t, memory_order_relaxed);
-	}
-}
-
-static void ring_fill(struct cb_gen *g, struct ring *rg, uint64_t n)
-{
-	uint32_t s = (uint32_t)(rg->head % rg->nslots);
-	uint32_t f = (uint32_t)(rg->head % g->nframes);
-	uint64_t t = g->stamp ? cb_now_ns() : 0;
-
-	for (uint64_t k = 0; k < n; k++) {
-		struct tpacket2_hdr *h = slot_hdr(rg, rg->head + k);
-
-		/* A slot keeps its bytes between laps: when it already holds this fixture frame
-		 * (always, for a one-frame fixture) there is nothing to copy. */
-		if (rg->slot_frame[s] != f) {
-			struct virtio_net_hdr vh;
-
-			memset(&vh, 0, sizeof(vh));
-			vh.gso_type = VIRTIO_NET_HDR_GSO_NONE;
-			vh.hdr_len = htole16((uint16_t)g->lens[f]);
-			memcpy((uint8_t *)h + TX_DATA_OFF, &vh, sizeof(vh));
-			memcpy((uint8_t *)h + TX_DATA_OFF + TX_VNET_BYTES, g->frames + g->offs[f],
-			       g->lens[f]);
-			h->tp_len = (uint32_t)(TX_VNET_BYTES + g->lens[f]);
-			rg->slot_frame[s] = f;
-		}
-		if (g->stamp)
-			put_stamp((uint8_t *)h + TX_DATA_OFF + TX_VNET_BYTES + g->lens[f] -
-					  CB_GEN_STAMP_BYTES,
-				  t);
-		/* Release: the kernel must see the frame's bytes before it sees the request. */
-		__atomic_store_n(&h->tp_status, TP_STATUS_SEND_REQUEST, __ATOMIC_RELEASE);
-		if (++s == rg->nslots)
-			s = 0;
-		if (++f == g->nframes)
-			f = 0;
-	}
-	rg->head += n;
-}
-
-/*
- * One send() to make the kernel walk the ring from its head. Afterwards every slot it took is
- * SENDING or AVAILABLE; a slot it refused (ENOBUFS from the device, EAGAIN from the send buffer)
- * has been put back to SEND_REQUEST and is retried by the next kick. The return value of send()
- * cannot be used for counting: on a refusal it is the error, even when earlier slots went out.
- * Returns the number of slots newly taken, or -1 with e filled on a real error.
- */
-static int64_t ring_kick(struct cb_gen *g, struct gen_run *r, int *err_out, struct cb_error *e)
-{
-	struct ring *rg = &r->ring;
-	uint64_t before = rg->kpos;
-	ssize_t rc;
-	int err;
-
-	rc = send(r->fd, NULL, 0, MSG_DONTWAIT);
-	err = rc < 0 ? errno : 0;
-	while (rg->kpos < rg->head) {
-		uint32_t st = slot_status(slot_hdr(rg, rg->kpos));
-
-		if (st & TP_STATUS_WRONG_FORMAT)
-			return cb_fail(e, err ? err : EINVAL,
-				       "tx-ring on %s: kernel rejected frame %u (%u bytes) with TP_STATUS_WRONG_FORMAT",
-				       g->ifname, (unsigned)(rg->kpos % g->nframes),
-				       g->lens[rg->kpos % g->nframes]);
-		if (st & TP_STATUS_SEND_REQUEST)
-			break;
-		rg->kpos++;
-	}
-	if (rc < 0 && !transient(err))
-		return cb_fail(e, err, "send on tx-ring of %s", g->ifname);
-	*err_out = err;
-	return (int64_t)(rg->kpos - before);
-}
-
-static int run_tx_ring(struct cb_gen *g, struct gen_run *r, struct cb_error *e)
-{
-	struct ring *rg = &r->ring;
-	const uint64_t t0 = cb_now_ns();
-	const uint64_t deadline = g->duration_ns ? t0 + g->duration_ns : UINT64_MAX;
-	uint64_t drain_until;
-	struct backoff bo;
-
-	backoff_reset(&bo);
-	for (;;) {
-		uint64_t now, want, room, before_tail, pacing_until = 0;
-		bool pacing_wait = false;
-		int64_t took;
-		int err = 0;
-
-		if (atomic_load_explicit(&g->stop_req, memory_order_relaxed))
-			break;
-		now = cb_now_ns();
-		if (now >= deadline)
-			break;
-		before_tail = rg->tail;
-		ring_reclaim(g, rg);
-		if (g->count && rg->tail >= g->count)
-			break;
-
-		want = g->batch;
-		if (g->count)
-			want = min_u64(want, g->count - rg->head);
-		if (want > 0 && g->rate_pps > 0) {
-			uint64_t due = frames_due(g->rate_pps, t0, now);
-
-			uint64_t burst = min_u64(want, pacing_burst(g));
-
-			/* Bursts, as in run_sendmmsg. */
-			if (due < rg->head + burst) {
-				pacing_wait = true;
-				pacing_until = due_time(g->rate_pps, t0, rg->head + burst - 1);
-				want = 0;
-			} else {
-				want = min_u64(want, due - rg->head);
-			}
-		}
-		room = rg->nslots - (rg->head - rg->tail);
-		want = min_u64(want, room);
-
-		if (want == 0 && rg->kpos == rg->head) {
-			if (pacing_wait && room > 0) {
-				pace_wait(pacing_until, deadline);
-			} else if (backoff_wait(&bo, rg->tail != before_tail, EBUSY, deadline,
-						"tx-ring (waiting for the kernel to release slots)",
-						g->ifname, e) < 0) {
-				return -1;
-			}
-			continue;
-		}
-
-		ring_fill(g, rg, want);
-		note_first_send(g, now);
-		took = ring_kick(g, r, &err, e);
-		if (took < 0)
-			return -1;
-		if (took > 0)
-			atomic_store_explicit(&g->last_ns, cb_now_ns(), memory_order_relaxed);
-		if (rg->kpos == rg->head) {
-			backoff_reset(&bo);
-			continue;
-		}
-		if (backoff_wait(&bo, took > 0, err ? err : EAGAIN, deadline, "send on tx-ring",
-				 g->ifname, e) < 0)
-			return -1;
-	}
-
-	/* Slots the kernel took are on their way and will be released; count them. Slots it never
-	 * took ([kpos, head)) are abandoned: nothing sends them once we stop calling send(). */
-	drain_until = cb_now_ns() + DRAIN_NS;
-	for (;;) {
-		ring_reclaim(g, rg);
-		if (rg->tail == rg->kpos)
-			return 0;
-		if (cb_now_ns() > drain_until)
-			return cb_fail(e, ETIMEDOUT,
-				       "tx-ring on %s: %llu frames taken by the kernel but not released",
-				       g->ifname, (unsigned long long)(rg->kpos - rg->tail));
-		sleep_until(cb_now_ns() + 10000);
-	}
-}
 
 /* ---- thread ------------------------------------------------------------------------------- */
 
@@ -721,12 +141,8 @@ static int setup(struct cb_gen *g, struct gen_run *r, struct cb_error *e)
 	if (setsockopt(r->fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)) < 0)
 		return cb_fail(e, errno, "set PACKET_QDISC_BYPASS on the %s socket", g->ifname);
 
-	if (g->engine == CB_GEN_TX_RING) {
-		if (prepare_tx_ring(g, r, e) < 0)
-			return -1;
-	} else if (prepare_sendmmsg(g, r, e) < 0) {
+	if (g->ops->prepare(g, r, e) < 0)
 		return -1;
-	}
 
 	memset(&sll, 0, sizeof(sll));
 	sll.sll_family = AF_PACKET;
@@ -737,14 +153,9 @@ static int setup(struct cb_gen *g, struct gen_run *r, struct cb_error *e)
 	return 0;
 }
 
-static void teardown(struct gen_run *r)
+static void teardown(struct cb_gen *g, struct gen_run *r)
 {
-	if (r->ring.map)
-		munmap(r->ring.map, r->ring.map_bytes);
-	free(r->ring.slot_frame);
-	free(r->iov);
-	free(r->hdrs);
-	free(r->stamps);
+	g->ops->release(r);
 	if (r->fd >= 0)
 		close(r->fd);
 }
@@ -786,7 +197,7 @@ static void *gen_thread(void *arg)
 		uint64_t cpu0 = thread_cpu_ns();
 
 		atomic_store_explicit(&g->cpu_start_ns, cpu0, memory_order_release);
-		rc = g->engine == CB_GEN_TX_RING ? run_tx_ring(g, &r, &err) : run_sendmmsg(g, &r, &err);
+		rc = g->ops->run(g, &r, &err);
 		atomic_store_explicit(&g->cpu_ns, thread_cpu_ns() - cpu0, memory_order_relaxed);
 		if (rc < 0) {
 			pthread_mutex_lock(&g->lock);
@@ -799,7 +210,7 @@ static void *gen_thread(void *arg)
 	 * RCU grace periods (tens of ms, more with a ring), and a caller polling for the end of a
 	 * counted run should not wait for that. stop() still joins, so nothing outlives it. */
 	atomic_store_explicit(&g->running, false, memory_order_release);
-	teardown(&r);
+	teardown(g, &r);
 	return NULL;
 }
 
@@ -895,7 +306,7 @@ struct cb_gen *cb_gen_create(const struct cb_gen_options *o, struct cb_error *e)
 	g->rate_pps = o->rate_pps;
 	g->batch = o->batch;
 	g->cpu = o->cpu;
-	g->engine = o->engine;
+	g->ops = o->engine == CB_GEN_TX_RING ? &cb_gen_tx_ring_engine : &cb_gen_sendmmsg_engine;
 	g->stamp = o->stamp;
 
 	pthread_mutex_init(&g->lock, NULL);

@@ -4,17 +4,18 @@
 #include <string>
 
 #include "addon.h"
-#include "js_error.h"
-#include "napi_args.h"
+#include "capture_binding.h"
 #include "packet_mmap.h"
 
 namespace {
 
-class PacketMmapRing : public Napi::ObjectWrap<PacketMmapRing> {
+class PacketMmapRing : public CaptureBinding<PacketMmapRing> {
 public:
+	static constexpr const char *kClassName = "PacketMmapRing";
+
 	static Napi::Function Define(Napi::Env env)
 	{
-		return DefineClass(env, "PacketMmapRing",
+		return DefineClass(env, kClassName,
 				   { InstanceAccessor("ring", &PacketMmapRing::Ring, nullptr),
 				     InstanceMethod("nextBlock", &PacketMmapRing::NextBlock),
 				     InstanceMethod("consumeNative", &PacketMmapRing::ConsumeNative),
@@ -22,18 +23,12 @@ public:
 				     InstanceMethod("close", &PacketMmapRing::Close) });
 	}
 
-	explicit PacketMmapRing(const Napi::CallbackInfo &info)
-		: Napi::ObjectWrap<PacketMmapRing>(info)
+	explicit PacketMmapRing(const Napi::CallbackInfo &info) : CaptureBinding<PacketMmapRing>(info)
 	{
 		ring_.fd = -1;
 		Napi::Env env = info.Env();
-		if (!info[0].IsObject())
-			throw Napi::TypeError::New(env, "PacketMmapRing: options must be an object");
-		Napi::Object opts = info[0].As<Napi::Object>();
-		Napi::Value ifname = opts.Get("ifname");
-		if (!ifname.IsString())
-			throw Napi::TypeError::New(env, "PacketMmapRing: options.ifname must be a string");
-		std::string name = ifname.As<Napi::String>().Utf8Value();
+		Napi::Object opts = OptionsArg(info);
+		std::string name = IfnameOption(opts);
 		cb_pmmap_options o{};
 		o.ifname = name.c_str();
 		o.block_bytes = (uint32_t)IntArg(opts.Get("blockBytes"), "PacketMmapRing: options.blockBytes",
@@ -81,14 +76,10 @@ private:
 		cb_pmmap_close(&ring_);
 	}
 
-	void RequireOpen(Napi::Env env, const char *method)
-	{
-		if (ring_.fd >= 0 && ring_.map)
-			return;
-		cb_error e{};
-		cb_fail(&e, EBADF, "%s on PacketMmapRing for %s: already closed", method, ring_.ifname);
-		throw CbJsError(env, e);
-	}
+	friend class CaptureBinding<PacketMmapRing>;
+
+	bool IsOpen() const { return ring_.fd >= 0 && ring_.map; }
+	const char *Ifname() const { return ring_.ifname; }
 
 	// After close() this is the same ArrayBuffer, detached: byteLength 0, views over it empty.
 	Napi::Value Ring(const Napi::CallbackInfo &) { return buffer_.Value(); }
@@ -105,29 +96,21 @@ private:
 		return Napi::Number::New(info.Env(), rc == 1 ? (double)off : -1.0);
 	}
 
-	Napi::Value ConsumeNative(const Napi::CallbackInfo &info)
+	int Consume(const Napi::CallbackInfo &info, cb_count *count, cb_error *e)
 	{
-		RequireOpen(info.Env(), "consumeNative");
 		ConsumeArgs a = ConsumeNativeArgs(info, 0, 1);
-		cb_count count{};
-		cb_error e{};
-		if (cb_pmmap_consume(&ring_, a.max_frames, a.slice_ms, a.idle_ms, &count, &e) < 0)
-			throw CbJsError(info.Env(), e);
-		return CountObject(info.Env(), count);
+		return cb_pmmap_consume(&ring_, a.max_frames, a.slice_ms, a.idle_ms, count, e);
 	}
 
-	Napi::Value Stats(const Napi::CallbackInfo &info)
+	int ReadStats(StatsFields &out, cb_error *e)
 	{
-		RequireOpen(info.Env(), "stats");
 		uint64_t packets, drops, freezes;
-		cb_error e{};
-		if (cb_pmmap_stats(&ring_, &packets, &drops, &freezes, &e) < 0)
-			throw CbJsError(info.Env(), e);
-		Napi::Object out = Napi::Object::New(info.Env());
-		out.Set("packets", Napi::Number::New(info.Env(), (double)packets));
-		out.Set("drops", Napi::Number::New(info.Env(), (double)drops));
-		out.Set("freezes", Napi::Number::New(info.Env(), (double)freezes));
-		return out;
+		if (cb_pmmap_stats(&ring_, &packets, &drops, &freezes, e) < 0)
+			return -1;
+		out.Add("packets", (double)packets);
+		out.Add("drops", (double)drops);
+		out.Add("freezes", (double)freezes);
+		return 0;
 	}
 
 	void Close(const Napi::CallbackInfo &)

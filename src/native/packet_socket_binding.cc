@@ -3,17 +3,18 @@
 #include <string>
 
 #include "addon.h"
-#include "js_error.h"
-#include "napi_args.h"
+#include "capture_binding.h"
 #include "packet_socket.h"
 
 namespace {
 
-class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
+class PacketSocket : public CaptureBinding<PacketSocket> {
 public:
+	static constexpr const char *kClassName = "PacketSocket";
+
 	static Napi::Function Define(Napi::Env env)
 	{
-		return DefineClass(env, "PacketSocket",
+		return DefineClass(env, kClassName,
 				   { InstanceMethod("recvOne", &PacketSocket::RecvOne),
 				     InstanceMethod("recvBatch", &PacketSocket::RecvBatch),
 				     InstanceMethod("consumeNative", &PacketSocket::ConsumeNative),
@@ -21,18 +22,14 @@ public:
 				     InstanceMethod("close", &PacketSocket::Close) });
 	}
 
-	explicit PacketSocket(const Napi::CallbackInfo &info) : Napi::ObjectWrap<PacketSocket>(info)
+	explicit PacketSocket(const Napi::CallbackInfo &info) : CaptureBinding<PacketSocket>(info)
 	{
 		sock_.fd = -1;
-		if (!info[0].IsObject())
-			throw Napi::TypeError::New(info.Env(), "PacketSocket: options must be an object");
-		Napi::Object opts = info[0].As<Napi::Object>();
-		Napi::Value ifname = opts.Get("ifname");
-		if (!ifname.IsString())
-			throw Napi::TypeError::New(info.Env(), "PacketSocket: options.ifname must be a string");
+		Napi::Object opts = OptionsArg(info);
+		std::string ifname = IfnameOption(opts);
 		int rcvbuf = (int)IntArg(opts.Get("rcvbufBytes"), "PacketSocket: options.rcvbufBytes", 0, INT_MAX);
 		cb_error e{};
-		if (cb_psock_open(&sock_, ifname.As<Napi::String>().Utf8Value().c_str(), rcvbuf, &e) < 0)
+		if (cb_psock_open(&sock_, ifname.c_str(), rcvbuf, &e) < 0)
 			throw CbJsError(info.Env(), e);
 	}
 
@@ -40,14 +37,10 @@ public:
 	~PacketSocket() override { cb_psock_close(&sock_); }
 
 private:
-	void RequireOpen(Napi::Env env, const char *method)
-	{
-		if (sock_.fd >= 0)
-			return;
-		cb_error e{};
-		cb_fail(&e, EBADF, "%s on PacketSocket for %s: already closed", method, sock_.ifname);
-		throw CbJsError(env, e);
-	}
+	friend class CaptureBinding<PacketSocket>;
+
+	bool IsOpen() const { return sock_.fd >= 0; }
+	const char *Ifname() const { return sock_.ifname; }
 
 	Napi::Value RecvOne(const Napi::CallbackInfo &info)
 	{
@@ -84,29 +77,22 @@ private:
 		return Napi::Number::New(info.Env(), n);
 	}
 
-	Napi::Value ConsumeNative(const Napi::CallbackInfo &info)
+	// consumeNative(maxFrames, batch, sliceMs, idleMs): the one with a batch of its own.
+	int Consume(const Napi::CallbackInfo &info, cb_count *count, cb_error *e)
 	{
-		RequireOpen(info.Env(), "consumeNative");
 		uint32_t batch = (uint32_t)IntArg(info[1], "consumeNative: batch", 1, CB_PSOCK_MAX_BATCH);
 		ConsumeArgs a = ConsumeNativeArgs(info, 0, 2);
-		cb_count count{};
-		cb_error e{};
-		if (cb_psock_consume(&sock_, a.max_frames, batch, a.slice_ms, a.idle_ms, &count, &e) < 0)
-			throw CbJsError(info.Env(), e);
-		return CountObject(info.Env(), count);
+		return cb_psock_consume(&sock_, a.max_frames, batch, a.slice_ms, a.idle_ms, count, e);
 	}
 
-	Napi::Value Stats(const Napi::CallbackInfo &info)
+	int ReadStats(StatsFields &out, cb_error *e)
 	{
-		RequireOpen(info.Env(), "stats");
 		uint64_t packets, drops;
-		cb_error e{};
-		if (cb_psock_stats(&sock_, &packets, &drops, &e) < 0)
-			throw CbJsError(info.Env(), e);
-		Napi::Object out = Napi::Object::New(info.Env());
-		out.Set("packets", Napi::Number::New(info.Env(), (double)packets));
-		out.Set("drops", Napi::Number::New(info.Env(), (double)drops));
-		return out;
+		if (cb_psock_stats(&sock_, &packets, &drops, e) < 0)
+			return -1;
+		out.Add("packets", (double)packets);
+		out.Add("drops", (double)drops);
+		return 0;
 	}
 
 	void Close(const Napi::CallbackInfo &) { cb_psock_close(&sock_); }

@@ -3,8 +3,7 @@
 #include <string>
 
 #include "addon.h"
-#include "js_error.h"
-#include "napi_args.h"
+#include "capture_binding.h"
 #include "pcap_native.h"
 
 namespace {
@@ -14,49 +13,26 @@ Napi::Value PcapProbe(const Napi::CallbackInfo &info)
 	Napi::Env env = info.Env();
 	cb_error e{};
 	bool ok = cb_pcap_load(&e) == 0;
-	Napi::Object out = Napi::Object::New(env);
-	out.Set("available", Napi::Boolean::New(env, ok));
-	out.Set("reason", Napi::String::New(env, ok ? "" : e.context));
-	out.Set("version", Napi::String::New(env, ok ? cb_pcap_version() : ""));
-	return out;
+	return ProbeResult(env, ok, ok ? "" : e.context, ok ? cb_pcap_version() : "");
 }
 
-cb_pcap_options OptionsArg(const Napi::CallbackInfo &info, std::string &ifname)
-{
-	if (!info[0].IsObject())
-		throw Napi::TypeError::New(info.Env(), "PcapHandle: options must be an object");
-	Napi::Object opts = info[0].As<Napi::Object>();
-	Napi::Value name = opts.Get("ifname");
-	if (!name.IsString())
-		throw Napi::TypeError::New(info.Env(), "PcapHandle: options.ifname must be a string");
-	ifname = name.As<Napi::String>().Utf8Value();
-	cb_pcap_options o{};
-	o.ifname = ifname.c_str();
-	o.snaplen = (int)IntArg(opts.Get("snaplen"), "PcapHandle: options.snaplen", 1, 262144);
-	o.buffer_bytes = (int)IntArg(opts.Get("bufferBytes"), "PcapHandle: options.bufferBytes", 0, INT_MAX);
-	o.timeout_ms = (int)IntArg(opts.Get("timeoutMs"), "PcapHandle: options.timeoutMs", 0, INT_MAX);
-	Napi::Value immediate = opts.Get("immediate");
-	if (!immediate.IsBoolean())
-		throw Napi::TypeError::New(info.Env(), "PcapHandle: options.immediate must be a boolean");
-	o.immediate = immediate.As<Napi::Boolean>().Value() ? 1 : 0;
-	return o;
-}
-
-class PcapHandle : public Napi::ObjectWrap<PcapHandle> {
+class PcapHandle : public CaptureBinding<PcapHandle> {
 public:
+	static constexpr const char *kClassName = "PcapHandle";
+
 	static Napi::Function Define(Napi::Env env)
 	{
-		return DefineClass(env, "PcapHandle",
+		return DefineClass(env, kClassName,
 				   { InstanceMethod("dispatch", &PcapHandle::Dispatch),
 				     InstanceMethod("consumeNative", &PcapHandle::ConsumeNative),
 				     InstanceMethod("stats", &PcapHandle::Stats),
 				     InstanceMethod("close", &PcapHandle::Close) });
 	}
 
-	explicit PcapHandle(const Napi::CallbackInfo &info) : Napi::ObjectWrap<PcapHandle>(info)
+	explicit PcapHandle(const Napi::CallbackInfo &info) : CaptureBinding<PcapHandle>(info)
 	{
 		std::string ifname;
-		cb_pcap_options o = OptionsArg(info, ifname);
+		cb_pcap_options o = Options(info, ifname);
 		cb_error e{};
 		if (cb_pcap_open(&handle_, &o, &e) < 0)
 			throw CbJsError(info.Env(), e);
@@ -66,14 +42,26 @@ public:
 	~PcapHandle() override { cb_pcap_close(&handle_); }
 
 private:
-	void RequireOpen(Napi::Env env, const char *method)
+	friend class CaptureBinding<PcapHandle>;
+
+	static cb_pcap_options Options(const Napi::CallbackInfo &info, std::string &ifname)
 	{
-		if (handle_.pcap)
-			return;
-		cb_error e{};
-		cb_fail(&e, EBADF, "%s on PcapHandle for %s: already closed", method, handle_.ifname);
-		throw CbJsError(env, e);
+		Napi::Object opts = OptionsArg(info);
+		ifname = IfnameOption(opts);
+		cb_pcap_options o{};
+		o.ifname = ifname.c_str();
+		o.snaplen = (int)IntArg(opts.Get("snaplen"), "PcapHandle: options.snaplen", 1, 262144);
+		o.buffer_bytes = (int)IntArg(opts.Get("bufferBytes"), "PcapHandle: options.bufferBytes", 0, INT_MAX);
+		o.timeout_ms = (int)IntArg(opts.Get("timeoutMs"), "PcapHandle: options.timeoutMs", 0, INT_MAX);
+		Napi::Value immediate = opts.Get("immediate");
+		if (!immediate.IsBoolean())
+			throw Napi::TypeError::New(info.Env(), "PcapHandle: options.immediate must be a boolean");
+		o.immediate = immediate.As<Napi::Boolean>().Value() ? 1 : 0;
+		return o;
 	}
+
+	bool IsOpen() const { return handle_.pcap != nullptr; }
+	const char *Ifname() const { return handle_.ifname; }
 
 	Napi::Value Dispatch(const Napi::CallbackInfo &info)
 	{
@@ -94,29 +82,21 @@ private:
 		return Napi::Number::New(info.Env(), n);
 	}
 
-	Napi::Value ConsumeNative(const Napi::CallbackInfo &info)
+	int Consume(const Napi::CallbackInfo &info, cb_count *count, cb_error *e)
 	{
-		RequireOpen(info.Env(), "consumeNative");
 		ConsumeArgs a = ConsumeNativeArgs(info, 0, 1);
-		cb_count count{};
-		cb_error e{};
-		if (cb_pcap_consume(&handle_, a.max_frames, a.slice_ms, a.idle_ms, &count, &e) < 0)
-			throw CbJsError(info.Env(), e);
-		return CountObject(info.Env(), count);
+		return cb_pcap_consume(&handle_, a.max_frames, a.slice_ms, a.idle_ms, count, e);
 	}
 
-	Napi::Value Stats(const Napi::CallbackInfo &info)
+	int ReadStats(StatsFields &out, cb_error *e)
 	{
-		RequireOpen(info.Env(), "stats");
 		uint32_t received, dropped, if_dropped;
-		cb_error e{};
-		if (cb_pcap_stats(&handle_, &received, &dropped, &if_dropped, &e) < 0)
-			throw CbJsError(info.Env(), e);
-		Napi::Object out = Napi::Object::New(info.Env());
-		out.Set("received", Napi::Number::New(info.Env(), received));
-		out.Set("dropped", Napi::Number::New(info.Env(), dropped));
-		out.Set("ifDropped", Napi::Number::New(info.Env(), if_dropped));
-		return out;
+		if (cb_pcap_stats(&handle_, &received, &dropped, &if_dropped, e) < 0)
+			return -1;
+		out.Add("received", received);
+		out.Add("dropped", dropped);
+		out.Add("ifDropped", if_dropped);
+		return 0;
 	}
 
 	void Close(const Napi::CallbackInfo &) { cb_pcap_close(&handle_); }
