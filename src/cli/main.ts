@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
-import { exitCodeFor, UsageError } from '../core/errors.js';
+import { exitCodeFor, UsageError } from '../shared/errors.js';
 import { destroyAllSync } from '../net/testbed.js';
 import { registerCompare } from './commands/compare.js';
 import { registerEnv } from './commands/env.js';

@@ -2,8 +2,8 @@
  * Where command output goes besides the table: files written atomically (with one-line errors a
  * user can act on) and the machine formats CI tools read.
  */
-import { writeFileAtomic } from '../core/atomic-write.js';
-import { UsageError } from '../core/errors.js';
+import { writeFileAtomic } from '../shared/atomic-write.js';
+import { UsageError } from '../shared/errors.js';
 import type { Results } from '../core/results.js';
 import { renderBmf } from '../report/bmf.js';
 import type { Comparison } from '../report/compare.js';

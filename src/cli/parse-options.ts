@@ -3,9 +3,9 @@
  * one line saying what was wrong and what is allowed.
  */
 import os from 'node:os';
-import { DEFAULTS, METHOD_NAMES, type MethodName, type Mode, type RunConfig, type Tier } from '../core/config.js';
-import { UsageError } from '../core/errors.js';
-import { DEFAULT_FIXTURE, fixturePath } from '../net/fixture.js';
+import { METHOD_NAMES, RUN_DEFAULTS, type MeasureDefaults, type MethodName, type Mode, type RunConfig, type Tier } from '../core/config.js';
+import { UsageError } from '../shared/errors.js';
+import { fixturePath } from '../net/fixture.js';
 
 export function positiveInt(flag: string, value: string): number {
   if (!/^\d+$/.test(value.trim()) || Number(value) <= 0 || !Number.isSafeInteger(Number(value))) {
@@ -86,29 +86,30 @@ export interface RawRunOptions {
 }
 
 /** The generator and the capturing thread on different CPUs where there are two. */
-function defaultCpus(): { generatorCpu: number; captureCpu: number } {
+export function defaultCpus(): { generatorCpu: number; captureCpu: number } {
   return os.cpus().length >= 2 ? { generatorCpu: 0, captureCpu: 1 } : { generatorCpu: -1, captureCpu: -1 };
 }
 
-export function runConfig(raw: RawRunOptions): RunConfig {
+/** Options as given, over `defaults` (core/config.ts) for what was not. */
+export function runConfig(raw: RawRunOptions, d: MeasureDefaults = RUN_DEFAULTS): RunConfig {
   const cpus = defaultCpus();
   return {
     methods: raw.methods === undefined ? [...METHOD_NAMES] : methods(raw.methods),
     // Traffic on a real interface comes from elsewhere and cannot be held back: live by default.
-    mode: raw.mode === undefined ? (raw.iface === undefined ? DEFAULTS.mode : 'live') : mode(raw.mode),
-    count: raw.count === undefined ? DEFAULTS.count : positiveInt('--count', raw.count),
-    durationSec: raw.duration === undefined ? DEFAULTS.durationSec : positiveNumber('--duration', raw.duration),
-    rate: raw.rate === undefined ? DEFAULTS.rate : rate(raw.rate),
-    fixturePath: raw.fixture === undefined ? DEFAULT_FIXTURE : fixturePath(raw.fixture),
-    trials: raw.trials === undefined ? DEFAULTS.trials : positiveInt('--trials', raw.trials),
-    tiers: raw.tier === undefined ? [...DEFAULTS.tiers] : tiers(raw.tier),
+    mode: raw.mode === undefined ? (raw.iface === undefined ? d.mode : 'live') : mode(raw.mode),
+    count: raw.count === undefined ? d.count : positiveInt('--count', raw.count),
+    durationSec: raw.duration === undefined ? d.durationSec : positiveNumber('--duration', raw.duration),
+    rate: raw.rate === undefined ? d.rate : rate(raw.rate),
+    fixturePath: fixturePath(raw.fixture ?? d.fixture),
+    trials: raw.trials === undefined ? d.trials : positiveInt('--trials', raw.trials),
+    tiers: raw.tier === undefined ? [...d.tiers] : tiers(raw.tier),
     iface: raw.iface ?? null,
-    batch: raw.batch === undefined ? DEFAULTS.batch : batch(raw.batch),
+    batch: raw.batch === undefined ? d.batch : batch(raw.batch),
     generatorCpu: raw.genCpu === undefined ? cpus.generatorCpu : cpuIndex('--gen-cpu', raw.genCpu),
     captureCpu: raw.capCpu === undefined ? cpus.captureCpu : cpuIndex('--cap-cpu', raw.capCpu),
     ringMb: raw.ringMb === undefined ? null : positiveNumber('--ring-mb', raw.ringMb),
-    queues: raw.queues === undefined ? DEFAULTS.queues : positiveInt('--queues', raw.queues),
+    queues: raw.queues === undefined ? d.queues : positiveInt('--queues', raw.queues),
     zeroCopy: raw.zerocopy === true,
-    noisyRme: raw.noisyRme === undefined ? DEFAULTS.noisyRme : positiveNumber('--noisy-rme', raw.noisyRme),
+    noisyRme: raw.noisyRme === undefined ? d.noisyRme : positiveNumber('--noisy-rme', raw.noisyRme),
   };
 }

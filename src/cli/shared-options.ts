@@ -1,27 +1,38 @@
-/** Options `run` and `sweep` share: what to measure and how, and where results go besides stdout. */
+/**
+ * Options `run` and `sweep` share: what to measure and how, and where results go besides stdout.
+ * commander gets no default values: an absent option stays undefined, parse-options.ts falls back
+ * to the command's defaults table (core/config.ts), and the help text shows that same table.
+ */
 import type { Command } from 'commander';
+import type { MeasureDefaults } from '../core/config.js';
+import { RESULTS_SCHEMA } from '../core/results.js';
 
-export function addMeasureOptions(cmd: Command, defaults: { duration: string; trials: string }): Command {
+/** "text (default: value)", as commander would print it for a default it had been given. */
+export function withDefault(text: string, value: string | number): string {
+  return `${text} (default: ${value})`;
+}
+
+export function addMeasureOptions(cmd: Command, d: MeasureDefaults): Command {
   return cmd
-    .option('--methods <list>', 'comma-separated methods, or all (see `capbench list`)', 'all')
-    .option('--count <n>', 'drain: frames per trial', '100000')
-    .option('--duration <seconds>', 'live: seconds of traffic per trial', defaults.duration)
-    .option('--rate <pps|max>', 'offered rate in packets per second, or max for flat out', 'max')
-    .option('--fixture <file>', 'pcap file of frames to replay, or a name in fixtures/ (udp64 … udp1518, imix, mixed)', 'udp64')
-    .option('--trials <n>', 'measurement windows per row; rows show the mean and its margin of error', defaults.trials)
-    .option('--tier <tier>', 'js: count in TypeScript (what a Node program pays); native: count in C; both', 'js')
-    .option('--batch <n>', 'frames per native call for batched methods: recvmmsg(), pcap_dispatch(), an af-xdp rx peek (both tiers)', '64')
+    .option('--methods <list>', withDefault('comma-separated methods, or all (see `capbench list`)', 'all'))
+    .option('--count <n>', withDefault('drain: frames per trial', d.count))
+    .option('--duration <seconds>', withDefault('live: seconds of traffic per trial', d.durationSec))
+    .option('--rate <pps|max>', withDefault('offered rate in packets per second, or max for flat out', d.rate))
+    .option('--fixture <file>', withDefault('pcap file of frames to replay, or a name in fixtures/ (udp64 … udp1518, imix, mixed)', d.fixture))
+    .option('--trials <n>', withDefault('measurement windows per row, interleaved across rows; rows show the mean and its margin of error', d.trials))
+    .option('--tier <tier>', withDefault('js: count in TypeScript (what a Node program pays); native: count in C; both', d.tiers.join(',')))
+    .option('--batch <n>', withDefault('frames per native call for batched methods: recvmmsg(), pcap_dispatch(), an af-xdp rx peek (both tiers)', d.batch))
     .option('--gen-cpu <n>', 'CPU for the generator thread, -1 for any but --cap-cpu (default: 0 when there are two CPUs)')
     .option('--cap-cpu <n>', "CPU for the capturing thread, which Node's other threads then keep off; -1 for none (default: 1 when there are two CPUs)")
     .option('--ring-mb <mib>', 'packet-mmap: ring size in MiB (default: drain sizes it to hold --count, live uses 16)')
-    .option('--queues <n>', 'af-xdp: bind a socket to each of queues 0..n-1', '1')
+    .option('--queues <n>', withDefault('af-xdp: bind a socket to each of queues 0..n-1', d.queues))
     .option('--zerocopy', 'af-xdp: ask for zero-copy (XDP_ZEROCOPY); an error where the driver has none, as on veth')
-    .option('--noisy-rme <percent>', 'mark rows whose pps margin of error is above this as noisy', '10');
+    .option('--noisy-rme <percent>', withDefault('mark figures whose margin of error is above this as noisy', d.noisyRme));
 }
 
 export function addOutputOptions(cmd: Command): Command {
   return cmd
-    .option('--json <file>', 'also write the results as JSON (schema capbench.results/2), atomically')
+    .option('--json <file>', `also write the results as JSON (schema ${RESULTS_SCHEMA}), atomically`)
     .option('--format <gha|bmf>', 'also write the results for CI tools: gha (github-action-benchmark: pps to --out, cycles/pkt beside it) or bmf (Bencher)')
     .option('--out <file>', 'where --format writes')
     .option('--no-color', 'plain table even on a terminal');

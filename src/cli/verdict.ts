@@ -1,5 +1,5 @@
 /** A run or sweep whose rows failed their checks exits 1, after its table has been printed. */
-import { CheckFailedError } from '../core/errors.js';
+import { CheckFailedError } from '../shared/errors.js';
 import type { Results } from '../core/results.js';
 
 export function throwIfRowsFailed(results: Results): void {

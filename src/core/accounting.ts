@@ -4,7 +4,7 @@
  * check. Kept apart from the runner so they can be tested without a kernel.
  */
 import type { CpuUsage } from './cpu-time.js';
-import type { CycleSource, CyclesPerPacket, DeliverSource, DeliveryMeasure, DropCounts, TrialResult } from './results.js';
+import type { CycleSource, CyclesPerPacket, DeliverSource, DeliveryMeasure, DropCounts, DropsSource, TrialResult } from './results.js';
 import { rme } from './statistics.js';
 
 /**
@@ -198,6 +198,48 @@ export function baselineFrom(noneLoads: readonly WindowLoad[], allLoads: readonl
       : null,
     twinPerFrame,
   };
+}
+
+/** What a window's interfaces and method said, as differences over the window. */
+export interface WindowCounts {
+  /** rx_packets and rx_dropped of the capture interface. */
+  captureRx: number;
+  captureDropped: number;
+  /** tx_dropped of the generator's veth end (refusals it resent); 0 without a test bed. */
+  senderRefused: number;
+  /** Input-backlog drops machine-wide, and the twin's share of them (its capture end's rx_dropped). */
+  backlogDrops: number;
+  twinDropped: number;
+  /** The method's own drop count, null when it cannot report one. */
+  methodDrops: number | null;
+  /** Frames delivered to the counter. */
+  counted: number;
+  /** Frames the generator sent; null when the traffic came from elsewhere. */
+  sent: number | null;
+  /** The `none` row: no method, so the interface's own counters say what arrived. */
+  baseline: boolean;
+}
+
+/**
+ * Where a window's frames went. Every frame the sender's veth refuses (tx_dropped: its peer's
+ * backlog or ring was full) comes back to the generator as ENOBUFS and is sent again, so none of
+ * what `sent` counts is lost at the sender end; the refusals are reported as `resent`. A backlog
+ * drop is also counted as rx_dropped at the capture interface, so only the rest of rx_dropped is
+ * loss there; the machine-wide backlog count includes the twin's frames, which are not this
+ * method's. The baseline has no reader: what the veth delivered (rx_packets, which never counts a
+ * backlog drop) less what the interface then lost is its "received". A method that cannot count
+ * its own drops has them derived from the sent count, if there is one, and unknown otherwise.
+ */
+export function windowLoss(c: WindowCounts): { received: number; drops: DropCounts; resent: number; dropsSource: DropsSource } {
+  const backlog = c.backlogDrops - c.twinDropped;
+  const captureIf = Math.max(0, c.captureDropped - backlog);
+  const received = c.baseline ? c.captureRx - captureIf : c.counted;
+  const dropsSource: DropsSource = c.baseline || c.methodDrops !== null ? 'kernel' : c.sent !== null ? 'derived' : 'unknown';
+  const method = c.baseline ? 0
+    : c.methodDrops !== null ? c.methodDrops
+      : c.sent !== null ? Math.max(0, c.sent - received - captureIf)
+        : null;
+  return { received, drops: { senderIf: 0, captureIf, method }, resent: c.senderRefused, dropsSource };
 }
 
 /** All drops of a window or row; null when the method's part is unknown. */

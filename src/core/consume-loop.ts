@@ -1,13 +1,14 @@
 /**
  * The loop every synchronous capture session runs: native calls back to back for a slice of
- * time, then one trip through the event loop so signals and timers are seen. A slice is long
- * enough (20 ms) that the trip costs nothing measurable and short enough that Ctrl-C is prompt.
+ * time, then one trip through the event loop so signals and timers are seen. A slice (SLICE_MS)
+ * is long enough that the trip costs nothing measurable and short enough that Ctrl-C is prompt.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { InterruptedError } from './errors.js';
+import { InterruptedError } from '../shared/errors.js';
 import type { ConsumeLimit } from './method.js';
 
-const SLICE_MS = 20;
+/** How long a JS loop or a native call runs before the event loop gets a turn. */
+export const SLICE_MS = 20;
 /** How long one step may wait in poll() for a frame before the loop looks at its limits. */
 export const STEP_WAIT_MS = 5;
 /** Steps between clock reads: a clock read per packet would be part of what we measure. */

@@ -3,7 +3,7 @@
  * CAP_SYS_ADMIN for `ip netns` and setns), and open packet sockets (CAP_NET_RAW).
  */
 import { readFileSync } from 'node:fs';
-import { PermissionError } from './errors.js';
+import { PermissionError } from '../shared/errors.js';
 
 const CAPS = { CAP_NET_ADMIN: 12, CAP_NET_RAW: 13, CAP_SYS_ADMIN: 21 } as const;
 export type CapName = keyof typeof CAPS;

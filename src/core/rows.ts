@@ -8,7 +8,7 @@
 import { baselineFrom, checkTrial, MIN_PACKETS, rowCycles, sumDrops, totalDrops, type Baseline } from './accounting.js';
 import { summarizeLatency } from './latency.js';
 import type { MethodName, RunConfig, Tier } from './config.js';
-import { InterruptedError, UsageError } from './errors.js';
+import { InterruptedError, UsageError } from '../shared/errors.js';
 import type { CycleSource, CyclesPerPacket, Row, TrialResult } from './results.js';
 import { summarize } from './statistics.js';
 import { measureWindow, type WindowResult, type WindowSpec } from './window.js';

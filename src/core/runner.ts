@@ -3,21 +3,19 @@
  * created, builds the test bed, measures the baseline, runs every method and tier (rows.ts), and
  * removes the test bed whatever happens.
  */
-import type { MethodName, RunConfig } from './config.js';
-import { UsageError } from './errors.js';
-import { cycleSource, hostInfo } from './host.js';
+import { ratePps, type MethodName, type RunConfig } from './config.js';
+import { UsageError } from '../shared/errors.js';
+import type { Machine } from './machine.js';
 import type { CaptureMethod, MethodOptions } from './method.js';
-import { requireCapabilities } from './privileges.js';
 import { RESULTS_SCHEMA, type CycleSource, type HostInfo, type Results, type Row } from './results.js';
 import { buildRow, planRow, pointBaseline, runInterleaved, unavailableRow, type Progress, type RowPlan } from './rows.js';
 import { largestFrame, loadFixture, type Fixture } from '../net/fixture.js';
-import { createTestbed, destroyTestbed, sweepStale, type Testbed } from '../net/testbed.js';
-import { sweepStaleXdp } from '../net/xdp-leftovers.js';
-import { native } from '../native/binding.js';
-import { existsSync, readdirSync } from 'node:fs';
+import type { Testbed } from '../net/testbed.js';
 
 export interface RunDeps {
   methods: ReadonlyMap<MethodName, CaptureMethod>;
+  /** What the run touches: realMachine (real-machine.ts), or a fake in tests. */
+  machine: Machine;
   signal: AbortSignal;
   /** Told before every window, for progress output; the runner itself never prints. */
   onProgress?: (progress: Progress) => void;
@@ -26,7 +24,7 @@ export interface RunDeps {
 export function methodOptions(config: RunConfig): MethodOptions {
   return {
     batch: config.batch,
-    ratePps: config.rate === 'max' ? 0 : config.rate,
+    ratePps: ratePps(config.rate),
     ringBytes: config.ringMb === null ? null : Math.round(config.ringMb * 2 ** 20),
     queues: config.queues,
     zeroCopy: config.zeroCopy,
@@ -34,14 +32,12 @@ export function methodOptions(config: RunConfig): MethodOptions {
 }
 
 /** Everything that can be refused before anything is created; returns the loaded fixture. */
-async function validate(config: RunConfig, methods: ReadonlyMap<MethodName, CaptureMethod>): Promise<Fixture> {
+async function validate(config: RunConfig, { methods, machine }: RunDeps): Promise<Fixture> {
   const fixture = await loadFixture(config.fixturePath);
   if (config.iface !== null && config.mode === 'drain') {
     throw new UsageError('--iface captures traffic from elsewhere, so only --mode live can be used with it');
   }
-  if (config.iface !== null && !existsSync(`/sys/class/net/${config.iface}`)) {
-    throw new UsageError(`no interface named ${config.iface} (interfaces here: ${readdirSync('/sys/class/net').sort().join(', ')})`);
-  }
+  if (config.iface !== null) machine.requireInterface(config.iface);
   for (const name of config.methods) {
     const method = methods.get(name);
     if (method?.probe().available) method.checkOptions?.(methodOptions(config), config.iface);
@@ -73,25 +69,24 @@ export interface BenchContext {
  * `use`, and removes the test bed whatever happens.
  */
 export async function withBench<T>(config: RunConfig, deps: RunDeps, use: (bench: BenchContext) => Promise<T>): Promise<T> {
-  await validate(config, deps.methods);
-  requireCapabilities(['CAP_NET_ADMIN', 'CAP_NET_RAW', ...(config.iface === null ? (['CAP_SYS_ADMIN'] as const) : [])], 'capbench');
-  const host = hostInfo();
-  const cycles = cycleSource().source;
-  await sweepStale();
-  await sweepStaleXdp();
+  const { machine } = deps;
+  await validate(config, deps);
+  machine.requireCapabilities(['CAP_NET_ADMIN', 'CAP_NET_RAW', ...(config.iface === null ? (['CAP_SYS_ADMIN'] as const) : [])], 'capbench');
+  const { info: host, cycles } = machine.host();
+  await machine.sweepLeftovers();
   let testbed: Testbed | null = null;
   try {
-    if (config.iface === null) testbed = await createTestbed();
+    if (config.iface === null) testbed = await machine.createTestbed();
     const bed = testbed;
     return await use({
       host,
       measure: async (point, options = {}) => {
-        const fixture = await validate(point, deps.methods);
+        const fixture = await validate(point, deps);
         return measurePoint(point, fixture, bed, host, cycles, deps, options.baseline ?? true);
       },
     });
   } finally {
-    if (testbed) await destroyTestbed(testbed);
+    if (testbed) await machine.destroyTestbed(testbed);
   }
 }
 
@@ -101,18 +96,20 @@ async function measurePoint(
 ): Promise<Row[]> {
   // Node's helper threads go elsewhere, or the scheduler runs them on the capture CPU mid-window.
   // Before each point: a thread Node started since the last (libuv's pool is lazy) inherited the pin.
-  if (config.captureCpu >= 0) native().reserveCpu(config.captureCpu);
+  const { machine } = deps;
+  if (config.captureCpu >= 0) machine.reserveCpu(config.captureCpu);
+  if (testbed) await machine.fitFrames(testbed, largestFrame(fixture));
   const base = {
     mode: config.mode,
     captureIf: config.iface ?? testbed!.captureIf,
     sender: testbed ? { ifname: testbed.senderIf, netns: testbed.netns } : null,
     traffic: testbed
-      ? { netnsPath: testbed.netnsPath, ifname: testbed.senderIf, fixture, ratePps: config.rate === 'max' ? 0 : config.rate, cpu: config.generatorCpu }
+      ? { netnsPath: testbed.netnsPath, ifname: testbed.senderIf, fixture, ratePps: ratePps(config.rate), cpu: config.generatorCpu }
       : null,
     // The twin beside every window, except live flat out, where it would halve the offered rate.
     twin: testbed && (config.mode === 'drain' || config.rate !== 'max') ? { senderIf: testbed.twinSenderIf, captureIf: testbed.twinCaptureIf } : null,
     fixture, count: config.count, durationSec: config.durationSec, options: methodOptions(config),
-    tscHz: host.tscHz, cpus: host.cpus, signal: deps.signal,
+    machine, tscHz: host.tscHz, cpus: host.cpus, signal: deps.signal,
   };
 
   // The baseline is measured alongside the rows: every other row's deliver is relative to it.

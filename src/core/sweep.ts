@@ -4,7 +4,7 @@
  * bound (binary search between nothing and the generator's own maximum).
  */
 import type { RunConfig } from './config.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../shared/errors.js';
 import { RESULTS_SCHEMA, type Results, type Row, type SweepPoint } from './results.js';
 import { withBench, type BenchContext, type RunDeps } from './runner.js';
 import { fixturePath } from '../net/fixture.js';
@@ -41,7 +41,7 @@ function withPoint(rows: Row[], point: SweepPoint): Row[] {
 }
 
 /** The highest offered rate at which one method and tier loses at most `loss`. */
-async function searchRate(bench: BenchContext, cfg: RunConfig, maxPps: number, loss: number, frameBytes: number | null): Promise<Row> {
+export async function searchRate(bench: BenchContext, cfg: RunConfig, maxPps: number, loss: number, frameBytes: number | null): Promise<Row> {
   let lo = 0;
   let hi = Math.ceil(maxPps);
   let best: Row | null = null;

@@ -16,16 +16,16 @@
  * and the method.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { WindowLoad } from './accounting.js';
-import { snapshot, usageBetween, type CpuUsage } from './cpu-time.js';
+import { windowLoss, type WindowLoad } from './accounting.js';
+import { usageBetween, type CpuUsage } from './cpu-time.js';
 import { throwIfAborted } from './consume-loop.js';
 import { LatencySampler, summarizeLatency } from './latency.js';
 import type { Mode, Tier } from './config.js';
 import type { CaptureMethod, CaptureSession, MethodOptions } from './method.js';
-import type { DeliveryMeasure, DropCounts, DropsSource, TrialResult } from './results.js';
-import { softirqCpuSec } from './softirq-clock.js';
-import { countersDelta, readBacklogDrops, readCounters, type InterfaceCounters } from '../net/interface-stats.js';
-import { RunningGenerator, sleepBlocking, type TrafficSpec } from '../net/generator.js';
+import type { Generator, WindowMachine } from './machine.js';
+import type { DeliveryMeasure, DropsSource, TrialResult } from './results.js';
+import { countersDelta, type InterfaceCounters } from '../net/interface-stats.js';
+import type { TrafficSpec } from '../net/generator.js';
 import type { GeneratorStatus } from '../native/binding.js';
 import { expectedIpv4, largestFrame, type Fixture } from '../net/fixture.js';
 
@@ -55,7 +55,8 @@ export interface WindowSpec {
   count: number;
   durationSec: number;
   options: MethodOptions;
-  /** The machine, for the row's cycles (rows.ts). */
+  /** The machine: what the window touches, and for the row's cycles (rows.ts) its TSC rate and CPUs. */
+  machine: WindowMachine;
   tscHz: number;
   cpus: number;
   signal: AbortSignal;
@@ -81,11 +82,12 @@ interface Counters {
 }
 
 async function readAll(spec: WindowSpec): Promise<Counters> {
+  const m = spec.machine;
   const [capture, sender, twin, backlogDrops] = await Promise.all([
-    readCounters(spec.captureIf, null),
-    spec.sender ? readCounters(spec.sender.ifname, spec.sender.netns) : Promise.resolve(null),
-    spec.twin ? readCounters(spec.twin.captureIf, null) : Promise.resolve(null),
-    readBacklogDrops(),
+    m.readCounters(spec.captureIf, null),
+    spec.sender ? m.readCounters(spec.sender.ifname, spec.sender.netns) : Promise.resolve(null),
+    spec.twin ? m.readCounters(spec.twin.captureIf, null) : Promise.resolve(null),
+    m.readBacklogDrops(),
   ]);
   return { capture, sender, twinDropped: twin?.rxDropped ?? 0, backlogDrops };
 }
@@ -95,16 +97,16 @@ async function readAll(spec: WindowSpec): Promise<Counters> {
  * moving (frames lost before the method, at the interface, never reach it) for SETTLE_QUIET_POLLS
  * polls: one quiet poll is not enough where the sender's backlog can pause for 10 ms (under qemu).
  */
-async function settle(session: CaptureSession, sent: number, signal: AbortSignal): Promise<void> {
+async function settle(spec: WindowSpec, session: CaptureSession, sent: number): Promise<void> {
   if (session.readsOnEventLoop) {
-    sleepBlocking(session.settleMs);
+    spec.machine.sleepBlocking(session.settleMs);
     return;
   }
   const deadline = performance.now() + SETTLE_LIMIT_MS;
   let last = -1;
   let quiet = 0;
   for (;;) {
-    throwIfAborted(signal);
+    throwIfAborted(spec.signal);
     const seen = session.stats().seen;
     quiet = seen === last ? quiet + 1 : 0;
     if (seen === null || seen >= sent || quiet >= SETTLE_QUIET_POLLS || performance.now() > deadline) break;
@@ -114,7 +116,7 @@ async function settle(session: CaptureSession, sent: number, signal: AbortSignal
   await sleep(session.settleMs);
 }
 
-function stopQuietly(gen: RunningGenerator | null): void {
+function stopQuietly(gen: Generator | null): void {
   try {
     gen?.stop();
   } catch {
@@ -151,14 +153,15 @@ export async function measureWindow(spec: WindowSpec): Promise<WindowResult> {
 
 /** Fills the method's buffer while nobody reads; the sender side's clocks over the fill. */
 async function fill(spec: WindowSpec & { traffic: NonNullable<WindowSpec['traffic']> }, session: CaptureSession): Promise<DeliveryMeasure> {
-  const softirq0 = softirqCpuSec();
+  const m = spec.machine;
+  const softirq0 = m.softirqCpuSec();
   // The twin starts first and stops last, so it runs through the whole of the fill.
-  const twin = spec.twin && new RunningGenerator({ ...spec.traffic, ifname: spec.twin.senderIf, count: 0, durationMs: 0 });
-  let gen: RunningGenerator | null = null;
+  const twin = spec.twin && m.startGenerator({ ...spec.traffic, ifname: spec.twin.senderIf, count: 0, durationMs: 0 });
+  let gen: Generator | null = null;
   let filled: GeneratorStatus;
   let twinFilled: GeneratorStatus | null;
   try {
-    gen = new RunningGenerator({ ...spec.traffic, count: spec.count, durationMs: 0 });
+    gen = m.startGenerator({ ...spec.traffic, count: spec.count, durationMs: 0 });
     filled = session.readsOnEventLoop ? gen.waitBlocking() : await gen.wait(spec.signal);
     twinFilled = twin?.stop() ?? null;
   } catch (err) {
@@ -166,9 +169,9 @@ async function fill(spec: WindowSpec & { traffic: NonNullable<WindowSpec['traffi
     stopQuietly(twin);
     throw err;
   }
-  await settle(session, filled.sent, spec.signal);
+  await settle(spec, session, filled.sent);
   return {
-    senderSec: filled.cpuNs / 1e9, softirqSec: softirqCpuSec() - softirq0, sent: filled.sent,
+    senderSec: filled.cpuNs / 1e9, softirqSec: m.softirqCpuSec() - softirq0, sent: filled.sent,
     twinSec: twinFilled && twinFilled.cpuNs / 1e9, twinSent: twinFilled && twinFilled.sent,
   };
 }
@@ -181,7 +184,7 @@ async function drain(spec: WindowSpec, session: CaptureSession): Promise<WindowR
   const kernel = session.stats();
   const readable = kernel.seen === null ? delivery.sent : kernel.seen - (kernel.drops ?? 0);
 
-  const c0 = snapshot('start');
+  const c0 = spec.machine.cpuSnapshot('start');
   const t0 = performance.now();
   let tEnd: number;
   if (spec.method.baseline) {
@@ -190,25 +193,26 @@ async function drain(spec: WindowSpec, session: CaptureSession): Promise<WindowR
   } else {
     tEnd = await session.consume({ frames: readable, untilMs: Infinity, idleMs: DRAIN_IDLE_MS, signal: spec.signal });
   }
-  const c1 = snapshot('end');
+  const c1 = spec.machine.cpuSnapshot('end');
   return finish(spec, session, before, delivery.sent, tEnd - t0, usageBetween(c0, c1), delivery, expectedIpv4(spec.fixture, delivery.sent));
 }
 
 async function live(spec: WindowSpec, session: CaptureSession, stamp: boolean): Promise<WindowResult> {
   const before = await readAll(spec);
   const durationMs = spec.durationSec * 1000;
-  const softirq0 = spec.traffic ? softirqCpuSec() : 0;
-  const c0 = snapshot('start');
+  const m = spec.machine;
+  const softirq0 = spec.traffic ? m.softirqCpuSec() : 0;
+  const c0 = m.cpuSnapshot('start');
   const t0 = performance.now();
-  let gen: RunningGenerator | null = null;
-  let twin: RunningGenerator | null = null;
+  let gen: Generator | null = null;
+  let twin: Generator | null = null;
   let tEnd: number;
   let sent: number | null = null;
   let delivery: DeliveryMeasure | null = null;
   try {
     // As in drain, the twin (when the runner gives one) runs from before the window to after it.
-    twin = spec.traffic && spec.twin && new RunningGenerator({ ...spec.traffic, ifname: spec.twin.senderIf, count: 0, durationMs: 0, stamp });
-    gen = spec.traffic && new RunningGenerator({ ...spec.traffic, count: 0, durationMs, stamp });
+    twin = spec.traffic && spec.twin && m.startGenerator({ ...spec.traffic, ifname: spec.twin.senderIf, count: 0, durationMs: 0, stamp });
+    gen = spec.traffic && m.startGenerator({ ...spec.traffic, count: 0, durationMs, stamp });
     if (spec.method.baseline) {
       if (gen) await gen.wait(spec.signal);
       else await sleep(durationMs, undefined, { signal: spec.signal }).catch(() => throwIfAborted(spec.signal));
@@ -235,8 +239,8 @@ async function live(spec: WindowSpec, session: CaptureSession, stamp: boolean): 
     throw err;
   }
   if (gen && sent !== null && !spec.method.baseline) tEnd = await readTail(session, sent, tEnd, spec.signal);
-  const c1 = snapshot('end');
-  if (delivery) delivery.softirqSec = softirqCpuSec() - softirq0;
+  const c1 = m.cpuSnapshot('end');
+  if (delivery) delivery.softirqSec = m.softirqCpuSec() - softirq0;
   return finish(spec, session, before, sent, tEnd - t0, usageBetween(c0, c1), delivery, sent === null ? null : expectedIpv4(spec.fixture, sent));
 }
 
@@ -271,25 +275,18 @@ async function finish(
 ): Promise<WindowResult> {
   const after = await readAll(spec);
   const capture = countersDelta(after.capture, before.capture);
-  const sender = after.sender && before.sender ? countersDelta(after.sender, before.sender) : null;
-  const kernel = session.stats();
   const baseline = spec.method.baseline === true;
-  // The baseline has no reader: what the veth delivered (rx_packets, which never counts a backlog
-  // drop) less what the capture interface then lost is its "received".
-  // Every frame the sender's veth refuses (tx_dropped: its peer's backlog or ring was full) comes
-  // back to the generator as ENOBUFS and is sent again, so none of what `sent` counts is lost at the
-  // sender end; the refusals are reported as `resent`. A backlog drop is also counted as rx_dropped
-  // at the capture interface: only the rest of rx_dropped is loss there.
-  // The machine-wide backlog count includes the twin's frames, which are not this method's.
-  const backlog = after.backlogDrops - before.backlogDrops - (after.twinDropped - before.twinDropped);
-  const resent = sender?.txDropped ?? 0;
-  const drops: DropCounts = { senderIf: 0, captureIf: Math.max(0, capture.rxDropped - backlog), method: 0 };
-  const received = baseline ? capture.rxPackets - drops.captureIf : session.received;
-  // A method that cannot count its own drops has them derived from the sent count, if there is one.
-  const dropsSource: DropsSource = baseline || kernel.drops !== null ? 'kernel' : sent !== null ? 'derived' : 'unknown';
-  if (kernel.drops !== null) drops.method = kernel.drops;
-  else if (dropsSource === 'derived') drops.method = Math.max(0, sent! - received - drops.senderIf - drops.captureIf);
-  else if (dropsSource === 'unknown') drops.method = null;
+  const { received, drops, resent, dropsSource } = windowLoss({
+    captureRx: capture.rxPackets,
+    captureDropped: capture.rxDropped,
+    senderRefused: after.sender && before.sender ? after.sender.txDropped - before.sender.txDropped : 0,
+    backlogDrops: after.backlogDrops - before.backlogDrops,
+    twinDropped: after.twinDropped - before.twinDropped,
+    methodDrops: session.stats().drops,
+    counted: session.received,
+    sent,
+    baseline,
+  });
   const windowSec = windowMs / 1000;
   const measured = spec.mode === 'live' || !baseline;
   return {

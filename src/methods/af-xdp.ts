@@ -15,8 +15,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { countTable } from '../core/counter.js';
-import type { Step } from '../core/consume-loop.js';
-import { fromNative, UsageError } from '../core/errors.js';
+import { SLICE_MS, type Step } from '../core/consume-loop.js';
+import { fromNative, UsageError } from '../shared/errors.js';
 import type { LatencySampler } from '../core/latency.js';
 import type { CaptureMethod, MethodOptions, OpenContext, SessionStats } from '../core/method.js';
 import { native, type AfXdpSocket } from '../native/binding.js';
@@ -36,8 +36,6 @@ const MAX_RING = 2 ** 22;
 const MAX_BATCH = 4096;
 /** Most batches one js step reads from a socket before handing back to the consume loop. */
 const READ_BATCHES = 16;
-/** consumeNative's slice: as long as consume-loop's own, so Ctrl-C stays prompt. */
-const NATIVE_SLICE_MS = 20;
 /** Copy mode on veth runs in the sender's softirq: frames are in the ring once the sender is done. */
 const SETTLE_MS = 10;
 const { EOPNOTSUPP } = constants.errno;
@@ -240,15 +238,15 @@ class AfXdpSession extends SteppedSession {
       this.ipv4 += r.ipv4;
       return r.received;
     };
-    if (this.socks.length === 1) return (max, waitMs) => take(0, max, NATIVE_SLICE_MS, waitMs);
+    if (this.socks.length === 1) return (max, waitMs) => take(0, max, SLICE_MS, waitMs);
     let next = 0;
     return (max, waitMs) => {
       let got = 0;
-      const slice = Math.max(1, Math.floor(NATIVE_SLICE_MS / this.socks.length));
+      const slice = Math.max(1, Math.floor(SLICE_MS / this.socks.length));
       for (let i = 0; i < this.socks.length && got < max; i++) got += take(i, max - got, slice, 0);
       if (got > 0) return got;
       next = (next + 1) % this.socks.length;
-      return take(next, max, NATIVE_SLICE_MS, waitMs);
+      return take(next, max, SLICE_MS, waitMs);
     };
   }
 

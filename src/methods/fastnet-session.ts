@@ -8,7 +8,7 @@
  */
 import { countTable, doSomething } from '../core/counter.js';
 import type { Step } from '../core/consume-loop.js';
-import { fromNative } from '../core/errors.js';
+import { fromNative } from '../shared/errors.js';
 import type { Availability, OpenContext, SessionStats } from '../core/method.js';
 import { native, type FastnetHandle, type FastnetStats } from '../native/binding.js';
 import { LIVE_BUFFER_BYTES, socketBytesPerFrame } from './buffer-sizing.js';

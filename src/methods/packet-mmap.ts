@@ -6,7 +6,7 @@
  * call; the native tier walks and counts the blocks in C.
  */
 import type { Step } from '../core/consume-loop.js';
-import { fromNative, SystemError } from '../core/errors.js';
+import { fromNative, SystemError } from '../shared/errors.js';
 import type { LatencySampler } from '../core/latency.js';
 import type { CaptureMethod, MethodOptions, OpenContext, SessionStats } from '../core/method.js';
 import { native, type PacketMmapRing } from '../native/binding.js';

@@ -5,7 +5,7 @@
  */
 import { countTable, doSomething } from '../core/counter.js';
 import type { Step } from '../core/consume-loop.js';
-import { fromNative } from '../core/errors.js';
+import { fromNative } from '../shared/errors.js';
 import type { OpenContext, SessionStats } from '../core/method.js';
 import { native, type PacketSocket } from '../native/binding.js';
 import { LIVE_BUFFER_BYTES, socketBufferFor } from './buffer-sizing.js';

@@ -6,7 +6,7 @@
  */
 import { countTable } from '../core/counter.js';
 import type { Step } from '../core/consume-loop.js';
-import { fromNative } from '../core/errors.js';
+import { fromNative } from '../shared/errors.js';
 import type { CaptureMethod, OpenContext, SessionStats } from '../core/method.js';
 import { native, type PcapHandle } from '../native/binding.js';
 import { LIVE_BUFFER_BYTES, MAX_PCAP_BUFFER, ringBytesPerFrame } from './buffer-sizing.js';

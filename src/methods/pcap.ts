@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { doSomething } from '../core/counter.js';
 import { throwIfAborted } from '../core/consume-loop.js';
-import { SystemError } from '../core/errors.js';
+import { SystemError } from '../shared/errors.js';
 import type { CaptureMethod, CaptureSession, ConsumeLimit, OpenContext, SessionStats } from '../core/method.js';
 import { LIVE_BUFFER_BYTES, MAX_PCAP_BUFFER } from './buffer-sizing.js';
 

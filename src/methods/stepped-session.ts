@@ -2,12 +2,9 @@
  * What every synchronous capture session shares: the counts, the consume loop (core's `drive`),
  * and the native tier's step. A session supplies how one step reads and counts, and its stats.
  */
-import { drive, type Step } from '../core/consume-loop.js';
+import { drive, SLICE_MS, type Step } from '../core/consume-loop.js';
 import type { CaptureSession, ConsumeLimit, SessionStats } from '../core/method.js';
 import type { NativeCount } from '../native/binding.js';
-
-/** How long one native call may run before JS looks at its limits and signals again. */
-const NATIVE_SLICE_MS = 20;
 
 export abstract class SteppedSession implements CaptureSession {
   received = 0;
@@ -19,7 +16,7 @@ export abstract class SteppedSession implements CaptureSession {
   /** The native tier: one call runs the method's loop and the C counter for up to a slice. */
   protected nativeStep(consumeNative: (maxFrames: number, sliceMs: number, idleMs: number) => NativeCount): Step {
     return (max, waitMs) => {
-      const r = consumeNative(max, NATIVE_SLICE_MS, waitMs);
+      const r = consumeNative(max, SLICE_MS, waitMs);
       this.received += r.received;
       this.ipv4 += r.ipv4;
       return r.received;

@@ -10,7 +10,7 @@
  * Layouts from linux/if_packet.h; offsets in bytes.
  */
 import { doSomething } from '../core/counter.js';
-import { SystemError } from '../core/errors.js';
+import { SystemError } from '../shared/errors.js';
 import type { LatencySampler } from '../core/latency.js';
 
 /** struct tpacket_block_desc: version, offset_to_priv, then struct tpacket_hdr_v1. */

@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UsageError } from '../core/errors.js';
+import { UsageError } from '../shared/errors.js';
 import { LINKTYPE_ETHERNET, readPcapFile } from './pcap-file.js';
 
 export interface Fixture {

@@ -3,7 +3,7 @@
  * for sessions that read on the event loop, with it deliberately blocked), stop it.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fromNative, InterruptedError, SystemError } from '../core/errors.js';
+import { fromNative, InterruptedError, SystemError } from '../shared/errors.js';
 import { native, type Generator, type GeneratorEngine, type GeneratorStatus } from '../native/binding.js';
 import type { Fixture } from './fixture.js';
 

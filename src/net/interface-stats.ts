@@ -1,6 +1,15 @@
-/** Interface counters, read the same way on either side of a namespace boundary. */
+/** Interfaces: whether one exists here, and its counters, read the same way on either side of a namespace boundary. */
+import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { UsageError } from '../shared/errors.js';
 import { run } from './ip-command.js';
+
+/** Refuses an interface this namespace does not have, naming the ones it has. */
+export function requireInterface(ifname: string): void {
+  if (!existsSync(`/sys/class/net/${ifname}`)) {
+    throw new UsageError(`no interface named ${ifname} (interfaces here: ${readdirSync('/sys/class/net').sort().join(', ')})`);
+  }
+}
 
 export interface InterfaceCounters {
   rxPackets: number;

@@ -1,7 +1,7 @@
 /** Runs iproute2's `ip` (and ethtool, sysctl) and turns failures into one-line SystemErrors. */
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { SystemError } from '../core/errors.js';
+import { SystemError } from '../shared/errors.js';
 
 const execFileAsync = promisify(execFile);
 

@@ -4,8 +4,8 @@
  * Both byte orders and both timestamp resolutions are read; the magic number says which.
  */
 import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '../core/atomic-write.js';
-import { UsageError } from '../core/errors.js';
+import { writeFileAtomic } from '../shared/atomic-write.js';
+import { UsageError } from '../shared/errors.js';
 
 export interface PcapRecord {
   tsSec: number;

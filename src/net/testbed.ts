@@ -107,6 +107,28 @@ async function addSilentPair(tb: Testbed, captureIf: string, senderIf: string, c
   await ip('link', 'set', 'dev', captureIf, 'up');
 }
 
+/** veth's MTU when created, and the Ethernet header a frame carries on top of its MTU. */
+const DEFAULT_MTU = 1500;
+const ETH_HLEN = 14;
+
+/**
+ * Sets both pairs' MTU so that frames of `frameBytes` fit, and back to the default when they fit
+ * in it: a fixture of jumbo frames would otherwise fail in the generator with EMSGSIZE (veth
+ * takes up to 64 KiB; af-xdp's XDP program refuses MTUs above a page and says so in its row).
+ */
+export async function fitFrames(tb: Testbed, frameBytes: number): Promise<void> {
+  const mtu = Math.max(DEFAULT_MTU, frameBytes - ETH_HLEN);
+  if ((mtus.get(tb) ?? DEFAULT_MTU) === mtu) return;
+  await ip('link', 'set', 'dev', tb.captureIf, 'mtu', String(mtu));
+  await ip('link', 'set', 'dev', tb.twinCaptureIf, 'mtu', String(mtu));
+  await ip('-n', tb.netns, 'link', 'set', 'dev', tb.senderIf, 'mtu', String(mtu));
+  await ip('-n', tb.netns, 'link', 'set', 'dev', tb.twinSenderIf, 'mtu', String(mtu));
+  mtus.set(tb, mtu);
+}
+
+/** The MTU fitFrames() last set, per test bed of this process. */
+const mtus = new WeakMap<Testbed, number>();
+
 /** Removes the namespace (which takes the veth pairs with it) and any capture end that survived. */
 export async function destroyTestbed(tb: Testbed): Promise<void> {
   live.delete(tb);

@@ -16,7 +16,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SystemError } from '../core/errors.js';
+import { SystemError } from '../shared/errors.js';
 import { ip } from './ip-command.js';
 
 export const XDP_STATE_DIR = '/run/capbench';
@@ -64,7 +64,7 @@ export function ownerAlive(pid: number, start: number | null): boolean {
 /**
  * Records an attachment; returns the file's path, for forgetXdpAttach(). Synchronous because
  * sessions open synchronously, and atomic (temporary file, fsync, rename) like
- * core/atomic-write.ts, so a sweep never reads half a record.
+ * shared/atomic-write.ts, so a sweep never reads half a record.
  */
 export function recordXdpAttach(
   rec: Omit<XdpAttachRecord, 'owner' | 'ownerStart' | 'createdAt'>,

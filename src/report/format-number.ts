@@ -20,3 +20,12 @@ export function whole(n: number | null): string {
 export function percent(n: number | null): string {
   return n === null || !Number.isFinite(n) ? DASH : `±${n < 10 ? n.toFixed(1) : n.toFixed(0)}%`;
 }
+
+/** A delay in ns with a unit that keeps it short: "48 µs", "2.6 ms", "1.20 s". */
+export function delay(ns: number): string {
+  const us = ns / 1000;
+  if (us < 10) return `${us.toFixed(1)} µs`;
+  if (us < 1000) return `${us.toFixed(0)} µs`;
+  if (us < 1e6) return `${(us / 1000).toFixed(us < 1e4 ? 1 : 0)} ms`;
+  return `${(us / 1e6).toFixed(2)} s`;
+}

@@ -7,7 +7,7 @@
 import { MIN_PACKETS } from '../core/accounting.js';
 import type { DeliverSource, Results, Row } from '../core/results.js';
 import { headlineCycles, pointLabel } from './compare.js';
-import { DASH, percent, si, whole } from './format-number.js';
+import { DASH, delay, percent, si, whole } from './format-number.js';
 import { barChart, escapeXml as esc, lineChart, type BarValue, type LineSeries } from './svg-chart.js';
 
 const CSS = `
@@ -288,7 +288,7 @@ function rowCells(row: Row, noisyRme: number, withLatency: boolean, withPoint: b
     num(whole(cpp.total), `busy Δ ${whole(cpp.systemBusy)}`, 'busy Δ: machine-wide busy time less the none baseline, a cross-check from /proc/stat'),
     rmeCell(cpp.totalRme, noisyRme),
     num(ipv4),
-    ...(withLatency ? [num(row.latency === null ? DASH : `${whole(row.latency.p50Ns / 1000)} / ${whole(row.latency.p99Ns / 1000)} µs`)] : []),
+    ...(withLatency ? [num(row.latency === null ? DASH : `${delay(row.latency.p50Ns)} / ${delay(row.latency.p99Ns)}`)] : []),
   ];
   return `<tr>${id}${cells.join('')}<td class="verdict">${verdict(row)}</td></tr>`;
 }

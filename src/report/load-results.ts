@@ -10,7 +10,7 @@
  * are null and compare falls back to read.
  */
 import { readFile } from 'node:fs/promises';
-import { UsageError } from '../core/errors.js';
+import { UsageError } from '../shared/errors.js';
 import { RESULTS_SCHEMA, type CyclesPerPacket, type Results } from '../core/results.js';
 
 const V1_SCHEMA = 'capbench.results/1';

@@ -5,7 +5,7 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import { MIN_PACKETS } from '../core/accounting.js';
 import type { Results, Row } from '../core/results.js';
-import { DASH, percent, si, whole } from './format-number.js';
+import { DASH, delay, percent, si, whole } from './format-number.js';
 
 export interface TableOptions {
   color: boolean;
@@ -59,13 +59,8 @@ function deliverLine(rows: readonly Row[]): string | null {
   return sources.size === 0 ? null : `deliver: the kernel's work to bring a frame to the method, from ${[...sources].map((s) => said[s]).join('; ')}`;
 }
 
-function micros(ns: number): string {
-  const us = ns / 1000;
-  return us < 10 ? us.toFixed(1) : us < 10000 ? us.toFixed(0) : `${(us / 1000).toFixed(0)}k`;
-}
-
 function latencyCell(row: Row): string {
-  return row.latency === null ? DASH : `${micros(row.latency.p50Ns)}/${micros(row.latency.p99Ns)} µs`;
+  return row.latency === null ? DASH : `${delay(row.latency.p50Ns)} / ${delay(row.latency.p99Ns)}`;
 }
 
 function pointCells(row: Row): string[] {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { checkTrial, MIN_PACKETS, type TrialCheck } from '../../src/core/accounting.js';
+import { checkTrial, MIN_PACKETS, windowLoss, type TrialCheck, type WindowCounts } from '../../src/core/accounting.js';
 import type { TrialResult } from '../../src/core/results.js';
 
 function trial(over: Partial<TrialResult>): TrialResult {
@@ -61,4 +61,32 @@ test('traffic from elsewhere: enough frames pass with nothing to compare against
 test('unknown drops do not make the accounting fail', () => {
   const v = checkTrial(trial({ sent: null, received: 5000, drops: { senderIf: 0, captureIf: 0, method: null } }), { ...live, ipv4Expected: null });
   assert.equal(v.ok, true);
+});
+
+const counts = (over: Partial<WindowCounts>): WindowCounts => ({
+  captureRx: 1000, captureDropped: 0, senderRefused: 0, backlogDrops: 0, twinDropped: 0,
+  methodDrops: 0, counted: 1000, sent: 1000, baseline: false, ...over,
+});
+
+test('loss: frames the veth refused were resent, and its backlog drops are not loss at the interface', () => {
+  const l = windowLoss(counts({ senderRefused: 40, captureDropped: 40, backlogDrops: 40 }));
+  assert.deepEqual(l, { received: 1000, drops: { senderIf: 0, captureIf: 0, method: 0 }, resent: 40, dropsSource: 'kernel' });
+});
+
+test("loss: the twin's backlog drops are its own, not the capture interface's", () => {
+  // 30 frames of this row's and 20 of the twin's were dropped for a full backlog: only ours count.
+  const l = windowLoss(counts({ captureDropped: 35, backlogDrops: 50, twinDropped: 20 }));
+  assert.equal(l.drops.captureIf, 5);
+});
+
+test('loss: a method without drop counts has them derived from the sent count, or unknown without one', () => {
+  assert.deepEqual(windowLoss(counts({ methodDrops: null, counted: 990 })).drops.method, 10);
+  assert.equal(windowLoss(counts({ methodDrops: null, counted: 990 })).dropsSource, 'derived');
+  const unknown = windowLoss(counts({ methodDrops: null, counted: 990, sent: null }));
+  assert.deepEqual([unknown.drops.method, unknown.dropsSource], [null, 'unknown']);
+});
+
+test("loss: the baseline's received is what the interface delivered, less what it lost", () => {
+  const l = windowLoss(counts({ baseline: true, methodDrops: null, counted: 0, captureRx: 1000, captureDropped: 3 }));
+  assert.deepEqual([l.received, l.drops.captureIf, l.dropsSource], [997, 3, 'kernel']);
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseThreshold } from '../../src/cli/commands/compare.js';
-import { UsageError } from '../../src/core/errors.js';
+import { UsageError } from '../../src/shared/errors.js';
 import type { CyclesPerPacket, Results, Row } from '../../src/core/results.js';
 import { renderComparisonText } from '../../src/report/compare-text.js';
 import { compare, exitStatus, regressions, type Comparison, type Metric } from '../../src/report/compare.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Command } from 'commander';
 import { registerCompare } from '../../src/cli/commands/compare.js';
-import { CheckFailedError, UsageError } from '../../src/core/errors.js';
+import { CheckFailedError, UsageError } from '../../src/shared/errors.js';
 import type { CyclesPerPacket, Results } from '../../src/core/results.js';
 import { renderBmf } from '../../src/report/bmf.js';
 import { compare } from '../../src/report/compare.js';

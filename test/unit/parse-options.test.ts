@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { UsageError } from '../../src/core/errors.js';
+import { UsageError } from '../../src/shared/errors.js';
 import { batch, methods, positiveInt, rate, runConfig, tiers } from '../../src/cli/parse-options.js';
 
 test('methods: a comma list keeps order and drops repeats', () => {

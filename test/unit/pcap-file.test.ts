@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UsageError } from '../../src/core/errors.js';
+import { UsageError } from '../../src/shared/errors.js';
 import { readPcap, readPcapFile, writePcap, writePcapFile, type PcapFile } from '../../src/net/pcap-file.js';
 
 function sample(byteOrder: 'le' | 'be', resolution: 'us' | 'ns'): PcapFile {

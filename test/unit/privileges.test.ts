@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PermissionError } from '../../src/core/errors.js';
+import { PermissionError } from '../../src/shared/errors.js';
 import { effectiveCapabilities, missingCapabilities, requireCapabilities } from '../../src/core/privileges.js';
 
 test('CapEff is read from /proc/self/status text', () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { delay } from '../../src/report/format-number.js';
 import { renderJson } from '../../src/report/json.js';
 import { bar, renderTable } from '../../src/report/table.js';
 import { sampleResults } from './sample-results.js';
@@ -57,10 +58,14 @@ test('bar: proportional to the fastest row in eighths of a cell, nothing for no 
   assert.equal(bar(0, 100), '');
 });
 
-test('table: live rows with timestamps show latency p50/p99 in microseconds', () => {
+test('table: live rows with timestamps show latency p50/p99, each in a unit that keeps it short', () => {
   const results = sampleResults();
-  results.rows[0] = { ...results.rows[0]!, mode: 'live', latency: { p50Ns: 12_345, p99Ns: 250_000, samples: 100 } };
+  results.rows[0] = { ...results.rows[0]!, mode: 'live', latency: { p50Ns: 12_345, p99Ns: 148_000_000, samples: 100 } };
   const text = renderTable(results, { color: false });
   assert.match(text, /latency p50\/p99/);
-  assert.match(text.split('\n').find((l) => l.startsWith('socket '))!, /12\/250 µs\s+ok$/);
+  assert.match(text.split('\n').find((l) => l.startsWith('socket '))!, /12 µs \/ 148 ms\s+ok$/);
+});
+
+test('delays: µs below a millisecond, then ms, then s', () => {
+  assert.deepEqual([delay(4_200), delay(250_000), delay(2_600_000), delay(1_200_000_000)], ['4.2 µs', '250 µs', '2.6 ms', '1.20 s']);
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SystemError } from '../../src/core/errors.js';
+import { SystemError } from '../../src/shared/errors.js';
 import { Tpacket3Blocks } from '../../src/methods/tpacket3-block.js';
 
 const BLOCK = 4096;

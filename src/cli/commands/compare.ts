@@ -4,7 +4,7 @@
  * 2 the files cannot be compared).
  */
 import type { Command } from 'commander';
-import { CheckFailedError, UsageError } from '../../core/errors.js';
+import { CheckFailedError, UsageError } from '../../shared/errors.js';
 import { changeLabel, compare, DEFAULT_THRESHOLD_PCT, regressions } from '../../report/compare.js';
 import { changeText, renderComparisonText } from '../../report/compare-text.js';
 import { loadResults } from '../../report/load-results.js';

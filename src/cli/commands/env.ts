@@ -1,6 +1,6 @@
 /** `capbench env up|down|status`: the test bed alone, for people who point their own tools at it. */
 import type { Command } from 'commander';
-import { UsageError } from '../../core/errors.js';
+import { UsageError } from '../../shared/errors.js';
 import { requireCapabilities } from '../../core/privileges.js';
 import { createTestbed, destroyTestbed, isStale, listTestbeds, type Testbed } from '../../net/testbed.js';
 import { sweepStaleXdp } from '../../net/xdp-leftovers.js';

@@ -1,11 +1,13 @@
 /** `capbench gen`: the generator alone. Prints what it sent and at what rate. */
 import type { Command } from 'commander';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
-import { SystemError, UsageError } from '../../core/errors.js';
+import { ratePps } from '../../core/config.js';
+import { SystemError, UsageError } from '../../shared/errors.js';
 import { requireCapabilities } from '../../core/privileges.js';
 import { DEFAULT_FIXTURE, fixturePath, loadFixture } from '../../net/fixture.js';
 import { RunningGenerator } from '../../net/generator.js';
+import { requireInterface } from '../../net/interface-stats.js';
 import { cpuIndex, positiveInt, positiveNumber, rate } from '../parse-options.js';
 import type { CliContext } from '../context.js';
 import { whole } from '../../report/format-number.js';
@@ -43,16 +45,14 @@ export function registerGen(program: Command, ctx: CliContext): void {
       const fixture = await loadFixture(opts.fixture === undefined ? DEFAULT_FIXTURE : fixturePath(opts.fixture));
       const netnsPath = opts.netns === undefined ? null : `/run/netns/${opts.netns}`;
       if (netnsPath !== null && !existsSync(netnsPath)) throw new UsageError(`no network namespace named ${opts.netns}`);
-      if (netnsPath === null && !existsSync(`/sys/class/net/${opts.iface}`)) {
-        throw new UsageError(`no interface named ${opts.iface} (interfaces here: ${readdirSync('/sys/class/net').sort().join(', ')})`);
-      }
+      if (netnsPath === null) requireInterface(opts.iface);
       requireCapabilities(['CAP_NET_RAW', ...(netnsPath ? (['CAP_SYS_ADMIN'] as const) : [])], 'capbench gen');
 
       let gen: RunningGenerator;
       try {
         gen = new RunningGenerator({
           netnsPath, ifname: opts.iface, fixture, count, durationMs: durationSec * 1000,
-          ratePps: pps === 'max' ? 0 : pps, cpu,
+          ratePps: ratePps(pps), cpu,
         });
       } catch (err) {
         if (err instanceof SystemError && err.errno === ENODEV) {

@@ -1,14 +1,15 @@
 /** `capbench run`: options in, table (and JSON file) out. */
 import type { Command } from 'commander';
+import { RUN_DEFAULTS } from '../../core/config.js';
 import { runBenchmark } from '../../core/runner.js';
-import type { Progress } from '../../core/rows.js';
-import { si } from '../../report/format-number.js';
+import { realMachine } from '../../core/real-machine.js';
 import { METHODS } from '../../methods/registry.js';
 import { renderJson } from '../../report/json.js';
 import { renderTable } from '../../report/table.js';
 import { runConfig, type RawRunOptions } from '../parse-options.js';
 import { useColor, type CliContext } from '../context.js';
 import { addMeasureOptions, addOutputOptions } from '../shared-options.js';
+import { progressLine } from '../progress.js';
 import { throwIfRowsFailed } from '../verdict.js';
 import { machineFormat, writeMachineFormat, writeOutput } from '../output.js';
 
@@ -19,18 +20,13 @@ interface RunOptions extends RawRunOptions {
   color: boolean;
 }
 
-function progressLine(p: Progress): string {
-  const which = p.trial === 0 ? 'warm-up' : `trial ${p.trial}/${p.trials}`;
-  return `measuring ${p.method}/${p.tier}: ${which}${p.lastPps === null ? '' : `, last ${si(p.lastPps)} pps`}…`;
-}
-
 export function registerRun(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('run')
     .description('measure capture methods side by side and print a table (the main job)')
-    .option('--mode <mode>', 'drain: fill the buffer, then time the reader alone; live: capture while traffic flows (default: drain; live with --iface)')
+    .option('--mode <mode>', `drain: fill the buffer, then time the reader alone; live: capture while traffic flows (default: ${RUN_DEFAULTS.mode}; live with --iface)`)
     .option('--iface <name>', 'capture on this interface instead of a test bed; traffic must come from elsewhere (live only)');
-  addOutputOptions(addMeasureOptions(cmd, { duration: '2', trials: '10' }))
+  addOutputOptions(addMeasureOptions(cmd, RUN_DEFAULTS))
     .addHelpText(
       'after',
       `
@@ -57,8 +53,9 @@ Examples:
       const config = runConfig({ ...opts, mode: opts.mode });
       const results = await runBenchmark(config, {
         methods: METHODS,
+        machine: realMachine,
         signal: ctx.signal,
-        onProgress: (p) => ctx.progress(progressLine(p)),
+        onProgress: (p) => ctx.progress(progressLine('measuring', p)),
       });
       ctx.progress('');
       if (opts.json) await writeOutput(opts.json, renderJson(results));

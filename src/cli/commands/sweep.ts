@@ -1,22 +1,23 @@
 /** `capbench sweep`: the same measurement over frame sizes and offered rates, one row per point. */
 import type { Command } from 'commander';
-import { UsageError } from '../../core/errors.js';
+import { UsageError } from '../../shared/errors.js';
 import { runSweep } from '../../core/sweep.js';
+import { realMachine } from '../../core/real-machine.js';
 import { METHODS } from '../../methods/registry.js';
 import { renderJson } from '../../report/json.js';
 import { renderTable } from '../../report/table.js';
 import { useColor, type CliContext } from '../context.js';
-import { addMeasureOptions, addOutputOptions } from '../shared-options.js';
+import { addMeasureOptions, addOutputOptions, withDefault } from '../shared-options.js';
+import { SWEEP_DEFAULTS } from '../../core/config.js';
+import { progressLine } from '../progress.js';
 import { throwIfRowsFailed } from '../verdict.js';
 import { machineFormat, writeMachineFormat, writeOutput } from '../output.js';
 import { positiveInt, runConfig, type RawRunOptions } from '../parse-options.js';
-import type { Progress } from '../../core/rows.js';
-import { si } from '../../report/format-number.js';
 
 interface SweepOptions extends RawRunOptions {
   sizes?: string;
   rates?: string;
-  loss: string;
+  loss?: string;
   json?: string;
   format?: string;
   out?: string;
@@ -43,9 +44,9 @@ export function registerSweep(program: Command, ctx: CliContext): void {
     .description('repeat the measurement over frame sizes and offered rates, one row per point')
     .option('--sizes <list>', 'frame sizes on the wire, from 64,128,256,512,1024,1280,1518 (fixtures/udp<size>.pcap)')
     .option('--rates <list|search>', 'offered rates in pps (live mode), or search: the highest rate with loss within --loss')
-    .option('--loss <percent>', 'search: the largest loss a rate may show', '0')
-    .option('--mode <mode>', 'drain or live, for points without --rates', 'drain');
-  addOutputOptions(addMeasureOptions(cmd, { duration: '1', trials: '3' }))
+    .option('--loss <percent>', withDefault('search: the largest loss a rate may show', 0))
+    .option('--mode <mode>', withDefault('drain or live, for points without --rates', SWEEP_DEFAULTS.mode));
+  addOutputOptions(addMeasureOptions(cmd, SWEEP_DEFAULTS))
     .addHelpText(
       'after',
       `
@@ -56,13 +57,13 @@ Examples:
     )
     .action(async (opts: SweepOptions) => {
       const format = machineFormat(opts.format, opts.out);
-      const base = runConfig(opts);
+      const base = runConfig(opts, SWEEP_DEFAULTS);
       const sizes = opts.sizes === undefined ? null : list('--sizes', opts.sizes);
       const rates = opts.rates === undefined ? null : opts.rates === 'search' ? 'search' : list('--rates', opts.rates);
       if (sizes === null && rates === null) throw new UsageError('sweep needs --sizes, --rates or both');
       const results = await runSweep(
-        { base, sizes, rates, loss: lossFraction(opts.loss) },
-        { methods: METHODS, signal: ctx.signal, onProgress: (p: Progress) => ctx.progress(`sweeping ${p.method}/${p.tier}: window ${p.trial}/${p.trials}${p.lastPps === null ? '' : `, last ${si(p.lastPps)} pps`}…`) },
+        { base, sizes, rates, loss: lossFraction(opts.loss ?? '0') },
+        { methods: METHODS, machine: realMachine, signal: ctx.signal, onProgress: (p) => ctx.progress(progressLine('sweeping', p)) },
       );
       ctx.progress('');
       if (opts.json) await writeOutput(opts.json, renderJson(results));

@@ -1,0 +1,31 @@
+/** The Machine capbench runs on: the kernel, the addon and iproute2 (see machine.ts). */
+import { snapshot } from './cpu-time.js';
+import { cycleSource, hostInfo } from './host.js';
+import type { Machine } from './machine.js';
+import { requireCapabilities } from './privileges.js';
+import { softirqCpuSec } from './softirq-clock.js';
+import { RunningGenerator, sleepBlocking } from '../net/generator.js';
+import { readBacklogDrops, readCounters, requireInterface } from '../net/interface-stats.js';
+import { createTestbed, destroyTestbed, fitFrames, sweepStale } from '../net/testbed.js';
+import { sweepStaleXdp } from '../net/xdp-leftovers.js';
+import { native } from '../native/binding.js';
+
+export const realMachine: Machine = {
+  startGenerator: (spec) => new RunningGenerator(spec),
+  readCounters,
+  readBacklogDrops,
+  cpuSnapshot: snapshot,
+  softirqCpuSec,
+  sleepBlocking,
+  requireCapabilities: (needed, who) => requireCapabilities(needed, who),
+  host: () => ({ info: hostInfo(), cycles: cycleSource().source }),
+  requireInterface,
+  async sweepLeftovers() {
+    await sweepStale();
+    await sweepStaleXdp();
+  },
+  createTestbed: () => createTestbed(),
+  destroyTestbed,
+  fitFrames,
+  reserveCpu: (cpu) => native().reserveCpu(cpu),
+};

@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { measureWindow, type WindowSpec } from '../../src/core/window.js';
+import { InterruptedError } from '../../src/shared/errors.js';
+import { fixturePath, loadFixture } from '../../src/net/fixture.js';
+import { FakeMachine, fakeMethod, TESTBED } from './fake-machine.js';
+
+const fixture = await loadFixture(fixturePath('udp64'));
+
+function spec(m: FakeMachine, over: Partial<WindowSpec> = {}): WindowSpec & { method: ReturnType<typeof fakeMethod> } {
+  return {
+    method: fakeMethod(m), tier: 'js', mode: 'drain', captureIf: TESTBED.captureIf,
+    sender: { ifname: TESTBED.senderIf, netns: TESTBED.netns },
+    traffic: { netnsPath: TESTBED.netnsPath, ifname: TESTBED.senderIf, fixture, ratePps: 0, cpu: 0 },
+    twin: { senderIf: TESTBED.twinSenderIf, captureIf: TESTBED.twinCaptureIf },
+    fixture, count: 1000, durationSec: 0.05,
+    options: { batch: 64, ratePps: 0, ringBytes: null, queues: 1, zeroCopy: false },
+    machine: m, tscHz: 1e9, cpus: 2, signal: new AbortController().signal,
+    ...over,
+  } as WindowSpec & { method: ReturnType<typeof fakeMethod> };
+}
+
+test('drain: the reader gets every frame of the fill, and the sender clocks of both arms are kept', async () => {
+  const m = new FakeMachine();
+  const s = spec(m);
+  const w = await measureWindow(s);
+  assert.deepEqual([w.trial.sent, w.trial.received, w.trial.ipv4Counted, w.trial.ipv4Expected], [1000, 1000, 1000, 1000]);
+  assert.deepEqual(w.trial.drops, { senderIf: 0, captureIf: 0, method: 0 });
+  // 1.3 µs a frame into the captured pair, 1.0 µs into the twin that ran beside it.
+  assert.ok(Math.abs(w.trial.delivery!.senderSec - 1000 * 1.3e-6) < 1e-12);
+  assert.equal(w.trial.delivery!.twinSent, 7500);
+  assert.ok(Math.abs(w.trial.delivery!.twinSec! - 7500 * 1e-6) < 1e-12);
+  assert.equal(w.load.sent, null, 'drain: the baseline is not charged per frame sent');
+  assert.equal(m.running.size, 0, 'both generators stopped');
+  assert.equal(s.method.closed, 1);
+});
+
+test('drain without a twin (no test bed twin): no twin figures, nothing left running', async () => {
+  const m = new FakeMachine();
+  const w = await measureWindow(spec(m, { twin: null }));
+  assert.equal(w.trial.delivery!.twinSec, null);
+  assert.equal(m.running.size, 0);
+});
+
+test('live: the frames sent in the window, the twin beside them at the same rate', async () => {
+  const m = new FakeMachine();
+  const w = await measureWindow(spec(m, { mode: 'live' }));
+  assert.deepEqual([w.trial.sent, w.trial.received, w.load.sent], [5000, 5000, 5000]);
+  assert.equal(w.trial.delivery!.twinSent, 7500);
+  assert.ok(w.trial.pps! > 0);
+  assert.equal(m.running.size, 0);
+});
+
+test('live, interrupted: the window throws InterruptedError, and the generators and the session are gone', async () => {
+  const m = new FakeMachine();
+  const abort = new AbortController();
+  const s = spec(m, { mode: 'live', durationSec: 10, signal: abort.signal });
+  setTimeout(() => abort.abort('SIGINT'), 20);
+  await assert.rejects(measureWindow(s), InterruptedError);
+  assert.equal(m.running.size, 0);
+  assert.equal(s.method.closed, 1);
+});
+
+test('drain, interrupted before the reading: the same, with the fill stopped', async () => {
+  const m = new FakeMachine();
+  const abort = new AbortController();
+  abort.abort('SIGINT');
+  const s = spec(m, { signal: abort.signal });
+  await assert.rejects(measureWindow(s), InterruptedError);
+  assert.equal(m.running.size, 0);
+  assert.equal(s.method.closed, 1);
+});
+
+test('a session that cannot open leaves nothing started', async () => {
+  const m = new FakeMachine();
+  const s = spec(m, { method: fakeMethod(m, 'socket', { failOpen: new Error('no socket') }) });
+  await assert.rejects(measureWindow(s), /no socket/);
+  assert.equal(m.running.size, 0);
+});
