@@ -34,9 +34,9 @@ export interface Baseline {
   /** Live mode on the test bed: generator thread + ksoftirqd CPU seconds per frame sent. */
   senderPerFrame: number | null;
   /**
-   * The twin generator's mean CPU seconds per frame over every window of the point that had one.
-   * Each window's delivery is measured as a ratio to its own twin, which the machine's speed does
-   * not move; this scale turns the ratio back into time.
+   * Drain: the twin generator's mean CPU seconds per frame over every fill of the point. Each
+   * fill's delivery is measured as a ratio to its own twin, which the machine's speed does not
+   * move; this scale turns the ratio back into time.
    */
   twinPerFrame: number | null;
 }
@@ -67,7 +67,7 @@ function senderPerFrame(d: DeliveryMeasure): number {
 
 /**
  * One window's delivery cost per packet from the sender's clocks: against the twin that ran
- * beside it, scaled by the twin's mean cost, or (live flat out) against the `none` windows. What
+ * beside its fill, scaled by the twin's mean cost, or (live) against the `none` windows. What
  * delivering the frames cost is charged to the packets that reached the counter.
  */
 function senderDeliver(d: DeliveryMeasure, packets: number, baseline: Baseline | null): Deliver {
@@ -165,7 +165,7 @@ export function rowCycles(
     const d = rowDeliver([l], cpus, baseline).secPerPacket;
     return d === null || l.packets < MIN_PACKETS ? null : d * tscHz + cycles(l.cpu.threadSec, l.packets);
   });
-  const windowTotals = perWindow.every((t) => t !== null) ? (perWindow as number[]) : [];
+  const windowTotals = perWindow.every((t) => t !== null) ? perWindow : [];
   return {
     deliver: deliverCycles,
     read,

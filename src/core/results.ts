@@ -22,12 +22,11 @@ export type CycleSource = 'perf' | 'tsc';
 
 /**
  * How `deliver` was measured:
- * - sender-clocks-vs-twin: drain, and live at a set rate, on the test bed. The sender-side CPU
- *   (the generator thread's CPU clock, in whose softirq veth delivers, plus ksoftirqd's CPU
- *   clocks) during the fill or window, against a twin generator thread on the same CPU sending
- *   the same frames at the same rate into an uncaptured twin veth.
- * - sender-clocks-vs-none: live flat out on the test bed. The same clocks over the window,
- *   against what the `none` baseline's windows spent per frame sent.
+ * - sender-clocks-vs-twin: drain on the test bed. The sender-side CPU (the generator thread's CPU
+ *   clock, in whose softirq veth delivers, plus ksoftirqd's CPU clocks) during the fill, against
+ *   a twin generator thread on the same CPU sending the same frames into an uncaptured twin veth.
+ * - sender-clocks-vs-none: live on the test bed. The same clocks over the window, against what
+ *   the `none` baseline's windows spent per frame sent.
  * - system-busy-vs-none: --iface. Machine-wide busy time (/proc/stat) less the reading thread,
  *   against the `none` baseline's busy time per second: the traffic is not ours, so no sender
  *   clock can be read.
@@ -76,7 +75,7 @@ export interface DeliveryMeasure {
   /** ksoftirqd threads' CPU seconds over the same phase (softirq work the kernel deferred). */
   softirqSec: number;
   sent: number;
-  /** The twin generator's CPU seconds and frames over the same phase; null when none ran. */
+  /** drain: the twin generator's CPU seconds and frames over the same fill; null when none ran. */
   twinSec: number | null;
   twinSent: number | null;
 }

@@ -106,8 +106,8 @@ async function measurePoint(
     traffic: testbed
       ? { netnsPath: testbed.netnsPath, ifname: testbed.senderIf, fixture, ratePps: ratePps(config.rate), cpu: config.generatorCpu }
       : null,
-    // The twin beside every window, except live flat out, where it would halve the offered rate.
-    twin: testbed && (config.mode === 'drain' || config.rate !== 'max') ? { senderIf: testbed.twinSenderIf, captureIf: testbed.twinCaptureIf } : null,
+    // Beside every drain fill; live windows are charged against the none baseline (window.ts).
+    twin: testbed && config.mode === 'drain' ? { senderIf: testbed.twinSenderIf, captureIf: testbed.twinCaptureIf } : null,
     fixture, count: config.count, durationSec: config.durationSec, options: methodOptions(config),
     machine, tscHz: host.tscHz, cpus: host.cpus, signal: deps.signal,
   };

@@ -7,9 +7,10 @@
  *   test bed's uncaptured twin veth for as long as the fill lasts: the kernel's delivery into the
  *   method is the fill's extra cost over the twin's, measured at the same moments.
  * live: open the method, start the generator for `durationSec` at the offered rate, capture
- *   while it runs, then read the tail already on its way. At a set rate the twin runs here too,
- *   at the same rate; flat out it would take half the sender's CPU, so then the `none` baseline's
- *   windows are the reference instead.
+ *   while it runs, then read the tail already on its way. No twin here: two paced generators on
+ *   one CPU differ by up to a quarter per frame even with nothing attached to either (which of
+ *   them sleeps and which spins is up to the scheduler), and flat out a twin would halve the
+ *   offered rate; the `none` baseline's windows are the reference instead.
  *
  * The reader's CPU is sampled around the timed part; the sender side's (generator thread and
  * ksoftirqd clocks) around the phase that delivers the frames. Loss is read from the interfaces
@@ -49,7 +50,7 @@ export interface WindowSpec {
   sender: { ifname: string; netns: string } | null;
   /** The traffic to send; null when it comes from outside (--iface). */
   traffic: Omit<TrafficSpec, 'count' | 'durationMs'> | null;
-  /** The twin veth pair, whose sender end drain fills send the same frames into; null without one. */
+  /** The twin veth pair, whose sender end drain fills send the same frames into; null in live mode. */
   twin: { senderIf: string; captureIf: string } | null;
   fixture: Fixture;
   count: number;
@@ -205,13 +206,10 @@ async function live(spec: WindowSpec, session: CaptureSession, stamp: boolean): 
   const c0 = m.cpuSnapshot('start');
   const t0 = performance.now();
   let gen: Generator | null = null;
-  let twin: Generator | null = null;
   let tEnd: number;
   let sent: number | null = null;
   let delivery: DeliveryMeasure | null = null;
   try {
-    // As in drain, the twin (when the runner gives one) runs from before the window to after it.
-    twin = spec.traffic && spec.twin && m.startGenerator({ ...spec.traffic, ifname: spec.twin.senderIf, count: 0, durationMs: 0, stamp });
     gen = spec.traffic && m.startGenerator({ ...spec.traffic, count: 0, durationMs, stamp });
     if (spec.method.baseline) {
       if (gen) await gen.wait(spec.signal);
@@ -228,14 +226,12 @@ async function live(spec: WindowSpec, session: CaptureSession, stamp: boolean): 
       });
     }
     const final = gen?.stop() ?? null;
-    const twinFinal = twin?.stop() ?? null;
     if (final) {
       sent = final.sent;
-      delivery = { senderSec: final.cpuNs / 1e9, softirqSec: 0, sent, twinSec: twinFinal && twinFinal.cpuNs / 1e9, twinSent: twinFinal && twinFinal.sent };
+      delivery = { senderSec: final.cpuNs / 1e9, softirqSec: 0, sent, twinSec: null, twinSent: null };
     }
   } catch (err) {
     stopQuietly(gen);
-    stopQuietly(twin);
     throw err;
   }
   if (gen && sent !== null && !spec.method.baseline) tEnd = await readTail(session, sent, tEnd, spec.signal);

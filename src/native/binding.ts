@@ -13,6 +13,7 @@
  * - Failures throw an Error whose message is "context: strerror" with `errno` and `context` set.
  */
 import { createRequire } from 'node:module';
+import { SystemError } from '../shared/errors.js';
 
 export interface NativeCount {
   received: number;
@@ -310,11 +311,22 @@ function detachOneBufferNow(): void {
   structuredClone(buffer, { transfer: [buffer] });
 }
 
+const ADDON = '../../../build/Release/capbench.node';
+
 /** Loads build/Release/capbench.node once. */
 export function native(): NativeBinding {
   if (loaded === undefined) {
     detachOneBufferNow();
-    loaded = require('../../../build/Release/capbench.node') as NativeBinding;
+    try {
+      loaded = require(ADDON) as NativeBinding;
+    } catch (err) {
+      // Its install script did not run (npm 11 without --allow-scripts, --ignore-scripts) or failed.
+      if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
+      throw new SystemError(
+        'the native addon was never built (build/Release/capbench.node is missing): install capbench again ' +
+          'with its install script allowed (see the README), or run `npm ci` in a clone',
+      );
+    }
   }
   return loaded;
 }

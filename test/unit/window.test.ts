@@ -42,11 +42,12 @@ test('drain without a twin (no test bed twin): no twin figures, nothing left run
   assert.equal(m.running.size, 0);
 });
 
-test('live: the frames sent in the window, the twin beside them at the same rate', async () => {
+test('live: the frames sent in the window, charged per frame sent, no twin', async () => {
   const m = new FakeMachine();
-  const w = await measureWindow(spec(m, { mode: 'live' }));
+  const w = await measureWindow(spec(m, { mode: 'live', twin: null }));
   assert.deepEqual([w.trial.sent, w.trial.received, w.load.sent], [5000, 5000, 5000]);
-  assert.equal(w.trial.delivery!.twinSent, 7500);
+  assert.equal(w.trial.delivery!.twinSent, null);
+  assert.ok(Math.abs(w.trial.delivery!.senderSec - 5000 * 1.3e-6) < 1e-12);
   assert.ok(w.trial.pps! > 0);
   assert.equal(m.running.size, 0);
 });
@@ -54,7 +55,7 @@ test('live: the frames sent in the window, the twin beside them at the same rate
 test('live, interrupted: the window throws InterruptedError, and the generators and the session are gone', async () => {
   const m = new FakeMachine();
   const abort = new AbortController();
-  const s = spec(m, { mode: 'live', durationSec: 10, signal: abort.signal });
+  const s = spec(m, { mode: 'live', twin: null, durationSec: 10, signal: abort.signal });
   setTimeout(() => abort.abort('SIGINT'), 20);
   await assert.rejects(measureWindow(s), InterruptedError);
   assert.equal(m.running.size, 0);
