@@ -91,7 +91,7 @@ function startChild(name: string, cmd: string, argv: string[]): Child {
     // Unreferenced: a deadline that was not needed must not keep the process alive at the end.
     const r = await Promise.race([lines.next(), exited.then(() => null), sleep(ms, null, { ref: false })]);
     if (r === null || r.done === true) throw new Error(`${name}: no ${what} line\n${stderr}`);
-    return r.value as string;
+    return r.value;
   };
   return { child, line, exited };
 }
@@ -222,7 +222,7 @@ async function main(): Promise<void> {
   const body = READERS.map((method) => {
     const ind = independent.get(method)!;
     const s = stats(ind.deliver);
-    const cb = capbenchDeliver(capbench!.rows, method);
+    const cb = capbenchDeliver(capbench.rows, method);
     if (s.n === 0) return [method, 'no usable rounds'];
     const indCycles = (s.median * hz) / 1e9;
     const r = cb.deliver === null ? NaN : cb.deliver / indCycles;

@@ -83,7 +83,7 @@ async function refTrial(bin: string, count: number, fixture: Fixture): Promise<R
     const timeout = sleep(ms).then(() => null);
     const r = await Promise.race([lines.next(), exited.then(() => null), timeout]);
     if (r === null || r.done === true) throw new Error(`${bin}: no ${what} line\n${stderr}`);
-    return r.value as string;
+    return r.value;
   };
   try {
     if ((await nextLine('"ready"', READY_TIMEOUT_MS)).trim() !== 'ready') throw new Error(`${bin}: expected "ready"\n${stderr}`);

@@ -101,15 +101,16 @@ static int check_options(const struct cb_xsk_options *o, struct cb_error *e)
 			       o->ifname, o->frame_bytes);
 	if (!is_pow2(o->ring_size) || o->ring_size < CB_XSK_MIN_RING ||
 	    o->ring_size > CB_XSK_MAX_RING)
-		return cb_fail(e, EINVAL, "AF_XDP on %s: ring size %u is not a power of two in %u..%u",
+		return cb_fail(e, EINVAL,
+			       "AF_XDP on %s: ring size %u is not a power of two in %u..%u",
 			       o->ifname, o->ring_size, CB_XSK_MIN_RING, CB_XSK_MAX_RING);
-	if (o->frame_count == 0 ||
-	    (uint64_t)o->frame_count * o->frame_bytes > CB_XSK_MAX_UMEM)
-		return cb_fail(e, EINVAL, "AF_XDP on %s: %u frames of %u bytes is not 1 frame to 1 GiB",
+	if (o->frame_count == 0 || (uint64_t)o->frame_count * o->frame_bytes > CB_XSK_MAX_UMEM)
+		return cb_fail(e, EINVAL,
+			       "AF_XDP on %s: %u frames of %u bytes is not 1 frame to 1 GiB",
 			       o->ifname, o->frame_count, o->frame_bytes);
 	if (o->batch == 0 || o->batch > CB_XSK_MAX_BATCH)
-		return cb_fail(e, EINVAL, "AF_XDP on %s: batch %u is not 1..%u", o->ifname, o->batch,
-			       CB_XSK_MAX_BATCH);
+		return cb_fail(e, EINVAL, "AF_XDP on %s: batch %u is not 1..%u", o->ifname,
+			       o->batch, CB_XSK_MAX_BATCH);
 	return 0;
 }
 
@@ -156,7 +157,8 @@ static int create_socket(struct cb_xsk *s, const struct cb_xsk_options *o, struc
 	uint64_t give_up = cb_now_ns() + BUSY_RETRY_MS * 1000000ull;
 	int rc;
 	for (;;) {
-		rc = xsk_socket__create(&im->xsk, o->ifname, o->queue, im->umem, &im->rx, NULL, &cfg);
+		rc = xsk_socket__create(&im->xsk, o->ifname, o->queue, im->umem, &im->rx, NULL,
+					&cfg);
 		if (rc != -EBUSY || cb_now_ns() >= give_up)
 			break;
 		struct timespec pause = { .tv_sec = 0, .tv_nsec = 2000000 };
@@ -168,14 +170,17 @@ static int create_socket(struct cb_xsk *s, const struct cb_xsk_options *o, struc
 	}
 	im->xsk = NULL;
 	if (rc == -EBUSY)
-		return cb_fail(e, EBUSY, "bind AF_XDP socket to %s queue %u: the queue stayed in use "
-			       "for %u ms (another AF_XDP socket is bound to it)", o->ifname, o->queue,
-			       BUSY_RETRY_MS);
+		return cb_fail(e, EBUSY,
+			       "bind AF_XDP socket to %s queue %u: the queue stayed in use "
+			       "for %u ms (another AF_XDP socket is bound to it)",
+			       o->ifname, o->queue, BUSY_RETRY_MS);
 	if (o->zero_copy && (-rc == EOPNOTSUPP || -rc == EPROTONOSUPPORT)) {
 		char drv[40];
 		driver_name(o->ifname, drv, sizeof(drv));
-		return cb_fail(e, -rc, "bind AF_XDP socket to %s queue %u with XDP_ZEROCOPY: "
-			       "zero-copy AF_XDP is not supported by %s", o->ifname, o->queue, drv);
+		return cb_fail(e, -rc,
+			       "bind AF_XDP socket to %s queue %u with XDP_ZEROCOPY: "
+			       "zero-copy AF_XDP is not supported by %s",
+			       o->ifname, o->queue, drv);
 	}
 	return cb_fail(e, -rc, "create AF_XDP socket on %s queue %u (%s mode, %u-entry rx ring)",
 		       o->ifname, o->queue, o->zero_copy ? "zero-copy" : "copy", o->ring_size);
@@ -187,8 +192,8 @@ static int create_umem(struct cb_xsk *s, const struct cb_xsk_options *o, struct 
 	struct xsk_umem_config cfg;
 
 	s->umem_len = (size_t)o->frame_count * o->frame_bytes;
-	void *area = mmap(NULL, s->umem_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-			  -1, 0);
+	void *area =
+		mmap(NULL, s->umem_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (area == MAP_FAILED)
 		return cb_fail(e, errno, "map %zu bytes of UMEM for %s", s->umem_len, o->ifname);
 	s->umem = area;
@@ -239,8 +244,10 @@ int cb_xsk_open(struct cb_xsk *s, const struct cb_xsk_options *o, struct cb_erro
 		return cb_fail(e, errno ? errno : ENODEV, "find interface %s", o->ifname);
 	uint32_t queues = rx_queue_count(o->ifname);
 	if (queues > 0 && o->queue >= queues)
-		return cb_fail(e, EINVAL, "bind AF_XDP socket to %s queue %u: %s has %u receive "
-			       "queue%s", o->ifname, o->queue, o->ifname, queues,
+		return cb_fail(e, EINVAL,
+			       "bind AF_XDP socket to %s queue %u: %s has %u receive "
+			       "queue%s",
+			       o->ifname, o->queue, o->ifname, queues,
 			       queues == 1 ? " (queue 0 only)" : "s");
 	if (queues <= o->queue)
 		queues = o->queue + 1;
@@ -415,8 +422,9 @@ int cb_xsk_consume(struct cb_xsk *s, uint64_t max_frames, uint32_t slice_ms, uin
 	release_held(s);
 	while (got < max_frames) {
 		uint64_t rest = max_frames - got;
-		uint32_t idx = 0, n = xsk_ring_cons__peek(&im->rx, rest < s->batch ? (uint32_t)rest
-										   : s->batch, &idx);
+		uint32_t idx = 0,
+			 n = xsk_ring_cons__peek(&im->rx,
+						 rest < s->batch ? (uint32_t)rest : s->batch, &idx);
 		if (n > 0) {
 			out->ipv4 += count_and_refill(s, idx, n);
 			out->received += n;
@@ -449,7 +457,8 @@ int cb_xsk_read_stats(struct cb_xsk *s, struct cb_xsk_stats *st, struct cb_error
 
 	memset(&x, 0, sizeof(x)); /* kernels before 5.9 fill in only the first three fields */
 	if (getsockopt(s->fd, SOL_XDP, XDP_STATISTICS, &x, &len) != 0)
-		return cb_fail(e, errno, "getsockopt XDP_STATISTICS on AF_XDP socket for %s queue %u",
+		return cb_fail(e, errno,
+			       "getsockopt XDP_STATISTICS on AF_XDP socket for %s queue %u",
 			       s->ifname, s->queue);
 	st->rx_dropped = x.rx_dropped;
 	st->rx_invalid = x.rx_invalid_descs;

@@ -49,7 +49,7 @@ struct cb_xsk_options {
 	uint32_t frame_count;
 	uint32_t frame_bytes; /* 2048 or 4096 */
 	uint32_t ring_size;   /* rx and fill ring entries, a power of two */
-	uint32_t batch;       /* rx descriptors per peek, both tiers: 1..CB_XSK_MAX_BATCH */
+	uint32_t batch;	      /* rx descriptors per peek, both tiers: 1..CB_XSK_MAX_BATCH */
 	int zero_copy;
 };
 
@@ -63,20 +63,20 @@ struct cb_xsk_stats {
 struct cb_xsk_impl; /* libxdp objects; opaque so the binding needs no libxdp headers */
 
 struct cb_xsk {
-	int fd;            /* the AF_XDP socket, -1 when closed */
+	int fd; /* the AF_XDP socket, -1 when closed */
 	int ifindex;
 	uint32_t queue;
 	char ifname[IF_NAMESIZE];
-	uint8_t *umem;     /* frame_count * frame_bytes, page-aligned; freed by cb_xsk_free_umem() */
+	uint8_t *umem; /* frame_count * frame_bytes, page-aligned; freed by cb_xsk_free_umem() */
 	size_t umem_len;
 	uint32_t frame_bytes;
 	uint32_t batch;
 	uint32_t prog_id;  /* id of the XDP program the socket's frames come through */
 	int attach_link;   /* 1: attached through a BPF link (auto-detached on exit), 0: netlink */
-	int zero_copy;     /* bound with XDP_ZEROCOPY */
+	int zero_copy;	   /* bound with XDP_ZEROCOPY */
 	uint64_t produced; /* descriptors the kernel has put on the rx ring since open */
 	uint32_t last_prod;
-	uint32_t held;     /* rx entries handed out by the last receive, not yet released */
+	uint32_t held; /* rx entries handed out by the last receive, not yet released */
 	uint32_t held_idx;
 	struct cb_xsk_impl *impl;
 };

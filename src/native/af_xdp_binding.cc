@@ -64,22 +64,29 @@ public:
 		std::string name = IfnameOption(opts);
 		cb_xsk_options o{};
 		o.ifname = name.c_str();
-		o.queue = (uint32_t)IntArg(opts.Get("queue"), "AfXdpSocket: options.queue", 0, 65535);
-		o.frame_count = (uint32_t)IntArg(opts.Get("frameCount"), "AfXdpSocket: options.frameCount",
-						 1, (double)(CB_XSK_MAX_UMEM / 2048));
-		o.frame_bytes = (uint32_t)IntArg(opts.Get("frameBytes"), "AfXdpSocket: options.frameBytes",
-						 2048, 4096);
-		o.ring_size = (uint32_t)IntArg(opts.Get("ringSize"), "AfXdpSocket: options.ringSize",
-					       CB_XSK_MIN_RING, CB_XSK_MAX_RING);
+		o.queue =
+			(uint32_t)IntArg(opts.Get("queue"), "AfXdpSocket: options.queue", 0, 65535);
+		o.frame_count = (uint32_t)IntArg(opts.Get("frameCount"),
+						 "AfXdpSocket: options.frameCount", 1,
+						 (double)(CB_XSK_MAX_UMEM / 2048));
+		o.frame_bytes = (uint32_t)IntArg(opts.Get("frameBytes"),
+						 "AfXdpSocket: options.frameBytes", 2048, 4096);
+		o.ring_size = (uint32_t)IntArg(opts.Get("ringSize"),
+					       "AfXdpSocket: options.ringSize", CB_XSK_MIN_RING,
+					       CB_XSK_MAX_RING);
 		o.batch = (uint32_t)IntArg(opts.Get("batch"), "AfXdpSocket: options.batch", 1,
 					   CB_XSK_MAX_BATCH);
-		o.zero_copy = BoolArg(opts.Get("zeroCopy"), "AfXdpSocket: options.zeroCopy") ? 1 : 0;
+		o.zero_copy = BoolArg(opts.Get("zeroCopy"), "AfXdpSocket: options.zeroCopy") ? 1
+											     : 0;
 		if (o.frame_bytes != 2048 && o.frame_bytes != 4096)
-			throw Napi::RangeError::New(env, "AfXdpSocket: options.frameBytes must be 2048 or 4096");
+			throw Napi::RangeError::New(
+				env, "AfXdpSocket: options.frameBytes must be 2048 or 4096");
 		if (o.ring_size & (o.ring_size - 1))
-			throw Napi::RangeError::New(env, "AfXdpSocket: options.ringSize must be a power of two");
+			throw Napi::RangeError::New(
+				env, "AfXdpSocket: options.ringSize must be a power of two");
 		if ((uint64_t)o.frame_count * o.frame_bytes > CB_XSK_MAX_UMEM)
-			throw Napi::RangeError::New(env, "AfXdpSocket: frameCount × frameBytes must be at most 1 GiB");
+			throw Napi::RangeError::New(
+				env, "AfXdpSocket: frameCount × frameBytes must be at most 1 GiB");
 
 		cb_error e{};
 		if (cb_xsk_open(&sock_, &o, &e) < 0)
@@ -87,7 +94,8 @@ public:
 		owner_ = new UmemOwner{ sock_.umem, sock_.umem_len, true, true };
 		Napi::ArrayBuffer umem;
 		try {
-			umem = Napi::ArrayBuffer::New(env, sock_.umem, sock_.umem_len, BufferFinalized, owner_);
+			umem = Napi::ArrayBuffer::New(env, sock_.umem, sock_.umem_len,
+						      BufferFinalized, owner_);
 		} catch (...) {
 			CloseSocket(); // no buffer was made: nothing in JS can see the memory
 			delete owner_;
@@ -99,9 +107,12 @@ public:
 		self.DefineProperties({
 			Napi::PropertyDescriptor::Value("umem", umem, napi_enumerable),
 			// Not in binding.ts (yet): what the leftover state file records.
-			Napi::PropertyDescriptor::Value("progId", Napi::Number::New(env, sock_.prog_id), napi_enumerable),
-			Napi::PropertyDescriptor::Value("attachMode",
-				Napi::String::New(env, sock_.attach_link ? "link" : "netlink"), napi_enumerable),
+			Napi::PropertyDescriptor::Value(
+				"progId", Napi::Number::New(env, sock_.prog_id), napi_enumerable),
+			Napi::PropertyDescriptor::Value(
+				"attachMode",
+				Napi::String::New(env, sock_.attach_link ? "link" : "netlink"),
+				napi_enumerable),
 		});
 	}
 

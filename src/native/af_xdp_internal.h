@@ -19,7 +19,7 @@ struct cb_xdp_prog {
 	int ifindex;
 	int prog_fd;
 	int map_fd;
-	int link_fd;       /* -1 when attached through netlink (or not attached) */
+	int link_fd; /* -1 when attached through netlink (or not attached) */
 	int attached;
 	uint32_t prog_id;
 	uint32_t map_entries;

@@ -69,10 +69,14 @@ void cb_xdp_quiet_libraries(void)
 int cb_xdp_prog_load(struct cb_xdp_prog *p, const char *ifname, struct cb_error *e)
 {
 	struct bpf_insn insns[] = {
-		{ .code = BPF_LDX | BPF_MEM | BPF_W, .dst_reg = BPF_REG_2, .src_reg = BPF_REG_1,
+		{ .code = BPF_LDX | BPF_MEM | BPF_W,
+		  .dst_reg = BPF_REG_2,
+		  .src_reg = BPF_REG_1,
 		  .off = offsetof(struct xdp_md, rx_queue_index) },
-		{ .code = BPF_LD | BPF_DW | BPF_IMM, .dst_reg = BPF_REG_1,
-		  .src_reg = BPF_PSEUDO_MAP_FD, .imm = p->map_fd },
+		{ .code = BPF_LD | BPF_DW | BPF_IMM,
+		  .dst_reg = BPF_REG_1,
+		  .src_reg = BPF_PSEUDO_MAP_FD,
+		  .imm = p->map_fd },
 		{ .code = 0 }, /* second half of the 64-bit immediate */
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_3, .imm = XDP_PASS },
 		{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_redirect_map },
@@ -106,8 +110,10 @@ static int attach_failed(struct cb_xdp_prog *p, const char *ifname, int err, str
 			       ifname, other);
 	}
 	if (err == EOPNOTSUPP)
-		return cb_fail(e, err, "attach XDP program to %s in driver (native) mode: its driver "
-			       "has no native XDP", ifname);
+		return cb_fail(e, err,
+			       "attach XDP program to %s in driver (native) mode: its driver "
+			       "has no native XDP",
+			       ifname);
 	return cb_fail(e, err, "attach XDP program %u to %s in driver (native) mode", p->prog_id,
 		       ifname);
 }

@@ -9,7 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#define NO_LIBXDP "capbench was built without libxdp (apt-get install libxdp-dev libbpf-dev, then npm ci)"
+#define NO_LIBXDP \
+	"capbench was built without libxdp (apt-get install libxdp-dev libbpf-dev, then npm ci)"
 
 int cb_xsk_probe(char *why, size_t why_len, char *version, size_t version_len)
 {

@@ -74,7 +74,8 @@ protected:
 	{
 		if (!info[0].IsObject())
 			throw Napi::TypeError::New(info.Env(),
-						   std::string(T::kClassName) + ": options must be an object");
+						   std::string(T::kClassName) +
+							   ": options must be an object");
 		return info[0].As<Napi::Object>();
 	}
 
@@ -82,8 +83,9 @@ protected:
 	{
 		Napi::Value ifname = opts.Get("ifname");
 		if (!ifname.IsString())
-			throw Napi::TypeError::New(opts.Env(), std::string(T::kClassName) +
-								   ": options.ifname must be a string");
+			throw Napi::TypeError::New(opts.Env(),
+						   std::string(T::kClassName) +
+							   ": options.ifname must be a string");
 		return ifname.As<Napi::String>().Utf8Value();
 	}
 

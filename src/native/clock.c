@@ -147,8 +147,9 @@ int cb_cycle_counter_open(struct cb_error *e)
 	if (fd < 0 && (errno == EACCES || errno == EPERM))
 		fd = perf_open_cycles(1);
 	if (fd < 0)
-		return cb_fail(e, errno,
-			       "perf_event_open(PERF_TYPE_HARDWARE, PERF_COUNT_HW_CPU_CYCLES) for this thread");
+		return cb_fail(
+			e, errno,
+			"perf_event_open(PERF_TYPE_HARDWARE, PERF_COUNT_HW_CPU_CYCLES) for this thread");
 	return fd;
 }
 
@@ -159,7 +160,8 @@ int cb_cycle_counter_read(int fd, uint64_t *cycles, struct cb_error *e)
 	if (n < 0)
 		return cb_fail(e, errno, "read cycle counter (perf fd %d)", fd);
 	if (n != (ssize_t)sizeof(*cycles))
-		return cb_fail(e, EIO, "read cycle counter (perf fd %d): short read of %zd bytes", fd, n);
+		return cb_fail(e, EIO, "read cycle counter (perf fd %d): short read of %zd bytes",
+			       fd, n);
 	return 0;
 }
 

@@ -29,7 +29,8 @@ Napi::Value CalibrateTsc(const Napi::CallbackInfo &info)
 {
 	double ms = NumberArg(info, 0, "calibrateTsc: ms");
 	if (!IsInteger(ms, 1, 60000))
-		throw Napi::RangeError::New(info.Env(), "calibrateTsc: ms must be an integer from 1 to 60000");
+		throw Napi::RangeError::New(info.Env(),
+					    "calibrateTsc: ms must be an integer from 1 to 60000");
 	cb_error e{};
 	double hz;
 	if (cb_calibrate_tsc((uint32_t)ms, &hz, &e) < 0)
@@ -54,7 +55,8 @@ Napi::Value TaskCpuTime(const Napi::CallbackInfo &info)
 {
 	double pid = NumberArg(info, 0, "taskCpuTime: pid");
 	if (!IsInteger(pid, 1, INT32_MAX))
-		throw Napi::RangeError::New(info.Env(), "taskCpuTime: pid must be a positive integer");
+		throw Napi::RangeError::New(info.Env(),
+					    "taskCpuTime: pid must be a positive integer");
 	cb_error e{};
 	uint64_t total_ns;
 	if (cb_task_cpu_time((int)pid, &total_ns, &e) < 0)
@@ -66,7 +68,8 @@ void ReserveCpu(const Napi::CallbackInfo &info)
 {
 	double cpu = NumberArg(info, 0, "reserveCpu: cpu");
 	if (!IsInteger(cpu, 0, 1 << 20))
-		throw Napi::RangeError::New(info.Env(), "reserveCpu: cpu must be a non-negative integer");
+		throw Napi::RangeError::New(info.Env(),
+					    "reserveCpu: cpu must be a non-negative integer");
 	cb_error e{};
 	if (cb_reserve_cpu((int)cpu, &e) < 0)
 		throw CbJsError(info.Env(), e);

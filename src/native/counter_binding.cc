@@ -15,8 +15,9 @@ uint32_t FramesArg(const Napi::CallbackInfo &info, size_t i, size_t max_frames)
 	double d = v.As<Napi::Number>().DoubleValue();
 	if (!(d >= 0) || d != (double)(uint64_t)d || d > (double)max_frames)
 		throw Napi::RangeError::New(info.Env(),
-			"countTable: frames must be an integer from 0 to " + std::to_string(max_frames) +
-			" (table holds that many pairs)");
+					    "countTable: frames must be an integer from 0 to " +
+						    std::to_string(max_frames) +
+						    " (table holds that many pairs)");
 	return (uint32_t)d;
 }
 
@@ -28,11 +29,12 @@ Napi::Value CountTable(const Napi::CallbackInfo &info)
 
 	long bad = cb_table_first_bad(buf.ByteLength(), table.Data(), n);
 	if (bad >= 0) {
-		throw Napi::RangeError::New(info.Env(),
-			"countTable: pair " + std::to_string(bad) + " (offset " +
-			std::to_string(table.Data()[2 * bad]) + ", length " +
-			std::to_string(table.Data()[2 * bad + 1]) +
-			") lies outside the buffer (" + std::to_string(buf.ByteLength()) + " bytes)");
+		throw Napi::RangeError::New(
+			info.Env(), "countTable: pair " + std::to_string(bad) + " (offset " +
+					    std::to_string(table.Data()[2 * bad]) + ", length " +
+					    std::to_string(table.Data()[2 * bad + 1]) +
+					    ") lies outside the buffer (" +
+					    std::to_string(buf.ByteLength()) + " bytes)");
 	}
 	uint64_t ipv4 = cb_count_table(buf.Data(), buf.ByteLength(), table.Data(), n);
 	return Napi::Number::New(info.Env(), (double)ipv4);

@@ -24,11 +24,12 @@ static int open_failed(int err, struct cb_error *e)
 	if (err != ENOENT && err != ENXIO && err != ENODEV)
 		return cb_fail(e, err, "open %s", FASTNET_DEVICE_PATH);
 	if (access("/proc/modules", F_OK) != 0)
-		return cb_fail(e, 0,
-			       "no %s: build the module with `make -C kmod/fastnet` and load it "
-			       "with `insmod kmod/fastnet/fastnet.ko` (this machine's kernel cannot "
-			       "load modules: `npm run test:vm` runs it in a VM)",
-			       FASTNET_DEVICE_PATH);
+		return cb_fail(
+			e, 0,
+			"no %s: build the module with `make -C kmod/fastnet` and load it "
+			"with `insmod kmod/fastnet/fastnet.ko` (this machine's kernel cannot "
+			"load modules: `npm run test:vm` runs it in a VM)",
+			FASTNET_DEVICE_PATH);
 	return cb_fail(e, 0,
 		       "no %s: build the module with `make -C kmod/fastnet` and load it with "
 		       "`insmod kmod/fastnet/fastnet.ko`",
@@ -99,8 +100,8 @@ static int map_ring(struct cb_fastnet *s, struct cb_error *e)
 	    info.mmap_bytes > UINT32_MAX)
 		return cb_fail(e, EPROTO, "fastnet ring for %s: unusable geometry (%u slots of %u)",
 			       s->ifname, info.slot_count, info.slot_size);
-	void *ring = mmap(NULL, (size_t)info.mmap_bytes, PROT_READ | PROT_WRITE, MAP_SHARED,
-			  s->fd, 0);
+	void *ring =
+		mmap(NULL, (size_t)info.mmap_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, s->fd, 0);
 	if (ring == MAP_FAILED)
 		return cb_fail(e, errno, "mmap fastnet ring of %llu bytes for %s",
 			       (unsigned long long)info.mmap_bytes, s->ifname);
@@ -120,7 +121,8 @@ int cb_fastnet_open(struct cb_fastnet *s, const char *ifname, int mode, uint32_t
 	s->fd = -1;
 	if (strlen(ifname) == 0 || strlen(ifname) >= sizeof(s->ifname) ||
 	    strlen(ifname) >= FASTNET_IFNAMSIZ)
-		return cb_fail(e, ENODEV, "find interface '%s': not a valid interface name", ifname);
+		return cb_fail(e, ENODEV, "find interface '%s': not a valid interface name",
+			       ifname);
 	memcpy(s->ifname, ifname, strlen(ifname) + 1);
 	if (mode != FASTNET_MODE_READ && mode != FASTNET_MODE_RING)
 		return cb_fail(e, EINVAL, "open fastnet on %s: mode %d is neither READ nor RING",
@@ -238,7 +240,8 @@ static int consume_read(struct cb_fastnet *s, uint64_t max_frames, uint32_t slic
 	if (!s->read_buf) {
 		s->read_buf = malloc(CB_FASTNET_READ_BUF);
 		if (!s->read_buf)
-			return cb_fail(e, ENOMEM, "allocate a %u-byte read buffer for fastnet on %s",
+			return cb_fail(e, ENOMEM,
+				       "allocate a %u-byte read buffer for fastnet on %s",
 				       CB_FASTNET_READ_BUF, s->ifname);
 	}
 	while (got < max_frames) {
@@ -350,8 +353,8 @@ static int consume_ring(struct cb_fastnet *s, uint64_t max_frames, uint32_t slic
 		struct fastnet_slot *slot = slot_at(s, s->tail);
 
 		if (slot_ready(slot)) {
-			out->ipv4 += (uint64_t)cb_do_something((const uint8_t *)slot + s->frame_offset,
-							       slot_len(s, slot));
+			out->ipv4 += (uint64_t)cb_do_something(
+				(const uint8_t *)slot + s->frame_offset, slot_len(s, slot));
 			out->received++;
 			got++;
 			slot_free(slot);

@@ -26,20 +26,20 @@ extern "C" {
 
 struct cb_fastnet {
 	int fd;
-	int mode;                 /* FASTNET_MODE_READ or FASTNET_MODE_RING */
+	int mode; /* FASTNET_MODE_READ or FASTNET_MODE_RING */
 	char ifname[IF_NAMESIZE];
-	uint32_t depth;           /* as the module reports it */
+	uint32_t depth; /* as the module reports it */
 	/* RING */
-	uint8_t *ring;            /* the mapping, or NULL */
+	uint8_t *ring; /* the mapping, or NULL */
 	size_t ring_bytes;
-	int ring_borrowed;        /* the binding owns the mapping now: close() does not unmap it */
+	int ring_borrowed; /* the binding owns the mapping now: close() does not unmap it */
 	uint32_t slot_size;
 	uint32_t slot_count;
 	uint32_t frame_offset;
-	uint32_t tail;            /* next slot to read */
-	uint32_t held;            /* slots from tail on handed out by next_slots, not yet released */
+	uint32_t tail; /* next slot to read */
+	uint32_t held; /* slots from tail on handed out by next_slots, not yet released */
 	/* READ */
-	uint8_t *read_buf;        /* the native loop's buffer */
+	uint8_t *read_buf; /* the native loop's buffer */
 };
 
 /*

@@ -67,12 +67,14 @@ public:
 		Napi::Value mode = opts.Get("mode");
 		std::string modeName = mode.IsString() ? mode.As<Napi::String>().Utf8Value() : "";
 		if (modeName != "read" && modeName != "ring")
-			throw Napi::TypeError::New(env, "FastnetHandle: options.mode must be 'read' or 'ring'");
-		uint32_t depth = (uint32_t)IntArg(opts.Get("depth"), "FastnetHandle: options.depth", 0,
-						  FASTNET_MAX_DEPTH);
+			throw Napi::TypeError::New(
+				env, "FastnetHandle: options.mode must be 'read' or 'ring'");
+		uint32_t depth = (uint32_t)IntArg(opts.Get("depth"), "FastnetHandle: options.depth",
+						  0, FASTNET_MAX_DEPTH);
 		cb_error e{};
 		if (cb_fastnet_open(&handle_, ifname.c_str(),
-				    modeName == "ring" ? FASTNET_MODE_RING : FASTNET_MODE_READ, depth, &e) < 0)
+				    modeName == "ring" ? FASTNET_MODE_RING : FASTNET_MODE_READ,
+				    depth, &e) < 0)
 			throw CbJsError(env, e);
 		if (handle_.ring)
 			ShareRing(env);
@@ -95,7 +97,8 @@ private:
 	{
 		try {
 			mapping_ = new RingMapping{ handle_.ring, handle_.ring_bytes, 2 };
-			Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, handle_.ring, handle_.ring_bytes,
+			Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, handle_.ring,
+								      handle_.ring_bytes,
 								      FinalizeRingBuffer, mapping_);
 			// From here the buffer's finalizer owns a reference and may unmap.
 			handle_.ring_borrowed = 1;
@@ -130,11 +133,12 @@ private:
 		ArrayArg<uint32_t> table = TableArg(info, 1, "readOne: table", 2);
 		int timeout = MsArg(info, 2, "readOne: timeoutMs");
 		if (buf.ByteLength() < CB_FASTNET_MIN_READ)
-			throw Napi::RangeError::New(info.Env(), "readOne: buf must hold at least " +
-								std::to_string(CB_FASTNET_MIN_READ) + " bytes");
+			throw Napi::RangeError::New(
+				info.Env(), "readOne: buf must hold at least " +
+						    std::to_string(CB_FASTNET_MIN_READ) + " bytes");
 		cb_error e{};
-		int n = cb_fastnet_read_one(&handle_, buf.Data(), buf.ByteLength(), table.Data(), timeout,
-					    &e);
+		int n = cb_fastnet_read_one(&handle_, buf.Data(), buf.ByteLength(), table.Data(),
+					    timeout, &e);
 		if (n < 0)
 			throw CbJsError(info.Env(), e);
 		return Napi::Number::New(info.Env(), n);
@@ -143,7 +147,8 @@ private:
 	Napi::Value NextSlots(const Napi::CallbackInfo &info)
 	{
 		RequireOpen(info.Env(), "nextSlots");
-		uint32_t max = (uint32_t)IntArg(info[1], "nextSlots: maxFrames", 1, FASTNET_MAX_DEPTH);
+		uint32_t max =
+			(uint32_t)IntArg(info[1], "nextSlots: maxFrames", 1, FASTNET_MAX_DEPTH);
 		ArrayArg<uint32_t> table = TableArg(info, 0, "nextSlots: table", 2 * (size_t)max);
 		int timeout = MsArg(info, 2, "nextSlots: timeoutMs");
 		cb_error e{};

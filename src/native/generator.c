@@ -126,8 +126,9 @@ static int setup(struct cb_gen *g, struct gen_run *r, struct cb_error *e)
 		int limit = frame_limit(g->frames + g->offs[f], ifr.ifr_mtu);
 
 		if ((int64_t)g->lens[f] > limit)
-			return cb_fail(e, EMSGSIZE, "frame %u is %u bytes; %s (MTU %d) takes at most %d",
-				       f, g->lens[f], g->ifname, ifr.ifr_mtu, limit);
+			return cb_fail(e, EMSGSIZE,
+				       "frame %u is %u bytes; %s (MTU %d) takes at most %d", f,
+				       g->lens[f], g->ifname, ifr.ifr_mtu, limit);
 	}
 
 	if (setsockopt(r->fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf)) < 0) {
@@ -233,19 +234,22 @@ struct cb_gen *cb_gen_create(const struct cb_gen_options *o, struct cb_error *e)
 	}
 	for (uint32_t f = 0; f < o->nframes; f++) {
 		if (o->frame_lengths[f] < ETH_HLEN || o->frame_lengths[f] > MAX_FRAME_BYTES) {
-			cb_fail(e, EINVAL, "generator: frame %u is %u bytes; frames must be %d to %u bytes",
-				f, o->frame_lengths[f], ETH_HLEN, MAX_FRAME_BYTES);
+			cb_fail(e, EINVAL,
+				"generator: frame %u is %u bytes; frames must be %d to %u bytes", f,
+				o->frame_lengths[f], ETH_HLEN, MAX_FRAME_BYTES);
 			return NULL;
 		}
 		total += o->frame_lengths[f];
 	}
 	if (total > o->frames_bytes) {
-		cb_fail(e, EINVAL, "generator: frame lengths add up to %llu bytes but frames holds %zu",
+		cb_fail(e, EINVAL,
+			"generator: frame lengths add up to %llu bytes but frames holds %zu",
 			(unsigned long long)total, o->frames_bytes);
 		return NULL;
 	}
 	if (o->batch == 0 || o->batch > CB_GEN_MAX_BATCH) {
-		cb_fail(e, EINVAL, "generator: batch %u is not in 1..%u", o->batch, CB_GEN_MAX_BATCH);
+		cb_fail(e, EINVAL, "generator: batch %u is not in 1..%u", o->batch,
+			CB_GEN_MAX_BATCH);
 		return NULL;
 	}
 	if (o->cpu < -1 || o->cpu >= CPU_SETSIZE) {
@@ -266,8 +270,9 @@ struct cb_gen *cb_gen_create(const struct cb_gen_options *o, struct cb_error *e)
 	}
 	for (uint32_t f = 0; o->stamp && f < o->nframes; f++) {
 		if (o->frame_lengths[f] < CB_GEN_MIN_STAMPED_FRAME) {
-			cb_fail(e, EINVAL, "generator: frame %u is %u bytes; stamping needs at least %u",
-				f, o->frame_lengths[f], CB_GEN_MIN_STAMPED_FRAME);
+			cb_fail(e, EINVAL,
+				"generator: frame %u is %u bytes; stamping needs at least %u", f,
+				o->frame_lengths[f], CB_GEN_MIN_STAMPED_FRAME);
 			return NULL;
 		}
 	}
@@ -282,7 +287,8 @@ struct cb_gen *cb_gen_create(const struct cb_gen_options *o, struct cb_error *e)
 	g->offs = malloc((size_t)o->nframes * sizeof(*g->offs));
 	g->netns_path = o->netns_path ? strdup(o->netns_path) : NULL;
 	if (!g->frames || !g->lens || !g->offs || (o->netns_path && !g->netns_path)) {
-		cb_fail(e, ENOMEM, "generator: copy %llu bytes of frames", (unsigned long long)total);
+		cb_fail(e, ENOMEM, "generator: copy %llu bytes of frames",
+			(unsigned long long)total);
 		free(g->frames);
 		free(g->lens);
 		free(g->offs);
@@ -391,7 +397,8 @@ void cb_gen_status(struct cb_gen *g, struct cb_gen_status *st)
 	memset(st, 0, sizeof(*st));
 	st->running = running;
 	st->sent = atomic_load_explicit(&g->sent, memory_order_relaxed);
-	st->cpu_ns = running ? running_cpu_ns(g) : atomic_load_explicit(&g->cpu_ns, memory_order_relaxed);
+	st->cpu_ns = running ? running_cpu_ns(g)
+			     : atomic_load_explicit(&g->cpu_ns, memory_order_relaxed);
 	if (first == 0)
 		st->elapsed_ns = 0;
 	else if (running)

@@ -31,17 +31,17 @@ enum cb_gen_engine {
 #define CB_GEN_MAX_BATCH 1024u
 
 struct cb_gen_options {
-	const char *netns_path;        /* NULL: stay in the caller's namespace */
+	const char *netns_path; /* NULL: stay in the caller's namespace */
 	const char *ifname;
-	const uint8_t *frames;         /* frames back to back */
+	const uint8_t *frames; /* frames back to back */
 	size_t frames_bytes;
 	const uint32_t *frame_lengths; /* one per frame; their sum must fit in frames_bytes */
 	uint32_t nframes;
-	uint64_t count;                /* frames to send; 0 = until duration or stop */
-	uint64_t duration_ms;          /* 0 = until count or stop */
-	double rate_pps;               /* 0 = flat out */
-	uint32_t batch;                /* 1..CB_GEN_MAX_BATCH */
-	int cpu;                       /* -1: any CPU but a reserved capture CPU */
+	uint64_t count;	      /* frames to send; 0 = until duration or stop */
+	uint64_t duration_ms; /* 0 = until count or stop */
+	double rate_pps;      /* 0 = flat out */
+	uint32_t batch;	      /* 1..CB_GEN_MAX_BATCH */
+	int cpu;	      /* -1: any CPU but a reserved capture CPU */
 	enum cb_gen_engine engine;
 	/*
 	 * Write the CLOCK_MONOTONIC time (ns, little-endian u64) each frame is handed to the kernel
@@ -57,10 +57,10 @@ struct cb_gen_options {
 
 struct cb_gen_status {
 	bool running;
-	uint64_t sent;        /* frames the kernel accepted; exact */
-	uint64_t elapsed_ns;  /* first send -> last accepted send, or -> now while running */
-	uint64_t cpu_ns;      /* the thread's CPU time since it began sending (final once stopped) */
-	bool has_error;       /* the thread stopped on a runtime error, described in error */
+	uint64_t sent;	     /* frames the kernel accepted; exact */
+	uint64_t elapsed_ns; /* first send -> last accepted send, or -> now while running */
+	uint64_t cpu_ns;     /* the thread's CPU time since it began sending (final once stopped) */
+	bool has_error;	     /* the thread stopped on a runtime error, described in error */
 	struct cb_error error;
 };
 

@@ -16,11 +16,12 @@ double NumberField(const Napi::Object &o, const char *name, double min, double m
 	Napi::Value v = o.Get(name);
 	if (!v.IsNumber())
 		throw Napi::TypeError::New(env, std::string("Generator: options.") + name +
-							 " must be a number");
+							" must be a number");
 	double d = v.As<Napi::Number>().DoubleValue();
 	if (std::isnan(d) || d < min || d > max || (integer && std::floor(d) != d))
 		throw Napi::RangeError::New(env, std::string("Generator: options.") + name +
-							  " is out of range (" + std::to_string(d) + ")");
+							 " is out of range (" + std::to_string(d) +
+							 ")");
 	return d;
 }
 
@@ -36,7 +37,8 @@ public:
 				   });
 	}
 
-	explicit GeneratorWrap(const Napi::CallbackInfo &info) : Napi::ObjectWrap<GeneratorWrap>(info)
+	explicit GeneratorWrap(const Napi::CallbackInfo &info)
+		: Napi::ObjectWrap<GeneratorWrap>(info)
 	{
 		Napi::Env env = info.Env();
 		if (info.Length() < 1 || !info[0].IsObject())
@@ -50,22 +52,28 @@ public:
 			netns = nv.As<Napi::String>().Utf8Value();
 			has_netns = true;
 		} else if (!nv.IsNull() && !nv.IsUndefined()) {
-			throw Napi::TypeError::New(env, "Generator: options.netnsPath must be a string or null");
+			throw Napi::TypeError::New(
+				env, "Generator: options.netnsPath must be a string or null");
 		}
 
 		Napi::Value iv = o.Get("ifname");
 		if (!iv.IsString())
-			throw Napi::TypeError::New(env, "Generator: options.ifname must be a string");
+			throw Napi::TypeError::New(env,
+						   "Generator: options.ifname must be a string");
 		std::string ifname = iv.As<Napi::String>().Utf8Value();
 
 		Napi::Value fv = o.Get("frames");
-		if (!fv.IsTypedArray() || fv.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
-			throw Napi::TypeError::New(env, "Generator: options.frames must be a Uint8Array");
+		if (!fv.IsTypedArray() ||
+		    fv.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+			throw Napi::TypeError::New(
+				env, "Generator: options.frames must be a Uint8Array");
 		Napi::Uint8Array frames = fv.As<Napi::Uint8Array>();
 
 		Napi::Value lv = o.Get("frameLengths");
-		if (!lv.IsTypedArray() || lv.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array)
-			throw Napi::TypeError::New(env, "Generator: options.frameLengths must be a Uint32Array");
+		if (!lv.IsTypedArray() ||
+		    lv.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array)
+			throw Napi::TypeError::New(
+				env, "Generator: options.frameLengths must be a Uint32Array");
 		Napi::Uint32Array lengths = lv.As<Napi::Uint32Array>();
 
 		Napi::Value ev = o.Get("engine");
@@ -76,21 +84,26 @@ public:
 		else if (engine == "tx-ring")
 			eng = CB_GEN_TX_RING;
 		else
-			throw Napi::TypeError::New(env, "Generator: options.engine must be 'sendmmsg' or 'tx-ring'");
+			throw Napi::TypeError::New(
+				env, "Generator: options.engine must be 'sendmmsg' or 'tx-ring'");
 
 		cb_gen_options opts{};
 		opts.netns_path = has_netns ? netns.c_str() : nullptr;
 		opts.ifname = ifname.c_str();
 		// Every getter runs before the buffers' pointers are taken: a getter could detach them.
-		opts.count = static_cast<uint64_t>(NumberField(o, "count", 0, kMaxSafeInteger, true));
-		opts.duration_ms = static_cast<uint64_t>(NumberField(o, "durationMs", 0, kMaxSafeInteger, true));
+		opts.count =
+			static_cast<uint64_t>(NumberField(o, "count", 0, kMaxSafeInteger, true));
+		opts.duration_ms = static_cast<uint64_t>(
+			NumberField(o, "durationMs", 0, kMaxSafeInteger, true));
 		opts.rate_pps = NumberField(o, "ratePps", 0, 1e12, false);
-		opts.batch = static_cast<uint32_t>(NumberField(o, "batch", 1, CB_GEN_MAX_BATCH, true));
+		opts.batch =
+			static_cast<uint32_t>(NumberField(o, "batch", 1, CB_GEN_MAX_BATCH, true));
 		opts.cpu = static_cast<int>(NumberField(o, "cpu", -1, 1 << 20, true));
 		opts.engine = eng;
 		Napi::Value stamp = o.Get("stamp");
 		if (!stamp.IsUndefined() && !stamp.IsBoolean())
-			throw Napi::TypeError::New(env, "Generator: options.stamp must be a boolean");
+			throw Napi::TypeError::New(env,
+						   "Generator: options.stamp must be a boolean");
 		opts.stamp = stamp.IsBoolean() && stamp.As<Napi::Boolean>().Value();
 		opts.frames = frames.Data();
 		opts.frames_bytes = frames.ByteLength();

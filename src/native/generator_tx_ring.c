@@ -34,7 +34,8 @@ static struct tpacket2_hdr *slot_hdr(const struct gen_ring *rg, uint64_t i)
 {
 	uint32_t s = (uint32_t)(i % rg->nslots);
 
-	return (struct tpacket2_hdr *)(rg->map + (size_t)(s / rg->frames_per_block) * rg->block_size +
+	return (struct tpacket2_hdr *)(rg->map +
+				       (size_t)(s / rg->frames_per_block) * rg->block_size +
 				       (size_t)(s % rg->frames_per_block) * rg->frame_size);
 }
 
@@ -83,8 +84,10 @@ static int prepare_tx_ring(struct cb_gen *g, struct gen_run *r, struct cb_error 
 	req.tp_frame_size = rg->frame_size;
 	req.tp_frame_nr = rg->nslots;
 	if (setsockopt(r->fd, SOL_PACKET, PACKET_TX_RING, &req, sizeof(req)) < 0)
-		return cb_fail(e, errno, "set PACKET_TX_RING (%u blocks of %u bytes, %u slots of %u bytes) on %s",
-			       nblocks, rg->block_size, rg->nslots, rg->frame_size, g->ifname);
+		return cb_fail(
+			e, errno,
+			"set PACKET_TX_RING (%u blocks of %u bytes, %u slots of %u bytes) on %s",
+			nblocks, rg->block_size, rg->nslots, rg->frame_size, g->ifname);
 	rg->map_bytes = (size_t)nblocks * rg->block_size;
 	rg->map = mmap(NULL, rg->map_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);
 	if (rg->map == MAP_FAILED) {
@@ -176,10 +179,11 @@ static int64_t ring_kick(struct cb_gen *g, struct gen_run *r, int *err_out, stru
 		uint32_t st = slot_status(slot_hdr(rg, rg->kpos));
 
 		if (st & TP_STATUS_WRONG_FORMAT)
-			return cb_fail(e, err ? err : EINVAL,
-				       "tx-ring on %s: kernel rejected frame %u (%u bytes) with TP_STATUS_WRONG_FORMAT",
-				       g->ifname, (unsigned)(rg->kpos % g->nframes),
-				       g->lens[rg->kpos % g->nframes]);
+			return cb_fail(
+				e, err ? err : EINVAL,
+				"tx-ring on %s: kernel rejected frame %u (%u bytes) with TP_STATUS_WRONG_FORMAT",
+				g->ifname, (unsigned)(rg->kpos % g->nframes),
+				g->lens[rg->kpos % g->nframes]);
 		if (st & TP_STATUS_SEND_REQUEST)
 			break;
 		rg->kpos++;
@@ -238,10 +242,10 @@ static int run_tx_ring(struct cb_gen *g, struct gen_run *r, struct cb_error *e)
 		if (want == 0 && rg->kpos == rg->head) {
 			if (pacing_wait && room > 0) {
 				cb_gen_pace_wait(pacing_until, deadline);
-			} else if (cb_gen_backoff_wait(&bo, rg->tail != before_tail, EBUSY,
-						       deadline,
-						       "tx-ring (waiting for the kernel to release slots)",
-						       g->ifname, e) < 0) {
+			} else if (cb_gen_backoff_wait(
+					   &bo, rg->tail != before_tail, EBUSY, deadline,
+					   "tx-ring (waiting for the kernel to release slots)",
+					   g->ifname, e) < 0) {
 				return -1;
 			}
 			continue;
@@ -271,9 +275,10 @@ static int run_tx_ring(struct cb_gen *g, struct gen_run *r, struct cb_error *e)
 		if (rg->tail == rg->kpos)
 			return 0;
 		if (cb_now_ns() > drain_until)
-			return cb_fail(e, ETIMEDOUT,
-				       "tx-ring on %s: %llu frames taken by the kernel but not released",
-				       g->ifname, (unsigned long long)(rg->kpos - rg->tail));
+			return cb_fail(
+				e, ETIMEDOUT,
+				"tx-ring on %s: %llu frames taken by the kernel but not released",
+				g->ifname, (unsigned long long)(rg->kpos - rg->tail));
 		cb_gen_sleep_until(cb_now_ns() + 10000);
 	}
 }

@@ -29,16 +29,17 @@ template <typename T> struct ArrayArg {
 };
 
 template <typename T>
-inline ArrayArg<T> TypedArrayArg(const Napi::CallbackInfo &info, size_t i, napi_typedarray_type want,
-				 const char *what, const char *type_name)
+inline ArrayArg<T> TypedArrayArg(const Napi::CallbackInfo &info, size_t i,
+				 napi_typedarray_type want, const char *what, const char *type_name)
 {
 	napi_typedarray_type type;
 	size_t length = 0;
 	void *data = nullptr;
-	if (napi_get_typedarray_info(info.Env(), info[i], &type, &length, &data, nullptr, nullptr) !=
-		    napi_ok ||
+	if (napi_get_typedarray_info(info.Env(), info[i], &type, &length, &data, nullptr,
+				     nullptr) != napi_ok ||
 	    type != want)
-		throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a " + type_name);
+		throw Napi::TypeError::New(info.Env(),
+					   std::string(what) + " must be a " + type_name);
 	return { static_cast<T *>(data), length };
 }
 
@@ -47,12 +48,15 @@ inline ArrayArg<uint8_t> BytesArg(const Napi::CallbackInfo &info, size_t i, cons
 	return TypedArrayArg<uint8_t>(info, i, napi_uint8_array, what, "Uint8Array");
 }
 
-inline ArrayArg<uint32_t> TableArg(const Napi::CallbackInfo &info, size_t i, const char *what, size_t min_len)
+inline ArrayArg<uint32_t> TableArg(const Napi::CallbackInfo &info, size_t i, const char *what,
+				   size_t min_len)
 {
-	ArrayArg<uint32_t> table = TypedArrayArg<uint32_t>(info, i, napi_uint32_array, what, "Uint32Array");
+	ArrayArg<uint32_t> table =
+		TypedArrayArg<uint32_t>(info, i, napi_uint32_array, what, "Uint32Array");
 	if (table.length < min_len)
 		throw Napi::RangeError::New(info.Env(), std::string(what) + " needs at least " +
-						       std::to_string(min_len) + " entries");
+								std::to_string(min_len) +
+								" entries");
 	return table;
 }
 
@@ -63,9 +67,10 @@ inline double IntArg(const Napi::Value &v, const char *what, double lo, double h
 	if (napi_get_value_double(v.Env(), v, &d) != napi_ok)
 		throw Napi::TypeError::New(v.Env(), std::string(what) + " must be a number");
 	if (!(d >= lo && d <= hi) || d != (double)(long long)d)
-		throw Napi::RangeError::New(v.Env(), std::string(what) + " must be an integer from " +
-						     std::to_string((long long)lo) + " to " +
-						     std::to_string((long long)hi));
+		throw Napi::RangeError::New(v.Env(),
+					    std::string(what) + " must be an integer from " +
+						    std::to_string((long long)lo) + " to " +
+						    std::to_string((long long)hi));
 	return d;
 }
 

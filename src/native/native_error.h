@@ -14,8 +14,8 @@ extern "C" {
 #endif
 
 struct cb_error {
-	int err;            /* errno value, 0 when the failure has none */
-	char context[192];  /* what was being done, e.g. "bind AF_PACKET socket to veth0" */
+	int err;	   /* errno value, 0 when the failure has none */
+	char context[192]; /* what was being done, e.g. "bind AF_PACKET socket to veth0" */
 };
 
 /* Records err and a formatted context; returns -1 so callers can `return cb_fail(...)`. */

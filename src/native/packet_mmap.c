@@ -42,15 +42,17 @@ static int check_options(const struct cb_pmmap_options *o, struct cb_error *e)
 	    o->block_bytes < CB_PMMAP_FRAME_BYTES)
 		return cb_fail(e, EINVAL,
 			       "PACKET_RX_RING on %s: block size %u is not a power of two of at "
-			       "least the page size (%ld)", o->ifname, o->block_bytes, page);
+			       "least the page size (%ld)",
+			       o->ifname, o->block_bytes, page);
 	if (o->block_count < 1 || o->block_count > CB_PMMAP_MAX_BLOCKS)
 		return cb_fail(e, EINVAL, "PACKET_RX_RING on %s: %u blocks is outside 1..%u",
 			       o->ifname, o->block_count, CB_PMMAP_MAX_BLOCKS);
 	if ((uint64_t)o->block_bytes * o->block_count > CB_PMMAP_MAX_RING_BYTES)
-		return cb_fail(e, EINVAL,
-			       "PACKET_RX_RING on %s: %u blocks of %u bytes exceed the %llu-byte limit",
-			       o->ifname, o->block_count, o->block_bytes,
-			       (unsigned long long)CB_PMMAP_MAX_RING_BYTES);
+		return cb_fail(
+			e, EINVAL,
+			"PACKET_RX_RING on %s: %u blocks of %u bytes exceed the %llu-byte limit",
+			o->ifname, o->block_count, o->block_bytes,
+			(unsigned long long)CB_PMMAP_MAX_RING_BYTES);
 	return 0;
 }
 
@@ -65,17 +67,18 @@ static int setup_ring(struct cb_pmmap *r, const struct cb_pmmap_options *o, stru
 	req.tp_frame_nr = (o->block_bytes / CB_PMMAP_FRAME_BYTES) * o->block_count;
 	req.tp_retire_blk_tov = o->retire_ms;
 	if (setsockopt(r->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) != 0)
-		return cb_fail(e, errno,
-			       "setsockopt PACKET_RX_RING (TPACKET_V3, %u blocks of %u bytes, retire "
-			       "%u ms) on AF_PACKET socket for %s", o->block_count, o->block_bytes,
-			       o->retire_ms, r->ifname);
+		return cb_fail(
+			e, errno,
+			"setsockopt PACKET_RX_RING (TPACKET_V3, %u blocks of %u bytes, retire "
+			"%u ms) on AF_PACKET socket for %s",
+			o->block_count, o->block_bytes, o->retire_ms, r->ifname);
 	r->block_bytes = o->block_bytes;
 	r->block_count = o->block_count;
 	size_t len = (size_t)o->block_bytes * o->block_count;
 	void *map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, r->fd, 0);
 	if (map == MAP_FAILED)
-		return cb_fail(e, errno, "mmap %zu-byte PACKET_RX_RING of AF_PACKET socket for %s", len,
-			       r->ifname);
+		return cb_fail(e, errno, "mmap %zu-byte PACKET_RX_RING of AF_PACKET socket for %s",
+			       len, r->ifname);
 	r->map = map;
 	r->map_len = len;
 	return 0;
@@ -100,8 +103,8 @@ int cb_pmmap_open(struct cb_pmmap *r, const struct cb_pmmap_options *o, struct c
 	memset(r, 0, sizeof(*r));
 	r->fd = -1;
 	if (strlen(o->ifname) >= sizeof(r->ifname))
-		return cb_fail(e, ENODEV, "find interface %s: name longer than %zu bytes", o->ifname,
-			       sizeof(r->ifname) - 1);
+		return cb_fail(e, ENODEV, "find interface %s: name longer than %zu bytes",
+			       o->ifname, sizeof(r->ifname) - 1);
 	memcpy(r->ifname, o->ifname, strlen(o->ifname) + 1);
 	if (check_options(o, e) < 0)
 		return -1;
@@ -164,7 +167,8 @@ static int wait_readable(struct cb_pmmap *r, int timeout_ms, struct cb_error *e)
 	int rc = cb_poll_in(r->fd, timeout_ms, NULL);
 
 	if (rc < 0)
-		return cb_fail(e, errno, "poll PACKET_RX_RING on %s for %d ms", r->ifname, timeout_ms);
+		return cb_fail(e, errno, "poll PACKET_RX_RING on %s for %d ms", r->ifname,
+			       timeout_ms);
 	return rc;
 }
 
@@ -176,14 +180,17 @@ static int frame_at(const struct cb_pmmap *r, uint32_t block_off, uint32_t off,
 		    const struct tpacket3_hdr **hdr, struct cb_error *e)
 {
 	if ((uint64_t)off + sizeof(struct tpacket3_hdr) > r->block_bytes)
-		return cb_fail(e, EPROTO, "PACKET_RX_RING on %s: frame header at %u is outside block "
-			       "%u", r->ifname, off, block_off / r->block_bytes);
+		return cb_fail(e, EPROTO,
+			       "PACKET_RX_RING on %s: frame header at %u is outside block "
+			       "%u",
+			       r->ifname, off, block_off / r->block_bytes);
 	const struct tpacket3_hdr *h = (const struct tpacket3_hdr *)(r->map + block_off + off);
 	uint32_t mac = h->tp_mac;
 	if (mac < sizeof(*h) || (uint64_t)off + mac + h->tp_snaplen > r->block_bytes)
-		return cb_fail(e, EPROTO, "PACKET_RX_RING on %s: frame at %u+%u (%u bytes) is outside "
-			       "block %u", r->ifname, off, mac, h->tp_snaplen,
-			       block_off / r->block_bytes);
+		return cb_fail(e, EPROTO,
+			       "PACKET_RX_RING on %s: frame at %u+%u (%u bytes) is outside "
+			       "block %u",
+			       r->ifname, off, mac, h->tp_snaplen, block_off / r->block_bytes);
 	*hdr = h;
 	return 0;
 }
@@ -207,9 +214,10 @@ int cb_pmmap_next_block(struct cb_pmmap *r, int timeout_ms, size_t *block_off, s
 	}
 	if (b->hdr.bh1.num_pkts > 0 &&
 	    (uint64_t)b->hdr.bh1.offset_to_first_pkt + sizeof(struct tpacket3_hdr) > r->block_bytes)
-		return cb_fail(e, EPROTO, "PACKET_RX_RING on %s: block %u says its first frame is at "
-			       "%u, outside the block", r->ifname, r->index,
-			       b->hdr.bh1.offset_to_first_pkt);
+		return cb_fail(e, EPROTO,
+			       "PACKET_RX_RING on %s: block %u says its first frame is at "
+			       "%u, outside the block",
+			       r->ifname, r->index, b->hdr.bh1.offset_to_first_pkt);
 	r->holding = 1;
 	*block_off = (size_t)r->index * r->block_bytes;
 	return 1;
@@ -237,7 +245,7 @@ static int count_block(struct cb_pmmap *r, struct cb_count *out, struct cb_error
 			return -1;
 		if (!vlan_stripped(h))
 			ipv4 += (uint64_t)cb_do_something(r->map + block_off + off + h->tp_mac,
-							   h->tp_snaplen);
+							  h->tp_snaplen);
 		off += h->tp_next_offset;
 	}
 	give_back(r);

@@ -32,22 +32,22 @@ struct cb_pmmap {
 	int fd;
 	int ifindex;
 	char ifname[IF_NAMESIZE];
-	uint8_t *map;             /* the whole ring, NULL when not mapped */
+	uint8_t *map; /* the whole ring, NULL when not mapped */
 	size_t map_len;
 	uint32_t block_bytes;
 	uint32_t block_count;
-	uint32_t index;           /* the next block to read */
-	int holding;              /* next_block() returned block `index`, not yet given back */
-	uint64_t packets;         /* PACKET_STATISTICS accumulated: the kernel resets on each read */
+	uint32_t index;	  /* the next block to read */
+	int holding;	  /* next_block() returned block `index`, not yet given back */
+	uint64_t packets; /* PACKET_STATISTICS accumulated: the kernel resets on each read */
 	uint64_t drops;
 	uint64_t freezes;
 };
 
 struct cb_pmmap_options {
 	const char *ifname;
-	uint32_t block_bytes;     /* power of two, multiple of the page size */
+	uint32_t block_bytes; /* power of two, multiple of the page size */
 	uint32_t block_count;
-	uint32_t retire_ms;       /* tp_retire_blk_tov; 0 lets the kernel pick from the link speed */
+	uint32_t retire_ms; /* tp_retire_blk_tov; 0 lets the kernel pick from the link speed */
 };
 
 /*

@@ -15,15 +15,17 @@ public:
 
 	static Napi::Function Define(Napi::Env env)
 	{
-		return DefineClass(env, kClassName,
-				   { InstanceAccessor("ring", &PacketMmapRing::Ring, nullptr),
-				     InstanceMethod("nextBlock", &PacketMmapRing::NextBlock),
-				     InstanceMethod("consumeNative", &PacketMmapRing::ConsumeNative),
-				     InstanceMethod("stats", &PacketMmapRing::Stats),
-				     InstanceMethod("close", &PacketMmapRing::Close) });
+		return DefineClass(
+			env, kClassName,
+			{ InstanceAccessor("ring", &PacketMmapRing::Ring, nullptr),
+			  InstanceMethod("nextBlock", &PacketMmapRing::NextBlock),
+			  InstanceMethod("consumeNative", &PacketMmapRing::ConsumeNative),
+			  InstanceMethod("stats", &PacketMmapRing::Stats),
+			  InstanceMethod("close", &PacketMmapRing::Close) });
 	}
 
-	explicit PacketMmapRing(const Napi::CallbackInfo &info) : CaptureBinding<PacketMmapRing>(info)
+	explicit PacketMmapRing(const Napi::CallbackInfo &info)
+		: CaptureBinding<PacketMmapRing>(info)
 	{
 		ring_.fd = -1;
 		Napi::Env env = info.Env();
@@ -31,17 +33,21 @@ public:
 		std::string name = IfnameOption(opts);
 		cb_pmmap_options o{};
 		o.ifname = name.c_str();
-		o.block_bytes = (uint32_t)IntArg(opts.Get("blockBytes"), "PacketMmapRing: options.blockBytes",
-						 CB_PMMAP_FRAME_BYTES, (double)CB_PMMAP_MAX_RING_BYTES);
-		o.block_count = (uint32_t)IntArg(opts.Get("blockCount"), "PacketMmapRing: options.blockCount",
-						 1, CB_PMMAP_MAX_BLOCKS);
-		o.retire_ms = (uint32_t)IntArg(opts.Get("retireMs"), "PacketMmapRing: options.retireMs", 0,
-					       60000);
+		o.block_bytes = (uint32_t)IntArg(opts.Get("blockBytes"),
+						 "PacketMmapRing: options.blockBytes",
+						 CB_PMMAP_FRAME_BYTES,
+						 (double)CB_PMMAP_MAX_RING_BYTES);
+		o.block_count = (uint32_t)IntArg(opts.Get("blockCount"),
+						 "PacketMmapRing: options.blockCount", 1,
+						 CB_PMMAP_MAX_BLOCKS);
+		o.retire_ms = (uint32_t)IntArg(opts.Get("retireMs"),
+					       "PacketMmapRing: options.retireMs", 0, 60000);
 		cb_error e{};
 		if (cb_pmmap_open(&ring_, &o, &e) < 0)
 			throw CbJsError(env, e);
 		try {
-			Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, ring_.map, ring_.map_len);
+			Napi::ArrayBuffer ab =
+				Napi::ArrayBuffer::New(env, ring_.map, ring_.map_len);
 			buffer_ = Napi::Persistent(ab);
 		} catch (...) {
 			cb_pmmap_close(&ring_);

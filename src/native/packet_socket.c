@@ -49,7 +49,8 @@ static int size_rcvbuf(struct cb_psock *s, int bytes, struct cb_error *e)
 	if (bytes > 0 && set_int_opt(s, SOL_SOCKET, SO_RCVBUFFORCE, bytes, "SO_RCVBUFFORCE", e) < 0)
 		return -1;
 	if (getsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &s->rcvbuf, &len) != 0)
-		return cb_fail(e, errno, "getsockopt SO_RCVBUF on AF_PACKET socket for %s", s->ifname);
+		return cb_fail(e, errno, "getsockopt SO_RCVBUF on AF_PACKET socket for %s",
+			       s->ifname);
 	return 0;
 }
 
@@ -82,7 +83,8 @@ static int bind_all(struct cb_psock *s, struct cb_error *e)
 static int configure(struct cb_psock *s, int rcvbuf_bytes, struct cb_error *e)
 {
 	if (size_rcvbuf(s, rcvbuf_bytes, e) < 0 ||
-	    set_int_opt(s, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1, "PACKET_IGNORE_OUTGOING", e) < 0 ||
+	    set_int_opt(s, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1, "PACKET_IGNORE_OUTGOING", e) <
+		    0 ||
 	    set_int_opt(s, SOL_PACKET, PACKET_AUXDATA, 1, "PACKET_AUXDATA", e) < 0 ||
 	    read_mtu(s, e) < 0)
 		return -1;
@@ -166,7 +168,7 @@ static void place_frame(uint8_t *slot, uint32_t len, const struct msghdr *mh, ui
 		return;
 	}
 	uint16_t tpid = (aux->tp_status & TP_STATUS_VLAN_TPID_VALID) ? aux->tp_vlan_tpid
-								      : ETH_P_8021Q;
+								     : ETH_P_8021Q;
 	memmove(slot, slot + VLAN_TAG_LEN, MAC_ADDRS_LEN);
 	put_be16(slot + MAC_ADDRS_LEN, tpid);
 	put_be16(slot + MAC_ADDRS_LEN + 2, aux->tp_vlan_tci);
@@ -187,7 +189,8 @@ static int wait_readable(struct cb_psock *s, int timeout_ms, struct cb_error *e)
 	int rc = cb_poll_in(s->fd, timeout_ms, NULL);
 
 	if (rc < 0)
-		return cb_fail(e, errno, "poll AF_PACKET socket on %s for %d ms", s->ifname, timeout_ms);
+		return cb_fail(e, errno, "poll AF_PACKET socket on %s for %d ms", s->ifname,
+			       timeout_ms);
 	return rc;
 }
 
@@ -198,8 +201,10 @@ static int recv_slot(struct cb_psock *s, uint8_t *slot, uint32_t slot_len, uint3
 	union cb_ctrl ctrl;
 	struct iovec iov = { .iov_base = slot + CB_PSOCK_PREFIX,
 			     .iov_len = slot_len - CB_PSOCK_PREFIX };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = ctrl.bytes, .msg_controllen = sizeof(ctrl.bytes) };
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = ctrl.bytes,
+			     .msg_controllen = sizeof(ctrl.bytes) };
 	/* Without MSG_TRUNC in flags the kernel returns the captured length, as wanted. */
 	ssize_t n = recvmsg(s->fd, &mh, MSG_DONTWAIT);
 
@@ -278,8 +283,8 @@ int cb_psock_recv_one(struct cb_psock *s, uint8_t *buf, size_t buflen, uint32_t 
 	uint32_t len = usable_len(buflen);
 
 	if (len < CB_PSOCK_MIN_SLOT)
-		return cb_fail(e, EINVAL, "recvOne on %s: buffer of %u bytes is below %u", s->ifname,
-			       len, CB_PSOCK_MIN_SLOT);
+		return cb_fail(e, EINVAL, "recvOne on %s: buffer of %u bytes is below %u",
+			       s->ifname, len, CB_PSOCK_MIN_SLOT);
 	int n = recv_slot(s, buf, len, table, e);
 	if (n != 0)
 		return n;
@@ -297,8 +302,8 @@ int cb_psock_recv_batch(struct cb_psock *s, uint8_t *buf, size_t buflen, uint32_
 			       max_frames, CB_PSOCK_MAX_BATCH);
 	uint32_t slot = usable_len(buflen) / max_frames;
 	if (slot < CB_PSOCK_MIN_SLOT)
-		return cb_fail(e, EINVAL, "recvBatch on %s: slot of %u bytes is below %u", s->ifname,
-			       slot, CB_PSOCK_MIN_SLOT);
+		return cb_fail(e, EINVAL, "recvBatch on %s: slot of %u bytes is below %u",
+			       s->ifname, slot, CB_PSOCK_MIN_SLOT);
 	if (ensure_scratch(s, max_frames, e) < 0)
 		return -1;
 	int n = recv_slots(s, buf, slot, max_frames, table, e);
@@ -328,8 +333,8 @@ static int ensure_consume_buf(struct cb_psock *s, uint32_t batch, struct cb_erro
 	s->consume_frames = 0;
 	s->consume_buf = aligned_alloc(64, (size_t)slot * batch);
 	if (!s->consume_buf)
-		return cb_fail(e, ENOMEM, "allocate %u receive slots of %u bytes for %s", batch, slot,
-			       s->ifname);
+		return cb_fail(e, ENOMEM, "allocate %u receive slots of %u bytes for %s", batch,
+			       slot, s->ifname);
 	s->consume_slot = slot;
 	s->consume_frames = batch;
 	return 0;

@@ -37,12 +37,12 @@ struct cb_psock {
 	int fd;
 	int ifindex;
 	char ifname[IF_NAMESIZE];
-	int rcvbuf;               /* SO_RCVBUF as read back after open */
+	int rcvbuf; /* SO_RCVBUF as read back after open */
 	uint32_t mtu;
-	uint64_t packets;         /* PACKET_STATISTICS accumulated: the kernel resets on each read */
+	uint64_t packets; /* PACKET_STATISTICS accumulated: the kernel resets on each read */
 	uint64_t drops;
 	struct cb_mmsg_scratch scratch;
-	uint8_t *consume_buf;     /* the native loop's own slots */
+	uint8_t *consume_buf; /* the native loop's own slots */
 	uint32_t consume_slot;
 	uint32_t consume_frames;
 };

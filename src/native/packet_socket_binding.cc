@@ -27,7 +27,8 @@ public:
 		sock_.fd = -1;
 		Napi::Object opts = OptionsArg(info);
 		std::string ifname = IfnameOption(opts);
-		int rcvbuf = (int)IntArg(opts.Get("rcvbufBytes"), "PacketSocket: options.rcvbufBytes", 0, INT_MAX);
+		int rcvbuf = (int)IntArg(opts.Get("rcvbufBytes"),
+					 "PacketSocket: options.rcvbufBytes", 0, INT_MAX);
 		cb_error e{};
 		if (cb_psock_open(&sock_, ifname.c_str(), rcvbuf, &e) < 0)
 			throw CbJsError(info.Env(), e);
@@ -49,10 +50,12 @@ private:
 		ArrayArg<uint32_t> table = TableArg(info, 1, "recvOne: table", 2);
 		int timeout = MsArg(info, 2, "recvOne: timeoutMs");
 		if (buf.ByteLength() < CB_PSOCK_MIN_SLOT)
-			throw Napi::RangeError::New(info.Env(), "recvOne: buf must hold at least " +
-								std::to_string(CB_PSOCK_MIN_SLOT) + " bytes");
+			throw Napi::RangeError::New(
+				info.Env(), "recvOne: buf must hold at least " +
+						    std::to_string(CB_PSOCK_MIN_SLOT) + " bytes");
 		cb_error e{};
-		int n = cb_psock_recv_one(&sock_, buf.Data(), buf.ByteLength(), table.Data(), timeout, &e);
+		int n = cb_psock_recv_one(&sock_, buf.Data(), buf.ByteLength(), table.Data(),
+					  timeout, &e);
 		if (n < 0)
 			throw CbJsError(info.Env(), e);
 		return Napi::Number::New(info.Env(), n);
@@ -62,13 +65,15 @@ private:
 	{
 		RequireOpen(info.Env(), "recvBatch");
 		ArrayArg<uint8_t> buf = BytesArg(info, 0, "recvBatch: buf");
-		uint32_t max = (uint32_t)IntArg(info[2], "recvBatch: maxFrames", 1, CB_PSOCK_MAX_BATCH);
+		uint32_t max =
+			(uint32_t)IntArg(info[2], "recvBatch: maxFrames", 1, CB_PSOCK_MAX_BATCH);
 		ArrayArg<uint32_t> table = TableArg(info, 1, "recvBatch: table", 2 * (size_t)max);
 		int timeout = MsArg(info, 3, "recvBatch: timeoutMs");
 		if (buf.ByteLength() / max < CB_PSOCK_MIN_SLOT)
-			throw Napi::RangeError::New(info.Env(),
+			throw Napi::RangeError::New(
+				info.Env(),
 				"recvBatch: buf must hold maxFrames slots of at least " +
-				std::to_string(CB_PSOCK_MIN_SLOT) + " bytes");
+					std::to_string(CB_PSOCK_MIN_SLOT) + " bytes");
 		cb_error e{};
 		int n = cb_psock_recv_batch(&sock_, buf.Data(), buf.ByteLength(), max, table.Data(),
 					    timeout, &e);
@@ -80,9 +85,11 @@ private:
 	// consumeNative(maxFrames, batch, sliceMs, idleMs): the one with a batch of its own.
 	int Consume(const Napi::CallbackInfo &info, cb_count *count, cb_error *e)
 	{
-		uint32_t batch = (uint32_t)IntArg(info[1], "consumeNative: batch", 1, CB_PSOCK_MAX_BATCH);
+		uint32_t batch =
+			(uint32_t)IntArg(info[1], "consumeNative: batch", 1, CB_PSOCK_MAX_BATCH);
 		ConsumeArgs a = ConsumeNativeArgs(info, 0, 2);
-		return cb_psock_consume(&sock_, a.max_frames, batch, a.slice_ms, a.idle_ms, count, e);
+		return cb_psock_consume(&sock_, a.max_frames, batch, a.slice_ms, a.idle_ms, count,
+					e);
 	}
 
 	int ReadStats(StatsFields &out, cb_error *e)

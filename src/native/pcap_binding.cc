@@ -50,12 +50,16 @@ private:
 		ifname = IfnameOption(opts);
 		cb_pcap_options o{};
 		o.ifname = ifname.c_str();
-		o.snaplen = (int)IntArg(opts.Get("snaplen"), "PcapHandle: options.snaplen", 1, 262144);
-		o.buffer_bytes = (int)IntArg(opts.Get("bufferBytes"), "PcapHandle: options.bufferBytes", 0, INT_MAX);
-		o.timeout_ms = (int)IntArg(opts.Get("timeoutMs"), "PcapHandle: options.timeoutMs", 0, INT_MAX);
+		o.snaplen =
+			(int)IntArg(opts.Get("snaplen"), "PcapHandle: options.snaplen", 1, 262144);
+		o.buffer_bytes = (int)IntArg(opts.Get("bufferBytes"),
+					     "PcapHandle: options.bufferBytes", 0, INT_MAX);
+		o.timeout_ms = (int)IntArg(opts.Get("timeoutMs"), "PcapHandle: options.timeoutMs",
+					   0, INT_MAX);
 		Napi::Value immediate = opts.Get("immediate");
 		if (!immediate.IsBoolean())
-			throw Napi::TypeError::New(info.Env(), "PcapHandle: options.immediate must be a boolean");
+			throw Napi::TypeError::New(
+				info.Env(), "PcapHandle: options.immediate must be a boolean");
 		o.immediate = immediate.As<Napi::Boolean>().Value() ? 1 : 0;
 		return o;
 	}
@@ -67,16 +71,17 @@ private:
 	{
 		RequireOpen(info.Env(), "dispatch");
 		ArrayArg<uint8_t> buf = BytesArg(info, 0, "dispatch: buf");
-		uint32_t max = (uint32_t)IntArg(info[2], "dispatch: maxFrames", 1, CB_PCAP_MAX_DISPATCH);
+		uint32_t max =
+			(uint32_t)IntArg(info[2], "dispatch: maxFrames", 1, CB_PCAP_MAX_DISPATCH);
 		ArrayArg<uint32_t> table = TableArg(info, 1, "dispatch: table", 2 * (size_t)max);
 		int timeout = (int)IntArg(info[3], "dispatch: timeoutMs", 0, INT_MAX);
 		if (buf.ByteLength() / max < CB_PCAP_MIN_SLOT)
-			throw Napi::RangeError::New(info.Env(),
-				"dispatch: buf must hold maxFrames slots of at least " +
-				std::to_string(CB_PCAP_MIN_SLOT) + " bytes");
+			throw Napi::RangeError::New(
+				info.Env(), "dispatch: buf must hold maxFrames slots of at least " +
+						    std::to_string(CB_PCAP_MIN_SLOT) + " bytes");
 		cb_error e{};
-		int n = cb_pcap_dispatch_copy(&handle_, buf.Data(), buf.ByteLength(), max, table.Data(),
-					      timeout, &e);
+		int n = cb_pcap_dispatch_copy(&handle_, buf.Data(), buf.ByteLength(), max,
+					      table.Data(), timeout, &e);
 		if (n < 0)
 			throw CbJsError(info.Env(), e);
 		return Napi::Number::New(info.Env(), n);

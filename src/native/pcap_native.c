@@ -80,14 +80,14 @@ static void *open_library(const char **name)
 	return NULL;
 }
 
-#define BIND(field, symbol)                                                             \
-	do {                                                                            \
-		*(void **)(&api.field) = dlsym(lib, symbol);                              \
-		if (!api.field) {                                                       \
-			cb_fail(&load_error, 0, "%s lacks %s (libpcap older than 1.5?)", \
-				name, symbol);                                          \
-			return -1;                                                      \
-		}                                                                       \
+#define BIND(field, symbol)                                                                    \
+	do {                                                                                   \
+		*(void **)(&api.field) = dlsym(lib, symbol);                                   \
+		if (!api.field) {                                                              \
+			cb_fail(&load_error, 0, "%s lacks %s (libpcap older than 1.5?)", name, \
+				symbol);                                                       \
+			return -1;                                                             \
+		}                                                                              \
 	} while (0)
 
 static int bind_symbols(void *lib, const char *name)
@@ -262,7 +262,8 @@ static int wait_readable(struct cb_pcap *h, int timeout_ms, struct cb_error *e)
 	int rc = cb_poll_in(h->fd, timeout_ms, NULL);
 
 	if (rc < 0)
-		return cb_fail(e, errno, "poll libpcap descriptor on %s for %d ms", h->ifname, timeout_ms);
+		return cb_fail(e, errno, "poll libpcap descriptor on %s for %d ms", h->ifname,
+			       timeout_ms);
 	return rc;
 }
 

@@ -30,14 +30,14 @@ const char *cb_pcap_version(void);
 struct cb_pcap_options {
 	const char *ifname;
 	int snaplen;
-	int buffer_bytes;   /* 0 keeps libpcap's default */
+	int buffer_bytes; /* 0 keeps libpcap's default */
 	int timeout_ms;
 	int immediate;
 };
 
 struct cb_pcap {
-	void *pcap;         /* pcap_t *, opaque here */
-	int fd;             /* pcap_get_selectable_fd(), for poll() */
+	void *pcap; /* pcap_t *, opaque here */
+	int fd;	    /* pcap_get_selectable_fd(), for poll() */
 	char ifname[64];
 };
 

@@ -250,7 +250,7 @@ function rowChange(base: Row | null, next: Row | null, thresholdPct: number): Ro
       : null;
   const gates = base !== null && next !== null && base.available && next.available && base.ok && next.ok;
   const regressed =
-    gates && metrics !== null ? (Object.values(metrics) as MetricChange[]).filter((m) => m.verdict === 'slower').map((m) => m.metric) : [];
+    gates && metrics !== null ? Object.values(metrics).filter((m) => m.verdict === 'slower').map((m) => m.metric) : [];
   return { key: rowKey(row), label: rowLabel(row), status, base, next, metrics, gates, regressed };
 }
 

@@ -73,7 +73,7 @@ export function toResults(data: unknown, name: string): Results {
     throw new UsageError(`${name}: not a ${RESULTS_SCHEMA} (or /1) file (${found})`);
   }
   if (!isObject(data.host) || !isObject(data.config) || !Array.isArray(data.rows)) {
-    throw new UsageError(`${name}: ${data.schema} file without host, config or rows`);
+    throw new UsageError(`${name}: ${v1 ? V1_SCHEMA : RESULTS_SCHEMA} file without host, config or rows`);
   }
   for (const [i, row] of data.rows.entries()) {
     const problem = rowProblem(row, v1);

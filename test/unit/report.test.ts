@@ -32,7 +32,9 @@ test('table: an unavailable row says so with its reason', () => {
 });
 
 test('table: no escape codes without color, some with it', () => {
+  // eslint-disable-next-line no-control-regex
   assert.doesNotMatch(plain, /\x1b\[/);
+  // eslint-disable-next-line no-control-regex
   assert.match(renderTable(sampleResults(), { color: true }), /\x1b\[/);
 });
 

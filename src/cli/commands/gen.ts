@@ -60,15 +60,16 @@ export function registerGen(program: Command, ctx: CliContext): void {
         }
         throw err;
       }
-      let interrupted: unknown = null;
+      const report = (status: { sent: number; elapsedNs: number }): void => {
+        const sec = status.elapsedNs / 1e9;
+        process.stdout.write(
+          `sent ${whole(status.sent)} frames of ${fixture.name} on ${opts.iface} in ${sec.toFixed(3)} s: ${whole(sec > 0 ? status.sent / sec : 0)} pps\n`,
+        );
+      };
       const status = await gen.wait(ctx.signal).catch((err: unknown) => {
-        interrupted = err;
-        return gen.status();
+        report(gen.status()); // an interrupted run still says what it sent
+        throw err;
       });
-      const sec = status.elapsedNs / 1e9;
-      process.stdout.write(
-        `sent ${whole(status.sent)} frames of ${fixture.name} on ${opts.iface} in ${sec.toFixed(3)} s: ${whole(sec > 0 ? status.sent / sec : 0)} pps\n`,
-      );
-      if (interrupted) throw interrupted;
+      report(status);
     });
 }
