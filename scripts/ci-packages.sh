@@ -8,7 +8,7 @@
 # prints, on one line, the packages of the groups named:
 #   build  compile the addon and run capbench (npm ci, the perf job)
 #   test   npm test, npm run lint, test/package/check-package.sh
-#   vm     npm run test:vm (boots Debian's 6.1 kernel in qemu to test kmod/fastnet)
+#   vm     npm run test:vm (boots Debian's 6.1 kernel in qemu to test kmod/fastnet and kmod/e1000)
 # --ubuntu leaves out the packages marked debian-only below (Ubuntu has none by that name).
 set -euo pipefail
 
@@ -31,6 +31,9 @@ qemu-system-x86        vm      debian-only  npm run test:vm boots a kernel under
 busybox-static         vm      debian-only  the VM's initramfs
 linux-image-amd64      vm      debian-only  Debian 12's 6.1 kernel, the one kmod/fastnet is tested on
 linux-headers-amd64    vm      debian-only  to build kmod/fastnet against that kernel
+linux-source-6.1       vm      debian-only  kmod/e1000 patches e1000 from that kernel's source for fastnet's ZC mode (same release as the headers)
+xz-utils               vm      all          kmod/e1000/prepare.sh unpacks linux-source-6.1's .tar.xz
+patch                  vm      all          kmod/e1000/prepare.sh applies kmod/e1000/fastnet-zc.patch
 LIST
 
 ubuntu=0

@@ -16,6 +16,11 @@
  *   queue        sk_buff_head's own spinlock (irq-safe); read() dequeues without other locks.
  *   ring         ring->lock serializes producers (softirq, any CPU); the process side never
  *                takes it. poll() reads ring->head locklessly and finds the ring under RCU.
+ *   ZC           the ring's producer is the driver's RX path (zc.c's callbacks), which the
+ *                driver serializes itself (fastnet_zc.h): ring->lock is not taken. Entering
+ *                and leaving mode 3 happen under rtnl and f->lock; leaving comes first in an
+ *                unbind, so once the rx_handler is unregistered no callback and no poll() kick
+ *                can run, and the DMA mappings go with the ring.
  */
 #ifndef FASTNET_H
 #define FASTNET_H
@@ -29,14 +34,25 @@
 
 #include "fastnet_uapi.h"
 
+struct fastnet_zc;
+
 struct fastnet_ring {
-	spinlock_t lock;	/* producers */
-	u32 head;		/* next slot the kernel fills; WRITE_ONCE under lock */
+	spinlock_t lock;	/* producers (RING) */
+	u32 head;		/* next slot the kernel fills; WRITE_ONCE under lock (ZC: by the driver) */
 	u32 slot_count;
+	u32 slot_size;		/* RING: FASTNET_SLOT_SIZE; ZC: PAGE_SIZE */
+	u32 frame_offset;
+	u32 max_frame;
 	unsigned int npages;
 	struct page **pages;	/* order-0 pages: mapped to the process with vm_map_pages() */
 	u8 *base;		/* the same pages, vmap()ed for the kernel */
+	struct fastnet_zc *zc;	/* ZC: the NIC's side of the ring (zc.c); NULL otherwise */
 };
+
+static inline struct fastnet_slot *fastnet_slot(const struct fastnet_ring *ring, u32 i)
+{
+	return (struct fastnet_slot *)(ring->base + (size_t)i * ring->slot_size);
+}
 
 struct fastnet_counters {
 	atomic64_t received;
@@ -71,14 +87,25 @@ int fastnet_copy_wire(const struct sk_buff *skb, u8 *dst, u32 cap);
 ssize_t fastnet_read_iter(struct kiocb *iocb, struct iov_iter *to);
 __poll_t fastnet_poll(struct file *file, struct poll_table_struct *wait);
 void fastnet_wake(struct fastnet_file *f);
+void fastnet_wake_readers(struct fastnet_file *f);
 
 /* ring.c */
-struct fastnet_ring *fastnet_ring_alloc(u32 slot_count);
+struct fastnet_ring *fastnet_ring_alloc(u32 slot_count, u32 slot_size, u32 frame_offset);
 void fastnet_ring_free(struct fastnet_ring *ring);
 size_t fastnet_ring_bytes(const struct fastnet_ring *ring);
 bool fastnet_ring_produce(struct fastnet_file *f, struct fastnet_ring *ring,
 			  struct sk_buff *skb);
 bool fastnet_ring_readable(const struct fastnet_ring *ring);
 int fastnet_mmap(struct file *file, struct vm_area_struct *vma);
+
+/* zc.c */
+u32 fastnet_zc_frame_offset(void);
+int fastnet_zc_check(struct net_device *dev);
+int fastnet_zc_setup(struct fastnet_file *f, struct net_device *dev, struct fastnet_ring *ring);
+int fastnet_zc_enable(struct fastnet_ring *ring);
+void fastnet_zc_disable(struct fastnet_ring *ring);
+void fastnet_zc_free(struct fastnet_ring *ring);
+void fastnet_zc_kick(struct fastnet_ring *ring);
+int fastnet_zc_nic_stats(struct fastnet_ring *ring, struct fastnet_nic_stats *out);
 
 #endif /* FASTNET_H */

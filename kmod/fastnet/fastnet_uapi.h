@@ -13,6 +13,17 @@
  *         queued read() blocks, or fails with EAGAIN under O_NONBLOCK; poll() says EPOLLIN.
  *   RING  copies frames into a ring of `depth` fixed-size slots in pages the process maps with
  *         mmap() (offset 0, length fastnet_ring_info.mmap_bytes). See struct fastnet_slot.
+ *   ZC    ("mode 3", zero-copy) the NIC itself writes each frame into a slot of such a ring: the
+ *         slots are the NIC's receive buffers, no skb is built and the stack never sees the
+ *         frame. Read exactly as RING: same slots, same status protocol, same mmap(); only the
+ *         geometry differs (one page per slot: take it from FASTNET_IOC_GET_RING, never from
+ *         the constants below). Needs a driver with fastnet's hook (capbench's patched e1000,
+ *         kmod/e1000): any other is refused with EOPNOTSUPP, an MTU above what the driver can
+ *         do in mode 3 (1500 for e1000) with EMSGSIZE; the MTU cannot change while bound (EBUSY).
+ *         A slot the process has not handed back cannot be given to the NIC: when the next one
+ *         is not FREE the NIC runs short of descriptors, and what it then cannot take it drops
+ *         and counts itself (FASTNET_IOC_GET_NIC_STATS), or an emulated NIC holds back. poll()
+ *         on a ZC file hands slots that came back to the NIC.
  *
  * Frames are in wire layout: an 802.1Q/802.1ad tag the kernel moved into metadata is written
  * back after the MAC addresses. Closing the file (and unmapping its ring) or SET_MODE with
@@ -26,7 +37,12 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
-/* Bumped on any incompatible change; FASTNET_IOC_GET_VERSION returns it. */
+/*
+ * Bumped on any incompatible change; FASTNET_IOC_GET_VERSION returns it. Additions a program
+ * built against an older header never meets keep it (ZC mode, its slot flag and the two ioctls
+ * after SET_LIMIT came that way): a module without them refuses FASTNET_MODE_ZC with EINVAL and
+ * the new ioctls with ENOTTY.
+ */
 #define FASTNET_ABI_VERSION		1
 
 #define FASTNET_DEVICE_PATH		"/dev/fastnet"
@@ -37,16 +53,19 @@ enum fastnet_mode {
 	FASTNET_MODE_DROP	= 1,
 	FASTNET_MODE_READ	= 2,
 	FASTNET_MODE_RING	= 3,
+	FASTNET_MODE_ZC		= 4,
 };
 
-/* READ: frames queued before new ones are dropped. RING: slots. 0 in a request = default. */
+/* READ: frames queued before new ones are dropped. RING, ZC: slots. 0 in a request = default. */
 #define FASTNET_DEFAULT_DEPTH		4096
 #define FASTNET_MAX_DEPTH		(1U << 18)
 
 /*
- * The ring: slot i starts at i * FASTNET_SLOT_SIZE in the mapping, a struct fastnet_slot
+ * The RING ring: slot i starts at i * FASTNET_SLOT_SIZE in the mapping, a struct fastnet_slot
  * followed by the frame at FASTNET_SLOT_FRAME_OFFSET. Frames longer than FASTNET_SLOT_MAX_FRAME
- * are cut to it (len < wire_len, FASTNET_FRAME_TRUNCATED).
+ * are cut to it (len < wire_len, FASTNET_FRAME_TRUNCATED). A ZC ring has one page per slot, the
+ * frame at FASTNET_SLOT_FRAME_OFFSET rounded up to the DMA cache alignment (the same 16 on x86),
+ * and is never cut: fastnet_ring_info says which.
  */
 #define FASTNET_SLOT_SIZE		2048
 #define FASTNET_SLOT_FRAME_OFFSET	16
@@ -60,7 +79,8 @@ enum fastnet_mode {
  *   READY -> FREE   process, when it is done with the slot, with a store-release; the kernel
  *                   reads status with a load-acquire before writing the slot again.
  * The kernel fills slots in order, 0, 1, ..., slot_count - 1, 0, ...; the process reads them in
- * the same order. A frame arriving when the next slot is not FREE is dropped (stats.full).
+ * the same order. RING: a frame arriving when the next slot is not FREE is dropped (stats.full).
+ * ZC: a FREE slot may be the NIC's (it writes there): the process touches only READY slots.
  */
 #define FASTNET_SLOT_FREE		0
 #define FASTNET_SLOT_READY		1
@@ -68,6 +88,13 @@ enum fastnet_mode {
 /* fastnet_slot.flags and fastnet_last_read.flags */
 #define FASTNET_FRAME_TRUNCATED		(1U << 0)	/* len < wire_len */
 #define FASTNET_FRAME_VLAN		(1U << 1)	/* a tag was written back */
+/*
+ * ZC only: the slot holds no frame (len 0): what the NIC put there the driver would have thrown
+ * away (a receive error, or part of a frame too long for one buffer; neither happens with the
+ * MTU mode 3 allows unless the NIC is told to keep bad frames). Hand it back; it is counted in
+ * stats.dropped, not delivered.
+ */
+#define FASTNET_FRAME_DISCARDED		(1U << 2)
 
 struct fastnet_slot {
 	__u32 status;
@@ -95,6 +122,9 @@ struct fastnet_status {
  * no frame is inside the rx_handler, which counts a frame received as it takes it and in one of
  * the others before it returns: wait for the sum to match before comparing counts. RING: a slot
  * is counted delivered just before it turns READY, so a process never reads more than delivered.
+ * ZC: the same, for frames the NIC completed into a slot (and the few the driver passed up the
+ * stack before it entered mode 3, dropped). Frames the NIC never took, having no free slot, are
+ * not here: they are the NIC's own drops, FASTNET_IOC_GET_NIC_STATS.
  */
 struct fastnet_stats {
 	__u64 received;		/* frames the rx_handler took */
@@ -107,10 +137,10 @@ struct fastnet_stats {
 };
 
 struct fastnet_ring_info {
-	__u32 slot_size;	/* FASTNET_SLOT_SIZE */
+	__u32 slot_size;	/* RING: FASTNET_SLOT_SIZE; ZC: the page size */
 	__u32 slot_count;
-	__u32 frame_offset;	/* FASTNET_SLOT_FRAME_OFFSET */
-	__u32 max_frame;	/* FASTNET_SLOT_MAX_FRAME */
+	__u32 frame_offset;	/* RING: FASTNET_SLOT_FRAME_OFFSET; ZC: see above */
+	__u32 max_frame;	/* RING: FASTNET_SLOT_MAX_FRAME; ZC: the longest frame a slot gets */
 	__u64 mmap_bytes;	/* slot_size * slot_count rounded up to pages */
 };
 
@@ -120,6 +150,18 @@ struct fastnet_last_read {
 	__u32 copied;
 	__u32 flags;		/* FASTNET_FRAME_* */
 	__u32 reserved;
+};
+
+/*
+ * ZC: the NIC's own counters for the bound interface, read from its driver when asked, counted
+ * from the moment the binding was made. Drops the driver does not see (a NIC reset loses its
+ * hardware counters since the driver last read them, e1000 every 2 s) are missing.
+ */
+struct fastnet_nic_stats {
+	__u64 missed;		/* frames the NIC dropped: no descriptor or FIFO room (e1000: MPC) */
+	__u64 no_buffer;	/* times it found no descriptor to fill (e1000: RNBC); a frame
+				 * counted here may still have been taken once one came, so this
+				 * is not a drop count */
 };
 
 #define FASTNET_IOC_MAGIC		0xFA
@@ -132,5 +174,14 @@ struct fastnet_last_read {
 #define FASTNET_IOC_LAST_READ		_IOR(FASTNET_IOC_MAGIC, 5, struct fastnet_last_read)
 /* READ: a new queue bound, 1 .. FASTNET_MAX_DEPTH; frames already queued stay. */
 #define FASTNET_IOC_SET_LIMIT		_IOW(FASTNET_IOC_MAGIC, 6, __u32)
+/*
+ * Whether SET_MODE with this request would be accepted, without binding anything: 0, or the
+ * error it would fail with (ENODEV, EINVAL, EBUSY, EPERM; for ZC also EOPNOTSUPP when the
+ * interface's driver has no fastnet hook, EMSGSIZE when its MTU is too large). A file bound to
+ * the interface is not busy for itself. Memory is not checked.
+ */
+#define FASTNET_IOC_CHECK_MODE		_IOW(FASTNET_IOC_MAGIC, 7, struct fastnet_mode_req)
+/* ZC: struct fastnet_nic_stats; EINVAL in any other mode. */
+#define FASTNET_IOC_GET_NIC_STATS	_IOR(FASTNET_IOC_MAGIC, 8, struct fastnet_nic_stats)
 
 #endif /* _UAPI_LINUX_FASTNET_H */

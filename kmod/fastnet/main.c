@@ -38,7 +38,9 @@ static int fastnet_open(struct inode *inode, struct file *file)
 
 /*
  * Ends the binding: no rx_handler runs once this returns, queued frames are freed and counted
- * as dropped, the ring's pages stay only as long as a process maps them. rtnl and f->lock held.
+ * as dropped, the ring's pages stay only as long as a process maps them. ZC: the driver leaves
+ * mode 3 first, so the NIC no longer writes into the pages when they are unmapped and freed.
+ * rtnl and f->lock held.
  */
 static void fastnet_unbind(struct fastnet_file *f, int error)
 {
@@ -50,6 +52,8 @@ static void fastnet_unbind(struct fastnet_file *f, int error)
 	if (!f->dev)
 		return;
 	ring = rcu_dereference_protected(f->ring, lockdep_is_held(&f->lock));
+	if (ring && ring->zc)
+		fastnet_zc_disable(ring);
 	RCU_INIT_POINTER(f->ring, NULL);
 	/* Waits for handlers in flight and for poll()s that may still look at the ring. */
 	netdev_rx_handler_unregister(f->dev);
@@ -103,17 +107,29 @@ static int fastnet_may_bind(struct fastnet_file *f, struct net_device *dev)
 	return 0;
 }
 
+/* The checks on a request that need no interface: 0 or a negative errno. */
+static int fastnet_check_req(const struct fastnet_mode_req *req)
+{
+	if (req->mode > FASTNET_MODE_ZC || req->depth > FASTNET_MAX_DEPTH)
+		return -EINVAL;
+	if (req->mode == FASTNET_MODE_OFF)
+		return 0;
+	if (strnlen(req->ifname, sizeof(req->ifname)) == sizeof(req->ifname) || !req->ifname[0])
+		return -EINVAL;
+	if (!ns_capable(current->nsproxy->net_ns->user_ns, CAP_NET_ADMIN))
+		return -EPERM;
+	return 0;
+}
+
 /*
- * SET_MODE to DROP, READ or RING, with the ring (RING mode) allocated by the caller outside
- * rtnl. On success the file owns the ring; on failure the caller frees it. A request refused by
- * the checks leaves the file as it was.
+ * The interface a request names, if this file may bind it in that mode (ZC: if its driver has
+ * the hook and takes the MTU). Changes nothing. rtnl and f->lock held.
  */
-static int fastnet_bind(struct fastnet_file *f, const struct fastnet_mode_req *req,
-			struct fastnet_ring *ring)
+static int fastnet_find_dev(struct fastnet_file *f, const struct fastnet_mode_req *req,
+			    struct net_device **pdev)
 {
 	struct net *net = current->nsproxy->net_ns;
 	struct net_device *dev;
-	u32 depth = fastnet_depth(req->depth);
 	int err;
 
 	ASSERT_RTNL();
@@ -122,8 +138,35 @@ static int fastnet_bind(struct fastnet_file *f, const struct fastnet_mode_req *r
 	if (!dev)
 		return -ENODEV;
 	err = fastnet_may_bind(f, dev);
+	if (!err && req->mode == FASTNET_MODE_ZC)
+		err = fastnet_zc_check(dev);
 	if (err)
 		return err;
+	*pdev = dev;
+	return 0;
+}
+
+/*
+ * SET_MODE to DROP, READ, RING or ZC, with the ring (RING and ZC modes) allocated by the caller
+ * outside rtnl. On success the file owns the ring; on failure the caller frees it. A request
+ * refused by the checks leaves the file as it was.
+ */
+static int fastnet_bind(struct fastnet_file *f, const struct fastnet_mode_req *req,
+			struct fastnet_ring *ring)
+{
+	struct net_device *dev;
+	u32 depth = fastnet_depth(req->depth);
+	int err;
+
+	err = fastnet_find_dev(f, req, &dev);
+	if (err)
+		return err;
+	/* ZC: the pages mapped for the NIC, before anything changes. */
+	if (req->mode == FASTNET_MODE_ZC) {
+		err = fastnet_zc_setup(f, dev, ring);
+		if (err)
+			return err;
+	}
 	/*
 	 * A change of mode on the bound interface goes through OFF: the handler is only ever
 	 * registered with its mode, bound and ring already in place. rtnl keeps the interface
@@ -143,6 +186,16 @@ static int fastnet_bind(struct fastnet_file *f, const struct fastnet_mode_req *r
 		synchronize_net();	/* a poll() may have seen the ring */
 		return err;
 	}
+	/* ZC: the driver swaps every RX buffer for a slot; frames land in the ring from now on. */
+	if (req->mode == FASTNET_MODE_ZC) {
+		err = fastnet_zc_enable(ring);
+		if (err) {
+			RCU_INIT_POINTER(f->ring, NULL);
+			netdev_rx_handler_unregister(dev);	/* and waits for poll()s */
+			WRITE_ONCE(f->mode, FASTNET_MODE_OFF);
+			return err;
+		}
+	}
 	netdev_hold(dev, &f->dev_tracker, GFP_KERNEL);
 	f->dev = dev;
 	fastnet_wake(f);
@@ -157,27 +210,27 @@ static int fastnet_set_mode(struct fastnet_file *f, void __user *arg)
 
 	if (copy_from_user(&req, arg, sizeof(req)))
 		return -EFAULT;
-	if (req.mode > FASTNET_MODE_RING || req.depth > FASTNET_MAX_DEPTH)
-		return -EINVAL;
-	if (req.mode != FASTNET_MODE_OFF) {
-		if (strnlen(req.ifname, sizeof(req.ifname)) == sizeof(req.ifname) ||
-		    !req.ifname[0])
-			return -EINVAL;
-		if (!ns_capable(current->nsproxy->net_ns->user_ns, CAP_NET_ADMIN))
-			return -EPERM;
-	}
+	err = fastnet_check_req(&req);
+	if (err)
+		return err;
 	/* Up to FASTNET_MAX_DEPTH slots: allocated before taking rtnl, not under it. */
-	if (req.mode == FASTNET_MODE_RING) {
-		ring = fastnet_ring_alloc(fastnet_depth(req.depth));
-		if (!ring)
-			return -ENOMEM;
-	}
+	if (req.mode == FASTNET_MODE_RING)
+		ring = fastnet_ring_alloc(fastnet_depth(req.depth), FASTNET_SLOT_SIZE,
+					  FASTNET_SLOT_FRAME_OFFSET);
+	else if (req.mode == FASTNET_MODE_ZC)
+		ring = fastnet_ring_alloc(fastnet_depth(req.depth), PAGE_SIZE,
+					  fastnet_zc_frame_offset());
+	if ((req.mode == FASTNET_MODE_RING || req.mode == FASTNET_MODE_ZC) && !ring)
+		return -ENOMEM;
 	rtnl_lock();
 	mutex_lock(&f->lock);
 	if (req.mode == FASTNET_MODE_OFF)
 		fastnet_unbind(f, 0);
 	else
 		err = fastnet_bind(f, &req, ring);
+	/* ZC: the pages' DMA mappings go while rtnl keeps the device with its driver. */
+	if (err && ring && ring->zc)
+		fastnet_zc_free(ring);
 	mutex_unlock(&f->lock);
 	rtnl_unlock();
 	if (err && ring)
@@ -226,16 +279,56 @@ static int fastnet_get_ring(struct fastnet_file *f, void __user *arg)
 	mutex_lock(&f->lock);
 	ring = rcu_dereference_protected(f->ring, lockdep_is_held(&f->lock));
 	if (ring) {
-		info.slot_size = FASTNET_SLOT_SIZE;
+		info.slot_size = ring->slot_size;
 		info.slot_count = ring->slot_count;
-		info.frame_offset = FASTNET_SLOT_FRAME_OFFSET;
-		info.max_frame = FASTNET_SLOT_MAX_FRAME;
+		info.frame_offset = ring->frame_offset;
+		info.max_frame = ring->max_frame;
 		info.mmap_bytes = fastnet_ring_bytes(ring);
 	}
 	mutex_unlock(&f->lock);
 	if (!ring)
 		return -EINVAL;
 	return copy_to_user(arg, &info, sizeof(info)) ? -EFAULT : 0;
+}
+
+/* CHECK_MODE: what SET_MODE would say, binding nothing. */
+static int fastnet_check_mode(struct fastnet_file *f, const void __user *arg)
+{
+	struct fastnet_mode_req req;
+	struct net_device *dev;
+	int err;
+
+	if (copy_from_user(&req, arg, sizeof(req)))
+		return -EFAULT;
+	err = fastnet_check_req(&req);
+	if (err || req.mode == FASTNET_MODE_OFF)
+		return err;
+	rtnl_lock();
+	mutex_lock(&f->lock);
+	err = fastnet_find_dev(f, &req, &dev);
+	mutex_unlock(&f->lock);
+	rtnl_unlock();
+	return err;
+}
+
+static int fastnet_get_nic_stats(struct fastnet_file *f, void __user *arg)
+{
+	struct fastnet_nic_stats st;
+	struct fastnet_ring *ring;
+	int err = -EINVAL;
+
+	memset(&st, 0, sizeof(st));
+	/* The driver reads its counters under rtnl, as for ethtool -S. */
+	rtnl_lock();
+	mutex_lock(&f->lock);
+	ring = rcu_dereference_protected(f->ring, lockdep_is_held(&f->lock));
+	if (f->mode == FASTNET_MODE_ZC && ring && ring->zc)
+		err = fastnet_zc_nic_stats(ring, &st);
+	mutex_unlock(&f->lock);
+	rtnl_unlock();
+	if (err)
+		return err;
+	return copy_to_user(arg, &st, sizeof(st)) ? -EFAULT : 0;
 }
 
 static int fastnet_last_read(struct fastnet_file *f, void __user *arg)
@@ -289,6 +382,10 @@ static long fastnet_ioctl(struct file *file, unsigned int cmd, unsigned long arg
 		return fastnet_last_read(f, uarg);
 	case FASTNET_IOC_SET_LIMIT:
 		return fastnet_set_limit(f, uarg);
+	case FASTNET_IOC_CHECK_MODE:
+		return fastnet_check_mode(f, uarg);
+	case FASTNET_IOC_GET_NIC_STATS:
+		return fastnet_get_nic_stats(f, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -312,17 +409,24 @@ static struct miscdevice fastnet_misc = {
 	.mode = 0600,
 };
 
-/* An interface bound to a file is going away (or moving to another namespace): unbind. */
+/*
+ * An interface bound to a file is going away (or moving to another namespace): unbind. ZC: its
+ * MTU does not change while bound (the NIC's buffers were sized for it; a larger one would need
+ * others, e1000's jumbo ones). 6.1 does not tell NETDEV_PRECHANGEMTU the new MTU, so every change
+ * is refused. The binding changes only under rtnl, which the notifier holds.
+ */
 static int fastnet_netdev_event(struct notifier_block *nb, unsigned long event, void *ptr)
 {
 	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
 	struct fastnet_file *f;
 
-	if (event != NETDEV_UNREGISTER)
+	if (event != NETDEV_UNREGISTER && event != NETDEV_PRECHANGEMTU)
 		return NOTIFY_DONE;
 	if (rcu_access_pointer(dev->rx_handler) != fastnet_rx_handler)
 		return NOTIFY_DONE;
 	f = rtnl_dereference(dev->rx_handler_data);
+	if (event == NETDEV_PRECHANGEMTU)
+		return f->mode == FASTNET_MODE_ZC ? notifier_from_errno(-EBUSY) : NOTIFY_DONE;
 	mutex_lock(&f->lock);
 	fastnet_unbind(f, ENODEV);
 	mutex_unlock(&f->lock);
@@ -361,4 +465,4 @@ module_exit(fastnet_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("capbench");
-MODULE_DESCRIPTION("fastnet: steal an interface's frames into a queue read() one at a time or an mmap ring");
+MODULE_DESCRIPTION("fastnet: steal an interface's frames into a queue read() one at a time or an mmap ring, or have its NIC write them there");

@@ -2,7 +2,8 @@
 /*
  * fastnet: the RING mode's slots. The ring is order-0 pages, each with its struct page, mapped
  * into the kernel with vmap() and into the process with vm_map_pages(), never
- * remap_pfn_range(): the same pages could later be handed to a NIC for zero-copy.
+ * remap_pfn_range(): the same pages are handed to a NIC in ZC mode (zc.c), which allocates its
+ * ring here too, one page per slot.
  *
  * Ownership of a slot moves with its status word (see fastnet_uapi.h): the producer here reads
  * it with smp_load_acquire() before writing the slot, so the process's reads of the frame are
@@ -25,6 +26,8 @@ void fastnet_ring_free(struct fastnet_ring *ring)
 {
 	unsigned int i;
 
+	if (ring->zc)
+		fastnet_zc_free(ring);
 	if (ring->base)
 		vunmap(ring->base);
 	/* A process that still maps the ring holds its own references: those pages stay. */
@@ -35,20 +38,30 @@ void fastnet_ring_free(struct fastnet_ring *ring)
 	kfree(ring);
 }
 
-struct fastnet_ring *fastnet_ring_alloc(u32 slot_count)
+/*
+ * slot_count slots of slot_size bytes (FASTNET_SLOT_SIZE, or PAGE_SIZE for ZC), the frame at
+ * frame_offset in each.
+ */
+struct fastnet_ring *fastnet_ring_alloc(u32 slot_count, u32 slot_size, u32 frame_offset)
 {
-	size_t bytes = PAGE_ALIGN((size_t)slot_count * FASTNET_SLOT_SIZE);
+	size_t bytes = PAGE_ALIGN((size_t)slot_count * slot_size);
 	struct fastnet_ring *ring;
 	unsigned int i;
 
 	/* Slots never straddle a page. */
 	BUILD_BUG_ON(PAGE_SIZE % FASTNET_SLOT_SIZE);
 	BUILD_BUG_ON(sizeof(struct fastnet_slot) > FASTNET_SLOT_FRAME_OFFSET);
+	if (PAGE_SIZE % slot_size || frame_offset < sizeof(struct fastnet_slot) ||
+	    frame_offset >= slot_size)
+		return NULL;
 	ring = kzalloc(sizeof(*ring), GFP_KERNEL);
 	if (!ring)
 		return NULL;
 	spin_lock_init(&ring->lock);
 	ring->slot_count = slot_count;
+	ring->slot_size = slot_size;
+	ring->frame_offset = frame_offset;
+	ring->max_frame = slot_size - frame_offset;
 	ring->npages = bytes >> PAGE_SHIFT;
 	ring->pages = kvcalloc(ring->npages, sizeof(*ring->pages), GFP_KERNEL);
 	if (!ring->pages)
@@ -68,14 +81,9 @@ fail:
 	return NULL;
 }
 
-static struct fastnet_slot *fastnet_slot(const struct fastnet_ring *ring, u32 i)
-{
-	return (struct fastnet_slot *)(ring->base + (size_t)i * FASTNET_SLOT_SIZE);
-}
-
 static struct page *fastnet_slot_page(const struct fastnet_ring *ring, u32 i)
 {
-	return ring->pages[((size_t)i * FASTNET_SLOT_SIZE) >> PAGE_SHIFT];
+	return ring->pages[((size_t)i * ring->slot_size) >> PAGE_SHIFT];
 }
 
 /*
@@ -86,7 +94,7 @@ bool fastnet_ring_produce(struct fastnet_file *f, struct fastnet_ring *ring,
 			  struct sk_buff *skb)
 {
 	u32 wire_len = fastnet_wire_len(skb);
-	u32 len = min_t(u32, wire_len, FASTNET_SLOT_MAX_FRAME);
+	u32 len = min_t(u32, wire_len, ring->max_frame);
 	struct fastnet_slot *slot;
 	u32 head, flags = 0;
 
@@ -99,7 +107,7 @@ bool fastnet_ring_produce(struct fastnet_file *f, struct fastnet_ring *ring,
 		fastnet_drop(f, skb, true);
 		return false;
 	}
-	if (fastnet_copy_wire(skb, (u8 *)slot + FASTNET_SLOT_FRAME_OFFSET, len)) {
+	if (fastnet_copy_wire(skb, (u8 *)slot + ring->frame_offset, len)) {
 		spin_unlock(&ring->lock);
 		fastnet_drop(f, skb, false);
 		return false;
@@ -146,7 +154,7 @@ bool fastnet_ring_readable(const struct fastnet_ring *ring)
 
 /*
  * Maps the whole ring, from offset 0, shared (a private copy could never hand a slot back);
- * only in RING mode. As for AF_PACKET's ring, the vma gets no fault handler: every page is
+ * only in RING and ZC modes. As for AF_PACKET's ring, the vma gets no fault handler: every page is
  * inserted here (vm_insert_page() marks it VM_MIXEDMAP).
  */
 int fastnet_mmap(struct file *file, struct vm_area_struct *vma)

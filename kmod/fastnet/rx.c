@@ -96,7 +96,7 @@ void fastnet_wake(struct fastnet_file *f)
 }
 
 /* Wakes readers and pollers if there are any; wq_has_sleeper() pairs with their barrier. */
-static void fastnet_wake_readers(struct fastnet_file *f)
+void fastnet_wake_readers(struct fastnet_file *f)
 {
 	if (wq_has_sleeper(&f->wait))
 		wake_up_interruptible_poll(&f->wait, EPOLLIN | EPOLLRDNORM);
@@ -178,6 +178,14 @@ rx_handler_result_t fastnet_rx_handler(struct sk_buff **pskb)
 		}
 		if (fastnet_ring_produce(f, ring, skb))
 			fastnet_wake_readers(f);
+		break;
+	case FASTNET_MODE_ZC:
+		/*
+		 * In ZC the NIC writes frames into the ring itself; one that came up the stack
+		 * was received before the driver entered mode 3, and is not delivered: slots
+		 * are filled in the order the NIC was given them.
+		 */
+		fastnet_drop(f, skb, false);
 		break;
 	default:
 		/* Not reached: the handler is registered only with a mode set. */
@@ -273,10 +281,13 @@ __poll_t fastnet_poll(struct file *file, struct poll_table_struct *wait)
 			mask |= EPOLLIN | EPOLLRDNORM;
 		break;
 	case FASTNET_MODE_RING:
+	case FASTNET_MODE_ZC:
 		rcu_read_lock();
 		ring = rcu_dereference(f->ring);
 		if (ring && fastnet_ring_readable(ring))
 			mask |= EPOLLIN | EPOLLRDNORM;
+		else if (ring && ring->zc)
+			fastnet_zc_kick(ring);	/* slots came back: the NIC may take them now */
 		rcu_read_unlock();
 		break;
 	default:

@@ -76,6 +76,7 @@ export interface RawRunOptions {
   trials?: string;
   tier?: string;
   iface?: string;
+  genIface?: string;
   batch?: string;
   genCpu?: string;
   capCpu?: string;
@@ -95,8 +96,8 @@ export function runConfig(raw: RawRunOptions, d: MeasureDefaults = RUN_DEFAULTS)
   const cpus = defaultCpus();
   return {
     methods: raw.methods === undefined ? [...METHOD_NAMES] : methods(raw.methods),
-    // Traffic on a real interface comes from elsewhere and cannot be held back: live by default.
-    mode: raw.mode === undefined ? (raw.iface === undefined ? d.mode : 'live') : mode(raw.mode),
+    // Traffic from elsewhere cannot be held back: live by default. With --gen-iface it is ours again.
+    mode: raw.mode === undefined ? (raw.iface !== undefined && raw.genIface === undefined ? 'live' : d.mode) : mode(raw.mode),
     count: raw.count === undefined ? d.count : positiveInt('--count', raw.count),
     durationSec: raw.duration === undefined ? d.durationSec : positiveNumber('--duration', raw.duration),
     rate: raw.rate === undefined ? d.rate : rate(raw.rate),
@@ -104,6 +105,7 @@ export function runConfig(raw: RawRunOptions, d: MeasureDefaults = RUN_DEFAULTS)
     trials: raw.trials === undefined ? d.trials : positiveInt('--trials', raw.trials),
     tiers: raw.tier === undefined ? [...d.tiers] : tiers(raw.tier),
     iface: raw.iface ?? null,
+    genIface: raw.genIface ?? null,
     batch: raw.batch === undefined ? d.batch : batch(raw.batch),
     generatorCpu: raw.genCpu === undefined ? cpus.generatorCpu : cpuIndex('--gen-cpu', raw.genCpu),
     captureCpu: raw.capCpu === undefined ? cpus.captureCpu : cpuIndex('--cap-cpu', raw.capCpu),

@@ -30,6 +30,24 @@ export function addMeasureOptions(cmd: Command, d: MeasureDefaults): Command {
     .option('--noisy-rme <percent>', withDefault('mark figures whose margin of error is above this as noisy', d.noisyRme));
 }
 
+/**
+ * Where the frames go: the test bed when neither is given. `run` also captures traffic from
+ * elsewhere with --iface alone; a sweep offers its own traffic, so it needs both.
+ */
+export function addPortOptions(cmd: Command, command: 'run' | 'sweep'): Command {
+  const iface = command === 'run'
+    ? "capture on this port instead of a test bed: traffic from elsewhere (live only), or from capbench's generator on --gen-iface"
+    : "capture on this port instead of a test bed, traffic from capbench's generator on --gen-iface";
+  return cmd
+    .option('--iface <name>', iface)
+    .option(
+      '--gen-iface <name>',
+      "with --iface CAP: capbench's generator sends from this port, cabled to CAP (two NIC ports back to back, or two NICs on one hub): " +
+        'exact counts, in drain and live. capbench changes neither port: both must be up and carry nothing else, with an MTU for the ' +
+        'fixture, and a NIC at CAP promiscuous (it drops frames for other addresses)',
+    );
+}
+
 export function addOutputOptions(cmd: Command): Command {
   return cmd
     .option('--json <file>', `also write the results as JSON (schema ${RESULTS_SCHEMA}), atomically`)

@@ -4,7 +4,7 @@
  * check. Kept apart from the runner so they can be tested without a kernel.
  */
 import type { CpuUsage } from './cpu-time.js';
-import type { CycleSource, CyclesPerPacket, DeliverSource, DeliveryMeasure, DropCounts, DropsSource, TrialResult } from './results.js';
+import type { CycleSource, CyclesPerPacket, DeliverSource, DeliveryMeasure, DropCounts, DropsSource, SystemDelivery, TrialResult } from './results.js';
 import { rme } from './statistics.js';
 
 /**
@@ -39,6 +39,11 @@ export interface Baseline {
    * move; this scale turns the ratio back into time.
    */
   twinPerFrame: number | null;
+  /**
+   * Two-port mode: machine-wide busy seconds less the reading thread's, over the phases that
+   * delivered the `none` windows' frames, per frame sent. null elsewhere.
+   */
+  systemPerFrame: number | null;
 }
 
 /** What the machine did during one measurement window. */
@@ -109,10 +114,36 @@ function sumLoads(loads: readonly WindowLoad[], cpus: number): { cpu: CpuUsage; 
 }
 
 /**
+ * Two-port mode: what the machine spent delivering the frames, beyond the reading thread and what
+ * the same frames cost with nothing attached, if the phases are long enough for /proc/stat.
+ */
+function twoPortDeliver(loads: readonly WindowLoad[], cpus: number, baseline: Baseline | null): Deliver {
+  const source = 'system-busy-two-port';
+  if (baseline?.systemPerFrame == null) return { secPerPacket: null, source, note: 'no none baseline in this run' };
+  const phases = loads.map((l) => l.delivery!.system!);
+  const wallSec = phases.reduce((a, p) => a + p.wallSec, 0);
+  if (wallSec < MIN_SYSTEM_WINDOW_SEC_PER_CPU * cpus) {
+    return {
+      secPerPacket: null, source,
+      note: `/proc/stat counts 10 ms ticks: needs ${MIN_SYSTEM_WINDOW_SEC_PER_CPU * cpus} s of delivery in all (more --count, --trials or --duration)`,
+    };
+  }
+  const spent = phases.reduce((a, p) => a + p.busySec - p.readerSec, 0);
+  const sent = loads.reduce((a, l) => a + l.delivery!.sent, 0);
+  const packets = loads.reduce((a, l) => a + l.packets, 0);
+  return {
+    secPerPacket: (spent - baseline.systemPerFrame * sent) / packets, source,
+    note: "machine-wide busy time: on a NIC the receive path runs on the receiving port's interrupt CPU, out of the sender's clocks",
+  };
+}
+
+/**
  * deliver over all of a row's windows: from the sender's clocks, each window's figure weighted by
- * its packets; without them (--iface), from /proc/stat busy time, if the windows are long enough.
+ * its packets; in two-port mode, from the machine's busy time over the delivering phases; without
+ * capbench's traffic (--iface alone), from /proc/stat busy time, if the windows are long enough.
  */
 function rowDeliver(loads: readonly WindowLoad[], cpus: number, baseline: Baseline | null): Deliver {
+  if (loads.length > 0 && loads.every((l) => l.delivery?.system != null)) return twoPortDeliver(loads, cpus, baseline);
   const withClocks = loads.filter((l) => l.delivery !== null);
   if (withClocks.length === loads.length) {
     let sec = 0;
@@ -186,10 +217,14 @@ export function baselineFrom(noneLoads: readonly WindowLoad[], allLoads: readonl
   const twinSec = twins.reduce((a, d) => a + d.twinSec!, 0);
   const twinSent = twins.reduce((a, d) => a + d.twinSent!, 0);
   const twinPerFrame = twinSent > 0 ? twinSec / twinSent : null;
-  if (noneLoads.length === 0) return twinPerFrame === null ? null : { busyPerSec: 0, busyPerSentFrame: null, senderPerFrame: null, twinPerFrame };
+  if (noneLoads.length === 0) {
+    return twinPerFrame === null ? null : { busyPerSec: 0, busyPerSentFrame: null, senderPerFrame: null, twinPerFrame, systemPerFrame: null };
+  }
   const sum = (f: (l: WindowLoad) => number): number => noneLoads.reduce((a, l) => a + f(l), 0);
   const sent = sum((l) => l.sent ?? 0);
   const clocked = noneLoads.every((l) => l.delivery !== null && l.delivery.sent > 0);
+  const system = (l: WindowLoad): SystemDelivery | null => l.delivery?.system ?? null;
+  const systemClocked = clocked && noneLoads.every((l) => system(l) !== null);
   return {
     busyPerSec: sum((l) => (l.windowSec > 0 ? l.cpu.systemBusySec / l.windowSec : 0)) / noneLoads.length,
     busyPerSentFrame: mode === 'live' && sent > 0 ? sum((l) => l.cpu.systemBusySec) / sent : null,
@@ -197,16 +232,41 @@ export function baselineFrom(noneLoads: readonly WindowLoad[], allLoads: readonl
       ? sum((l) => l.delivery!.senderSec + l.delivery!.softirqSec) / sum((l) => l.delivery!.sent)
       : null,
     twinPerFrame,
+    systemPerFrame: systemClocked
+      ? sum((l) => system(l)!.busySec - system(l)!.readerSec) / sum((l) => l.delivery!.sent)
+      : null,
   };
 }
 
+/**
+ * What the interfaces' counters mean, by what carries the frames from the generator's port to
+ * the capture port:
+ * - veth (the test bed, or a veth pair in two-port mode): the receive path runs inside the
+ *   sender's transmit, so a frame the receiving side refuses (its input backlog full) is refused
+ *   to the sender: counted as tx_dropped at the sender's end, as rx_dropped at the capture end
+ *   and in /proc/net/softnet_stat, and handed back to the generator as ENOBUFS, which sends it
+ *   again. Backpressure, not loss.
+ * - wire (two NIC ports): the transmit path ends at the cable. A frame the sending NIC's driver
+ *   took and then dropped or failed to send (tx_dropped, tx_errors) was counted sent and is lost;
+ *   a full transmit ring is refused before it is taken (NETDEV_TX_BUSY) and resent without being
+ *   counted anywhere. At the capture port, every drop is loss: rx_dropped (an input-backlog drop
+ *   there is a frame no one will send again), rx_missed_errors, rx_errors.
+ */
+export type LinkKind = 'veth' | 'wire';
+
 /** What a window's interfaces and method said, as differences over the window. */
 export interface WindowCounts {
+  link: LinkKind;
   /** rx_packets and rx_dropped of the capture interface. */
   captureRx: number;
   captureDropped: number;
-  /** tx_dropped of the generator's veth end (refusals it resent); 0 without a test bed. */
-  senderRefused: number;
+  /** rx_missed_errors + rx_errors of the capture interface: lost before the kernel saw them. */
+  captureNicLost: number;
+  /**
+   * The generator's port: tx_dropped (veth: refusals it resent), plus tx_errors on a wire (frames
+   * it counted sent and lost); 0 when capbench sends nothing.
+   */
+  senderDropped: number;
   /** Input-backlog drops machine-wide, and the twin's share of them (its capture end's rx_dropped). */
   backlogDrops: number;
   twinDropped: number;
@@ -221,25 +281,30 @@ export interface WindowCounts {
 }
 
 /**
- * Where a window's frames went. Every frame the sender's veth refuses (tx_dropped: its peer's
- * backlog or ring was full) comes back to the generator as ENOBUFS and is sent again, so none of
- * what `sent` counts is lost at the sender end; the refusals are reported as `resent`. A backlog
- * drop is also counted as rx_dropped at the capture interface, so only the rest of rx_dropped is
- * loss there; the machine-wide backlog count includes the twin's frames, which are not this
- * method's. The baseline has no reader: what the veth delivered (rx_packets, which never counts a
- * backlog drop) less what the interface then lost is its "received". A method that cannot count
- * its own drops has them derived from the sent count, if there is one, and unknown otherwise.
+ * Where a window's frames went (see LinkKind). On veth, every frame the sender's end refuses
+ * (tx_dropped: its peer's backlog or ring was full) comes back to the generator as ENOBUFS and is
+ * sent again, so none of what `sent` counts is lost at the sender end; the refusals are reported
+ * as `resent`. A backlog drop is also counted as rx_dropped at the capture interface, so only the
+ * rest of rx_dropped is loss there; the machine-wide backlog count includes the twin's frames,
+ * which are not this method's. On a wire, the sender's tx_dropped and tx_errors are loss at the
+ * sender, and all of rx_dropped is loss at the capture port. Either way a NIC's rx_missed_errors
+ * and rx_errors are loss at the capture port. The baseline has no reader: what the interface
+ * handed to the kernel (rx_packets, which counts neither a veth's backlog drops nor what a NIC
+ * missed) less what the kernel then dropped is its "received". A method that cannot count its own
+ * drops has them derived from the sent count, if there is one, and unknown otherwise.
  */
 export function windowLoss(c: WindowCounts): { received: number; drops: DropCounts; resent: number; dropsSource: DropsSource } {
-  const backlog = c.backlogDrops - c.twinDropped;
-  const captureIf = Math.max(0, c.captureDropped - backlog);
-  const received = c.baseline ? c.captureRx - captureIf : c.counted;
+  const veth = c.link === 'veth';
+  const stackDropped = veth ? Math.max(0, c.captureDropped - (c.backlogDrops - c.twinDropped)) : c.captureDropped;
+  const captureIf = stackDropped + c.captureNicLost;
+  const senderIf = veth ? 0 : c.senderDropped;
+  const received = c.baseline ? c.captureRx - stackDropped : c.counted;
   const dropsSource: DropsSource = c.baseline || c.methodDrops !== null ? 'kernel' : c.sent !== null ? 'derived' : 'unknown';
   const method = c.baseline ? 0
     : c.methodDrops !== null ? c.methodDrops
-      : c.sent !== null ? Math.max(0, c.sent - received - captureIf)
+      : c.sent !== null ? Math.max(0, c.sent - received - captureIf - senderIf)
         : null;
-  return { received, drops: { senderIf: 0, captureIf, method }, resent: c.senderRefused, dropsSource };
+  return { received, drops: { senderIf, captureIf, method }, resent: veth ? c.senderDropped : 0, dropsSource };
 }
 
 /** All drops of a window or row; null when the method's part is unknown. */
@@ -261,6 +326,8 @@ export interface TrialCheck {
   derived: boolean;
   /** The interface captured on, for a verdict about traffic that did not arrive. */
   iface: string;
+  /** Two-port mode: the port capbench's generator sent from. */
+  genIface?: string | null;
 }
 
 /**
@@ -278,6 +345,12 @@ export function checkTrial(t: TrialResult, check: TrialCheck): Verdict {
     };
   }
   if (t.sent !== null) {
+    if (check.genIface != null && t.sent > 0 && t.received === 0 && (check.derived || dropped === 0)) {
+      return {
+        ok: false,
+        reason: `none of ${t.sent} frames sent on ${check.genIface} arrived on ${check.iface}, and neither port counted a drop: are the two ports cabled to each other?`,
+      };
+    }
     if (t.received > t.sent) {
       return { ok: false, reason: `received ${t.received} frames but only ${t.sent} were sent: the capture interface is not quiet` };
     }

@@ -1,7 +1,7 @@
 /** What a run is asked to do. The CLI builds one of these; the runner takes nothing else. */
 
 export const METHOD_NAMES = [
-  'none', 'socket', 'socket-mmsg', 'pcap', 'pcap-native', 'packet-mmap', 'af-xdp', 'fastnet-read', 'fastnet-ring',
+  'none', 'socket', 'socket-mmsg', 'pcap', 'pcap-native', 'packet-mmap', 'af-xdp', 'fastnet-read', 'fastnet-ring', 'fastnet-zc',
 ] as const;
 export type MethodName = (typeof METHOD_NAMES)[number];
 
@@ -20,8 +20,17 @@ export interface RunConfig {
   fixturePath: string;
   trials: number;
   tiers: Tier[];
-  /** Capture on this interface instead of a test bed (live only; traffic from elsewhere). */
+  /**
+   * Capture on this interface instead of a test bed: traffic from elsewhere (live only), or from
+   * capbench's generator on `genIface`.
+   */
   iface: string | null;
+  /**
+   * Two-port mode: capbench's generator sends from this interface, in this namespace, to `iface`
+   * (two NIC ports cabled to each other, or two NICs on one hub). null: the test bed, or traffic
+   * from elsewhere. Absent from files written before two-port mode existed (read as null).
+   */
+  genIface: string | null;
   /** Frames per native call for batched methods: recvmmsg(), pcap_dispatch(), an af-xdp rx peek. */
   batch: number;
   /** packet-mmap ring size in MiB; null = sized for the mode (drain: to hold `count`). */
@@ -35,6 +44,17 @@ export interface RunConfig {
   /** CPUs to pin the generator thread and the capturing thread to; -1 leaves them. */
   generatorCpu: number;
   captureCpu: number;
+}
+
+/**
+ * Where a run's traffic comes from: capbench's generator through its own veth test bed, capbench's
+ * generator on a second port (two-port mode), or somewhere capbench does not control.
+ */
+export type TrafficFrom = 'testbed' | 'two-port' | 'elsewhere';
+
+export function trafficFrom(config: Pick<RunConfig, 'iface' | 'genIface'>): TrafficFrom {
+  if (config.iface === null) return 'testbed';
+  return (config.genIface ?? null) === null ? 'elsewhere' : 'two-port';
 }
 
 /** An offered rate as the generator takes it: packets per second, 0 for flat out. */

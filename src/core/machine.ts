@@ -7,6 +7,7 @@ import type { CapName } from './privileges.js';
 import type { CycleSource, HostInfo } from './results.js';
 import type { CpuSnapshot } from './cpu-time.js';
 import type { InterfaceCounters } from '../net/interface-stats.js';
+import type { PortInfo } from '../net/port.js';
 import type { TrafficSpec } from '../net/generator.js';
 import type { Testbed } from '../net/testbed.js';
 import type { GeneratorStatus } from '../native/binding.js';
@@ -44,6 +45,8 @@ export interface Machine extends WindowMachine {
   host(): { info: HostInfo; cycles: CycleSource };
   /** Refuses an interface this machine does not have. */
   requireInterface(ifname: string): void;
+  /** What two-port mode checks about a port of this namespace: kind, peer, MTU, MAC, state. */
+  describePort(ifname: string): Promise<PortInfo>;
   /** Removes what crashed runs left: test beds and XDP programs. */
   sweepLeftovers(): Promise<void>;
   createTestbed(): Promise<Testbed>;

@@ -78,7 +78,11 @@ export interface CaptureMethod {
   readonly tiers: readonly Tier[];
   /** The baseline: nothing attached, the interface's own counters are the "received" figure. */
   readonly baseline?: boolean;
-  probe(): Availability;
+  /**
+   * Whether it can run here, and why not: on the capture interface when one is given (a method
+   * may need its driver's help, as fastnet-zc does), on this machine in general when null.
+   */
+  probe(ifname: string | null): Availability;
   /**
    * Refuses options this method cannot honour on this interface (null = capbench's veth test bed)
    * with a UsageError, before anything is created.

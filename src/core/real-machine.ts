@@ -6,6 +6,7 @@ import { requireCapabilities } from './privileges.js';
 import { softirqCpuSec } from './softirq-clock.js';
 import { RunningGenerator, sleepBlocking } from '../net/generator.js';
 import { readBacklogDrops, readCounters, requireInterface } from '../net/interface-stats.js';
+import { describePort } from '../net/port.js';
 import { createTestbed, destroyTestbed, fitFrames, sweepStale } from '../net/testbed.js';
 import { sweepStaleXdp } from '../net/xdp-leftovers.js';
 import { native } from '../native/binding.js';
@@ -20,6 +21,7 @@ export const realMachine: Machine = {
   requireCapabilities: (needed, who) => requireCapabilities(needed, who),
   host: () => ({ info: hostInfo(), cycles: cycleSource().source }),
   requireInterface,
+  describePort,
   async sweepLeftovers() {
     await sweepStale();
     await sweepStaleXdp();

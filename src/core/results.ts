@@ -30,8 +30,16 @@ export type CycleSource = 'perf' | 'tsc';
  * - system-busy-vs-none: --iface. Machine-wide busy time (/proc/stat) less the reading thread,
  *   against the `none` baseline's busy time per second: the traffic is not ours, so no sender
  *   clock can be read.
+ * - system-busy-two-port: --iface with --gen-iface. Machine-wide busy time less the reading
+ *   thread over the phase that delivered the frames (drain: the fill, until the kernel had them
+ *   all; live: the window), against what the `none` baseline's windows spent the same way per
+ *   frame sent. On a NIC the receive path runs in NAPI on the receiving port's interrupt CPU, not
+ *   in the sender's thread, so the sender's clocks do not hold it; the baseline sends the same
+ *   frames from the same generator, so the generator's own CPU and the transmit path cancel. Where
+ *   the receive softirq interrupts the reading thread, a kernel without IRQ_TIME_ACCOUNTING
+ *   charges it to that thread: it then shows in `read`, not `deliver`; `total` is the same.
  */
-export type DeliverSource = 'sender-clocks-vs-twin' | 'sender-clocks-vs-none' | 'system-busy-vs-none';
+export type DeliverSource = 'sender-clocks-vs-twin' | 'sender-clocks-vs-none' | 'system-busy-vs-none' | 'system-busy-two-port';
 
 export interface CyclesPerPacket {
   /**
@@ -66,8 +74,9 @@ export interface CyclesPerPacket {
 }
 
 /**
- * The CPU spent delivering one window's frames, as read from the sender side's clocks (test bed
- * only). Kept in each trial so that `deliver` can be recomputed from the JSON.
+ * The CPU spent delivering one window's frames, as read from the sender side's clocks and, in
+ * two-port mode, the machine's. Kept in each trial so that `deliver` can be recomputed from the
+ * JSON. null where capbench sent nothing (--iface alone).
  */
 export interface DeliveryMeasure {
   /** Generator thread's CPU seconds while it sent `sent` frames. */
@@ -78,16 +87,35 @@ export interface DeliveryMeasure {
   /** drain: the twin generator's CPU seconds and frames over the same fill; null when none ran. */
   twinSec: number | null;
   twinSent: number | null;
+  /**
+   * Two-port mode: the machine's clocks over the phase that delivered the frames (drain: the fill
+   * until the kernel had them all; live: the window). null on the test bed. Absent from files
+   * written before two-port mode existed.
+   */
+  system?: SystemDelivery | null;
+}
+
+export interface SystemDelivery {
+  /** Machine-wide busy CPU seconds: wall time × CPUs less /proc/stat's idle, iowait and steal. */
+  busySec: number;
+  /** The capturing thread's CPU seconds (CLOCK_THREAD_CPUTIME_ID) over the same phase. */
+  readerSec: number;
+  /** Wall seconds of the phase: /proc/stat counts 10 ms ticks, so short phases say little. */
+  wallSec: number;
 }
 
 export interface DropCounts {
   /**
-   * Frames lost at the generator's end of the veth after the generator counted them sent. Always
-   * 0 with capbench's generator: what its veth end refuses (tx_dropped) comes back as ENOBUFS and
-   * is sent again, and is reported as `resent` instead.
+   * Frames lost at the generator's port after the generator counted them sent. Always 0 on veth:
+   * what the generator's veth end refuses (tx_dropped) comes back as ENOBUFS and is sent again,
+   * and is reported as `resent` instead. Two-port mode on a NIC: its tx_dropped and tx_errors,
+   * frames the driver took and then dropped or failed to send.
    */
   senderIf: number;
-  /** rx_dropped at the capture interface, less the input-backlog drops already resent. */
+  /**
+   * rx_dropped at the capture interface (on veth less the input-backlog drops already resent),
+   * plus its rx_missed_errors and rx_errors (a NIC out of receive buffers, damaged frames).
+   */
   captureIf: number;
   /**
    * Inside the method (PACKET_STATISTICS, pcap_stats), or sent − received when it cannot say;
@@ -117,7 +145,7 @@ export interface TrialResult {
   sent: number | null;
   received: number;
   drops: DropCounts;
-  /** Frames the sender's veth refused under backpressure (its tx_dropped) and the generator resent. */
+  /** Frames the sender's veth refused under backpressure (its tx_dropped) and the generator resent; 0 on a NIC. */
   resent: number;
   /** Live mode, js tier: send-to-counter latency of sampled frames; null when not measured. */
   latency: LatencySummary | null;

@@ -112,7 +112,7 @@ export function buildRow(plan: RowPlan, config: RunConfig, baseline: Baseline | 
   for (const [i, t] of trials.entries()) {
     const v = checkTrial(t, {
       mode: config.mode, ipv4Expected: t.ipv4Expected,
-      derived: dropsSource === 'derived', iface: spec.captureIf,
+      derived: dropsSource === 'derived', iface: spec.captureIf, genIface: config.genIface,
     });
     if (!v.ok) {
       verdict = { ok: false, reason: trials.length > 1 ? `trial ${i + 1}: ${v.reason}` : v.reason };

@@ -1,9 +1,12 @@
 /**
  * The runner: a RunConfig in, Results out. It checks what can be checked before anything is
- * created, builds the test bed, measures the baseline, runs every method and tier (rows.ts), and
- * removes the test bed whatever happens.
+ * created, builds the test bed (unless the traffic crosses real ports: --iface, with or without
+ * --gen-iface), measures the baseline, runs every method and tier (rows.ts), and removes the test
+ * bed whatever happens.
  */
-import { ratePps, type MethodName, type RunConfig } from './config.js';
+import { ratePps, trafficFrom, type MethodName, type RunConfig } from './config.js';
+import type { LinkKind } from './accounting.js';
+import { checkTwoPort } from './two-port.js';
 import { UsageError } from '../shared/errors.js';
 import type { Machine } from './machine.js';
 import type { CaptureMethod, MethodOptions } from './method.js';
@@ -11,6 +14,7 @@ import { RESULTS_SCHEMA, type CycleSource, type HostInfo, type Results, type Row
 import { buildRow, planRow, pointBaseline, runInterleaved, unavailableRow, type Progress, type RowPlan } from './rows.js';
 import { largestFrame, loadFixture, type Fixture } from '../net/fixture.js';
 import type { Testbed } from '../net/testbed.js';
+import type { WindowSpec } from './window.js';
 
 export interface RunDeps {
   methods: ReadonlyMap<MethodName, CaptureMethod>;
@@ -31,18 +35,29 @@ export function methodOptions(config: RunConfig): MethodOptions {
   };
 }
 
+/** What validate() found: the fixture, and in two-port mode what links the ports (else null). */
+interface Checked {
+  fixture: Fixture;
+  link: LinkKind | null;
+}
+
 /** Everything that can be refused before anything is created; returns the loaded fixture. */
-async function validate(config: RunConfig, { methods, machine }: RunDeps): Promise<Fixture> {
+async function validate(config: RunConfig, { methods, machine }: RunDeps): Promise<Checked> {
   const fixture = await loadFixture(config.fixturePath);
-  if (config.iface !== null && config.mode === 'drain') {
-    throw new UsageError('--iface captures traffic from elsewhere, so only --mode live can be used with it');
+  if (config.genIface !== null && config.iface === null) {
+    throw new UsageError('--gen-iface GEN needs --iface CAP: the port its frames arrive on, where the methods capture');
   }
-  if (config.iface !== null) machine.requireInterface(config.iface);
+  const from = trafficFrom(config);
+  if (from === 'elsewhere' && config.mode === 'drain') {
+    throw new UsageError("--iface alone captures traffic from elsewhere, so only --mode live can be used with it (or send capbench's own with --gen-iface GEN)");
+  }
+  if (from === 'elsewhere') machine.requireInterface(config.iface!);
+  const link = from === 'two-port' ? await checkTwoPort(config.iface!, config.genIface!, fixture, machine) : null;
   for (const name of config.methods) {
     const method = methods.get(name);
-    if (method?.probe().available) method.checkOptions?.(methodOptions(config), config.iface);
+    if (method?.probe(config.iface).available) method.checkOptions?.(methodOptions(config), config.iface);
   }
-  if (config.mode !== 'drain') return fixture;
+  if (config.mode !== 'drain') return { fixture, link };
   const frameBytes = largestFrame(fixture);
   for (const name of config.methods) {
     const max = methods.get(name)?.maxHoldFrames(frameBytes, methodOptions(config));
@@ -50,7 +65,7 @@ async function validate(config: RunConfig, { methods, machine }: RunDeps): Promi
       throw new UsageError(`--count ${config.count} does not fit in ${name}'s kernel buffer: at most ${max} frames of ${frameBytes} bytes`);
     }
   }
-  return fixture;
+  return { fixture, link };
 }
 
 /** What stays the same across the points of a run or a sweep: the machine and the test bed. */
@@ -71,18 +86,20 @@ export interface BenchContext {
 export async function withBench<T>(config: RunConfig, deps: RunDeps, use: (bench: BenchContext) => Promise<T>): Promise<T> {
   const { machine } = deps;
   await validate(config, deps);
-  machine.requireCapabilities(['CAP_NET_ADMIN', 'CAP_NET_RAW', ...(config.iface === null ? (['CAP_SYS_ADMIN'] as const) : [])], 'capbench');
+  // Only the test bed needs a namespace (ip netns, setns); ports are used where they are.
+  const withTestbed = trafficFrom(config) === 'testbed';
+  machine.requireCapabilities(['CAP_NET_ADMIN', 'CAP_NET_RAW', ...(withTestbed ? (['CAP_SYS_ADMIN'] as const) : [])], 'capbench');
   const { info: host, cycles } = machine.host();
   await machine.sweepLeftovers();
   let testbed: Testbed | null = null;
   try {
-    if (config.iface === null) testbed = await machine.createTestbed();
+    if (withTestbed) testbed = await machine.createTestbed();
     const bed = testbed;
     return await use({
       host,
       measure: async (point, options = {}) => {
-        const fixture = await validate(point, deps);
-        return measurePoint(point, fixture, bed, host, cycles, deps, options.baseline ?? true);
+        const checked = await validate(point, deps);
+        return measurePoint(point, checked, bed, host, cycles, deps, options.baseline ?? true);
       },
     });
   } finally {
@@ -90,8 +107,38 @@ export async function withBench<T>(config: RunConfig, deps: RunDeps, use: (bench
   }
 }
 
+/**
+ * Where a point's frames go from and to: the test bed's veth pair (and its twin, beside every
+ * drain fill; live windows are charged against the none baseline, window.ts); two ports, with the
+ * generator on --gen-iface in this namespace; or only a capture port, the traffic from elsewhere.
+ */
+function wiring(
+  config: RunConfig, fixture: Fixture, link: LinkKind | null, testbed: Testbed | null,
+): Pick<WindowSpec, 'captureIf' | 'sender' | 'traffic' | 'twin' | 'link' | 'deliveryClock'> {
+  const send = { fixture, ratePps: ratePps(config.rate), cpu: config.generatorCpu };
+  if (testbed) {
+    return {
+      captureIf: testbed.captureIf,
+      sender: { ifname: testbed.senderIf, netns: testbed.netns },
+      traffic: { netnsPath: testbed.netnsPath, ifname: testbed.senderIf, ...send },
+      twin: config.mode === 'drain' ? { senderIf: testbed.twinSenderIf, captureIf: testbed.twinCaptureIf } : null,
+      link: 'veth', deliveryClock: 'sender',
+    };
+  }
+  if (link !== null) {
+    // On a NIC the receive path runs on the capture port's interrupt CPU: the machine's clocks.
+    return {
+      captureIf: config.iface!,
+      sender: { ifname: config.genIface!, netns: null },
+      traffic: { netnsPath: null, ifname: config.genIface!, ...send },
+      twin: null, link, deliveryClock: 'system',
+    };
+  }
+  return { captureIf: config.iface!, sender: null, traffic: null, twin: null, link: 'veth', deliveryClock: 'sender' };
+}
+
 async function measurePoint(
-  config: RunConfig, fixture: Fixture, testbed: Testbed | null, host: HostInfo, cycles: CycleSource,
+  config: RunConfig, { fixture, link }: Checked, testbed: Testbed | null, host: HostInfo, cycles: CycleSource,
   deps: RunDeps, withBaseline: boolean,
 ): Promise<Row[]> {
   // Node's helper threads go elsewhere, or the scheduler runs them on the capture CPU mid-window.
@@ -101,13 +148,7 @@ async function measurePoint(
   if (testbed) await machine.fitFrames(testbed, largestFrame(fixture));
   const base = {
     mode: config.mode,
-    captureIf: config.iface ?? testbed!.captureIf,
-    sender: testbed ? { ifname: testbed.senderIf, netns: testbed.netns } : null,
-    traffic: testbed
-      ? { netnsPath: testbed.netnsPath, ifname: testbed.senderIf, fixture, ratePps: ratePps(config.rate), cpu: config.generatorCpu }
-      : null,
-    // Beside every drain fill; live windows are charged against the none baseline (window.ts).
-    twin: testbed && config.mode === 'drain' ? { senderIf: testbed.twinSenderIf, captureIf: testbed.twinCaptureIf } : null,
+    ...wiring(config, fixture, link, testbed),
     fixture, count: config.count, durationSec: config.durationSec, options: methodOptions(config),
     machine, tscHz: host.tscHz, cpus: host.cpus, signal: deps.signal,
   };
@@ -123,7 +164,7 @@ async function measurePoint(
     const method = deps.methods.get(name);
     if (!method) throw new UsageError(`unknown method ${name}`);
     if (method.baseline) continue;
-    const availability = method.probe();
+    const availability = method.probe(base.captureIf);
     for (const tier of config.tiers) {
       if (!availability.available) slots.push(unavailableRow(config, name, tier, availability.reason));
       else if (!method.tiers.includes(tier)) slots.push(unavailableRow(config, name, tier, `${name} has no ${tier} tier`));

@@ -3,11 +3,12 @@
  * the RFC 2544-style search for the highest offered rate a method takes with loss at or under a
  * bound (binary search between nothing and the generator's own maximum).
  */
-import type { RunConfig } from './config.js';
+import { trafficFrom, type RunConfig } from './config.js';
 import { UsageError } from '../shared/errors.js';
 import { RESULTS_SCHEMA, type Results, type Row, type SweepPoint } from './results.js';
 import { withBench, type BenchContext, type RunDeps } from './runner.js';
-import { fixturePath } from '../net/fixture.js';
+import { fixturePath, loadFixture } from '../net/fixture.js';
+import { checkTwoPort } from './two-port.js';
 
 export interface SweepConfig {
   base: RunConfig;
@@ -81,8 +82,14 @@ export async function runSweep(sweep: SweepConfig, deps: RunDeps): Promise<Resul
   const startedAt = new Date().toISOString();
   // Rates are offered while capturing: those points are live.
   const base: RunConfig = sweep.rates === null ? sweep.base : { ...sweep.base, mode: 'live' };
-  if (base.iface !== null) throw new UsageError('sweep needs the test bed: it cannot be used with --iface');
+  if (trafficFrom(base) === 'elsewhere') {
+    throw new UsageError("sweep offers its own traffic: --iface needs --gen-iface GEN, a port cabled to it (or leave both out for the test bed)");
+  }
   const fixtures = (sweep.sizes ?? [null]).map((size) => ({ size, path: size === null ? base.fixturePath : fixturePath(`udp${size}`) }));
+  // Every size is checked against the ports before the first point is measured, not after.
+  if (trafficFrom(base) === 'two-port') {
+    for (const { path } of fixtures.slice(1)) await checkTwoPort(base.iface!, base.genIface!, await loadFixture(path), deps.machine);
+  }
 
   return withBench({ ...base, fixturePath: fixtures[0]!.path }, deps, async (bench) => {
     const rows: Row[] = [];

@@ -13,18 +13,19 @@
  *   offered rate; the `none` baseline's windows are the reference instead.
  *
  * The reader's CPU is sampled around the timed part; the sender side's (generator thread and
- * ksoftirqd clocks) around the phase that delivers the frames. Loss is read from the interfaces
- * and the method.
+ * ksoftirqd clocks) around the phase that delivers the frames, and in two-port mode the machine's
+ * too: there the receive path runs on the capture port's interrupt CPU, not in the sender's
+ * thread. Loss is read from the interfaces and the method.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { windowLoss, type WindowLoad } from './accounting.js';
-import { usageBetween, type CpuUsage } from './cpu-time.js';
+import { totalDrops, windowLoss, type LinkKind, type WindowLoad } from './accounting.js';
+import { usageBetween, type CpuSnapshot, type CpuUsage } from './cpu-time.js';
 import { throwIfAborted } from './consume-loop.js';
 import { LatencySampler, summarizeLatency } from './latency.js';
 import type { Mode, Tier } from './config.js';
 import type { CaptureMethod, CaptureSession, MethodOptions } from './method.js';
 import type { Generator, WindowMachine } from './machine.js';
-import type { DeliveryMeasure, DropsSource, TrialResult } from './results.js';
+import type { DeliveryMeasure, DropsSource, SystemDelivery, TrialResult } from './results.js';
 import { countersDelta, type InterfaceCounters } from '../net/interface-stats.js';
 import type { TrafficSpec } from '../net/generator.js';
 import type { GeneratorStatus } from '../native/binding.js';
@@ -40,16 +41,30 @@ const BASELINE_IDLE_MS = 300;
 const SETTLE_LIMIT_MS = 2000;
 /** Polls, 10 ms apart, that the method's count must stay still before settle() gives up on the rest. */
 const SETTLE_QUIET_POLLS = 5;
+/**
+ * On a wire, how long to wait for a NIC's counters to account for every frame sent: drivers fold
+ * hardware counters (rx_missed_errors) into the interface's statistics from a periodic task, every
+ * 2 s for e1000, igb and ixgbe.
+ */
+const NIC_COUNTERS_LAG_MS = 3000;
+const NIC_COUNTERS_POLL_MS = 100;
 
 export interface WindowSpec {
   method: CaptureMethod;
   tier: Tier;
   mode: Mode;
   captureIf: string;
-  /** Where to read the generator end's counters; null without a test bed. */
-  sender: { ifname: string; netns: string } | null;
-  /** The traffic to send; null when it comes from outside (--iface). */
+  /** Where to read the generator's port's counters (netns null: this namespace); null when capbench sends nothing. */
+  sender: { ifname: string; netns: string | null } | null;
+  /** The traffic to send; null when it comes from outside (--iface alone). */
   traffic: Omit<TrafficSpec, 'count' | 'durationMs'> | null;
+  /** What carries the frames from the sender to the capture interface: what their counters mean. */
+  link: LinkKind;
+  /**
+   * Where the delivery's CPU is read: the sender's clocks (veth delivers inside the sender's
+   * transmit), or the machine's too (two-port mode, DeliveryMeasure.system).
+   */
+  deliveryClock: 'sender' | 'system';
   /** The twin veth pair, whose sender end drain fills send the same frames into; null in live mode. */
   twin: { senderIf: string; captureIf: string } | null;
   fixture: Fixture;
@@ -93,22 +108,32 @@ async function readAll(spec: WindowSpec): Promise<Counters> {
   return { capture, sender, twinDropped: twin?.rxDropped ?? 0, backlogDrops };
 }
 
+/** Frames the capture port has taken in or lost since `before`: for a session with no count of its own. */
+async function portArrived(spec: WindowSpec, before: Counters): Promise<number> {
+  const c = countersDelta(await spec.machine.readCounters(spec.captureIf, null), before.capture);
+  return c.rxPackets + c.rxMissed + c.rxErrors;
+}
+
 /**
  * Waits until the kernel has accounted `sent` frames to the session, or its count has stopped
  * moving (frames lost before the method, at the interface, never reach it) for SETTLE_QUIET_POLLS
  * polls: one quiet poll is not enough where the sender's backlog can pause for 10 ms (under qemu).
+ * In two-port mode a session with no count of its own (the baseline) waits on the capture port's
+ * counters instead: the port's receive path runs apart from the sender, and its CPU belongs to
+ * the fill.
  */
-async function settle(spec: WindowSpec, session: CaptureSession, sent: number): Promise<void> {
+async function settle(spec: WindowSpec, session: CaptureSession, sent: number, before: Counters): Promise<void> {
   if (session.readsOnEventLoop) {
     spec.machine.sleepBlocking(session.settleMs);
     return;
   }
+  const byPort = spec.deliveryClock === 'system' && session.stats().seen === null;
   const deadline = performance.now() + SETTLE_LIMIT_MS;
   let last = -1;
   let quiet = 0;
   for (;;) {
     throwIfAborted(spec.signal);
-    const seen = session.stats().seen;
+    const seen = byPort ? await portArrived(spec, before) : session.stats().seen;
     quiet = seen === last ? quiet + 1 : 0;
     if (seen === null || seen >= sent || quiet >= SETTLE_QUIET_POLLS || performance.now() > deadline) break;
     last = seen;
@@ -152,9 +177,21 @@ export async function measureWindow(spec: WindowSpec): Promise<WindowResult> {
   return latency ? { ...result, latencySamples: latency.samples, trial: { ...result.trial, latency: summarizeLatency(latency.samples) } } : result;
 }
 
-/** Fills the method's buffer while nobody reads; the sender side's clocks over the fill. */
-async function fill(spec: WindowSpec & { traffic: NonNullable<WindowSpec['traffic']> }, session: CaptureSession): Promise<DeliveryMeasure> {
+/** The machine's clocks between two snapshots, as two-port mode keeps them (DeliveryMeasure.system). */
+function systemDelivery(a: CpuSnapshot, b: CpuSnapshot): SystemDelivery {
+  const u = usageBetween(a, b);
+  return { busySec: u.systemBusySec, readerSec: u.threadSec, wallSec: b.wallSec - a.wallSec };
+}
+
+/**
+ * Fills the method's buffer while nobody reads; the sender side's clocks over the fill, and in
+ * two-port mode the machine's, until the kernel has every frame where the method reads it.
+ */
+async function fill(
+  spec: WindowSpec & { traffic: NonNullable<WindowSpec['traffic']> }, session: CaptureSession, before: Counters,
+): Promise<DeliveryMeasure> {
   const m = spec.machine;
+  const c0 = spec.deliveryClock === 'system' ? m.cpuSnapshot('start') : null;
   const softirq0 = m.softirqCpuSec();
   // The twin starts first and stops last, so it runs through the whole of the fill.
   const twin = spec.twin && m.startGenerator({ ...spec.traffic, ifname: spec.twin.senderIf, count: 0, durationMs: 0 });
@@ -170,18 +207,19 @@ async function fill(spec: WindowSpec & { traffic: NonNullable<WindowSpec['traffi
     stopQuietly(twin);
     throw err;
   }
-  await settle(spec, session, filled.sent);
+  await settle(spec, session, filled.sent, before);
+  const system = c0 && systemDelivery(c0, m.cpuSnapshot('end'));
   return {
     senderSec: filled.cpuNs / 1e9, softirqSec: m.softirqCpuSec() - softirq0, sent: filled.sent,
-    twinSec: twinFilled && twinFilled.cpuNs / 1e9, twinSent: twinFilled && twinFilled.sent,
+    twinSec: twinFilled && twinFilled.cpuNs / 1e9, twinSent: twinFilled && twinFilled.sent, system,
   };
 }
 
 async function drain(spec: WindowSpec, session: CaptureSession): Promise<WindowResult> {
   const traffic = spec.traffic;
-  if (!traffic) throw new Error('drain mode needs a test bed');
+  if (!traffic) throw new Error("drain mode needs capbench's own traffic");
   const before = await readAll(spec);
-  const delivery = await fill({ ...spec, traffic }, session);
+  const delivery = await fill({ ...spec, traffic }, session, before);
   const kernel = session.stats();
   const readable = kernel.seen === null ? delivery.sent : kernel.seen - (kernel.drops ?? 0);
 
@@ -228,7 +266,7 @@ async function live(spec: WindowSpec, session: CaptureSession, stamp: boolean): 
     const final = gen?.stop() ?? null;
     if (final) {
       sent = final.sent;
-      delivery = { senderSec: final.cpuNs / 1e9, softirqSec: 0, sent, twinSec: null, twinSent: null };
+      delivery = { senderSec: final.cpuNs / 1e9, softirqSec: 0, sent, twinSec: null, twinSent: null, system: null };
     }
   } catch (err) {
     stopQuietly(gen);
@@ -236,7 +274,11 @@ async function live(spec: WindowSpec, session: CaptureSession, stamp: boolean): 
   }
   if (gen && sent !== null && !spec.method.baseline) tEnd = await readTail(session, sent, tEnd, spec.signal);
   const c1 = m.cpuSnapshot('end');
-  if (delivery) delivery.softirqSec = m.softirqCpuSec() - softirq0;
+  if (delivery) {
+    delivery.softirqSec = m.softirqCpuSec() - softirq0;
+    // Live, the frames are delivered throughout the window: the machine's clocks over all of it.
+    if (spec.deliveryClock === 'system') delivery.system = systemDelivery(c0, c1);
+  }
   return finish(spec, session, before, sent, tEnd - t0, usageBetween(c0, c1), delivery, sent === null ? null : expectedIpv4(spec.fixture, sent));
 }
 
@@ -269,20 +311,36 @@ async function finish(
   delivery: DeliveryMeasure | null,
   ipv4Expected: number | null,
 ): Promise<WindowResult> {
-  const after = await readAll(spec);
-  const capture = countersDelta(after.capture, before.capture);
   const baseline = spec.method.baseline === true;
-  const { received, drops, resent, dropsSource } = windowLoss({
-    captureRx: capture.rxPackets,
-    captureDropped: capture.rxDropped,
-    senderRefused: after.sender && before.sender ? after.sender.txDropped - before.sender.txDropped : 0,
-    backlogDrops: after.backlogDrops - before.backlogDrops,
-    twinDropped: after.twinDropped - before.twinDropped,
-    methodDrops: session.stats().drops,
-    counted: session.received,
-    sent,
-    baseline,
-  });
+  const lossSince = (after: Counters): ReturnType<typeof windowLoss> => {
+    const capture = countersDelta(after.capture, before.capture);
+    const sender = after.sender && before.sender ? countersDelta(after.sender, before.sender) : null;
+    return windowLoss({
+      link: spec.link,
+      captureRx: capture.rxPackets,
+      captureDropped: capture.rxDropped,
+      captureNicLost: capture.rxMissed + capture.rxErrors,
+      senderDropped: sender === null ? 0 : sender.txDropped + (spec.link === 'wire' ? sender.txErrors : 0),
+      backlogDrops: after.backlogDrops - before.backlogDrops,
+      twinDropped: after.twinDropped - before.twinDropped,
+      methodDrops: session.stats().drops,
+      counted: session.received,
+      sent,
+      baseline,
+    });
+  };
+  let loss = lossSince(await readAll(spec));
+  if (spec.link === 'wire' && sent !== null) {
+    // Frames neither received nor counted lost yet: a NIC may not have folded its hardware
+    // counters in. Read again until they account for every frame sent, or for NIC_COUNTERS_LAG_MS.
+    const deadline = performance.now() + NIC_COUNTERS_LAG_MS;
+    const short = (): boolean => sent - loss.received - (totalDrops(loss.drops) ?? 0) > 0;
+    while (short() && performance.now() < deadline) {
+      await sleep(NIC_COUNTERS_POLL_MS, undefined, { signal: spec.signal }).catch(() => throwIfAborted(spec.signal));
+      loss = lossSince(await readAll(spec));
+    }
+  }
+  const { received, drops, resent, dropsSource } = loss;
   const windowSec = windowMs / 1000;
   const measured = spec.mode === 'live' || !baseline;
   return {

@@ -1,29 +1,37 @@
 /**
  * A session on /dev/fastnet, the project's kernel module (kmod/fastnet), shared by
- * `fastnet-read` (READ mode: the module queues stolen frames, one read() returns one) and
- * `fastnet-ring` (RING mode: the module copies frames into slots of pages this process maps).
- * Both tiers: js runs doSomething in TypeScript (READ: over each read()'s buffer; RING: over the
- * slots in place, through the ring's external ArrayBuffer), native runs the same loop and the C
- * counter in the addon. Drops come from the module's own statistics.
+ * `fastnet-read` (READ mode: the module queues stolen frames, one read() returns one),
+ * `fastnet-ring` (RING mode: the module copies frames into slots of pages this process maps) and
+ * `fastnet-zc` (ZC, "mode 3": the NIC writes frames into such slots itself, no skb; read exactly
+ * as RING). Both tiers: js runs doSomething in TypeScript (READ: over each read()'s buffer;
+ * RING, ZC: over the slots in place, through the ring's external ArrayBuffer), native runs the
+ * same loop and the C counter in the addon. Drops come from the module's own statistics (in ZC,
+ * what the NIC itself dropped for want of a slot is the capture port's rx_missed_errors).
  */
 import { countTable, doSomething } from '../core/counter.js';
 import type { Step } from '../core/consume-loop.js';
 import { fromNative } from '../shared/errors.js';
 import type { Availability, OpenContext, SessionStats } from '../core/method.js';
-import { native, type FastnetHandle, type FastnetStats } from '../native/binding.js';
+import { native, type FastnetHandle, type FastnetMode, type FastnetStats } from '../native/binding.js';
 import { LIVE_BUFFER_BYTES, socketBytesPerFrame } from './buffer-sizing.js';
 import { SteppedSession } from './stepped-session.js';
 
-export type FastnetMode = 'read' | 'ring';
+export type { FastnetMode };
 
-/** Mirrors kmod/fastnet/fastnet_uapi.h: FASTNET_MAX_DEPTH and FASTNET_SLOT_SIZE. */
+/**
+ * Mirrors kmod/fastnet/fastnet_uapi.h: FASTNET_MAX_DEPTH and FASTNET_SLOT_SIZE; a ZC slot is a
+ * page (the NIC's buffer must not cross one).
+ */
 export const FASTNET_MAX_DEPTH = 2 ** 18;
 export const FASTNET_SLOT_SIZE = 2048;
+const ZC_SLOT_SIZE = 4096;
 /** Room beyond the frames a drain holds, so the queue or ring never decides a drain's outcome. */
 const DRAIN_SLACK = 1024;
 
 /** The largest --count a drain can hold: the module's bound less the slack. */
 export const FASTNET_MAX_HOLD = FASTNET_MAX_DEPTH - DRAIN_SLACK;
+/** ZC: a page a slot, DMA-mapped for the binding's life: 256 MiB at most, not the module's 1 GiB. */
+export const FASTNET_ZC_MAX_HOLD = 2 ** 16 - DRAIN_SLACK;
 /**
  * How long stats() reads again for a moment when no frame is inside the module's rx_handler. A
  * frame is there for one softirq run; traffic that keeps coming may leave no such moment, and
@@ -37,18 +45,33 @@ function finished(s: FastnetStats): number {
 }
 
 /**
- * Queue bound (READ) or slots (RING). Drain: everything the generator sends, plus slack. Live:
+ * Queue bound (READ) or slots (RING, ZC). Drain: everything the generator sends, plus slack. Live:
  * what LIVE_BUFFER_BYTES buys, as every other method gets, so drops compare mechanisms.
  */
 export function fastnetDepth(ctx: OpenContext, mode: FastnetMode): number {
   if (ctx.mode === 'drain') return Math.min(FASTNET_MAX_DEPTH, ctx.holdFrames + DRAIN_SLACK);
-  const perFrame = mode === 'ring' ? FASTNET_SLOT_SIZE : socketBytesPerFrame(ctx.maxFrameBytes);
+  const perFrame = mode === 'zc' ? ZC_SLOT_SIZE : mode === 'ring' ? FASTNET_SLOT_SIZE : socketBytesPerFrame(ctx.maxFrameBytes);
   return Math.min(FASTNET_MAX_DEPTH, Math.floor(LIVE_BUFFER_BYTES / perFrame));
 }
 
 export function fastnetProbe(): Availability {
   const p = native().fastnetProbe();
   return p.available ? { available: true } : { available: false, reason: p.reason };
+}
+
+/**
+ * ZC also needs the capture interface's driver to take it: only capbench's patched e1000 has
+ * fastnet's hook. Asked of the module without binding anything (FASTNET_IOC_CHECK_MODE).
+ */
+export function fastnetZcProbe(ifname: string | null): Availability {
+  const p = fastnetProbe();
+  if (!p.available || ifname === null) return p;
+  try {
+    native().fastnetCheck(ifname, 'zc');
+    return { available: true };
+  } catch (err) {
+    return { available: false, reason: (err as Error).message };
+  }
 }
 
 /** Room for the largest frame plus the 4-byte VLAN tag the module puts back. */

@@ -216,10 +216,19 @@ export interface AfXdpSocket {
   close(): void;
 }
 
+/**
+ * READ: one read() per frame. RING: the module copies frames into slots of a ring this process
+ * maps. ZC ("mode 3", zero-copy): the NIC writes frames into those slots itself; read exactly as
+ * RING (`ring`, `nextSlots`, `releaseSlots`), with the geometry the module gives (a page per slot,
+ * never FASTNET_SLOT_SIZE). Only a NIC whose driver has fastnet's hook (capbench's patched e1000,
+ * kmod/e1000) takes ZC: any other throws with errno EOPNOTSUPP and a message naming the driver.
+ */
+export type FastnetMode = 'read' | 'ring' | 'zc';
+
 export interface FastnetOptions {
   ifname: string;
-  mode: 'read' | 'ring';
-  /** READ mode: the bound on queued frames. RING mode: slots in the ring. 0 = the module's default. */
+  mode: FastnetMode;
+  /** READ mode: the bound on queued frames. RING, ZC: slots in the ring. 0 = the module's default. */
   depth: number;
 }
 
@@ -235,17 +244,28 @@ export interface FastnetStats {
   discarded: number;
   /** READ mode: frames waiting to be read now. */
   queued: number;
+  /**
+   * ZC only (absent otherwise): the NIC driver's own counters since the binding, which the
+   * module's do not include: frames the NIC dropped having no free slot (e1000: MPC), and times
+   * it found no descriptor (e1000: RNBC; not a drop count). Under qemu these over-count once
+   * nonzero: the emulated e1000 does not clear them when read, as the chip does.
+   */
+  nicMissed?: number;
+  nicNoBuffer?: number;
 }
 
-/** /dev/fastnet bound to one interface in READ (one read() per frame) or RING mode. */
+/** /dev/fastnet bound to one interface in READ (one read() per frame), RING or ZC mode. */
 export interface FastnetHandle {
-  /** RING mode: the mapped slots as an external ArrayBuffer; null in READ mode. */
+  /** RING and ZC modes: the mapped slots as an external ArrayBuffer; null in READ mode. */
   readonly ring: ArrayBuffer | null;
   /** READ mode: one read() into buf, [0, length] into table[0..1]; 1, or 0 after timeoutMs. */
   readOne(buf: Uint8Array, table: Uint32Array, timeoutMs: number): number;
-  /** RING mode: up to maxFrames filled slots as (offset into `ring`, length) pairs; 0 after timeoutMs. */
+  /**
+   * RING, ZC: up to maxFrames filled slots as (offset into `ring`, length) pairs; 0 after
+   * timeoutMs. Waiting (ZC) also hands slots that came back to the NIC.
+   */
   nextSlots(table: Uint32Array, maxFrames: number, timeoutMs: number): number;
-  /** RING mode: hands the slots of the last nextSlots() back to the module. */
+  /** RING, ZC: hands the slots of the last nextSlots() back to the module. */
   releaseSlots(): void;
   consumeNative(maxFrames: number, sliceMs: number, idleMs: number): NativeCount;
   stats(): FastnetStats;
@@ -293,6 +313,12 @@ export interface NativeBinding {
   AfXdpSocket: new (options: AfXdpOptions) => AfXdpSocket;
   /** Whether /dev/fastnet exists and speaks the ABI the addon was built against. */
   fastnetProbe(): LibraryProbe;
+  /**
+   * Throws the Error `new FastnetHandle({ ifname, mode })` would (errno and message as there:
+   * EOPNOTSUPP for ZC on a driver without fastnet's hook, EMSGSIZE for an MTU mode 3 cannot
+   * take, ENODEV, EBUSY, ...), binding nothing; returns when the bind would succeed.
+   */
+  fastnetCheck(ifname: string, mode: FastnetMode): void;
   FastnetHandle: new (options: FastnetOptions) => FastnetHandle;
 }
 

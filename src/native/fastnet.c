@@ -4,11 +4,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -64,7 +68,84 @@ int cb_fastnet_probe(struct cb_error *e)
 
 static const char *mode_name(int mode)
 {
-	return mode == FASTNET_MODE_RING ? "RING" : mode == FASTNET_MODE_READ ? "READ" : "?";
+	switch (mode) {
+	case FASTNET_MODE_READ:
+		return "READ";
+	case FASTNET_MODE_RING:
+		return "RING";
+	case FASTNET_MODE_ZC:
+		return "ZC";
+	default:
+		return "?";
+	}
+}
+
+/* RING and ZC: the module's ring of slots, read the same way. */
+static int ring_mode(int mode)
+{
+	return mode == FASTNET_MODE_RING || mode == FASTNET_MODE_ZC;
+}
+
+/* The name of ifname's driver (ethtool's), or "unknown". */
+static void driver_name(const char *ifname, char *out, size_t n)
+{
+	struct ethtool_drvinfo info;
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	snprintf(out, n, "unknown");
+	if (fd < 0)
+		return;
+	memset(&info, 0, sizeof(info));
+	memset(&ifr, 0, sizeof(ifr));
+	info.cmd = ETHTOOL_GDRVINFO;
+	memcpy(ifr.ifr_name, ifname, strnlen(ifname, sizeof(ifr.ifr_name) - 1));
+	ifr.ifr_data = (char *)&info;
+	if (ioctl(fd, SIOCETHTOOL, &ifr) == 0 && info.driver[0])
+		snprintf(out, n, "%.*s", (int)sizeof(info.driver), info.driver);
+	close(fd);
+}
+
+/* What SET_MODE's (or CHECK_MODE's) errno err means for binding ifname in mode. Always -1. */
+static int bind_failed(int fd, const char *ifname, int mode, uint32_t depth, int err,
+		       struct cb_error *e)
+{
+	char driver[40];
+
+	if (err == EBUSY)
+		return cb_fail(e, err,
+			       "bind fastnet to %s in %s mode: the interface is taken (another "
+			       "fastnet file, or a bridge, bond or macvlan port)",
+			       ifname, mode_name(mode));
+	if (err == ENODEV)
+		return cb_fail(e, err, "bind fastnet to %s: no such interface", ifname);
+	if (mode != FASTNET_MODE_ZC)
+		return cb_fail(e, err, "bind fastnet to %s in %s mode with depth %u", ifname,
+			       mode_name(mode), depth);
+	if (err == EOPNOTSUPP) {
+		driver_name(ifname, driver, sizeof(driver));
+		if (strcmp(driver, "e1000") == 0)
+			return cb_fail(e, err,
+				       "fastnet ZC on %s: this e1000 driver has no fastnet hook: "
+				       "load capbench's patched e1000.ko (kmod/e1000) in its place",
+				       ifname);
+		return cb_fail(e, err,
+			       "fastnet ZC on %s: its driver (%s) has no fastnet hook; only "
+			       "capbench's patched e1000 (kmod/e1000) has one",
+			       ifname, driver);
+	}
+	if (err == EMSGSIZE)
+		return cb_fail(e, err,
+			       "fastnet ZC on %s: the MTU is above what its driver takes in mode 3 "
+			       "(e1000: 1500)",
+			       ifname);
+	/* A module from before ZC mode refuses it as an unknown mode, and CHECK_MODE with ENOTTY. */
+	if (err == EINVAL && ioctl(fd, FASTNET_IOC_CHECK_MODE, NULL) != 0 && errno == ENOTTY)
+		return cb_fail(e, err,
+			       "fastnet ZC on %s: the loaded fastnet module predates ZC mode: "
+			       "rebuild and reload kmod/fastnet",
+			       ifname);
+	return cb_fail(e, err, "bind fastnet to %s in ZC mode with depth %u", ifname, depth);
 }
 
 static int set_mode(struct cb_fastnet *s, int mode, uint32_t depth, struct cb_error *e)
@@ -77,16 +158,7 @@ static int set_mode(struct cb_fastnet *s, int mode, uint32_t depth, struct cb_er
 	req.depth = depth;
 	if (ioctl(s->fd, FASTNET_IOC_SET_MODE, &req) == 0)
 		return 0;
-	int err = errno;
-	if (err == EBUSY)
-		return cb_fail(e, err,
-			       "bind fastnet to %s in %s mode: the interface is taken (another "
-			       "fastnet file, or a bridge, bond or macvlan port)",
-			       s->ifname, mode_name(mode));
-	if (err == ENODEV)
-		return cb_fail(e, err, "bind fastnet to %s: no such interface", s->ifname);
-	return cb_fail(e, err, "bind fastnet to %s in %s mode with depth %u", s->ifname,
-		       mode_name(mode), depth);
+	return bind_failed(s->fd, s->ifname, mode, depth, errno, e);
 }
 
 static int map_ring(struct cb_fastnet *s, struct cb_error *e)
@@ -114,19 +186,61 @@ static int map_ring(struct cb_fastnet *s, struct cb_error *e)
 	return 0;
 }
 
+/* A name fastnet can bind: 0, or -1 with ENODEV. */
+static int check_ifname(const char *ifname, struct cb_error *e)
+{
+	if (strlen(ifname) == 0 || strlen(ifname) >= IF_NAMESIZE ||
+	    strlen(ifname) >= FASTNET_IFNAMSIZ)
+		return cb_fail(e, ENODEV, "find interface '%s': not a valid interface name",
+			       ifname);
+	return 0;
+}
+
+static int check_mode_arg(const char *ifname, int mode, struct cb_error *e)
+{
+	if (mode != FASTNET_MODE_READ && !ring_mode(mode))
+		return cb_fail(e, EINVAL, "open fastnet on %s: mode %d is not READ, RING or ZC",
+			       ifname, mode);
+	return 0;
+}
+
+int cb_fastnet_check(const char *ifname, int mode, struct cb_error *e)
+{
+	struct fastnet_mode_req req;
+
+	if (check_ifname(ifname, e) < 0 || check_mode_arg(ifname, mode, e) < 0)
+		return -1;
+	int fd = open(FASTNET_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return open_failed(errno, e);
+	int rc = check_version(fd, e);
+	if (rc == 0) {
+		memset(&req, 0, sizeof(req));
+		memcpy(req.ifname, ifname, strlen(ifname));
+		req.mode = (uint32_t)mode;
+		if (ioctl(fd, FASTNET_IOC_CHECK_MODE, &req) != 0) {
+			int err = errno;
+			if (err == ENOTTY && mode != FASTNET_MODE_ZC)
+				rc = 0; /* a module from before CHECK_MODE: SET_MODE will tell */
+			else
+				rc = bind_failed(fd, ifname, mode, 0, err == ENOTTY ? EINVAL : err,
+						 e);
+		}
+	}
+	close(fd);
+	return rc;
+}
+
 int cb_fastnet_open(struct cb_fastnet *s, const char *ifname, int mode, uint32_t depth,
 		    struct cb_error *e)
 {
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
-	if (strlen(ifname) == 0 || strlen(ifname) >= sizeof(s->ifname) ||
-	    strlen(ifname) >= FASTNET_IFNAMSIZ)
-		return cb_fail(e, ENODEV, "find interface '%s': not a valid interface name",
-			       ifname);
+	if (check_ifname(ifname, e) < 0)
+		return -1;
 	memcpy(s->ifname, ifname, strlen(ifname) + 1);
-	if (mode != FASTNET_MODE_READ && mode != FASTNET_MODE_RING)
-		return cb_fail(e, EINVAL, "open fastnet on %s: mode %d is neither READ nor RING",
-			       ifname, mode);
+	if (check_mode_arg(ifname, mode, e) < 0)
+		return -1;
 	if (depth > FASTNET_MAX_DEPTH)
 		return cb_fail(e, EINVAL, "open fastnet on %s: depth %u above the module's %u",
 			       ifname, depth, (unsigned)FASTNET_MAX_DEPTH);
@@ -135,7 +249,7 @@ int cb_fastnet_open(struct cb_fastnet *s, const char *ifname, int mode, uint32_t
 	if (s->fd < 0)
 		return open_failed(errno, e);
 	if (check_version(s->fd, e) < 0 || set_mode(s, mode, depth, e) < 0 ||
-	    (mode == FASTNET_MODE_RING && map_ring(s, e) < 0)) {
+	    (ring_mode(mode) && map_ring(s, e) < 0)) {
 		cb_fastnet_close(s);
 		return -1;
 	}
@@ -211,8 +325,8 @@ int cb_fastnet_read_one(struct cb_fastnet *s, uint8_t *buf, size_t buflen, uint3
 			int timeout_ms, struct cb_error *e)
 {
 	if (s->mode != FASTNET_MODE_READ)
-		return cb_fail(e, EINVAL, "readOne on fastnet %s: the handle is in RING mode",
-			       s->ifname);
+		return cb_fail(e, EINVAL, "readOne on fastnet %s: the handle is in %s mode",
+			       s->ifname, mode_name(s->mode));
 	if (buflen < CB_FASTNET_MIN_READ)
 		return cb_fail(e, EINVAL, "readOne on fastnet %s: buffer of %zu bytes is below %u",
 			       s->ifname, buflen, CB_FASTNET_MIN_READ);
@@ -268,7 +382,7 @@ static int consume_read(struct cb_fastnet *s, uint64_t max_frames, uint32_t slic
 	return 0;
 }
 
-/* ---- RING -------------------------------------------------------------------------------- */
+/* ---- RING and ZC ------------------------------------------------------------------------- */
 
 static struct fastnet_slot *slot_at(const struct cb_fastnet *s, uint32_t i)
 {
@@ -285,6 +399,12 @@ static int slot_ready(const struct fastnet_slot *slot)
 static void slot_free(struct fastnet_slot *slot)
 {
 	__atomic_store_n(&slot->status, FASTNET_SLOT_FREE, __ATOMIC_RELEASE);
+}
+
+/* ZC: a READY slot with no frame in it, to hand back without counting. */
+static int slot_discarded(const struct fastnet_slot *slot)
+{
+	return (slot->flags & FASTNET_FRAME_DISCARDED) != 0;
 }
 
 /* The frame length in a READY slot, never past the slot whatever the mapping says. */
@@ -305,10 +425,12 @@ static uint32_t collect_slots(struct cb_fastnet *s, uint32_t *table, uint32_t ma
 
 		if (!slot_ready(slot))
 			break;
+		s->held++;
+		if (slot_discarded(slot))
+			continue;
 		table[2 * n] = i * s->slot_size + s->frame_offset;
 		table[2 * n + 1] = slot_len(s, slot);
 		n++;
-		s->held++;
 	}
 	return n;
 }
@@ -316,9 +438,15 @@ static uint32_t collect_slots(struct cb_fastnet *s, uint32_t *table, uint32_t ma
 int cb_fastnet_next_slots(struct cb_fastnet *s, uint32_t *table, uint32_t max_frames,
 			  int timeout_ms, struct cb_error *e)
 {
-	if (s->mode != FASTNET_MODE_RING || !s->ring)
+	if (!ring_mode(s->mode) || !s->ring)
 		return cb_fail(e, EINVAL, "nextSlots on fastnet %s: the handle is in READ mode",
 			       s->ifname);
+	/* Discarded slots at the front go back at once: they must not keep a batch from ending. */
+	if (s->held == 0)
+		while (slot_ready(slot_at(s, s->tail)) && slot_discarded(slot_at(s, s->tail))) {
+			slot_free(slot_at(s, s->tail));
+			s->tail = s->tail + 1 == s->slot_count ? 0 : s->tail + 1;
+		}
 	uint32_t n = collect_slots(s, table, max_frames);
 	if (n > 0 || max_frames == 0)
 		return (int)n;
@@ -353,6 +481,11 @@ static int consume_ring(struct cb_fastnet *s, uint64_t max_frames, uint32_t slic
 		struct fastnet_slot *slot = slot_at(s, s->tail);
 
 		if (slot_ready(slot)) {
+			if (slot_discarded(slot)) {
+				slot_free(slot);
+				s->tail = s->tail + 1 == s->slot_count ? 0 : s->tail + 1;
+				continue;
+			}
 			out->ipv4 += (uint64_t)cb_do_something(
 				(const uint8_t *)slot + s->frame_offset, slot_len(s, slot));
 			out->received++;
@@ -381,7 +514,7 @@ static int consume_ring(struct cb_fastnet *s, uint64_t max_frames, uint32_t slic
 int cb_fastnet_consume(struct cb_fastnet *s, uint64_t max_frames, uint32_t slice_ms,
 		       uint32_t idle_ms, struct cb_count *out, struct cb_error *e)
 {
-	if (s->mode == FASTNET_MODE_RING)
+	if (ring_mode(s->mode))
 		return consume_ring(s, max_frames, slice_ms, idle_ms, out, e);
 	return consume_read(s, max_frames, slice_ms, idle_ms, out, e);
 }
@@ -390,5 +523,13 @@ int cb_fastnet_stats(struct cb_fastnet *s, struct fastnet_stats *out, struct cb_
 {
 	if (ioctl(s->fd, FASTNET_IOC_GET_STATS, out) != 0)
 		return cb_fail(e, errno, "read fastnet statistics for %s", s->ifname);
+	return 0;
+}
+
+int cb_fastnet_nic_stats(struct cb_fastnet *s, struct fastnet_nic_stats *out, struct cb_error *e)
+{
+	if (ioctl(s->fd, FASTNET_IOC_GET_NIC_STATS, out) != 0)
+		return cb_fail(e, errno, "read the NIC's drop counters for fastnet ZC on %s",
+			       s->ifname);
 	return 0;
 }

@@ -1,4 +1,4 @@
-// fastnetProbe and FastnetHandle: /dev/fastnet (kmod/fastnet) as a JS class.
+// fastnetProbe, fastnetCheck and FastnetHandle: /dev/fastnet (kmod/fastnet) as a JS class.
 #include <sys/mman.h>
 
 #include <climits>
@@ -17,6 +17,32 @@ Napi::Value FastnetProbe(const Napi::CallbackInfo &info)
 	bool ok = cb_fastnet_probe(&e) == 0;
 	return ProbeResult(env, ok, ok ? "" : CbErrorText(e),
 			   ok ? "fastnet ABI " + std::to_string(FASTNET_ABI_VERSION) : "");
+}
+
+// 'read', 'ring' or 'zc' as the module's mode; a TypeError naming `what` otherwise.
+int ModeArg(Napi::Env env, const Napi::Value &v, const char *what)
+{
+	std::string name = v.IsString() ? v.As<Napi::String>().Utf8Value() : "";
+	if (name == "read")
+		return FASTNET_MODE_READ;
+	if (name == "ring")
+		return FASTNET_MODE_RING;
+	if (name == "zc")
+		return FASTNET_MODE_ZC;
+	throw Napi::TypeError::New(env, std::string(what) + " must be 'read', 'ring' or 'zc'");
+}
+
+// fastnetCheck(ifname, mode): throws what new FastnetHandle would, binding nothing.
+void FastnetCheck(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	if (!info[0].IsString())
+		throw Napi::TypeError::New(env, "fastnetCheck: ifname must be a string");
+	std::string ifname = info[0].As<Napi::String>().Utf8Value();
+	int mode = ModeArg(env, info[1], "fastnetCheck: mode");
+	cb_error e{};
+	if (cb_fastnet_check(ifname.c_str(), mode, &e) < 0)
+		throw CbJsError(env, e);
 }
 
 // The ring mapping, shared by the handle and the external ArrayBuffer over it. close() detaches
@@ -64,17 +90,11 @@ public:
 		handle_.fd = -1;
 		Napi::Object opts = OptionsArg(info);
 		std::string ifname = IfnameOption(opts);
-		Napi::Value mode = opts.Get("mode");
-		std::string modeName = mode.IsString() ? mode.As<Napi::String>().Utf8Value() : "";
-		if (modeName != "read" && modeName != "ring")
-			throw Napi::TypeError::New(
-				env, "FastnetHandle: options.mode must be 'read' or 'ring'");
+		int mode = ModeArg(env, opts.Get("mode"), "FastnetHandle: options.mode");
 		uint32_t depth = (uint32_t)IntArg(opts.Get("depth"), "FastnetHandle: options.depth",
 						  0, FASTNET_MAX_DEPTH);
 		cb_error e{};
-		if (cb_fastnet_open(&handle_, ifname.c_str(),
-				    modeName == "ring" ? FASTNET_MODE_RING : FASTNET_MODE_READ,
-				    depth, &e) < 0)
+		if (cb_fastnet_open(&handle_, ifname.c_str(), mode, depth, &e) < 0)
 			throw CbJsError(env, e);
 		if (handle_.ring)
 			ShareRing(env);
@@ -181,6 +201,13 @@ private:
 		out.Add("full", (double)st.full);
 		out.Add("discarded", (double)st.discarded);
 		out.Add("queued", (double)st.queued);
+		if (handle_.mode == FASTNET_MODE_ZC) {
+			fastnet_nic_stats nic{};
+			if (cb_fastnet_nic_stats(&handle_, &nic, e) < 0)
+				return -1;
+			out.Add("nicMissed", (double)nic.missed);
+			out.Add("nicNoBuffer", (double)nic.no_buffer);
+		}
 		return 0;
 	}
 
@@ -211,5 +238,6 @@ private:
 void InitFastnet(Napi::Env env, Napi::Object exports)
 {
 	exports.Set("fastnetProbe", Napi::Function::New(env, FastnetProbe, "fastnetProbe"));
+	exports.Set("fastnetCheck", Napi::Function::New(env, FastnetCheck, "fastnetCheck"));
 	exports.Set("FastnetHandle", FastnetHandle::Define(env));
 }

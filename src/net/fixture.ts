@@ -116,3 +116,24 @@ export function largestFrame(fixture: Fixture): number {
   for (const len of fixture.lengths) if (len > max) max = len;
   return max;
 }
+
+/**
+ * The smallest MTU that carries every frame of the fixture: a frame is the MTU plus its 14-byte
+ * Ethernet header, and 4 more for an 802.1Q or 802.1ad tag (the generator's own rule).
+ */
+export function mtuNeeded(fixture: Fixture): number {
+  let mtu = 0;
+  for (const f of fixture.frames) {
+    const type = ((f[12] ?? 0) << 8) | (f[13] ?? 0);
+    const tag = type === 0x8100 || type === 0x88a8 ? 4 : 0;
+    mtu = Math.max(mtu, f.length - MIN_FRAME - tag);
+  }
+  return mtu;
+}
+
+/** The fixture's destination MAC addresses, once each, lower case with colons. */
+export function destinations(fixture: Fixture): string[] {
+  const macs = new Set<string>();
+  for (const f of fixture.frames) macs.add(Array.from(f.subarray(0, 6), (b) => b.toString(16).padStart(2, '0')).join(':'));
+  return [...macs];
+}

@@ -11,44 +11,56 @@ export function requireInterface(ifname: string): void {
   }
 }
 
+/**
+ * An interface's counters, with the kernel's meanings (Documentation/networking/statistics.rst):
+ * rx_dropped are frames the kernel got and then dropped (a full input backlog, no handler),
+ * rx_missed_errors frames a NIC dropped for want of receive buffers before the kernel saw them
+ * (/proc/net/dev folds them into "drop"), rx_errors frames received damaged (length, CRC,
+ * framing); tx_dropped frames dropped on their way out, tx_errors frames the device failed to send.
+ */
 export interface InterfaceCounters {
   rxPackets: number;
   rxDropped: number;
+  rxMissed: number;
+  rxErrors: number;
   txPackets: number;
   txDropped: number;
+  txErrors: number;
 }
+
+const FIELDS: Record<keyof InterfaceCounters, string> = {
+  rxPackets: 'rx_packets', rxDropped: 'rx_dropped', rxMissed: 'rx_missed_errors', rxErrors: 'rx_errors',
+  txPackets: 'tx_packets', txDropped: 'tx_dropped', txErrors: 'tx_errors',
+};
 
 interface IpLinkStats {
   stats64?: {
-    rx: { packets: number; dropped: number };
-    tx: { packets: number; dropped: number };
+    rx: { packets: number; dropped: number; errors?: number; missed_errors?: number };
+    tx: { packets: number; dropped: number; errors?: number };
   };
 }
 
-/** Counters of `ifname`, inside `netns` when given (via `ip -n NS -s -j link`), else from sysfs. */
+/** Counters of `ifname`, inside `netns` when given (via `ip -n NS -s -s -j link`), else from sysfs. */
 export async function readCounters(ifname: string, netns: string | null): Promise<InterfaceCounters> {
   if (netns === null) {
     const base = `/sys/class/net/${ifname}/statistics/`;
-    const read = async (f: string): Promise<number> => Number((await readFile(base + f, 'utf8')).trim());
-    const [rxPackets, rxDropped, txPackets, txDropped] = await Promise.all(
-      ['rx_packets', 'rx_dropped', 'tx_packets', 'tx_dropped'].map(read),
-    );
-    return { rxPackets: rxPackets!, rxDropped: rxDropped!, txPackets: txPackets!, txDropped: txDropped! };
+    const keys = Object.keys(FIELDS) as (keyof InterfaceCounters)[];
+    const values = await Promise.all(keys.map(async (k) => Number((await readFile(base + FIELDS[k], 'utf8')).trim())));
+    return Object.fromEntries(keys.map((k, i) => [k, values[i]!])) as unknown as InterfaceCounters;
   }
-  const out = await run('ip', ['-n', netns, '-s', '-j', 'link', 'show', 'dev', ifname]);
+  const out = await run('ip', ['-n', netns, '-s', '-s', '-j', 'link', 'show', 'dev', ifname]);
   const [link] = JSON.parse(out) as IpLinkStats[];
   const s = link?.stats64;
   if (!s) throw new Error(`ip -s -j link show ${ifname} returned no stats64`);
-  return { rxPackets: s.rx.packets, rxDropped: s.rx.dropped, txPackets: s.tx.packets, txDropped: s.tx.dropped };
+  return {
+    rxPackets: s.rx.packets, rxDropped: s.rx.dropped, rxMissed: s.rx.missed_errors ?? 0, rxErrors: s.rx.errors ?? 0,
+    txPackets: s.tx.packets, txDropped: s.tx.dropped, txErrors: s.tx.errors ?? 0,
+  };
 }
 
 export function countersDelta(after: InterfaceCounters, before: InterfaceCounters): InterfaceCounters {
-  return {
-    rxPackets: after.rxPackets - before.rxPackets,
-    rxDropped: after.rxDropped - before.rxDropped,
-    txPackets: after.txPackets - before.txPackets,
-    txDropped: after.txDropped - before.txDropped,
-  };
+  const keys = Object.keys(FIELDS) as (keyof InterfaceCounters)[];
+  return Object.fromEntries(keys.map((k) => [k, after[k] - before[k]])) as unknown as InterfaceCounters;
 }
 
 /**

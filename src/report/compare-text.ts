@@ -6,7 +6,7 @@
  */
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { Results } from '../core/results.js';
-import { changeLabel, METRICS, pointLabel, regressions, type Comparison, type Metric, type MetricChange, type RowChange } from './compare.js';
+import { changeLabel, METRICS, pointLabel, regressions, trafficLabel, type Comparison, type Metric, type MetricChange, type RowChange } from './compare.js';
 import { DASH, si, whole } from './format-number.js';
 
 export interface CompareTextOptions {
@@ -96,7 +96,7 @@ function pad(s: string, w: number, right: boolean): string {
 
 function describe(results: Results): string {
   const { config, host } = results;
-  const traffic = config.iface !== null ? `iface ${config.iface}` : (config.fixturePath.split('/').pop() ?? '');
+  const traffic = config.iface !== null ? trafficLabel(results) : (config.fixturePath.split('/').pop() ?? '');
   return `${results.startedAt}, ${config.mode}, ${traffic}, ${config.trials} trials; ${host.cpus} × ${host.cpuModel}, Linux ${host.kernel}`;
 }
 

@@ -231,14 +231,21 @@ export function fixtureName(results: Results): string {
   return file.replace(/\.pcap$/, '');
 }
 
+/** What a run's traffic was, in a few words: "udp64", "iface eth1", "udp64 iface eth1 gen eth2" (two-port). */
+export function trafficLabel(results: Results): string {
+  const { iface, genIface } = results.config;
+  if (iface === null) return fixtureName(results);
+  return genIface === null ? `iface ${iface}` : `${fixtureName(results)} iface ${iface} gen ${genIface}`;
+}
+
 /**
  * Name for trackers (github-action-benchmark, Bencher), stable across runs: "socket/js drain
- * udp64"; sweep rows name their point instead of the fixture; --iface rows the interface.
+ * udp64"; sweep rows name their point instead of the fixture; --iface rows the interface,
+ * two-port rows the fixture and both ports.
  */
 export function benchmarkName(row: Row, results: Results): string {
   if (row.point !== null) return rowLabel(row);
-  const traffic = results.config.iface !== null ? `iface ${results.config.iface}` : fixtureName(results);
-  return `${rowLabel(row)} ${traffic}`;
+  return `${rowLabel(row)} ${trafficLabel(results)}`;
 }
 
 function rowChange(base: Row | null, next: Row | null, thresholdPct: number): RowChange {

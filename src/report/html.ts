@@ -62,8 +62,11 @@ const SELF_CHECK = `(function () {
 
 function describeRun(results: Results): string {
   const { config } = results;
+  const fixture = `fixture ${config.fixturePath.split('/').pop() ?? ''}`;
   const traffic =
-    config.iface !== null ? `on ${config.iface}, traffic from elsewhere` : `fixture ${config.fixturePath.split('/').pop() ?? ''}`;
+    config.iface === null ? fixture
+      : config.genIface === null ? `on ${config.iface}, traffic from elsewhere`
+        : `on ${config.iface}, traffic from capbench's generator on ${config.genIface}, ${fixture}`;
   const what = config.mode === 'drain' ? `drain of ${whole(config.count)} frames` : `live for ${config.durationSec} s`;
   const rate = config.rate === 'max' ? 'flat out' : `${whole(config.rate)} pps offered`;
   return `${what}, ${rate}, ${traffic}, ${config.trials} trial${config.trials === 1 ? '' : 's'} per row`;
@@ -79,6 +82,7 @@ const DELIVER_FROM: Readonly<Record<DeliverSource, string>> = {
   'sender-clocks-vs-twin': "the sender's CPU clocks during the fill, against a twin veth filled beside it",
   'sender-clocks-vs-none': "the sender's CPU clocks per frame sent, against the none baseline",
   'system-busy-vs-none': 'machine-wide busy time less the reading thread, against the none baseline',
+  'system-busy-two-port': 'machine-wide busy time less the reading thread while the frames were delivered, against the none baseline per frame sent',
 };
 
 function deliverSources(rows: readonly Row[]): DeliverSource[] {
@@ -103,7 +107,12 @@ function hostAndConfig(results: Results): string {
     ['mode', config.mode],
     [config.mode === 'drain' ? 'count' : 'duration', config.mode === 'drain' ? whole(config.count) : `${config.durationSec} s`],
     ['rate', config.rate === 'max' ? 'max' : `${whole(config.rate)} pps`],
-    ['traffic', config.iface !== null ? `interface ${config.iface}` : config.fixturePath],
+    [
+      'traffic',
+      config.iface === null ? config.fixturePath
+        : config.genIface === null ? `interface ${config.iface}`
+          : `${config.fixturePath} from ${config.genIface} to interface ${config.iface}`,
+    ],
     ['trials', String(config.trials)],
     ['tiers', config.tiers.join(', ')],
     ['batch', String(config.batch)],

@@ -81,7 +81,9 @@ export function toResults(data: unknown, name: string): Results {
   }
   // Older files written before `point` existed: treat as outside a sweep.
   const rows = (data.rows as Json[]).map((row) => ({ ...(v1 ? rowFromV1(row) : row), point: row.point ?? null }));
-  return { ...data, schema: RESULTS_SCHEMA, rows } as unknown as Results;
+  // Files written before two-port mode: no generator port.
+  const config = { ...data.config, genIface: data.config.genIface ?? null };
+  return { ...data, schema: RESULTS_SCHEMA, config, rows } as unknown as Results;
 }
 
 export function parseResults(text: string, name: string): Results {

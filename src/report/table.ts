@@ -5,6 +5,7 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import { MIN_PACKETS } from '../core/accounting.js';
 import type { Results, Row } from '../core/results.js';
+import { trafficFrom } from '../core/config.js';
 import { DASH, delay, percent, si, whole } from './format-number.js';
 
 export interface TableOptions {
@@ -55,6 +56,9 @@ function deliverLine(rows: readonly Row[]): string | null {
     'sender-clocks-vs-twin': "the sender's CPU clocks (generator thread, ksoftirqd) during the fill, against a twin veth filled at the same time",
     'sender-clocks-vs-none': "the sender's CPU clocks (generator thread, ksoftirqd) per frame sent, against the none baseline",
     'system-busy-vs-none': 'machine-wide busy time (/proc/stat) less the reading thread, against the none baseline',
+    'system-busy-two-port':
+      'machine-wide busy time (/proc/stat) less the reading thread while the frames were delivered, against the none baseline per frame sent ' +
+      "(on a NIC the receive path runs on the capture port's interrupt CPU)",
   };
   return sources.size === 0 ? null : `deliver: the kernel's work to bring a frame to the method, from ${[...sources].map((s) => said[s]).join('; ')}`;
 }
@@ -109,13 +113,13 @@ export function renderTable(results: Results, options: TableOptions): string {
   const widths = headers.map((h, i) => Math.max(width(h), ...body.map((r) => width(r[i] ?? ''))));
   const line = (r: string[]): string => r.map((s, i) => pad(s, widths[i]!, right(i))).join('  ').trimEnd();
 
-  const offered =
-    config.iface !== null
-      ? `on ${config.iface}, traffic from elsewhere`
-      : `at ${config.rate === 'max' ? 'the generator\'s maximum rate' : `${whole(config.rate)} pps offered`}`;
-  const what = config.mode === 'drain' ? `drain of ${whole(config.count)} frames` : `live for ${config.durationSec} s ${offered}`;
+  const from = trafficFrom(config);
+  const rate = `at ${config.rate === 'max' ? 'the generator\'s maximum rate' : `${whole(config.rate)} pps offered`}`;
+  const offered = from === 'elsewhere' ? `on ${config.iface}, traffic from elsewhere` : rate;
+  const ports = from === 'two-port' ? ` on ${config.iface}, traffic from capbench's generator on ${config.genIface}` : '';
+  const what = config.mode === 'drain' ? `drain of ${whole(config.count)} frames${ports}` : `live for ${config.durationSec} s ${offered}${ports}`;
   const fixtureNote =
-    config.iface !== null ? 'no fixture'
+    from === 'elsewhere' ? 'no fixture'
       : swept && results.rows.some((r) => r.point?.frameBytes != null) ? 'fixture per size'
         : `fixture ${config.fixturePath.split('/').pop()}`;
   const source =

@@ -43,6 +43,14 @@ test('an IPv4 count off by one fails, with what the fixture says', () => {
   assert.match(v.reason!, /counted 501 IPv4 frames, the fixture says 500/);
 });
 
+test('two-port: nothing arrived and nothing counted lost is a cabling verdict of its own', () => {
+  const check: TrialCheck = { ...drain, iface: 'eth1', genIface: 'eth2' };
+  const v = checkTrial(trial({ received: 0, ipv4Counted: 0 }), check);
+  assert.match(v.reason!, /none of 1000 frames sent on eth2 arrived on eth1, and neither port counted a drop: are the two ports cabled to each other\?/);
+  // Loss the ports did count is the usual verdict.
+  assert.match(checkTrial(trial({ received: 0, ipv4Counted: 0, drops: { senderIf: 0, captureIf: 1000, method: 0 } }), check).reason!, /drain lost 1000/);
+});
+
 test('more received than sent means the interface is not quiet', () => {
   assert.match(checkTrial(trial({ received: 1002 }), live).reason!, /not quiet/);
 });
@@ -64,12 +72,12 @@ test('unknown drops do not make the accounting fail', () => {
 });
 
 const counts = (over: Partial<WindowCounts>): WindowCounts => ({
-  captureRx: 1000, captureDropped: 0, senderRefused: 0, backlogDrops: 0, twinDropped: 0,
+  link: 'veth', captureRx: 1000, captureDropped: 0, captureNicLost: 0, senderDropped: 0, backlogDrops: 0, twinDropped: 0,
   methodDrops: 0, counted: 1000, sent: 1000, baseline: false, ...over,
 });
 
 test('loss: frames the veth refused were resent, and its backlog drops are not loss at the interface', () => {
-  const l = windowLoss(counts({ senderRefused: 40, captureDropped: 40, backlogDrops: 40 }));
+  const l = windowLoss(counts({ senderDropped: 40, captureDropped: 40, backlogDrops: 40 }));
   assert.deepEqual(l, { received: 1000, drops: { senderIf: 0, captureIf: 0, method: 0 }, resent: 40, dropsSource: 'kernel' });
 });
 
@@ -84,6 +92,22 @@ test('loss: a method without drop counts has them derived from the sent count, o
   assert.equal(windowLoss(counts({ methodDrops: null, counted: 990 })).dropsSource, 'derived');
   const unknown = windowLoss(counts({ methodDrops: null, counted: 990, sent: null }));
   assert.deepEqual([unknown.drops.method, unknown.dropsSource], [null, 'unknown']);
+});
+
+test('loss on a wire: what the sending NIC dropped is lost, not resent, and every capture-side drop is loss', () => {
+  // 5 dropped by the sender's driver after it took them, 3 in the capture port's backlog (with
+  // RPS), 7 the capture NIC missed for want of buffers, 10 in the method.
+  const l = windowLoss(counts({
+    link: 'wire', senderDropped: 5, captureDropped: 3, backlogDrops: 3, captureNicLost: 7, methodDrops: 10, counted: 975,
+  }));
+  assert.deepEqual(l, { received: 975, drops: { senderIf: 5, captureIf: 10, method: 10 }, resent: 0, dropsSource: 'kernel' });
+  const derived = windowLoss(counts({ link: 'wire', senderDropped: 5, captureNicLost: 7, methodDrops: null, counted: 980 }));
+  assert.deepEqual(derived.drops, { senderIf: 5, captureIf: 7, method: 8 });
+});
+
+test("loss on a wire: the baseline's received is what the NIC handed the kernel, less what the kernel dropped", () => {
+  const l = windowLoss(counts({ link: 'wire', baseline: true, methodDrops: null, counted: 0, captureRx: 993, captureDropped: 2, captureNicLost: 7 }));
+  assert.deepEqual([l.received, l.drops.captureIf, l.received + l.drops.captureIf], [991, 9, 1000]);
 });
 
 test("loss: the baseline's received is what the interface delivered, less what it lost", () => {

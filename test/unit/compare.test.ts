@@ -297,3 +297,11 @@ test('load: not JSON, wrong schema and malformed rows are one-line usage errors 
   }
   assert.deepEqual(parseResults(JSON.stringify(sampleResults()), 'a.json'), sampleResults());
 });
+
+test('load: a file from before two-port mode reads as having no generator port', () => {
+  const old = sampleResults();
+  const { genIface, ...config } = old.config;
+  assert.equal(genIface, null);
+  const loaded = parseResults(JSON.stringify({ ...old, config }), 'old.json');
+  assert.equal(loaded.config.genIface, null);
+});

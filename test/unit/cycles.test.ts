@@ -17,7 +17,7 @@ function fill(perFrame: number, twinPerFrame: number, sent = 100_000): DeliveryM
   return { senderSec: perFrame * sent, softirqSec: 0, sent, twinSec: twinPerFrame * 150_000, twinSent: 150_000 };
 }
 
-const twinBaseline: Baseline = { busyPerSec: 0, busyPerSentFrame: null, senderPerFrame: null, twinPerFrame: 1e-6 };
+const twinBaseline: Baseline = { busyPerSec: 0, busyPerSentFrame: null, senderPerFrame: null, twinPerFrame: 1e-6, systemPerFrame: null };
 
 test('drain: deliver is the fill\'s cost over its twin\'s, total adds the reader\'s thread time', () => {
   const c = rowCycles([load({ delivery: fill(1.3e-6, 1e-6) })], 2, GHZ, twinBaseline, 'tsc');
@@ -44,7 +44,7 @@ test('drain: ksoftirqd\'s time during the fill is part of the delivery', () => {
 
 test('live: deliver is the sender\'s cost per frame over the none baseline\'s', () => {
   const delivery = { senderSec: 0.15, softirqSec: 0.05, sent: 100_000, twinSec: null, twinSent: null };
-  const none: Baseline = { busyPerSec: 0, busyPerSentFrame: null, senderPerFrame: 1.5e-6, twinPerFrame: null };
+  const none: Baseline = { busyPerSec: 0, busyPerSentFrame: null, senderPerFrame: 1.5e-6, twinPerFrame: null, systemPerFrame: null };
   const c = rowCycles([load({ sent: 100_000, delivery })], 2, GHZ, none, 'tsc');
   assert.equal(Math.round(c.deliver!), 500);
   assert.equal(c.deliverSource, 'sender-clocks-vs-none');
@@ -52,7 +52,7 @@ test('live: deliver is the sender\'s cost per frame over the none baseline\'s', 
 
 test('live: delivering frames that were then dropped is charged to the packets that arrived', () => {
   const delivery = { senderSec: 0.2, softirqSec: 0, sent: 100_000, twinSec: null, twinSent: null };
-  const none: Baseline = { busyPerSec: 0, busyPerSentFrame: null, senderPerFrame: 1.5e-6, twinPerFrame: null };
+  const none: Baseline = { busyPerSec: 0, busyPerSentFrame: null, senderPerFrame: 1.5e-6, twinPerFrame: null, systemPerFrame: null };
   const c = rowCycles([load({ packets: 50_000, sent: 100_000, delivery })], 2, GHZ, none, 'tsc');
   assert.equal(Math.round(c.deliver!), 1000);
 });
@@ -69,7 +69,7 @@ test('live without a baseline: no deliver and no total, and the note says why', 
 test('--iface: deliver falls back to machine-wide busy time less the reader and the baseline', () => {
   // 2 s of windows on 2 CPUs; 0.9 s busy, 0.1 s of it the reader's, 0.2 s/s what none spent.
   const cpu = { ...idle, threadSec: 0.1, systemBusySec: 0.9 };
-  const c = rowCycles([load({ cpu, windowSec: 2, packets: 200_000 })], 2, GHZ, { busyPerSec: 0.2, busyPerSentFrame: null, senderPerFrame: null, twinPerFrame: null }, 'tsc');
+  const c = rowCycles([load({ cpu, windowSec: 2, packets: 200_000 })], 2, GHZ, { busyPerSec: 0.2, busyPerSentFrame: null, senderPerFrame: null, twinPerFrame: null, systemPerFrame: null }, 'tsc');
   assert.equal(c.deliverSource, 'system-busy-vs-none');
   assert.equal(Math.round(c.deliver!), 2000);
   assert.equal(Math.round(c.total!), 2500);
@@ -77,7 +77,7 @@ test('--iface: deliver falls back to machine-wide busy time less the reader and 
 });
 
 test('--iface: windows too short for /proc/stat\'s ticks give no deliver, with the reason', () => {
-  const c = rowCycles([load({ cpu: { ...idle, threadSec: 0.1, systemBusySec: 0.5 }, windowSec: 0.5 })], 2, GHZ, { busyPerSec: 0, busyPerSentFrame: null, senderPerFrame: null, twinPerFrame: null }, 'tsc');
+  const c = rowCycles([load({ cpu: { ...idle, threadSec: 0.1, systemBusySec: 0.5 }, windowSec: 0.5 })], 2, GHZ, { busyPerSec: 0, busyPerSentFrame: null, senderPerFrame: null, twinPerFrame: null, systemPerFrame: null }, 'tsc');
   assert.equal(c.deliver, null);
   assert.match(c.deliverNote!, /10 ms ticks/);
   assert.equal(c.systemBusy, null);
@@ -106,7 +106,7 @@ test('read: the exact thread total is split in getrusage\'s proportions', () => 
 
 test('systemBusy is a cross-check withheld when the windows are too short for /proc/stat', () => {
   const cpu = { ...idle, threadSec: 0.01, threadUserSec: 0.01, systemBusySec: 0.02 };
-  const base: Baseline = { busyPerSec: 0, busyPerSentFrame: null, senderPerFrame: null, twinPerFrame: null };
+  const base: Baseline = { busyPerSec: 0, busyPerSentFrame: null, senderPerFrame: null, twinPerFrame: null, systemPerFrame: null };
   assert.equal(rowCycles([load({ cpu, windowSec: 0.1, packets: 1000 })], 2, GHZ, base, 'tsc').systemBusy, null);
   assert.equal(rowCycles([load({ cpu, windowSec: 1, packets: 1000 })], 2, GHZ, base, 'tsc').systemBusy, 20000);
 });
@@ -121,4 +121,34 @@ test('the live baseline is what none\'s windows spent per frame sent, on the sen
   assert.equal(b.busyPerSentFrame, 0.0005);
   assert.equal(b.busyPerSec, 1);
   assert.equal(b.twinPerFrame, null);
+});
+
+/** A two-port window: `sent` frames delivered while the machine was busy `busySec`, `readerSec` of it the reader's. */
+function twoPort(sent: number, busySec: number, readerSec: number, wallSec: number, packets = sent): WindowLoad {
+  const delivery: DeliveryMeasure = { senderSec: 0.01, softirqSec: 0, sent, twinSec: null, twinSent: null, system: { busySec, readerSec, wallSec } };
+  return load({ sent, packets, delivery, cpu: { ...idle, threadSec: 0.001 } });
+}
+
+test('two-port: deliver is the machine\'s busy time while delivering, less the reader and none\'s per frame sent', () => {
+  // none: 0.1 s busy for 100,000 frames (the generator and the NIC with nothing attached).
+  const none = [twoPort(100_000, 0.1, 0, 1, 0)];
+  const b = baselineFrom(none, none, 'drain')!;
+  assert.equal(b.systemPerFrame, 1e-6);
+  // The row: 0.16 s busy, 0.01 s of it the reader's, for 100,000 frames: 0.5 µs a frame over none.
+  const c = rowCycles([twoPort(100_000, 0.16, 0.01, 1)], 2, GHZ, b, 'tsc');
+  assert.equal(c.deliverSource, 'system-busy-two-port');
+  assert.equal(Math.round(c.deliver!), 500);
+  assert.equal(Math.round(c.total!), 510);
+  // Delivering frames that were then lost is charged to those that arrived.
+  assert.equal(Math.round(rowCycles([twoPort(100_000, 0.16, 0.01, 1, 50_000)], 2, GHZ, b, 'tsc').deliver!), 1000);
+});
+
+test('two-port: phases too short for /proc/stat\'s ticks give no deliver, with the reason; no none, no deliver', () => {
+  const b: Baseline = { busyPerSec: 0, busyPerSentFrame: null, senderPerFrame: null, twinPerFrame: null, systemPerFrame: 1e-6 };
+  const short = rowCycles([twoPort(100_000, 0.16, 0.01, 0.1), twoPort(100_000, 0.16, 0.01, 0.1)], 2, GHZ, b, 'tsc');
+  assert.equal(short.deliver, null);
+  assert.equal(short.deliverSource, 'system-busy-two-port');
+  assert.match(short.deliverNote!, /10 ms ticks: needs 1 s of delivery in all/);
+  const noBase = rowCycles([twoPort(100_000, 0.16, 0.01, 1)], 2, GHZ, { ...b, systemPerFrame: null }, 'tsc');
+  assert.match(noBase.deliverNote!, /no none baseline/);
 });

@@ -2,14 +2,18 @@
  * A Machine with no kernel behind it, for testing the runner and measurement windows without
  * root: a "wire" counts the frames fake generators send per interface, fake sessions read them,
  * and every clock is made up so that the figures can be predicted. The test bed's names follow
- * the real one's: sender "…g" delivers to capture "…c", the twin "…gt" to "…ct".
+ * the real one's: sender "…g" delivers to capture "…c", the twin "…gt" to "…ct"; two ports are
+ * joined with cable(). The machine is busy exactly for what the fake generators and reader cost.
  */
+import os from 'node:os';
 import type { CpuSnapshot } from '../../src/core/cpu-time.js';
 import type { Generator, Machine } from '../../src/core/machine.js';
 import type { CaptureMethod, CaptureSession, ConsumeLimit } from '../../src/core/method.js';
 import type { HostInfo } from '../../src/core/results.js';
-import { InterruptedError } from '../../src/shared/errors.js';
+import { InterruptedError, UsageError } from '../../src/shared/errors.js';
 import type { TrafficSpec } from '../../src/net/generator.js';
+import type { InterfaceCounters } from '../../src/net/interface-stats.js';
+import type { PortInfo } from '../../src/net/port.js';
 import type { Testbed } from '../../src/net/testbed.js';
 import type { GeneratorStatus } from '../../src/native/binding.js';
 
@@ -19,6 +23,14 @@ export const TESTBED: Testbed = {
   netns: 'capbench-fake', netnsPath: '/run/netns/capbench-fake', captureIf: 'fkc', senderIf: 'fkg',
   twinCaptureIf: 'fkct', twinSenderIf: 'fkgt', captureAddr: '198.18.0.1', senderAddr: '198.18.0.2', owner: 1,
 };
+
+/** A NIC port as describePort() says it, for two-port tests: up, with carrier, MTU 1500. */
+export function port(ifname: string, over: Partial<PortInfo> = {}): PortInfo {
+  return {
+    ifname, kind: '', linkType: 'ether', peer: null, mtu: 1500, mac: '52:54:00:00:00:01', up: true, carrier: true, promiscuity: 1,
+    ...over,
+  };
+}
 
 /** What the fake kernel charges the sender per frame, ns: more when something is attached. */
 export interface Costs {
@@ -32,17 +44,48 @@ export interface Costs {
 
 export class FakeMachine implements Machine {
   readonly calls: string[] = [];
+  /** The capabilities each requireCapabilities() asked for. */
+  readonly capsAsked: string[][] = [];
   /** Frames that arrived at each capture interface. */
   readonly rx = new Map<string, number>();
   /** Generators started and not yet stopped. */
   readonly running = new Set<FakeGenerator>();
+  /** Every generator started, as asked for. */
+  readonly started: TrafficSpec[] = [];
+  /** Ports for two-port mode, and which sends to which. */
+  readonly ports = new Map<string, PortInfo>();
+  private readonly cables = new Map<string, string>();
+  /**
+   * A NIC that runs out of receive buffers: this many frames of each generator never arrive, and
+   * the capture port's rx_missed_errors counts them only `lagMs` after they were sent.
+   */
+  missing: { frames: number; lagMs: number } | null = null;
+  private readonly missed: { ifname: string; frames: number; visibleAt: number }[] = [];
   attached = 0;
   private threadNs = 0;
+  /** CPU the machine spent: the generators' frames and the reader's clock. */
+  busyNs = 0;
+  private fakeWallSec = 0;
 
   constructor(readonly costs: Costs = { bareNs: 1000, attachedNs: 1300, liveFrames: 5000 }) {}
 
+  /** Two ports cabled together: frames sent on `gen` arrive on `cap`. */
+  cable(cap: PortInfo, gen: PortInfo): this {
+    this.ports.set(cap.ifname, cap);
+    this.ports.set(gen.ifname, gen);
+    this.cables.set(gen.ifname, cap.ifname);
+    return this;
+  }
+
   captureOf(senderIf: string): string {
-    return senderIf.replace(/g(t?)$/, 'c$1');
+    return this.cables.get(senderIf) ?? senderIf.replace(/g(t?)$/, 'c$1');
+  }
+
+  /** Frames sent to `captureIf`, less what a `missing` NIC lost. */
+  deliver(captureIf: string, n: number): void {
+    const lost = this.missing && this.ports.has(captureIf) ? Math.min(n, this.missing.frames) : 0;
+    if (lost > 0) this.missed.push({ ifname: captureIf, frames: lost, visibleAt: performance.now() + this.missing!.lagMs });
+    this.rx.set(captureIf, this.arrived(captureIf) + n - lost);
   }
 
   arrived(captureIf: string): number {
@@ -50,23 +93,36 @@ export class FakeMachine implements Machine {
   }
 
   startGenerator(spec: TrafficSpec): Generator {
+    this.started.push(spec);
     const gen = new FakeGenerator(this, spec);
     this.running.add(gen);
     return gen;
   }
 
-  readCounters(ifname: string): Promise<{ rxPackets: number; rxDropped: number; txPackets: number; txDropped: number }> {
-    return Promise.resolve({ rxPackets: this.arrived(ifname), rxDropped: 0, txPackets: 0, txDropped: 0 });
+  readCounters(ifname: string): Promise<InterfaceCounters> {
+    const now = performance.now();
+    const rxMissed = this.missed.filter((m) => m.ifname === ifname && m.visibleAt <= now).reduce((a, m) => a + m.frames, 0);
+    return Promise.resolve({ rxPackets: this.arrived(ifname), rxDropped: 0, rxMissed, rxErrors: 0, txPackets: 0, txDropped: 0, txErrors: 0 });
   }
 
   readBacklogDrops(): Promise<number> {
     return Promise.resolve(0);
   }
 
-  /** The reading thread's clock advances 10 ns per call, as if each read took that long. */
+  /**
+   * The reading thread's clock advances 10 ns per call, as if each read took that long, and the
+   * wall clock a second, so that /proc/stat's ticks would resolve any phase between two calls.
+   * The machine is idle whenever it is not busy (usageBetween's wall × CPUs less idle is busyNs).
+   */
   cpuSnapshot(): CpuSnapshot {
     this.threadNs += 10;
-    return { threadUserNs: this.threadNs, threadSysNs: 0, threadTotalNs: this.threadNs, systemIdleSec: 0, wallSec: performance.now() / 1000 };
+    this.busyNs += 10;
+    this.fakeWallSec += 1;
+    const wallSec = performance.now() / 1000 + this.fakeWallSec;
+    return {
+      threadUserNs: this.threadNs, threadSysNs: 0, threadTotalNs: this.threadNs,
+      systemIdleSec: wallSec * os.cpus().length - this.busyNs / 1e9, wallSec,
+    };
   }
 
   softirqCpuSec(): number {
@@ -75,8 +131,9 @@ export class FakeMachine implements Machine {
 
   sleepBlocking(): void {}
 
-  requireCapabilities(): void {
+  requireCapabilities(needed: readonly string[]): void {
     this.calls.push('requireCapabilities');
+    this.capsAsked.push([...needed]);
   }
 
   host(): { info: HostInfo; cycles: 'tsc' } {
@@ -85,6 +142,13 @@ export class FakeMachine implements Machine {
 
   requireInterface(ifname: string): void {
     this.calls.push(`requireInterface ${ifname}`);
+    if (this.ports.size > 0 && !this.ports.has(ifname)) throw new UsageError(`no interface named ${ifname}`);
+  }
+
+  describePort(ifname: string): Promise<PortInfo> {
+    this.calls.push(`describePort ${ifname}`);
+    const p = this.ports.get(ifname);
+    return p ? Promise.resolve(p) : Promise.reject(new Error(`no port ${ifname}`));
   }
 
   sweepLeftovers(): Promise<void> {
@@ -121,9 +185,14 @@ class FakeGenerator implements Generator {
   }
 
   private send(n: number): void {
-    const to = this.m.captureOf(this.spec.ifname);
-    this.m.rx.set(to, this.m.arrived(to) + n);
+    this.m.deliver(this.m.captureOf(this.spec.ifname), n);
+    this.m.busyNs += n * this.perFrame();
     this.sent += n;
+  }
+
+  private perFrame(): number {
+    const attached = this.m.attached > 0 && !this.spec.ifname.endsWith('t');
+    return attached ? this.m.costs.attachedNs : this.m.costs.bareNs;
   }
 
   get running(): boolean {
@@ -131,9 +200,7 @@ class FakeGenerator implements Generator {
   }
 
   private status(): GeneratorStatus {
-    const attached = this.m.attached > 0 && !this.spec.ifname.endsWith('t');
-    const perFrame = attached ? this.m.costs.attachedNs : this.m.costs.bareNs;
-    return { running: this.running, sent: this.sent, elapsedNs: 1e6, cpuNs: this.sent * perFrame, error: null };
+    return { running: this.running, sent: this.sent, elapsedNs: 1e6, cpuNs: this.sent * this.perFrame(), error: null };
   }
 
   async wait(signal: AbortSignal): Promise<GeneratorStatus> {

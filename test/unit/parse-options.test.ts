@@ -45,3 +45,9 @@ test('runConfig: --iface without --mode means live', () => {
 test('runConfig: an unknown fixture name lists the fixtures that exist', () => {
   assert.throws(() => runConfig({ fixture: 'nosuch' }), (e: unknown) => e instanceof UsageError && /udp64/.test(e.message));
 });
+
+test('runConfig: --gen-iface is kept, and with it drain is the default again', () => {
+  const c = runConfig({ iface: 'eth1', genIface: 'eth2' });
+  assert.deepEqual([c.iface, c.genIface, c.mode], ['eth1', 'eth2', 'drain']);
+  assert.equal(runConfig({}).genIface, null);
+});

@@ -22,7 +22,7 @@ export function sampleResults(): Results {
     host: { kernel: '6.18.44', cpuModel: 'Test CPU @ 2.60GHz', cpus: 2, tscHz: 2_596_000_000, node: 'v20.20.2' },
     config: {
       methods: ['socket', 'pcap', 'pcap-native'], mode: 'drain', count: 20000, durationSec: 2, rate: 'max',
-      fixturePath: '/repo/fixtures/mixed.pcap', trials: 3, tiers: ['js'], iface: null, batch: 64, generatorCpu: 0, captureCpu: 1,
+      fixturePath: '/repo/fixtures/mixed.pcap', trials: 3, tiers: ['js'], iface: null, genIface: null, batch: 64, generatorCpu: 0, captureCpu: 1,
       ringMb: null, queues: 1, zeroCopy: false, noisyRme: 10,
     },
     rows: [

@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import { measureWindow, type WindowSpec } from '../../src/core/window.js';
 import { InterruptedError } from '../../src/shared/errors.js';
 import { fixturePath, loadFixture } from '../../src/net/fixture.js';
-import { FakeMachine, fakeMethod, TESTBED } from './fake-machine.js';
+import { none } from '../../src/methods/none.js';
+import { FakeMachine, fakeMethod, port, TESTBED } from './fake-machine.js';
 
 const fixture = await loadFixture(fixturePath('udp64'));
 
@@ -13,6 +14,7 @@ function spec(m: FakeMachine, over: Partial<WindowSpec> = {}): WindowSpec & { me
     sender: { ifname: TESTBED.senderIf, netns: TESTBED.netns },
     traffic: { netnsPath: TESTBED.netnsPath, ifname: TESTBED.senderIf, fixture, ratePps: 0, cpu: 0 },
     twin: { senderIf: TESTBED.twinSenderIf, captureIf: TESTBED.twinCaptureIf },
+    link: 'veth', deliveryClock: 'sender',
     fixture, count: 1000, durationSec: 0.05,
     options: { batch: 64, ratePps: 0, ringBytes: null, queues: 1, zeroCopy: false },
     machine: m, tscHz: 1e9, cpus: 2, signal: new AbortController().signal,
@@ -77,4 +79,41 @@ test('a session that cannot open leaves nothing started', async () => {
   const s = spec(m, { method: fakeMethod(m, 'socket', { failOpen: new Error('no socket') }) });
   await assert.rejects(measureWindow(s), /no socket/);
   assert.equal(m.running.size, 0);
+});
+
+/** Two ports: eth2 sends in our namespace, eth1 captures; the machine's clocks read the delivery. */
+function twoPort(m: FakeMachine, over: Partial<WindowSpec> = {}): WindowSpec & { method: ReturnType<typeof fakeMethod> } {
+  m.cable(port('eth1'), port('eth2'));
+  return spec(m, {
+    captureIf: 'eth1', sender: { ifname: 'eth2', netns: null },
+    traffic: { netnsPath: null, ifname: 'eth2', fixture, ratePps: 0, cpu: 0 },
+    twin: null, link: 'wire', deliveryClock: 'system', ...over,
+  });
+}
+
+test('two-port drain: the machine\'s clocks over the fill are kept, no twin ran', async () => {
+  const m = new FakeMachine();
+  const w = await measureWindow(twoPort(m));
+  assert.deepEqual([w.trial.sent, w.trial.received, w.trial.resent], [1000, 1000, 0]);
+  const system = w.trial.delivery!.system!;
+  // 1.3 µs a frame with the session attached, and the reader's 10 ns at each end of the fill.
+  assert.ok(Math.abs(system.busySec - (1000 * 1.3e-6 + 10e-9)) < 1e-12, String(system.busySec));
+  assert.ok(Math.abs(system.readerSec - 10e-9) < 1e-15);
+  assert.equal(w.trial.delivery!.twinSent, null);
+  assert.deepEqual(m.started.map((t) => [t.ifname, t.netnsPath]), [['eth2', null]]);
+});
+
+test('two-port drain, baseline: it has no count of its own, so the fill lasts until the capture port has the frames', async () => {
+  const m = new FakeMachine();
+  const w = await measureWindow(twoPort(m, { method: none }));
+  assert.deepEqual([w.trial.sent, w.trial.received], [1000, 1000]);
+  assert.ok(w.trial.delivery!.system!.busySec > 0);
+});
+
+test('two-port live: the machine\'s clocks over the whole window', async () => {
+  const m = new FakeMachine();
+  const w = await measureWindow(twoPort(m, { mode: 'live' }));
+  assert.equal(w.trial.sent, 5000);
+  assert.ok(Math.abs(w.trial.delivery!.system!.busySec - (5000 * 1.3e-6 + 10e-9)) < 1e-12);
+  assert.ok(w.trial.delivery!.system!.wallSec >= 1);
 });

@@ -4,16 +4,27 @@
  * blocking and non-blocking reads, poll(), the ring and its hand-over, an interface deleted while
  * bound, unloading while a reader sleeps, and a DROP-mode soak that must not grow the kernel's
  * allocations. Traffic goes only between veth pairs named cbfn* that this program creates and
- * deletes.
+ * deletes, and, for ZC mode (mode 3), from a second NIC to an e1000 driven by capbench's patched
+ * driver (--zc-cap): frames whole and in order in the slots, a full ring, back to OFF, close
+ * with frames in flight, the interface down and up, its ring resized, the device unbound, the
+ * driver unloaded, and a soak.
  *
- * Output is TAP: "ok N - name" / "not ok N - name", diagnostics on "# " lines. Exit status 0
- * when every check passed.
+ * Output is TAP: "ok N - name" / "not ok N - name", diagnostics on "# " lines; a test that
+ * cannot run here says "ok N - name # SKIP why". Exit status 0 when every check passed.
  *
- * Usage: fastnet-check [--soak-frames N] [--soak-repeat N] [--soak-only]
+ * Usage: fastnet-check [--soak-frames N] [--soak-repeat N] [--soak-only] [--only TEXT]
+ *                      [--zc-cap IF --zc-gen IF --zc-driver KO --zc-setup CMD] [--after-unload]
  *   --soak-frames N  frames for the DROP-mode soak (default 1000000)
- *   --soak-repeat N  runs of the READ/RING soak, each its own TAP test (default 1): a stress check
- *                    for races that show once in many runs
- *   --soak-only      only the READ/RING soak, so that many runs of it stay cheap
+ *   --soak-repeat N  runs of the READ/RING soak and of the ZC soak, each its own TAP test
+ *                    (default 1): a stress check for races that show once in many runs
+ *   --soak-only      only those soaks, so that many runs of them stay cheap
+ *   --only TEXT      only the tests whose name contains TEXT (for debugging)
+ *   --zc-cap IF      the NIC whose driver has fastnet's ZC hook (the VM's e1000)
+ *   --zc-gen IF      a NIC on the same link that sends to it (the VM's virtio-net)
+ *   --zc-driver KO   that driver's module file, to load again after a test unloads it
+ *   --zc-setup CMD   a command that names both NICs again and makes them silent (the driver's
+ *                    interface comes back under a kernel name after an unbind or a reload)
+ *   --after-unload   only check that --zc-cap works with the stack (fastnet is unloaded)
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -45,6 +56,8 @@
 
 static int tests_run, tests_failed;
 static int current_failed;
+static const char *current_skip;	/* set by a test that cannot run here: why */
+static const char *only;		/* --only */
 
 static void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void diag(const char *fmt, ...)
@@ -81,12 +94,18 @@ static void diag(const char *fmt, ...)
 
 static void run_test(const char *name, void (*fn)(void))
 {
+	if (only && !strstr(name, only))
+		return;
 	current_failed = 0;
+	current_skip = NULL;
 	fn();
 	tests_run++;
 	if (current_failed)
 		tests_failed++;
-	printf("%s %d - %s\n", current_failed ? "not ok" : "ok", tests_run, name);
+	if (current_skip && !current_failed)
+		printf("ok %d - %s # SKIP %s\n", tests_run, name, current_skip);
+	else
+		printf("%s %d - %s\n", current_failed ? "not ok" : "ok", tests_run, name);
 	fflush(stdout);
 }
 
@@ -159,7 +178,7 @@ static int set_mode(int fd, const char *ifname, uint32_t mode, uint32_t depth)
 
 	memset(&req, 0, sizeof(req));
 	if (ifname)
-		strncpy(req.ifname, ifname, sizeof(req.ifname));
+		memcpy(req.ifname, ifname, strnlen(ifname, sizeof(req.ifname)));
 	req.mode = mode;
 	req.depth = depth;
 	return ioctl(fd, FASTNET_IOC_SET_MODE, &req) == 0 ? 0 : errno;
@@ -368,7 +387,7 @@ static void t_bad_requests(void)
 	uint8_t buf[64];
 
 	REQUIRE(fd >= 0, "no device");
-	CHECK(set_mode(fd, CAP, 4, 0) == EINVAL, "mode 4 accepted");
+	CHECK(set_mode(fd, CAP, FASTNET_MODE_ZC + 1, 0) == EINVAL, "mode 5 accepted");
 	CHECK(set_mode(fd, CAP, FASTNET_MODE_READ, FASTNET_MAX_DEPTH + 1) == EINVAL,
 	      "depth above max accepted");
 	CHECK(set_mode(fd, "", FASTNET_MODE_DROP, 0) == EINVAL, "empty name accepted");
@@ -1107,6 +1126,7 @@ static int send_burst(struct sender *s, uint32_t count)
 static uint32_t soak_frames = 1000000;
 static uint32_t soak_repeat = 1;
 static int soak_only;
+static int after_unload;
 
 static void t_soak_drop(void)
 {
@@ -1233,6 +1253,725 @@ static void t_soak_read_ring(void)
 	      "MemAvailable fell by %ld kB", before.mem_available_kb - after.mem_available_kb);
 }
 
+/* ---- ZC: mode 3, the NIC writes into the slots ------------------------------------------------ */
+
+static const char *zc_cap;    /* --zc-cap: an e1000 driven by capbench's patched driver */
+static const char *zc_gen;    /* --zc-gen: the NIC on the same link that sends to it */
+static const char *zc_driver; /* --zc-driver: that driver's .ko */
+static const char *zc_setup;  /* --zc-setup: names and silences both NICs again */
+static struct sender zsend = { -1, 0 };
+
+/* Skips the test where there is no NIC with the hook. */
+#define ZC_REQUIRE_NIC()                                                     \
+	do {                                                                 \
+		if (!zc_cap || zsend.fd < 0) {                               \
+			current_skip = "no NIC with fastnet's hook (--zc-cap)"; \
+			return;                                              \
+		}                                                            \
+	} while (0)
+
+static int check_mode(int fd, const char *ifname, uint32_t mode)
+{
+	struct fastnet_mode_req req;
+
+	memset(&req, 0, sizeof(req));
+	memcpy(req.ifname, ifname, strnlen(ifname, sizeof(req.ifname) - 1));
+	req.mode = mode;
+	return ioctl(fd, FASTNET_IOC_CHECK_MODE, &req) == 0 ? 0 : errno;
+}
+
+/* The NIC's own counters since the binding; all ones when they cannot be read. */
+static struct fastnet_nic_stats nic_stats(int fd)
+{
+	struct fastnet_nic_stats st;
+
+	memset(&st, 0xff, sizeof(st));
+	if (ioctl(fd, FASTNET_IOC_GET_NIC_STATS, &st) != 0)
+		diag("GET_NIC_STATS: %s", strerror(errno));
+	return st;
+}
+
+static int carrier(const char *ifname)
+{
+	char path[128], c = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/carrier", ifname);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (read(fd, &c, 1) != 1)
+		c = 0;
+	close(fd);
+	return c == '1';
+}
+
+/* Waits for the link: an e1000 brought down and up (mode 3 in or out) has it again soon. */
+static int wait_carrier(const char *ifname, unsigned timeout_ms)
+{
+	uint64_t end = now_ms() + timeout_ms;
+
+	while (!carrier(ifname)) {
+		if (now_ms() > end) {
+			diag("%s: no carrier after %u ms", ifname, timeout_ms);
+			return 0;
+		}
+		sleep_ms(10);
+	}
+	return 1;
+}
+
+/*
+ * As send_seq(), but a NIC that cannot take a frame now (ENOBUFS: its queue is stopped because
+ * the link holds frames back) is waited for, up to 30 s per frame: nothing is lost.
+ */
+static int send_seq_wait(struct sender *s, uint32_t first, uint32_t count, size_t len, int vlan)
+{
+	uint8_t frame[2048];
+
+	for (uint32_t i = 0; i < count; i++) {
+		uint64_t end = now_ms() + 30000;
+
+		make_frame(frame, len, first + i, vlan);
+		for (;;) {
+			ssize_t n = send(s->fd, frame, len, 0);
+
+			if (n == (ssize_t)len)
+				break;
+			if (n < 0 && (errno == ENOBUFS || errno == EAGAIN || errno == EINTR) &&
+			    now_ms() < end) {
+				sleep_ms(1);
+				continue;
+			}
+			diag("send %zu bytes: %s", len, n < 0 ? strerror(errno) : "short");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * A child that sends count frames from first on; its pid, reaped by wait_sender(). It keeps no
+ * other file: an inherited /dev/fastnet file would keep the parent's binding alive past close().
+ * It does inherit the parent's mappings, and a ring's mapping holds its file too: a test that
+ * ends a binding by unmapping forks first.
+ */
+static pid_t spawn_sender(uint32_t first, uint32_t count, size_t len)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		for (int fd = 3; fd < 1024; fd++)
+			if (fd != zsend.fd)
+				close(fd);
+		_exit(send_seq_wait(&zsend, first, count, len, 0) ? 1 : 0);
+	}
+	return pid;
+}
+
+static int wait_sender(pid_t pid, unsigned timeout_ms)
+{
+	uint64_t end = now_ms() + timeout_ms;
+	int st = 0;
+
+	for (;;) {
+		pid_t r = waitpid(pid, &st, WNOHANG);
+
+		if (r == pid)
+			return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+		if (r < 0 || now_ms() > end) {
+			diag("sender %d did not finish in %u ms", (int)pid, timeout_ms);
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			return 0;
+		}
+		sleep_ms(10);
+	}
+}
+
+/*
+ * The interface works with the stack: an AF_PACKET socket on it sees `count` frames sent from
+ * the other NIC (frames that are not ours, if any, are skipped).
+ */
+static int stack_sees_frames(const char *ifname, uint32_t first, uint32_t count)
+{
+	struct sockaddr_ll sll;
+	struct timeval tv = { .tv_sec = 0, .tv_usec = 200000 };
+	uint8_t buf[2048];
+	uint32_t got = 0;
+	uint64_t end;
+	int fd;
+
+	if (!wait_carrier(ifname, 10000))
+		return 0;
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+	if (fd < 0) {
+		diag("AF_PACKET socket: %s", strerror(errno));
+		return 0;
+	}
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_protocol = htons(ETH_P_ALL);
+	sll.sll_ifindex = (int)if_nametoindex(ifname);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) != 0) {
+		diag("bind AF_PACKET to %s: %s", ifname, strerror(errno));
+		close(fd);
+		return 0;
+	}
+	if (send_seq_wait(&zsend, first, count, 64, 0)) {
+		close(fd);
+		return 0;
+	}
+	end = now_ms() + 10000;
+	while (got < count && now_ms() < end) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+
+		if (n >= 18 && buf[6] == 0x02 && buf[7] == 0xcb && buf[12] == 0x08 &&
+		    buf[13] == 0x00 && frame_seq(buf) >= first && frame_seq(buf) < first + count)
+			got++;
+	}
+	close(fd);
+	if (got != count)
+		diag("the stack saw %u of %u frames on %s", got, count, ifname);
+	return got == count;
+}
+
+static long page_size(void)
+{
+	return sysconf(_SC_PAGESIZE);
+}
+
+static int reload_setup(void)
+{
+	return zc_setup ? sh("%s", zc_setup) : 0;
+}
+
+static void t_zc_refused(void)
+{
+	int fd = dev_open(0), other = dev_open(0);
+
+	REQUIRE(fd >= 0 && other >= 0, "no device");
+	CHECK(check_mode(fd, CAP, FASTNET_MODE_ZC) == EOPNOTSUPP, "CHECK_MODE ZC on a veth: %s",
+	      strerror(check_mode(fd, CAP, FASTNET_MODE_ZC)));
+	CHECK(set_mode(fd, CAP, FASTNET_MODE_ZC, 64) == EOPNOTSUPP, "ZC on a veth: %s",
+	      strerror(set_mode(fd, CAP, FASTNET_MODE_ZC, 64)));
+	struct fastnet_status st = status(fd);
+	CHECK(st.mode == FASTNET_MODE_OFF && st.error == 0, "still OFF: %u %d", st.mode, st.error);
+	CHECK(check_mode(fd, CAP, FASTNET_MODE_RING) == 0, "CHECK_MODE RING on a veth");
+	CHECK(check_mode(fd, "cbfnnothere", FASTNET_MODE_ZC) == ENODEV, "CHECK_MODE, no such iface");
+	CHECK(check_mode(fd, "lo", FASTNET_MODE_READ) == EINVAL, "CHECK_MODE on loopback");
+	CHECK(set_mode(other, CAP, FASTNET_MODE_READ, 0) == 0, "the refusal left the veth free");
+	CHECK(check_mode(fd, CAP, FASTNET_MODE_ZC) == EBUSY, "busy comes before the driver");
+	CHECK(check_mode(other, CAP, FASTNET_MODE_READ) == 0, "a file is not busy for itself");
+	struct fastnet_nic_stats ns;
+	CHECK(ioctl(other, FASTNET_IOC_GET_NIC_STATS, &ns) != 0 && errno == EINVAL,
+	      "GET_NIC_STATS outside ZC");
+	close(other);
+	if (!zc_cap) {
+		close(fd);
+		current_skip = "the veth half only: no NIC with fastnet's hook (--zc-cap)";
+		return;
+	}
+	CHECK(check_mode(fd, zc_cap, FASTNET_MODE_ZC) == 0, "CHECK_MODE ZC on %s: %s", zc_cap,
+	      strerror(check_mode(fd, zc_cap, FASTNET_MODE_ZC)));
+	/* An MTU mode 3 cannot take: EMSGSIZE, and the NIC is left alone. */
+	if (sh("ip link set dev %s mtu 9000", zc_cap) == 0) {
+		CHECK(check_mode(fd, zc_cap, FASTNET_MODE_ZC) == EMSGSIZE, "CHECK_MODE, MTU 9000");
+		CHECK(set_mode(fd, zc_cap, FASTNET_MODE_ZC, 16) == EMSGSIZE, "ZC with MTU 9000");
+		CHECK(status(fd).mode == FASTNET_MODE_OFF, "still OFF");
+		sh("ip link set dev %s mtu 1500", zc_cap);
+	} else {
+		CHECK(0, "cannot set MTU 9000 on %s", zc_cap);
+	}
+	close(fd);
+}
+
+static void t_zc_frames(void)
+{
+	static const size_t lens[] = { 60, 64, 100, 200, 204, 500, 1000, 1514, 1518, 61 };
+	enum { N = sizeof(lens) / sizeof(lens[0]) };
+	int fd;
+	struct ring r;
+	uint8_t frame[2048];
+
+	ZC_REQUIRE_NIC();
+	fd = dev_open(O_NONBLOCK);
+	REQUIRE(fd >= 0, "no device");
+	REQUIRE(set_mode(fd, zc_cap, FASTNET_MODE_ZC, 64) == 0, "bind ZC");
+	struct fastnet_status st = status(fd);
+	CHECK(st.mode == FASTNET_MODE_ZC && strcmp(st.ifname, zc_cap) == 0 && st.depth == 64,
+	      "status %u %s %u", st.mode, st.ifname, st.depth);
+	REQUIRE(map_ring(fd, &r) == 0, "map");
+	CHECK(r.info.slot_size == (uint32_t)page_size() && r.info.slot_count == 64 &&
+	      r.info.frame_offset == FASTNET_SLOT_FRAME_OFFSET &&
+	      r.info.mmap_bytes == 64 * (uint64_t)page_size() && r.info.max_frame >= 1518,
+	      "geometry %u x %u, frame at %u, max %u, %llu bytes", r.info.slot_count,
+	      r.info.slot_size, r.info.frame_offset, r.info.max_frame,
+	      (unsigned long long)r.info.mmap_bytes);
+	for (uint32_t i = 0; i < 64; i++)
+		CHECK(status_of(slot_at(&r, i)) == FASTNET_SLOT_FREE, "slot %u starts FREE", i);
+	uint8_t rbuf[64];
+	CHECK(read(fd, rbuf, sizeof(rbuf)) < 0 && errno == EINVAL, "read() in ZC mode");
+	CHECK(!readable(fd), "nothing readable yet");
+
+	/* Frames 4 and 8 are tagged: the NIC takes the tag out, fastnet puts it back. */
+	for (uint32_t i = 0; i < N; i++)
+		REQUIRE(send_seq_wait(&zsend, 3000 + i, 1, lens[i], i == 4 || i == 8) == 0, "send");
+	CHECK(wait_received(fd, N, 10000), "%d frames", N);
+	CHECK(wait_ready(&r, 0, N, 5000), "%d slots filled", N);
+	CHECK(readable(fd), "poll says readable");
+	for (uint32_t i = 0; i < N; i++) {
+		struct fastnet_slot *s = slot_at(&r, i);
+		int vlan = i == 4 || i == 8;
+
+		make_frame(frame, lens[i], 3000 + i, vlan);
+		CHECK(s->len == lens[i] && s->wire_len == lens[i] &&
+		      s->flags == (vlan ? FASTNET_FRAME_VLAN : 0),
+		      "slot %u: len %u wire %u flags %#x, sent %zu", i, s->len, s->wire_len,
+		      s->flags, lens[i]);
+		CHECK(memcmp((uint8_t *)s + r.info.frame_offset, frame, lens[i]) == 0,
+		      "slot %u holds what was sent", i);
+	}
+	CHECK(status_of(slot_at(&r, N)) == FASTNET_SLOT_FREE, "slot %d untouched", N);
+	for (uint32_t i = 0; i < N; i++)
+		release(slot_at(&r, i));
+	CHECK(!readable(fd), "not readable once all are handed back");
+	struct fastnet_stats s = stats(fd);
+	CHECK(s.received == N && s.delivered == N && s.dropped == 0 && s.truncated == 0,
+	      "received %llu delivered %llu dropped %llu", (unsigned long long)s.received,
+	      (unsigned long long)s.delivered, (unsigned long long)s.dropped);
+	struct fastnet_nic_stats ns = nic_stats(fd);
+	CHECK(ns.missed == 0, "the NIC missed %llu", (unsigned long long)ns.missed);
+	/*
+	 * The slots go round: 64 more frames fill 10..63 and 0..8; the NIC holds slot 9 back (e1000
+	 * never fills the descriptor its tail points at) until another slot comes back, so the
+	 * 64th frame lands once the process has handed some back and poll()ed.
+	 */
+	REQUIRE(send_seq_wait(&zsend, 4000, 64, 64, 0) == 0, "send");
+	CHECK(wait_ready(&r, N, 63, 10000), "all slots but one");
+	sleep_ms(200);
+	CHECK(status_of(slot_at(&r, N - 1)) == FASTNET_SLOT_FREE, "the last one held back");
+	for (uint32_t k = 0; k < 63; k++) {
+		struct fastnet_slot *sl = slot_at(&r, (N + k) % 64);
+
+		CHECK(frame_seq((uint8_t *)sl + r.info.frame_offset) == 4000 + k, "slot %u: seq %u",
+		      (N + k) % 64, frame_seq((uint8_t *)sl + r.info.frame_offset));
+		release(sl);
+	}
+	struct pollfd pf = { .fd = fd, .events = POLLIN };
+	CHECK(poll(&pf, 1, 5000) == 1 && (pf.revents & POLLIN), "poll(): the 64th comes");
+	CHECK(wait_ready(&r, N - 1, 1, 5000) &&
+	      frame_seq((uint8_t *)slot_at(&r, N - 1) + r.info.frame_offset) == 4063,
+	      "slot %d: the 64th frame", N - 1);
+	release(slot_at(&r, N - 1));
+	check_accounting(fd);
+	/* The NIC's buffers were sized for this MTU: no change while bound (EBUSY). */
+	static const int mtus[] = { 9000, 1400 };
+	for (unsigned i = 0; i < 2; i++) {
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "ip link set dev %s mtu %d 2>/dev/null", zc_cap, mtus[i]);
+		if (system(cmd) == 0) {
+			CHECK(0, "MTU %d accepted while in ZC", mtus[i]);
+			sh("ip link set dev %s mtu 1500", zc_cap);
+		}
+	}
+	munmap(r.base, r.info.mmap_bytes);
+	close(fd);
+}
+
+/*
+ * A ring the process does not hand back: the NIC gets no more slots. A real NIC then drops what
+ * it cannot store and counts it (GET_NIC_STATS); on the VM's link the e1000 takes nothing while
+ * it has no descriptor and the sender waits, so here none is lost: every frame sent ends in a
+ * slot, in order. poll() hands slots that came back to the NIC at once (kick), not at the
+ * driver's next watchdog (2 s). The emulated e1000's drop registers are not cleared when read,
+ * as the chip's are, so the driver's totals of them only grow once one is set: printed, not
+ * checked.
+ */
+static void t_zc_full_ring(void)
+{
+	enum { DEPTH = 16, FRAMES = 100 };
+	int fd;
+	struct ring r;
+	pid_t child;
+	uint64_t worst_ms = 0;
+
+	ZC_REQUIRE_NIC();
+	fd = dev_open(O_NONBLOCK);
+	REQUIRE(fd >= 0, "no device");
+	REQUIRE(set_mode(fd, zc_cap, FASTNET_MODE_ZC, DEPTH) == 0, "bind ZC");
+	REQUIRE(map_ring(fd, &r) == 0, "map");
+	child = spawn_sender(5000, FRAMES, 64);
+	REQUIRE(child > 0, "fork");
+	/* All but one: the NIC never fills the descriptor its tail points at. */
+	CHECK(wait_ready(&r, 0, DEPTH - 1, 10000), "the ring fills");
+	sleep_ms(500);
+	struct fastnet_stats st = stats(fd);
+	CHECK(st.received == DEPTH - 1 && st.delivered == DEPTH - 1,
+	      "with no slot free the NIC got no more: received %llu delivered %llu",
+	      (unsigned long long)st.received, (unsigned long long)st.delivered);
+
+	uint32_t tail = 0, got = 0, expect = 5000, gaps = 0;
+	uint64_t idle_since = now_ms();
+	struct fastnet_nic_stats ns0 = nic_stats(fd), ns;
+	/* Until every frame is read, or nothing came for 5 s (a real NIC would have dropped). */
+	while (got < FRAMES && now_ms() - idle_since < 5000) {
+		struct fastnet_slot *s = slot_at(&r, tail);
+
+		if (status_of(s) == FASTNET_SLOT_READY) {
+			uint32_t seq = frame_seq((uint8_t *)s + r.info.frame_offset);
+
+			if (seq != expect)
+				gaps++;
+			expect = seq + 1;
+			release(s);
+			tail = (tail + 1) % DEPTH;
+			got++;
+			idle_since = now_ms();
+			continue;
+		}
+		/* Nothing to read: poll() gives the handed-back slots to the NIC. */
+		uint64_t t0 = now_ms();
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		if (poll(&p, 1, 3000) == 1 && (p.revents & POLLIN) && now_ms() - t0 > worst_ms)
+			worst_ms = now_ms() - t0;
+	}
+	CHECK(wait_sender(child, 30000), "the sender sent all %d", FRAMES);
+	ns = nic_stats(fd);
+	st = stats(fd);
+	/* The VM's link holds frames back rather than drop them: none lost. */
+	CHECK(got == FRAMES && st.received == got && st.delivered == got && st.dropped == 0,
+	      "read %u of %d; received %llu delivered %llu dropped %llu", got, FRAMES,
+	      (unsigned long long)st.received, (unsigned long long)st.delivered,
+	      (unsigned long long)st.dropped);
+	CHECK(gaps == 0, "%u frames out of order", gaps);
+	CHECK(worst_ms < 1500, "slots handed back reached the NIC after %llu ms (no kick?)",
+	      (unsigned long long)worst_ms);
+	diag("full ring: %u frames read; the NIC's counters: missed %llu -> %llu, no_buffer %llu -> "
+	     "%llu; longest wait after handing slots back %llu ms", got,
+	     (unsigned long long)ns0.missed, (unsigned long long)ns.missed,
+	     (unsigned long long)ns0.no_buffer, (unsigned long long)ns.no_buffer,
+	     (unsigned long long)worst_ms);
+	check_accounting(fd);
+	munmap(r.base, r.info.mmap_bytes);
+	close(fd);
+}
+
+/* Back to OFF: the driver's own buffers, the stack sees frames; RING on the same NIC copies. */
+static void t_zc_back_to_off(void)
+{
+	int fd;
+	struct ring r;
+
+	ZC_REQUIRE_NIC();
+	fd = dev_open(O_NONBLOCK);
+	REQUIRE(fd >= 0, "no device");
+	REQUIRE(set_mode(fd, zc_cap, FASTNET_MODE_ZC, 32) == 0, "bind ZC");
+	REQUIRE(map_ring(fd, &r) == 0, "map");
+	REQUIRE(send_seq_wait(&zsend, 6000, 5, 64, 0) == 0, "send");
+	CHECK(wait_ready(&r, 0, 5, 10000), "5 slots");
+	CHECK(set_mode(fd, NULL, FASTNET_MODE_OFF, 0) == 0, "OFF");
+	CHECK(status(fd).mode == FASTNET_MODE_OFF, "status OFF");
+	CHECK(frame_seq((uint8_t *)slot_at(&r, 4) + r.info.frame_offset) == 6004,
+	      "the mapping outlives the binding");
+	munmap(r.base, r.info.mmap_bytes);
+	CHECK(stack_sees_frames(zc_cap, 6100, 5), "the stack has the NIC back");
+	/* RING on the NIC: frames come up the stack and are copied. */
+	REQUIRE(set_mode(fd, zc_cap, FASTNET_MODE_RING, 16) == 0, "bind RING");
+	REQUIRE(map_ring(fd, &r) == 0, "map");
+	CHECK(r.info.slot_size == FASTNET_SLOT_SIZE, "RING geometry");
+	REQUIRE(send_seq_wait(&zsend, 6200, 3, 100, 0) == 0, "send");
+	CHECK(wait_ready(&r, 0, 3, 10000), "3 slots in RING mode");
+	CHECK(frame_seq((uint8_t *)slot_at(&r, 2) + r.info.frame_offset) == 6202, "seq");
+	munmap(r.base, r.info.mmap_bytes);
+	/* And ZC again on the same file. */
+	REQUIRE(set_mode(fd, zc_cap, FASTNET_MODE_ZC, 8) == 0, "RING -> ZC");
+	REQUIRE(map_ring(fd, &r) == 0, "map");
+	REQUIRE(send_seq_wait(&zsend, 6300, 2, 64, 0) == 0, "send");
+	CHECK(wait_ready(&r, 0, 2, 10000), "2 slots in ZC again");
+	munmap(r.base, r.info.mmap_bytes);
+	check_accounting(fd);
+	close(fd);
+}
+
+/*
+ * close() while the NIC is writing into slots the process is not reading. The mapping holds
+ * the file: the binding ends when it goes too (as a process exiting mid-capture does).
+ */
+static void t_zc_close_in_flight(void)
+{
+	int fd, probe;
+	struct ring r;
+	pid_t child;
+
+	ZC_REQUIRE_NIC();
+	fd = dev_open(O_NONBLOCK);
+	probe = dev_open(0);
+	REQUIRE(fd >= 0 && probe >= 0, "no device");
+	REQUIRE(set_mode(fd, zc_cap, FASTNET_MODE_ZC, 32) == 0, "bind ZC");
+	child = spawn_sender(7000, 3000, 64);
+	REQUIRE(child > 0, "fork");
+	REQUIRE(map_ring(fd, &r) == 0, "map");
+	/* Read some, leave the ring full, close with the sender still going. */
+	uint32_t tail = 0, got = 0;
+	uint64_t end = now_ms() + 20000;
+	while (got < 200 && now_ms() < end) {
+		struct fastnet_slot *s = slot_at(&r, tail);
+
+		if (status_of(s) != FASTNET_SLOT_READY) {
+			struct pollfd p = { .fd = fd, .events = POLLIN };
+			poll(&p, 1, 100);
+			continue;
+		}
+		release(s);
+		tail = (tail + 1) % 32;
+		got++;
+	}
+	CHECK(got == 200, "read %u of 200 before closing", got);
+	close(fd);
+	CHECK(check_mode(probe, zc_cap, FASTNET_MODE_READ) == EBUSY,
+	      "still bound while the ring is mapped");
+	CHECK(wait_ready(&r, tail, 31, 10000), "the NIC filled the ring after close()");
+	CHECK(munmap(r.base, r.info.mmap_bytes) == 0, "unmap: the last reference");
+	CHECK(check_mode(probe, zc_cap, FASTNET_MODE_READ) == 0, "unbound once unmapped");
+	CHECK(wait_sender(child, 60000), "the rest went to the stack: the sender finished");
+	CHECK(stack_sees_frames(zc_cap, 7500, 3), "the stack has the NIC back");
+	close(probe);
+}
+
+/* Mode 3 survives the interface going down and up, a ring resize and a feature change. */
+static void t_zc_reconfigure(void)
+{
+	int fd;
+	struct ring r;
+	uint8_t frame[256];
+	uint32_t next = 0;
+
+	ZC_REQUIRE_NIC();
+	fd = dev_open(O_NONBLOCK);
+	REQUIRE(fd >= 0, "no device");
+	REQUIRE(set_mode(fd, zc_cap, FASTNET_MODE_ZC, 64) == 0, "bind ZC");
+	REQUIRE(map_ring(fd, &r) == 0, "map");
+	REQUIRE(send_seq_wait(&zsend, 8000, 4, 64, 0) == 0, "send");
+	CHECK(wait_ready(&r, next, 4, 10000), "4 slots");
+	next += 4;
+
+	CHECK(sh("ip link set dev %s down", zc_cap) == 0, "down");
+	CHECK(status(fd).mode == FASTNET_MODE_ZC, "still ZC while down");
+	CHECK(sh("ip link set dev %s up", zc_cap) == 0 && wait_carrier(zc_cap, 10000), "up");
+	REQUIRE(send_seq_wait(&zsend, 8100, 4, 64, 0) == 0, "send");
+	CHECK(wait_ready(&r, next, 4, 10000), "after down and up: the next 4 slots");
+	CHECK(frame_seq((uint8_t *)slot_at(&r, next) + r.info.frame_offset) == 8100, "in order");
+	next += 4;
+
+	if (sh("ethtool -G %s rx 128", zc_cap) == 0) {
+		REQUIRE(send_seq_wait(&zsend, 8200, 4, 64, 0) == 0, "send");
+		CHECK(wait_ready(&r, next, 4, 10000), "after a ring resize: the next 4 slots");
+		next += 4;
+		CHECK(sh("ethtool -G %s rx 256", zc_cap) == 0, "resize back");
+	} else {
+		CHECK(0, "ethtool -G %s rx 128 failed", zc_cap);
+	}
+
+	/* With the NIC's tag stripping off, a tagged frame arrives as sent, tag and all. */
+	if (sh("ethtool -K %s rxvlan off", zc_cap) == 0) {
+		REQUIRE(send_seq_wait(&zsend, 8300, 1, 200, 1) == 0, "send tagged");
+		CHECK(wait_ready(&r, next, 1, 10000), "tagged frame");
+		struct fastnet_slot *s = slot_at(&r, next);
+		make_frame(frame, 200, 8300, 1);
+		CHECK(s->len == 200 && s->flags == 0 &&
+		      memcmp((uint8_t *)s + r.info.frame_offset, frame, 200) == 0,
+		      "tag left in by the NIC: len %u flags %#x", s->len, s->flags);
+		next++;
+		CHECK(sh("ethtool -K %s rxvlan on", zc_cap) == 0, "rxvlan back on");
+	} else {
+		CHECK(0, "ethtool -K %s rxvlan off failed", zc_cap);
+	}
+	struct fastnet_stats st = stats(fd);
+	CHECK(st.received == next && st.delivered == next && st.dropped == 0,
+	      "received %llu delivered %llu dropped %llu of %u", (unsigned long long)st.received,
+	      (unsigned long long)st.delivered, (unsigned long long)st.dropped, next);
+	munmap(r.base, r.info.mmap_bytes);
+	close(fd);
+}
+
+/* Where the NIC sits on the PCI bus: the name its driver's bind/unbind files take. */
+static int pci_address(const char *ifname, char *out, size_t n)
+{
+	char path[128], target[256];
+	ssize_t len;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/device", ifname);
+	len = readlink(path, target, sizeof(target) - 1);
+	if (len <= 0)
+		return -1;
+	target[len] = 0;
+	snprintf(out, n, "%s", strrchr(target, '/') ? strrchr(target, '/') + 1 : target);
+	return 0;
+}
+
+/* A poller sleeps on a ZC file; `how` takes the device away; the file is left OFF/ENODEV. */
+static void zc_device_goes(const char *how_fmt, const char *arg, const char *what)
+{
+	int fd;
+	struct ring r;
+	struct poller_arg a;
+	pthread_t t;
+
+	fd = dev_open(O_NONBLOCK);
+	REQUIRE(fd >= 0, "no device");
+	REQUIRE(set_mode(fd, zc_cap, FASTNET_MODE_ZC, 16) == 0, "bind ZC");
+	REQUIRE(map_ring(fd, &r) == 0, "map");
+	REQUIRE(send_seq_wait(&zsend, 9000, 2, 64, 0) == 0, "send");
+	CHECK(wait_ready(&r, 0, 2, 10000), "2 slots");
+	release(slot_at(&r, 0));
+	release(slot_at(&r, 1));
+	memset(&a, 0, sizeof(a));
+	a.fd = fd;
+	pthread_create(&t, NULL, blocking_poller, &a);
+	sleep_ms(300);
+	CHECK(!a.done, "poller sleeps");
+	uint64_t t0 = now_ms();
+	CHECK(sh(how_fmt, arg) == 0, "%s", what);
+	CHECK(wait_done(&a.done, 10000), "poller woken");
+	pthread_join(t, NULL);
+	diag("%s took %llu ms", what, (unsigned long long)(now_ms() - t0));
+	CHECK(a.rc == 1 && (a.revents & POLLERR), "POLLERR: rc %d revents %#x", a.rc, a.revents);
+	struct fastnet_status st = status(fd);
+	CHECK(st.mode == FASTNET_MODE_OFF && st.error == ENODEV, "status OFF/ENODEV: %u %d",
+	      st.mode, st.error);
+	CHECK(frame_seq((uint8_t *)slot_at(&r, 1) + r.info.frame_offset) == 9001,
+	      "the mapping outlives the device");
+	CHECK(munmap(r.base, r.info.mmap_bytes) == 0, "unmap");
+	check_accounting(fd);
+	close(fd);
+}
+
+static void t_zc_unbind(void)
+{
+	char pci[256];
+
+	ZC_REQUIRE_NIC();
+	REQUIRE(pci_address(zc_cap, pci, sizeof(pci)) == 0, "no PCI address for %s", zc_cap);
+	zc_device_goes("echo %s > /sys/bus/pci/drivers/e1000/unbind", pci,
+		       "unbind the NIC from its driver");
+	CHECK(sh("echo %s > /sys/bus/pci/drivers/e1000/bind", pci) == 0, "bind it again");
+	CHECK(reload_setup() == 0, "the interface is back");
+	CHECK(stack_sees_frames(zc_cap, 9100, 3), "the stack has it");
+}
+
+static void t_zc_unload_driver(void)
+{
+	ZC_REQUIRE_NIC();
+	REQUIRE(zc_driver, "no --zc-driver to load again");
+	/* fastnet's open ZC file keeps fastnet loaded... */
+	int fd = dev_open(0);
+	REQUIRE(fd >= 0 && set_mode(fd, zc_cap, FASTNET_MODE_ZC, 8) == 0, "bind ZC");
+	long rc = syscall(SYS_delete_module, "fastnet", O_NONBLOCK);
+	int err = errno;
+	CHECK(rc != 0 && (err == EWOULDBLOCK || err == EBUSY), "fastnet unload refused: %ld %s",
+	      rc, strerror(err));
+	close(fd);
+	/* ...but not the driver, which takes the binding down with it. */
+	zc_device_goes("rmmod %s", "e1000", "unload the driver");
+	CHECK(sh("insmod %s", zc_driver) == 0, "load it again");
+	CHECK(reload_setup() == 0, "the interface is back");
+	CHECK(stack_sees_frames(zc_cap, 9200, 3), "the stack has it");
+}
+
+/* Frames through ZC with a consumer, counts exact, memory back where it was. */
+static void t_zc_soak(void)
+{
+	enum { FRAMES = 20000, DEPTH = 256 };
+	struct memsnap before, after;
+	struct ring r;
+	int fd;
+
+	ZC_REQUIRE_NIC();
+	settle_memory();
+	read_mem(&before);
+	fd = dev_open(O_NONBLOCK);
+	REQUIRE(fd >= 0, "no device");
+	REQUIRE(set_mode(fd, zc_cap, FASTNET_MODE_ZC, DEPTH) == 0, "bind ZC");
+	REQUIRE(map_ring(fd, &r) == 0, "map");
+	uint64_t t0 = now_ms(), end = t0 + 120000;
+	pid_t child = spawn_sender(0, FRAMES, 64);
+	REQUIRE(child > 0, "fork");
+	uint32_t tail = 0, gaps = 0, expect = 0;
+	uint64_t got = 0, counted = 0, idle_since = now_ms();
+	struct fastnet_nic_stats ns;
+	while (got < FRAMES && now_ms() < end && now_ms() - idle_since < 5000) {
+		struct fastnet_slot *s = slot_at(&r, tail);
+
+		if (status_of(s) != FASTNET_SLOT_READY) {
+			struct pollfd p = { .fd = fd, .events = POLLIN };
+			poll(&p, 1, 100);
+			continue;
+		}
+		idle_since = now_ms();
+		const uint8_t *f = (const uint8_t *)s + r.info.frame_offset;
+		/* The counter's read: bytes 12-13 of what the NIC wrote. */
+		if (s->len >= 14 && f[12] == 0x08 && f[13] == 0x00)
+			counted++;
+		if (frame_seq(f) != expect)
+			gaps++;
+		expect = frame_seq(f) + 1;
+		release(s);
+		tail = (tail + 1) % DEPTH;
+		got++;
+	}
+	uint64_t ms = now_ms() - t0;
+	CHECK(wait_sender(child, 30000), "sender");
+	ns = nic_stats(fd);
+	struct fastnet_stats st = stats(fd);
+	CHECK(got == FRAMES && st.received == got && st.delivered == got && st.dropped == 0 &&
+	      counted == got,
+	      "read %llu (IPv4 %llu) of %d; received %llu delivered %llu dropped %llu",
+	      (unsigned long long)got, (unsigned long long)counted, FRAMES,
+	      (unsigned long long)st.received, (unsigned long long)st.delivered,
+	      (unsigned long long)st.dropped);
+	CHECK(gaps == 0, "%u frames out of order", gaps);
+	diag("ZC soak: %llu of %d frames in %llu ms (emulated: compare only within this run), NIC "
+	     "missed %llu", (unsigned long long)got, FRAMES, (unsigned long long)ms,
+	     (unsigned long long)ns.missed);
+	check_accounting(fd);
+	munmap(r.base, r.info.mmap_bytes);
+	close(fd);
+	settle_memory();
+	read_mem(&after);
+	diag("ZC soak: Slab %+ld kB, skbuff_head_cache %+ld, MemAvailable %+ld kB",
+	     after.slab_kb - before.slab_kb, after.skbuff_objs - before.skbuff_objs,
+	     after.mem_available_kb - before.mem_available_kb);
+	CHECK(after.slab_kb - before.slab_kb < 8192, "Slab grew by %ld kB",
+	      after.slab_kb - before.slab_kb);
+	CHECK(before.mem_available_kb - after.mem_available_kb < 32768,
+	      "MemAvailable fell by %ld kB", before.mem_available_kb - after.mem_available_kb);
+}
+
+/* After rmmod fastnet: the NIC is the stack's, with its own buffers. */
+static void t_zc_after_unload(void)
+{
+	ZC_REQUIRE_NIC();
+	CHECK(access("/sys/module/fastnet", F_OK) != 0, "fastnet is unloaded");
+	CHECK(stack_sees_frames(zc_cap, 9300, 5), "the stack sees frames on %s", zc_cap);
+}
+
+static void run_zc_checks(void)
+{
+	run_test("ZC: refused without the driver's hook (veth), CHECK_MODE, MTU", t_zc_refused);
+	run_test("ZC: frames whole, in order and in wire layout in the slots the NIC wrote",
+		 t_zc_frames);
+	run_test("ZC: a full ring stops the NIC; counts close; poll() hands slots back",
+		 t_zc_full_ring);
+	run_test("ZC: back to OFF gives the stack its NIC; RING and ZC again", t_zc_back_to_off);
+	run_test("ZC: close with frames in flight", t_zc_close_in_flight);
+	run_test("ZC: interface down and up, ring resized, tag stripping off", t_zc_reconfigure);
+	run_test("ZC: the NIC unbound from its driver under a poller", t_zc_unbind);
+	run_test("ZC: the driver unloaded under a poller; fastnet's unload refused", t_zc_unload_driver);
+}
+
 /* Everything but the READ/RING soak. */
 static void run_module_checks(void)
 {
@@ -1255,15 +1994,20 @@ static void run_module_checks(void)
 }
 
 /* Numbered when repeated, so that a stress run's failures can be told apart and counted. */
-static void run_soak_read_ring(void)
+static void run_soak(const char *name, void (*fn)(void))
 {
-	static const char name[] = "READ and RING soak with a consumer";
-	char numbered[sizeof(name) + 32];
+	char numbered[128];
 
 	for (uint32_t i = 1; i <= soak_repeat; i++) {
 		snprintf(numbered, sizeof(numbered), "%s, run %u of %u", name, i, soak_repeat);
-		run_test(soak_repeat > 1 ? numbered : name, t_soak_read_ring);
+		run_test(soak_repeat > 1 ? numbered : name, fn);
 	}
+}
+
+static void run_soaks(void)
+{
+	run_soak("READ and RING soak with a consumer", t_soak_read_ring);
+	run_soak("ZC soak with a consumer: counts exact, memory back", t_zc_soak);
 }
 
 /* A positive count, or 0 for anything else: a typo must not turn a soak into no soak. */
@@ -1293,6 +2037,18 @@ int main(int argc, char **argv)
 			soak_repeat = parse_count(argv[++i]);
 		} else if (strcmp(argv[i], "--soak-only") == 0) {
 			soak_only = 1;
+		} else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
+			only = argv[++i];
+		} else if (strcmp(argv[i], "--zc-cap") == 0 && i + 1 < argc) {
+			zc_cap = argv[++i];
+		} else if (strcmp(argv[i], "--zc-gen") == 0 && i + 1 < argc) {
+			zc_gen = argv[++i];
+		} else if (strcmp(argv[i], "--zc-driver") == 0 && i + 1 < argc) {
+			zc_driver = argv[++i];
+		} else if (strcmp(argv[i], "--zc-setup") == 0 && i + 1 < argc) {
+			zc_setup = argv[++i];
+		} else if (strcmp(argv[i], "--after-unload") == 0) {
+			after_unload = 1;
 		} else {
 			printf("Bail out! unknown argument %s\n", argv[i]);
 			return 2;
@@ -1302,16 +2058,33 @@ int main(int argc, char **argv)
 		printf("Bail out! --soak-frames and --soak-repeat take a positive count\n");
 		return 2;
 	}
+	if (zc_cap && !zc_gen) {
+		printf("Bail out! --zc-cap needs --zc-gen\n");
+		return 2;
+	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGPIPE, SIG_IGN);
+	if (zc_cap && sender_open(&zsend, zc_gen)) {
+		printf("Bail out! cannot send from %s\n", zc_gen);
+		return 2;
+	}
+	if (after_unload) {
+		run_test("ZC: the NIC works with the stack after rmmod fastnet", t_zc_after_unload);
+		sender_close(&zsend);
+		printf("1..%d\n", tests_run);
+		return tests_failed ? 1 : 0;
+	}
 	if (make_veth(CAP, GEN) || make_veth(CAP2, GEN2) || sender_open(&gen, GEN)) {
 		printf("Bail out! cannot build the veth test bed\n");
 		return 2;
 	}
-	if (!soak_only)
+	if (!soak_only) {
 		run_module_checks();
-	run_soak_read_ring();
+		run_zc_checks();
+	}
+	run_soaks();
 	sender_close(&gen);
+	sender_close(&zsend);
 	del_veth(CAP);
 	del_veth(CAP2);
 	printf("1..%d\n", tests_run);

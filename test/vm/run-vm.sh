@@ -3,18 +3,23 @@
 # machine's kernel cannot load modules.
 #
 #   1. builds fastnet.ko against Debian's packaged kernel headers (/lib/modules/6.1.*/build), W=1,
-#      into a temporary directory (a warning fails the run), and the C check program;
+#      into a temporary directory (a warning fails the run); builds e1000.ko the same way from
+#      linux-source-6.1 with capbench's patch (kmod/e1000/prepare.sh); and the C check program;
 #   2. packs a small initramfs: static busybox, guest-init.sh as /init, and that kernel's own
-#      virtio, 9p and veth modules;
+#      virtio, 9p, veth and virtio-net modules;
 #   3. boots /boot/vmlinuz-6.1.* in qemu-system-x86_64 under TCG (KVM only when asked), with the
-#      host's / shared read-only over 9p and the temporary directory shared writable;
+#      host's / shared read-only over 9p and the temporary directory shared writable, and two
+#      NICs cabled to each other (LINK below): an e1000 that captures (cap0 in the guest, driven
+#      by the patched e1000.ko) and a virtio-net that sends (gen0);
 #   4. in the guest (guest-run.sh, chrooted into the host's root): insmod, the module checks,
-#      capbench's own fastnet-read/fastnet-ring checks with the host's node, rmmod, kernel log;
+#      capbench's own fastnet-read/fastnet-ring/fastnet-zc checks with the host's node, rmmod,
+#      kernel log;
 #   5. streams the serial console here and exits with the guest's status.
 # qemu is always stopped (time limit, errors, Ctrl-C) and the temporary directory removed.
 #
-# Needs root, qemu-system-x86, busybox-static, linux-image-amd64 and linux-headers-amd64 (6.1),
-# gcc and make, and capbench built on the host (`npm ci`, or `npm run build` plus the addon).
+# Needs root, qemu-system-x86, busybox-static, linux-image-amd64, linux-headers-amd64 and
+# linux-source-6.1 (6.1, one release), gcc, make, patch and xz, and capbench built on the host
+# (`npm ci`, or `npm run build` plus the addon).
 #
 # Environment:
 #   CAPBENCH_VM_KERNEL        kernel release to boot (default: the newest /boot/vmlinuz-6.1.*)
@@ -23,12 +28,13 @@
 #   CAPBENCH_VM_TIMEOUT       seconds for the whole guest run (default 1800)
 #   CAPBENCH_VM_SOAK_FRAMES   frames for the DROP-mode soak (default 1000000)
 #   CAPBENCH_VM_SOAK_REPEAT   runs of the READ/RING soak in one boot (default 1): a stress check
-#   CAPBENCH_VM_SOAK_ONLY=1   run only the READ/RING soak (CAPBENCH_VM_SOAK_REPEAT times): none
-#                             of the other module checks, no capbench checks
+#   CAPBENCH_VM_SOAK_ONLY=1   run only the READ/RING soak and the ZC soak (CAPBENCH_VM_SOAK_REPEAT
+#                             times each): none of the other module checks, no capbench checks
 #   CAPBENCH_VM_MEM           guest memory in MiB (default 2048)
 #   CAPBENCH_VM_KEEP=1        keep the temporary directory (console log, dmesg) for a look
-#   CAPBENCH_VM_GUEST_SCRIPT  for debugging: a script (path on the host) run in the guest in
-#                             place of guest-run.sh, with the same arguments
+#   CAPBENCH_VM_GUEST_SCRIPT  a script (path on the host) run in the guest in place of
+#                             guest-run.sh, with the same arguments: for debugging, and for
+#                             npm run bench:vm (bench/vm/guest-bench.sh)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -41,9 +47,34 @@ SOAK_ONLY=${CAPBENCH_VM_SOAK_ONLY:-0}
 MEM=${CAPBENCH_VM_MEM:-2048}
 GUEST_SCRIPT=${CAPBENCH_VM_GUEST_SCRIPT:-}
 KVM_PROBE_S=${CAPBENCH_VM_KVM_PROBE_S:-20}
-# Load order that works for Debian's 6.1 kernel (see shared MACHINE-NOTES).
+# Load order that works for Debian's 6.1 kernel (see shared MACHINE-NOTES); virtio_net drives the
+# sending NIC. e1000 is not here: the guest loads the patched one built below.
 MODULES=(virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci netfs fscache
-	9pnet 9pnet_virtio 9p veth)
+	9pnet 9pnet_virtio 9p veth failover net_failover virtio_net)
+# The guest's two NICs, told apart by MAC: the e1000 that captures, the virtio-net that sends.
+CAP_MAC=52:54:00:cb:00:01
+GEN_MAC=52:54:00:cb:00:02
+# LINK: the two are joined by the two ends of a UNIX datagram socketpair, one qemu socket netdev
+# each (fd=), not by a hub. The receiving side reads one frame at a time and no more until the
+# e1000 has taken it; the sending side stops its virtio queue while the socket is full (AF_PACKET
+# sends then get ENOBUFS and retry). So an e1000 with no free descriptor holds the sender back
+# and the link loses nothing. Anything that hands the e1000 more than one frame at once loses
+# frames instead: when qemu flushes frames queued at an e1000, the e1000 drops (and counts in
+# MPC) every one it has no descriptor for. A hub does that with the sender's whole backlog, a
+# stream socket with each chunk it reads. (qemu 7.2's -netdev stream carried no frame here.)
+# with_link CMD...: runs CMD with such a pair open, @GEN_FD@ and @CAP_FD@ in its arguments
+# replaced by the ends' numbers (exec: the pid stays).
+with_link() {
+	python3 -c '
+import os, socket, sys
+gen, cap = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+for end in (gen, cap):
+    os.set_inheritable(end.fileno(), True)
+args = [a.replace("@GEN_FD@", str(gen.fileno())).replace("@CAP_FD@", str(cap.fileno()))
+        for a in sys.argv[1:]]
+os.execvp(args[0], args)
+' "$@"
+}
 
 say() { echo "vm: $*"; }
 die() {
@@ -69,7 +100,7 @@ KERNEL=/boot/vmlinuz-$KVER
 KDIR=/lib/modules/$KVER/build
 [ -r "$KERNEL" ] || die "cannot read $KERNEL"
 [ -d "$KDIR" ] || die "no $KDIR: apt-get install linux-headers-amd64 (headers for $KVER)"
-for tool in qemu-system-x86_64 gcc make ip ethtool sysctl node; do
+for tool in qemu-system-x86_64 python3 gcc make patch xz ip ethtool sysctl node; do
 	command -v "$tool" >/dev/null || die "$tool not found"
 done
 BUSYBOX=$(command -v busybox || true)
@@ -136,6 +167,18 @@ fi
 if grep -E 'warning:|error:' "$WORK/kbuild.log"; then
 	die "module build printed warnings"
 fi
+say "patching e1000 from linux-source-6.1 (kmod/e1000) and building it against $KDIR (W=1)"
+if ! bash "$ROOT/kmod/e1000/prepare.sh" "$SHARE/e1000" "$KDIR" >"$WORK/e1000-prepare.log" 2>&1; then
+	cat "$WORK/e1000-prepare.log"
+	die "e1000 sources could not be prepared"
+fi
+if ! make -C "$KDIR" M="$SHARE/e1000" W=1 modules >"$WORK/e1000-kbuild.log" 2>&1; then
+	cat "$WORK/e1000-kbuild.log"
+	die "e1000 build failed"
+fi
+if grep -E 'warning:|error:' "$WORK/e1000-kbuild.log"; then
+	die "e1000 build printed warnings"
+fi
 if [ -n "$GUEST_SCRIPT" ]; then
 	cp "$GUEST_SCRIPT" "$SHARE/guest-script.sh" || die "cannot read $GUEST_SCRIPT"
 fi
@@ -175,11 +218,14 @@ boot() {
 	rm -f "$CONSOLE" "$SHARE/exit-code"
 	: >"$CONSOLE"
 	say "booting $KERNEL under ${accel^^} (2 CPUs, ${MEM} MiB)"
-	qemu-system-x86_64 -name capbench-fastnet -machine pc -accel "$accel" -cpu "$cpu" -smp 2 \
+	with_link qemu-system-x86_64 -name capbench-fastnet -machine pc -accel "$accel" -cpu "$cpu" -smp 2 \
 		-m "$MEM" -nodefaults -no-reboot -display none -monitor none \
-		-serial "file:$CONSOLE" -nic none \
+		-serial "file:$CONSOLE" \
+		-netdev socket,id=gen,fd=@GEN_FD@ -netdev socket,id=cap,fd=@CAP_FD@ \
+		-device "e1000,netdev=cap,mac=$CAP_MAC,romfile=" \
+		-device "virtio-net-pci,netdev=gen,mac=$GEN_MAC,romfile=" \
 		-kernel "$KERNEL" -initrd "$WORK/initramfs.cpio" \
-		-append "console=ttyS0 loglevel=4 panic=-1 slab_nomerge rdinit=/init cbvm.root=$ROOT cbvm.soak=$SOAK cbvm.soak_repeat=$SOAK_REPEAT cbvm.soak_only=$SOAK_ONLY" \
+		-append "console=ttyS0 loglevel=4 panic=-1 slab_nomerge rdinit=/init cbvm.root=$ROOT cbvm.soak=$SOAK cbvm.soak_repeat=$SOAK_REPEAT cbvm.soak_only=$SOAK_ONLY cbvm.capmac=$CAP_MAC cbvm.genmac=$GEN_MAC" \
 		-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
 		-virtfs "local,path=$SHARE,mount_tag=cbvm,security_model=none,multidevs=remap" \
 		</dev/null >"$WORK/qemu.log" 2>&1 &
@@ -242,7 +288,7 @@ if [ "$status" = 3 ]; then
 fi
 passed=$(tr -d '\r' <"$CONSOLE" | grep -cE '^ok( |$)' || true)
 failed=$(tr -d '\r' <"$CONSOLE" | grep -cE '^not ok( |$)' || true)
-if tr -d '\r' <"$CONSOLE" | grep -E 'Kernel panic|BUG:|Oops|WARNING:.*fastnet'; then
+if tr -d '\r' <"$CONSOLE" | grep -E 'Kernel panic|BUG:|Oops|WARNING:.*(fastnet|e1000)'; then
 	say "the kernel complained (above)"
 	failed=$((failed + 1))
 fi
@@ -252,5 +298,10 @@ if [ -z "$guest_rc" ]; then
 	guest_rc=1
 fi
 [ "$guest_rc" = 0 ] || [ "$failed" -gt 0 ] || failed=1
-echo "fastnet-vm: $passed passed, $failed failed"
+# A guest script (npm run bench:vm) prints what it measured, not TAP lines to count.
+if [ -n "$GUEST_SCRIPT" ]; then
+	echo "vm: $GUEST_SCRIPT exited $guest_rc"
+else
+	echo "fastnet-vm: $passed passed, $failed failed"
+fi
 [ "$guest_rc" = 0 ] && [ "$failed" = 0 ]

@@ -8,7 +8,7 @@ export function registerList(program: Command): void {
     .description('list the capture methods, whether each can run on this machine, and why not')
     .action(() => {
       const rows = [...METHODS.values()].map((m) => {
-        const a = m.probe();
+        const a = m.probe(null);
         return { name: m.name, tiers: m.tiers.join(','), status: a.available ? 'available' : 'unavailable', summary: m.summary, why: a.available ? null : a.reason };
       });
       const nameW = Math.max(...rows.map((r) => r.name.length));

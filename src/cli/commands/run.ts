@@ -8,7 +8,7 @@ import { renderJson } from '../../report/json.js';
 import { renderTable } from '../../report/table.js';
 import { runConfig, type RawRunOptions } from '../parse-options.js';
 import { useColor, type CliContext } from '../context.js';
-import { addMeasureOptions, addOutputOptions } from '../shared-options.js';
+import { addMeasureOptions, addOutputOptions, addPortOptions } from '../shared-options.js';
 import { progressLine } from '../progress.js';
 import { throwIfRowsFailed } from '../verdict.js';
 import { machineFormat, writeMachineFormat, writeOutput } from '../output.js';
@@ -24,9 +24,8 @@ export function registerRun(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('run')
     .description('measure capture methods side by side and print a table (the main job)')
-    .option('--mode <mode>', `drain: fill the buffer, then time the reader alone; live: capture while traffic flows (default: ${RUN_DEFAULTS.mode}; live with --iface)`)
-    .option('--iface <name>', 'capture on this interface instead of a test bed; traffic must come from elsewhere (live only)');
-  addOutputOptions(addMeasureOptions(cmd, RUN_DEFAULTS))
+    .option('--mode <mode>', `drain: fill the buffer, then time the reader alone; live: capture while traffic flows (default: ${RUN_DEFAULTS.mode}; live with --iface alone)`);
+  addOutputOptions(addMeasureOptions(addPortOptions(cmd, 'run'), RUN_DEFAULTS))
     .addHelpText(
       'after',
       `
@@ -36,8 +35,10 @@ Columns:
   drops             frames lost after they were sent: at the capture interface and in the method's
                     own buffer (per source in --json; * = derived as sent − received; ? = unknown)
   cyc/pkt deliver   the kernel's work to bring a frame where the method reads it: on veth it runs
-                    on the sender's CPU, read from the generator's and ksoftirqd's CPU clocks
-                    against a twin veth that nothing captures (--iface: machine-wide busy time)
+                    on the sender's CPU, read from the generator's and ksoftirqd's CPU clocks,
+                    against a twin veth that nothing captures (drain) or the none baseline per
+                    frame sent (live); --iface: machine-wide busy time against none (with
+                    --gen-iface: while the frames were delivered, per frame sent)
   read              the capturing thread's CPU time per packet
   total             deliver + read: what a packet costs the machine
   IPv4              frames the counter saw as IPv4 against what the fixture says was sent
@@ -46,7 +47,8 @@ Columns:
 Examples:
   capbench run
   capbench run --methods socket,pcap-native --mode live --duration 5 --rate 200000
-  capbench run --fixture mixed --count 20000 --tier both --json out.json`,
+  capbench run --fixture mixed --count 20000 --tier both --json out.json
+  capbench run --iface eth1 --gen-iface eth2 --methods none,socket,packet-mmap   (eth2 cabled to eth1)`,
     )
     .action(async (opts: RunOptions) => {
       const format = machineFormat(opts.format, opts.out);

@@ -7,7 +7,7 @@ import { METHODS } from '../../methods/registry.js';
 import { renderJson } from '../../report/json.js';
 import { renderTable } from '../../report/table.js';
 import { useColor, type CliContext } from '../context.js';
-import { addMeasureOptions, addOutputOptions, withDefault } from '../shared-options.js';
+import { addMeasureOptions, addOutputOptions, addPortOptions, withDefault } from '../shared-options.js';
 import { SWEEP_DEFAULTS } from '../../core/config.js';
 import { progressLine } from '../progress.js';
 import { throwIfRowsFailed } from '../verdict.js';
@@ -46,14 +46,15 @@ export function registerSweep(program: Command, ctx: CliContext): void {
     .option('--rates <list|search>', 'offered rates in pps (live mode), or search: the highest rate with loss within --loss')
     .option('--loss <percent>', withDefault('search: the largest loss a rate may show', 0))
     .option('--mode <mode>', withDefault('drain or live, for points without --rates', SWEEP_DEFAULTS.mode));
-  addOutputOptions(addMeasureOptions(cmd, SWEEP_DEFAULTS))
+  addOutputOptions(addMeasureOptions(addPortOptions(cmd, 'sweep'), SWEEP_DEFAULTS))
     .addHelpText(
       'after',
       `
 Examples:
   capbench sweep --sizes 64,512,1518 --methods socket-mmsg,pcap-native
   capbench sweep --methods packet-mmap --rates search --loss 0.1
-  capbench sweep --methods socket --rates 100000,200000,400000 --duration 2`,
+  capbench sweep --methods socket --rates 100000,200000,400000 --duration 2
+  capbench sweep --iface eth1 --gen-iface eth2 --sizes 64,512,1518 --methods socket-mmsg`,
     )
     .action(async (opts: SweepOptions) => {
       const format = machineFormat(opts.format, opts.out);
