@@ -172,7 +172,8 @@ static int dev_open(int flags)
 }
 
 /* SET_MODE; 0 or the errno. */
-static int set_mode(int fd, const char *ifname, uint32_t mode, uint32_t depth)
+/* SET_MODE or CHECK_MODE with this request; 0 or the errno. A 16-byte name goes in unterminated. */
+static int mode_ioctl(int fd, unsigned long cmd, const char *ifname, uint32_t mode, uint32_t depth)
 {
 	struct fastnet_mode_req req;
 
@@ -181,7 +182,12 @@ static int set_mode(int fd, const char *ifname, uint32_t mode, uint32_t depth)
 		memcpy(req.ifname, ifname, strnlen(ifname, sizeof(req.ifname)));
 	req.mode = mode;
 	req.depth = depth;
-	return ioctl(fd, FASTNET_IOC_SET_MODE, &req) == 0 ? 0 : errno;
+	return ioctl(fd, cmd, &req) == 0 ? 0 : errno;
+}
+
+static int set_mode(int fd, const char *ifname, uint32_t mode, uint32_t depth)
+{
+	return mode_ioctl(fd, FASTNET_IOC_SET_MODE, ifname, mode, depth);
 }
 
 static struct fastnet_stats stats(int fd)
@@ -1272,12 +1278,7 @@ static struct sender zsend = { -1, 0 };
 
 static int check_mode(int fd, const char *ifname, uint32_t mode)
 {
-	struct fastnet_mode_req req;
-
-	memset(&req, 0, sizeof(req));
-	memcpy(req.ifname, ifname, strnlen(ifname, sizeof(req.ifname) - 1));
-	req.mode = mode;
-	return ioctl(fd, FASTNET_IOC_CHECK_MODE, &req) == 0 ? 0 : errno;
+	return mode_ioctl(fd, FASTNET_IOC_CHECK_MODE, ifname, mode, 0);
 }
 
 /* The NIC's own counters since the binding; all ones when they cannot be read. */

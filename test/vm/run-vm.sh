@@ -159,26 +159,24 @@ trap 'say "terminated"; exit 143' TERM
 SHARE=$WORK/share
 mkdir -p "$SHARE/kmod"
 cp "$ROOT"/kmod/fastnet/Kbuild "$ROOT"/kmod/fastnet/*.c "$ROOT"/kmod/fastnet/*.h "$SHARE/kmod/"
+# kbuild NAME DIR: builds the module in DIR against $KDIR with W=1; any warning fails the run.
+kbuild() {
+	if ! make -C "$KDIR" M="$2" W=1 modules >"$WORK/$1-kbuild.log" 2>&1; then
+		cat "$WORK/$1-kbuild.log"
+		die "$1 build failed"
+	fi
+	if grep -E 'warning:|error:' "$WORK/$1-kbuild.log"; then
+		die "$1 build printed warnings"
+	fi
+}
 say "building fastnet.ko against $KDIR (W=1)"
-if ! make -C "$KDIR" M="$SHARE/kmod" W=1 modules >"$WORK/kbuild.log" 2>&1; then
-	cat "$WORK/kbuild.log"
-	die "module build failed"
-fi
-if grep -E 'warning:|error:' "$WORK/kbuild.log"; then
-	die "module build printed warnings"
-fi
+kbuild fastnet "$SHARE/kmod"
 say "patching e1000 from linux-source-6.1 (kmod/e1000) and building it against $KDIR (W=1)"
 if ! bash "$ROOT/kmod/e1000/prepare.sh" "$SHARE/e1000" "$KDIR" >"$WORK/e1000-prepare.log" 2>&1; then
 	cat "$WORK/e1000-prepare.log"
 	die "e1000 sources could not be prepared"
 fi
-if ! make -C "$KDIR" M="$SHARE/e1000" W=1 modules >"$WORK/e1000-kbuild.log" 2>&1; then
-	cat "$WORK/e1000-kbuild.log"
-	die "e1000 build failed"
-fi
-if grep -E 'warning:|error:' "$WORK/e1000-kbuild.log"; then
-	die "e1000 build printed warnings"
-fi
+kbuild e1000 "$SHARE/e1000"
 if [ -n "$GUEST_SCRIPT" ]; then
 	cp "$GUEST_SCRIPT" "$SHARE/guest-script.sh" || die "cannot read $GUEST_SCRIPT"
 fi
