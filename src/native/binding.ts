@@ -115,9 +115,9 @@ export interface GeneratorStatus {
   /** From the first send to the last (or to now while running). */
   elapsedNs: number;
   /**
-   * The generator thread's CPU time (CLOCK_THREAD_CPUTIME_ID) since it began sending, in ns: so far
-   * while it runs, to its last send once stopped. Includes the softirq work its sends trigger on
-   * its CPU, which on veth is the receive side's delivery.
+   * The generator thread's CPU time (CLOCK_THREAD_CPUTIME_ID) while it sent, in ns; 0 until it has
+   * stopped. Includes the softirq work its sends trigger on its CPU, which on veth is the receive
+   * side's delivery.
    */
   cpuNs: number;
   /** Set when the thread stopped on an error (message as for thrown errors). */

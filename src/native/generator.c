@@ -197,7 +197,6 @@ static void *gen_thread(void *arg)
 	if (rc == 0) {
 		uint64_t cpu0 = thread_cpu_ns();
 
-		atomic_store_explicit(&g->cpu_start_ns, cpu0, memory_order_release);
 		rc = g->ops->run(g, &r, &err);
 		atomic_store_explicit(&g->cpu_ns, thread_cpu_ns() - cpu0, memory_order_relaxed);
 		if (rc < 0) {
@@ -323,7 +322,6 @@ struct cb_gen *cb_gen_create(const struct cb_gen_options *o, struct cb_error *e)
 	atomic_init(&g->first_ns, 0);
 	atomic_init(&g->last_ns, 0);
 	atomic_init(&g->cpu_ns, 0);
-	atomic_init(&g->cpu_start_ns, 0);
 	return g;
 }
 
@@ -369,23 +367,6 @@ int cb_gen_start(struct cb_gen *g, struct cb_error *e)
 	return 0;
 }
 
-/*
- * The running thread's CPU time so far, less what its setup took: read through its CPU clock
- * from the controlling thread, so the sending loop pays nothing for it. 0 if the thread has just
- * exited (its clock is gone; the final figure follows once running is seen false).
- */
-static uint64_t running_cpu_ns(struct cb_gen *g)
-{
-	uint64_t start = atomic_load_explicit(&g->cpu_start_ns, memory_order_acquire);
-	struct timespec ts;
-	clockid_t clock;
-
-	if (start == 0 || pthread_getcpuclockid(g->thread, &clock) != 0 ||
-	    clock_gettime(clock, &ts) != 0)
-		return 0;
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec - start;
-}
-
 void cb_gen_status(struct cb_gen *g, struct cb_gen_status *st)
 {
 	/* running first, with acquire: if the thread has finished, the counters read after it are
@@ -397,8 +378,7 @@ void cb_gen_status(struct cb_gen *g, struct cb_gen_status *st)
 	memset(st, 0, sizeof(*st));
 	st->running = running;
 	st->sent = atomic_load_explicit(&g->sent, memory_order_relaxed);
-	st->cpu_ns = running ? running_cpu_ns(g)
-			     : atomic_load_explicit(&g->cpu_ns, memory_order_relaxed);
+	st->cpu_ns = running ? 0 : atomic_load_explicit(&g->cpu_ns, memory_order_relaxed);
 	if (first == 0)
 		st->elapsed_ns = 0;
 	else if (running)

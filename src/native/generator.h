@@ -59,8 +59,8 @@ struct cb_gen_status {
 	bool running;
 	uint64_t sent;	     /* frames the kernel accepted; exact */
 	uint64_t elapsed_ns; /* first send -> last accepted send, or -> now while running */
-	uint64_t cpu_ns;     /* the thread's CPU time since it began sending (final once stopped) */
-	bool has_error;	     /* the thread stopped on a runtime error, described in error */
+	uint64_t cpu_ns; /* the thread's CPU time from its first send to its last; 0 while running */
+	bool has_error;	 /* the thread stopped on a runtime error, described in error */
 	struct cb_error error;
 };
 

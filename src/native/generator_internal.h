@@ -70,7 +70,6 @@ struct cb_gen {
 	 * where the kernel's delivery into every tap is paid (see DESIGN.md, `deliver`).
 	 */
 	atomic_uint_fast64_t cpu_ns;
-	atomic_uint_fast64_t cpu_start_ns; /* its CPU clock when sending began; 0 before */
 };
 
 /* The sendmmsg engine's resources (generator_sendmmsg.c). */
