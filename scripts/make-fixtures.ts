@@ -30,6 +30,12 @@ const UDP_DST_PORT = 9; // discard
 const TCP_SRC_PORT = 40000;
 const TCP_DST_PORT = 80;
 const VLAN_ID = 100;
+/**
+ * udp64-flows: flow i comes from 198.18.1.i, port 1024 + i. Both differ because PACKET_FANOUT_HASH
+ * hashes ports as well as addresses while some NICs' RSS hashes UDP on addresses alone by default.
+ */
+const FLOWS = 256;
+const FLOW_SRC_NET = [198, 18, 1];
 
 const ETH_IPV4 = 0x0800;
 const ETH_ARP = 0x0806;
@@ -71,8 +77,16 @@ function ethernet(dst: number[], etherType: number, payload: number[], vlanId?: 
   return Uint8Array.from(frame);
 }
 
-function ipv4(protocol: number, id: number, payload: number[]): number[] {
-  const header = [0x45, 0, ...u16(20 + payload.length), ...u16(id), 0, 0, 64, protocol, 0, 0, ...SRC_IP, ...DST_IP];
+/** Who a UDP/IPv4 frame is from: every fixture but udp64-flows uses the one default flow. */
+interface Flow {
+  srcIp: number[];
+  srcPort: number;
+}
+
+const DEFAULT_FLOW: Flow = { srcIp: SRC_IP, srcPort: UDP_SRC_PORT };
+
+function ipv4(protocol: number, id: number, payload: number[], srcIp = SRC_IP): number[] {
+  const header = [0x45, 0, ...u16(20 + payload.length), ...u16(id), 0, 0, 64, protocol, 0, 0, ...srcIp, ...DST_IP];
   const sum = inetChecksum(header);
   header[10] = sum >> 8;
   header[11] = sum & 0xff;
@@ -85,9 +99,9 @@ function transportChecksum(pseudo: number[], segment: number[]): number {
 }
 
 /** UDP segment; `pseudo` gives the IP pseudo-header for a segment length, which differs by family. */
-function udp(pseudo: (length: number) => number[], payloadLength: number): number[] {
+function udp(pseudo: (length: number) => number[], payloadLength: number, srcPort = UDP_SRC_PORT): number[] {
   const length = 8 + payloadLength;
-  const segment = [...u16(UDP_SRC_PORT), ...u16(UDP_DST_PORT), ...u16(length), 0, 0, ...pattern(payloadLength)];
+  const segment = [...u16(srcPort), ...u16(UDP_DST_PORT), ...u16(length), 0, 0, ...pattern(payloadLength)];
   // A UDP checksum of 0 means "none", so a computed 0 goes out as its equivalent 0xffff.
   const sum = transportChecksum(pseudo(length), segment) || 0xffff;
   segment[6] = sum >> 8;
@@ -95,14 +109,14 @@ function udp(pseudo: (length: number) => number[], payloadLength: number): numbe
   return segment;
 }
 
-const pseudo4 = (protocol: number) => (length: number): number[] => [...SRC_IP, ...DST_IP, 0, protocol, ...u16(length)];
+const pseudo4 = (protocol: number, srcIp = SRC_IP) => (length: number): number[] => [...srcIp, ...DST_IP, 0, protocol, ...u16(length)];
 const pseudo6 = (next: number) => (length: number): number[] => [...SRC_IP6, ...DST_IP6, ...u32(length), 0, 0, 0, next];
 
 /** IPv4 UDP frame of exactly frameLen bytes (without FCS). */
-function udp4Frame(frameLen: number, id: number, vlanId?: number): Uint8Array {
+function udp4Frame(frameLen: number, id: number, vlanId?: number, flow = DEFAULT_FLOW): Uint8Array {
   const overhead = 14 + (vlanId === undefined ? 0 : 4) + 20 + 8;
-  const segment = udp(pseudo4(PROTO_UDP), frameLen - overhead);
-  return ethernet(DST_MAC, ETH_IPV4, ipv4(PROTO_UDP, id, segment), vlanId);
+  const segment = udp(pseudo4(PROTO_UDP, flow.srcIp), frameLen - overhead, flow.srcPort);
+  return ethernet(DST_MAC, ETH_IPV4, ipv4(PROTO_UDP, id, segment, flow.srcIp), vlanId);
 }
 
 function tcpSynFrame(id: number): Uint8Array {
@@ -176,11 +190,22 @@ function mixed(): Uint8Array[] {
   ];
 }
 
+/**
+ * udp64 spread over FLOWS 5-tuples, one frame each, flows in order: consecutive frames always
+ * belong to different flows. All IPv4 like udp64, so the expected count stays the frame count.
+ */
+function udp64Flows(): Uint8Array[] {
+  return Array.from({ length: FLOWS }, (_, i) =>
+    udp4Frame(64 - FCS, i + 1, undefined, { srcIp: [...FLOW_SRC_NET, i], srcPort: UDP_SRC_PORT + i }),
+  );
+}
+
 /** Frame sizes `capbench sweep --sizes` can use (RFC 2544's, up to the Ethernet MTU). */
 const SWEEP_SIZES = [64, 128, 256, 512, 1024, 1280, 1518];
 
 const FIXTURES: Record<string, () => Uint8Array[]> = {
   ...Object.fromEntries(SWEEP_SIZES.map((size) => [`udp${size}`, udpOfSize(size)])),
+  'udp64-flows': udp64Flows,
   imix,
   mixed,
 };

@@ -3,7 +3,10 @@
  * one line saying what was wrong and what is allowed.
  */
 import os from 'node:os';
-import { METHOD_NAMES, RUN_DEFAULTS, type MeasureDefaults, type MethodName, type Mode, type RunConfig, type Tier } from '../core/config.js';
+import {
+  defaultCaptureCpus, FANOUT_MODES, generatorCpus, METHOD_NAMES, RUN_DEFAULTS,
+  type FanoutMode, type MeasureDefaults, type MethodName, type Mode, type RunConfig, type Tier,
+} from '../core/config.js';
 import { UsageError } from '../shared/errors.js';
 import { fixturePath } from '../net/fixture.js';
 
@@ -28,6 +31,34 @@ export function cpuIndex(flag: string, value: string): number {
   if (!/^-?\d+$/.test(value.trim()) || n < -1 || n >= cpus) {
     throw new UsageError(`${flag} must be a CPU number from 0 to ${cpus - 1}, or -1 to leave it unpinned, got '${value}'`);
   }
+  return n;
+}
+
+/** A CPU list as taskset and /sys write them: "1,3", "0-3", "0-1,4". */
+export function cpuList(flag: string, value: string): number[] {
+  const cpus = os.cpus().length;
+  const bad = (): UsageError => new UsageError(`${flag} must be a list of CPUs from 0 to ${cpus - 1} such as 1,3 or 0-3, got '${value}'`);
+  const out: number[] = [];
+  for (const part of value.split(',')) {
+    const m = /^\s*(\d+)(?:-(\d+))?\s*$/.exec(part);
+    if (!m) throw bad();
+    const lo = Number(m[1]);
+    const hi = m[2] === undefined ? lo : Number(m[2]);
+    if (hi < lo || hi >= cpus) throw bad();
+    for (let c = lo; c <= hi; c++) if (!out.includes(c)) out.push(c);
+  }
+  return out;
+}
+
+export function fanout(value: string): FanoutMode {
+  if (!(FANOUT_MODES as readonly string[]).includes(value)) throw new UsageError(`--fanout must be one of ${FANOUT_MODES.join(', ')}, got '${value}'`);
+  return value as FanoutMode;
+}
+
+/** Reader threads: a socket each; more than 64 would only measure the scheduler. */
+export function threads(flag: string, value: string): number {
+  const n = positiveInt(flag, value);
+  if (n > 64) throw new UsageError(`${flag} must be at most 64, got '${value}'`);
   return n;
 }
 
@@ -80,6 +111,10 @@ export interface RawRunOptions {
   batch?: string;
   genCpu?: string;
   capCpu?: string;
+  capCpus?: string;
+  threads?: string;
+  fanout?: string;
+  genThreads?: string;
   ringMb?: string;
   queues?: string;
   zerocopy?: boolean;
@@ -94,6 +129,13 @@ export function defaultCpus(): { generatorCpu: number; captureCpu: number } {
 /** Options as given, over `defaults` (core/config.ts) for what was not. */
 export function runConfig(raw: RawRunOptions, d: MeasureDefaults = RUN_DEFAULTS): RunConfig {
   const cpus = defaultCpus();
+  const generatorCpu = raw.genCpu === undefined ? cpus.generatorCpu : cpuIndex('--gen-cpu', raw.genCpu);
+  const generatorThreads = raw.genThreads === undefined ? d.generatorThreads : threads('--gen-threads', raw.genThreads);
+  const captureCpus = raw.capCpus === undefined
+    ? defaultCaptureCpus(generatorCpus({ generatorCpu, generatorThreads }, os.cpus().length), os.cpus().length)
+    : cpuList('--cap-cpus', raw.capCpus);
+  // One reader runs on the calling thread: --cap-cpu, or the first of an explicit --cap-cpus.
+  const captureCpu = raw.capCpu !== undefined ? cpuIndex('--cap-cpu', raw.capCpu) : raw.capCpus !== undefined ? captureCpus[0]! : cpus.captureCpu;
   return {
     methods: raw.methods === undefined ? [...METHOD_NAMES] : methods(raw.methods),
     // Traffic from elsewhere cannot be held back: live by default. With --gen-iface it is ours again.
@@ -107,8 +149,12 @@ export function runConfig(raw: RawRunOptions, d: MeasureDefaults = RUN_DEFAULTS)
     iface: raw.iface ?? null,
     genIface: raw.genIface ?? null,
     batch: raw.batch === undefined ? d.batch : batch(raw.batch),
-    generatorCpu: raw.genCpu === undefined ? cpus.generatorCpu : cpuIndex('--gen-cpu', raw.genCpu),
-    captureCpu: raw.capCpu === undefined ? cpus.captureCpu : cpuIndex('--cap-cpu', raw.capCpu),
+    generatorCpu,
+    captureCpu,
+    threads: raw.threads === undefined ? d.threads : threads('--threads', raw.threads),
+    fanout: raw.fanout === undefined ? d.fanout : fanout(raw.fanout),
+    captureCpus,
+    generatorThreads,
     ringMb: raw.ringMb === undefined ? null : positiveNumber('--ring-mb', raw.ringMb),
     queues: raw.queues === undefined ? d.queues : positiveInt('--queues', raw.queues),
     zeroCopy: raw.zerocopy === true,

@@ -6,6 +6,13 @@ export const METHOD_NAMES = [
 export type MethodName = (typeof METHOD_NAMES)[number];
 
 export type Mode = 'drain' | 'live';
+
+/**
+ * How PACKET_FANOUT spreads frames over reader threads' sockets: by flow hash, by the CPU that
+ * received the frame, round robin, or by the receive queue it arrived on.
+ */
+export const FANOUT_MODES = ['hash', 'cpu', 'lb', 'qm'] as const;
+export type FanoutMode = (typeof FANOUT_MODES)[number];
 export type Tier = 'js' | 'native';
 
 export interface RunConfig {
@@ -44,6 +51,17 @@ export interface RunConfig {
   /** CPUs to pin the generator thread and the capturing thread to; -1 leaves them. */
   generatorCpu: number;
   captureCpu: number;
+  /**
+   * Reader threads per row: more than 1 spreads the frames over that many threads, one socket
+   * each (PACKET_FANOUT, or af-xdp's receive queues). Files written before it existed read as 1.
+   */
+  threads: number;
+  /** How PACKET_FANOUT spreads frames when threads > 1. */
+  fanout: FanoutMode;
+  /** CPUs the reader threads are pinned to when threads > 1: thread i on captureCpus[i % length]; [] leaves them. */
+  captureCpus: number[];
+  /** Generator threads: the first on generatorCpu, the others on the next CPUs (veth picks a queue by the sending CPU). */
+  generatorThreads: number;
 }
 
 /**
@@ -55,6 +73,35 @@ export type TrafficFrom = 'testbed' | 'two-port' | 'elsewhere';
 export function trafficFrom(config: Pick<RunConfig, 'iface' | 'genIface'>): TrafficFrom {
   if (config.iface === null) return 'testbed';
   return (config.genIface ?? null) === null ? 'elsewhere' : 'two-port';
+}
+
+/**
+ * Receive (and transmit) queues the test bed's veth pairs get: one, unless the run spreads. veth
+ * hands a frame to the receive queue numbered as the transmit queue it was sent on, which the
+ * kernel picks by the sending CPU, so several generator threads feed several queues; af-xdp
+ * binds a socket to each queue, so it needs as many queues as reader threads or --queues.
+ */
+export function testbedQueues(config: Pick<RunConfig, 'threads' | 'generatorThreads' | 'queues'>): number {
+  return Math.max(1, config.threads, config.generatorThreads, config.queues);
+}
+
+/**
+ * The generator threads' CPUs: the first on --gen-cpu, the others on the CPUs after it, so that
+ * each sends on a queue of its own (veth picks the queue by the sending CPU). [] leaves them.
+ */
+export function generatorCpus(config: Pick<RunConfig, 'generatorCpu' | 'generatorThreads'>, cpus: number): number[] {
+  if (config.generatorCpu < 0) return [];
+  return Array.from({ length: Math.min(config.generatorThreads, cpus) }, (_, i) => (config.generatorCpu + i) % cpus);
+}
+
+/**
+ * Where reader threads go unless --cap-cpus says: every CPU, those no generator thread is pinned
+ * to first, so that N readers keep off the generator while N CPUs are free of it, and share
+ * with it only past that. Reader i runs on entry i % length.
+ */
+export function defaultCaptureCpus(generator: readonly number[], cpus: number): number[] {
+  const all = Array.from({ length: cpus }, (_, c) => c);
+  return [...all.filter((c) => !generator.includes(c)), ...all.filter((c) => generator.includes(c))];
 }
 
 /** An offered rate as the generator takes it: packets per second, 0 for flat out. */
@@ -78,6 +125,9 @@ export interface MeasureDefaults {
   batch: number;
   queues: number;
   noisyRme: number;
+  threads: number;
+  fanout: FanoutMode;
+  generatorThreads: number;
 }
 
 export const RUN_DEFAULTS: MeasureDefaults = {
@@ -93,6 +143,9 @@ export const RUN_DEFAULTS: MeasureDefaults = {
   batch: 64,
   queues: 1,
   noisyRme: 10,
+  threads: 1,
+  fanout: 'hash',
+  generatorThreads: 1,
 };
 
 /** A sweep measures many points: shorter windows and fewer trials per point. */

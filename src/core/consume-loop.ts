@@ -52,3 +52,39 @@ export async function drive(limit: ConsumeLimit, received: () => number, step: S
     await yieldToEventLoop();
   }
 }
+
+/** What a reader thread of a spread session reads to (see driveSync). */
+export interface SyncLimit {
+  /** Return once this many frames have been received in total (Infinity: until stopped). */
+  frames: number;
+  /** Return after this long with nothing arriving. */
+  idleMs: number;
+  /** Looked at every STEPS_PER_CHECK steps and after every empty one: return when it says so. */
+  stop: () => boolean;
+  /** Told after every step that read frames, so the thread that waits can see progress. */
+  onFrames: () => void;
+}
+
+/**
+ * drive() for a reader thread of its own (a worker_threads Worker): the same steps, but no trips
+ * through an event loop, since the thread that waits for it sees signals and time. Returns
+ * performance.now() of the last frame read (the thread's own clock: see performance.timeOrigin).
+ */
+export function driveSync(limit: SyncLimit, received: () => number, step: Step): number {
+  let lastFrameAt = performance.now();
+  for (;;) {
+    let got = 0;
+    for (let i = 0; i < STEPS_PER_CHECK; i++) {
+      const remaining = limit.frames - received();
+      if (remaining <= 0) return performance.now();
+      const n = step(Math.min(remaining, MAX_STEP_FRAMES), STEP_WAIT_MS);
+      if (n === 0) break;
+      got += n;
+      limit.onFrames();
+    }
+    const now = performance.now();
+    if (got > 0) lastFrameAt = now;
+    else if (now - lastFrameAt >= limit.idleMs) return lastFrameAt;
+    if (limit.stop()) return lastFrameAt;
+  }
+}

@@ -8,19 +8,18 @@ import type { CycleSource, HostInfo } from './results.js';
 import type { CpuSnapshot } from './cpu-time.js';
 import type { InterfaceCounters } from '../net/interface-stats.js';
 import type { PortInfo } from '../net/port.js';
-import type { TrafficSpec } from '../net/generator.js';
+import type { TrafficSpec, TrafficStatus } from '../net/generator.js';
 import type { Testbed } from '../net/testbed.js';
-import type { GeneratorStatus } from '../native/binding.js';
 
-/** A generator thread, started: see net/generator.ts's RunningGenerator. */
+/** A generator, started (one thread or several): see net/generator.ts's RunningGenerator. */
 export interface Generator {
   readonly running: boolean;
   /** Resolves when it has finished by itself; stops it and throws InterruptedError if `signal` fires. */
-  wait(signal: AbortSignal): Promise<GeneratorStatus>;
+  wait(signal: AbortSignal): Promise<TrafficStatus>;
   /** The same without returning to the event loop (for sessions that read on it). */
-  waitBlocking(): GeneratorStatus;
+  waitBlocking(): TrafficStatus;
   /** Stops and joins; throws if it had stopped on an error. Idempotent. */
-  stop(): GeneratorStatus;
+  stop(): TrafficStatus;
 }
 
 /** What one measurement window needs. */
@@ -49,7 +48,8 @@ export interface Machine extends WindowMachine {
   describePort(ifname: string): Promise<PortInfo>;
   /** Removes what crashed runs left: test beds and XDP programs. */
   sweepLeftovers(): Promise<void>;
-  createTestbed(): Promise<Testbed>;
+  /** A test bed whose veth pairs have this many receive and transmit queues. */
+  createTestbed(queues: number): Promise<Testbed>;
   destroyTestbed(tb: Testbed): Promise<void>;
   /** Sets the test bed's MTU so that frames of this many bytes fit. */
   fitFrames(tb: Testbed, frameBytes: number): Promise<void>;

@@ -2,7 +2,7 @@
  * The one interface every capture method implements. A method is a factory that says whether it
  * can run here and opens sessions; a session owns the kernel objects of one measurement window.
  */
-import type { MethodName, Mode, Tier } from './config.js';
+import type { FanoutMode, MethodName, Mode, Tier } from './config.js';
 import type { LatencySampler } from './latency.js';
 
 export type Availability = { available: true } | { available: false; reason: string };
@@ -18,6 +18,35 @@ export interface MethodOptions {
   /** af-xdp: queues to bind, and whether to ask for zero-copy. */
   queues: number;
   zeroCopy: boolean;
+  /** Reader threads, each with a socket of its own (see ReaderSlot), and how fanout spreads frames over them. */
+  threads: number;
+  fanout: FanoutMode;
+  /** CPUs for the reader threads when threads > 1 (thread i on captureCpus[i % length]); [] leaves them. */
+  captureCpus: readonly number[];
+  /** Receive queues of the test bed's veth pair (see testbedQueues in config.ts). */
+  testbedQueues: number;
+}
+
+/** One reader of several: which it is, and the PACKET_FANOUT group its socket joins. */
+export interface ReaderSlot {
+  index: number;
+  of: number;
+  /** The group the first reader's socket started (its session's fanoutGroup); 0 for the first reader. */
+  fanoutGroup: number;
+}
+
+/** What one reader thread of a spread session has done since the session opened. */
+export interface ThreadCounts {
+  received: number;
+  ipv4: number;
+  /** The kernel's count of frames it dropped for this reader's socket; null if it cannot say. */
+  drops: number | null;
+  /** The thread's CPU time while it read (CLOCK_THREAD_CPUTIME_ID), and getrusage's split of it. */
+  cpuSec: number;
+  userSec: number;
+  sysSec: number;
+  /** The CPU it was pinned to; null when it was left unpinned. */
+  cpu: number | null;
 }
 
 export interface OpenContext extends MethodOptions {
@@ -33,6 +62,8 @@ export interface OpenContext extends MethodOptions {
   holdFrames: number;
   /** Largest frame the fixture holds, in bytes. */
   maxFrameBytes: number;
+  /** Set when this session is one of several reader threads' (threads > 1); null for a single reader. */
+  reader: ReaderSlot | null;
 }
 
 export interface ConsumeLimit {
@@ -68,6 +99,13 @@ export interface CaptureSession {
   /** Reads until a limit is met; resolves with performance.now() of the last frame read. */
   consume(limit: ConsumeLimit): Promise<number>;
   stats(): SessionStats;
+  /** A reader whose socket started a PACKET_FANOUT group: the group's id, for the other readers. */
+  readonly fanoutGroup?: number;
+  /**
+   * A session spread over several reader threads: what each has done since open. Their CPU time
+   * is part of `read`; the thread that called consume() only waited for them.
+   */
+  threads?(): ThreadCounts[];
   close(): void;
 }
 
@@ -88,6 +126,11 @@ export interface CaptureMethod {
    * with a UsageError, before anything is created.
    */
   checkOptions?(options: MethodOptions, iface: string | null): void;
+  /**
+   * Whether it can spread over options.threads reader threads (on this interface; null = the test
+   * bed), and why not. Absent: it cannot, and a row with --threads above 1 says so.
+   */
+  spread?(options: MethodOptions, iface: string | null): Availability;
   /**
    * Largest holdFrames a session can keep unread for frames of this size, or null if unbounded
    * in practice. Drain mode refuses a --count above it before anything is created.

@@ -26,7 +26,7 @@ export const realMachine: Machine = {
     await sweepStale();
     await sweepStaleXdp();
   },
-  createTestbed: () => createTestbed(),
+  createTestbed: (queues) => createTestbed({ queues }),
   destroyTestbed,
   fitFrames,
   reserveCpu: (cpu) => native().reserveCpu(cpu),

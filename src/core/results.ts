@@ -131,6 +131,8 @@ export interface DropCounts {
 export type DropsSource = 'kernel' | 'derived' | 'unknown';
 
 export interface SweepPoint {
+  /** Reader threads at this point (sweep --threads); null = the run's. Absent from older files. */
+  threads?: number | null;
   /** Frame size on the wire (FCS included) of the udp<size> fixture this row replayed; null = the run's fixture. */
   frameBytes: number | null;
   /** Offered rate in pps; null = flat out. */
@@ -157,12 +159,36 @@ export interface TrialResult {
   /** Sender-side clocks over the phase that delivered the frames; null without a test bed. */
   delivery: DeliveryMeasure | null;
   cyclesPerPacket: CyclesPerPacket;
+  /** With more than one reader thread, what each did in this trial; null with one. Absent from older files. */
+  perThread?: ThreadTrial[] | null;
+}
+
+/** One reader thread's part of a trial. */
+export interface ThreadTrial {
+  received: number;
+  /** What the kernel dropped for this thread's socket; null where the method cannot say per socket. */
+  drops: number | null;
+  /** The thread's CPU seconds while it read. */
+  cpuSec: number;
+}
+
+/** One reader thread's part of a row, over all its trials. */
+export interface ThreadShare {
+  /** Its index, and the CPU it was pinned to (null: unpinned). */
+  index: number;
+  cpu: number | null;
+  received: number;
+  drops: number | null;
+  /** Its CPU time × TSC Hz ÷ its own packets; null below MIN_PACKETS. */
+  read: number | null;
 }
 
 export interface Row {
   method: MethodName;
   tier: Tier;
   mode: Mode;
+  /** Reader threads (--threads). Absent from files written before it existed: 1. */
+  threads?: number;
   available: boolean;
   /** Why the row could not run (unavailable) or why it failed its checks; null when fine. */
   reason: string | null;
@@ -193,6 +219,8 @@ export interface Row {
   latency: LatencySummary | null;
   cyclesPerPacket: CyclesPerPacket;
   trials: TrialResult[];
+  /** With more than one reader thread, each one's share; null with one. Absent from older files. */
+  perThread?: ThreadShare[] | null;
   /** Every check held: counts exact, accounting closed. */
   ok: boolean;
 }

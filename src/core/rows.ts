@@ -9,7 +9,7 @@ import { baselineFrom, checkTrial, MIN_PACKETS, rowCycles, sumDrops, totalDrops,
 import { summarizeLatency } from './latency.js';
 import type { MethodName, RunConfig, Tier } from './config.js';
 import { InterruptedError, UsageError } from '../shared/errors.js';
-import type { CycleSource, CyclesPerPacket, Row, TrialResult } from './results.js';
+import type { CycleSource, CyclesPerPacket, Row, ThreadShare, TrialResult } from './results.js';
 import { summarize } from './statistics.js';
 import { measureWindow, type WindowResult, type WindowSpec } from './window.js';
 
@@ -45,12 +45,35 @@ function noCycles(source: CycleSource): CyclesPerPacket {
 
 export function unavailableRow(config: RunConfig, method: MethodName, tier: Tier, reason: string): Row {
   return {
-    method, tier, mode: config.mode, available: false, reason,
+    method, tier, mode: config.mode, threads: config.threads, available: false, reason,
     sent: null, received: 0, dropped: 0, drops: { senderIf: 0, captureIf: 0, method: 0 }, resent: 0, dropsSource: 'kernel',
     ipv4Counted: null, ipv4Expected: null, pps: null, ppsRme: null, ppsP50: null, ppsP99: null,
     ppsSamples: [], noisy: false, point: null, latency: null,
-    cyclesPerPacket: noCycles('tsc'), trials: [], ok: false,
+    cyclesPerPacket: noCycles('tsc'), trials: [], perThread: null, ok: false,
   };
+}
+
+/**
+ * Each reader thread's part of a row, summed over its trials; null with one reader. Its cycles
+ * are its own CPU time over its own packets: the waiting thread's time is only in the row's read.
+ */
+function threadShares(trials: readonly TrialResult[], config: RunConfig, tscHz: number): ThreadShare[] | null {
+  const per = trials.map((t) => t.perThread ?? null);
+  const first = per[0];
+  if (!first || per.some((p) => p === null || p.length !== first.length)) return null;
+  const cpus = config.captureCpus;
+  return first.map((_, i) => {
+    const parts = per.map((p) => p![i]!);
+    const received = parts.reduce((a, p) => a + p.received, 0);
+    const cpuSec = parts.reduce((a, p) => a + p.cpuSec, 0);
+    return {
+      index: i,
+      cpu: cpus.length > 0 ? cpus[i % cpus.length]! : null,
+      received,
+      drops: parts.some((p) => p.drops === null) ? null : parts.reduce((a, p) => a + p.drops!, 0),
+      read: received < MIN_PACKETS ? null : (cpuSec * tscHz) / received,
+    };
+  });
 }
 
 async function runWindow(plan: RowPlan, trial: number, trials: number, keep: boolean, onProgress?: (p: Progress) => void): Promise<void> {
@@ -125,7 +148,7 @@ export function buildRow(plan: RowPlan, config: RunConfig, baseline: Baseline | 
   const cyclesPerPacket = cycles(windows);
   const noisy = trials.length > 1 && [ppsRme, cyclesPerPacket.totalRme].some((r) => r != null && r > config.noisyRme);
   return {
-    method: method.name, tier, mode: config.mode, available: true, reason: verdict.reason,
+    method: method.name, tier, mode: config.mode, threads: config.threads, available: true, reason: verdict.reason,
     sent, received, dropped: totalDrops(drops), drops, resent: trials.reduce((a, t) => a + t.resent, 0),
     dropsSource,
     ipv4Counted: counted, ipv4Expected: expected,
@@ -135,6 +158,6 @@ export function buildRow(plan: RowPlan, config: RunConfig, baseline: Baseline | 
     point: null,
     latency: received < MIN_PACKETS ? null : summarizeLatency(windows.flatMap((w) => w.latencySamples)),
     cyclesPerPacket,
-    trials, ok: verdict.ok,
+    trials, perThread: threadShares(trials, config, spec.tscHz), ok: verdict.ok,
   };
 }

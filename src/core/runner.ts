@@ -4,12 +4,12 @@
  * --gen-iface), measures the baseline, runs every method and tier (rows.ts), and removes the test
  * bed whatever happens.
  */
-import { ratePps, trafficFrom, type MethodName, type RunConfig } from './config.js';
+import { generatorCpus, ratePps, testbedQueues, trafficFrom, type MethodName, type RunConfig } from './config.js';
 import type { LinkKind } from './accounting.js';
 import { checkTwoPort } from './two-port.js';
 import { UsageError } from '../shared/errors.js';
 import type { Machine } from './machine.js';
-import type { CaptureMethod, MethodOptions } from './method.js';
+import type { Availability, CaptureMethod, MethodOptions } from './method.js';
 import { RESULTS_SCHEMA, type CycleSource, type HostInfo, type Results, type Row } from './results.js';
 import { buildRow, planRow, pointBaseline, runInterleaved, unavailableRow, type Progress, type RowPlan } from './rows.js';
 import { largestFrame, loadFixture, type Fixture } from '../net/fixture.js';
@@ -32,8 +32,13 @@ export function methodOptions(config: RunConfig): MethodOptions {
     ringBytes: config.ringMb === null ? null : Math.round(config.ringMb * 2 ** 20),
     queues: config.queues,
     zeroCopy: config.zeroCopy,
+    threads: config.threads,
+    fanout: config.fanout,
+    captureCpus: config.captureCpus,
+    testbedQueues: testbedQueues(config),
   };
 }
+
 
 /** What validate() found: the fixture, and in two-port mode what links the ports (else null). */
 interface Checked {
@@ -93,7 +98,7 @@ export async function withBench<T>(config: RunConfig, deps: RunDeps, use: (bench
   await machine.sweepLeftovers();
   let testbed: Testbed | null = null;
   try {
-    if (withTestbed) testbed = await machine.createTestbed();
+    if (withTestbed) testbed = await machine.createTestbed(testbedQueues(config));
     const bed = testbed;
     return await use({
       host,
@@ -113,9 +118,12 @@ export async function withBench<T>(config: RunConfig, deps: RunDeps, use: (bench
  * generator on --gen-iface in this namespace; or only a capture port, the traffic from elsewhere.
  */
 function wiring(
-  config: RunConfig, fixture: Fixture, link: LinkKind | null, testbed: Testbed | null,
+  config: RunConfig, fixture: Fixture, link: LinkKind | null, testbed: Testbed | null, cpus: number,
 ): Pick<WindowSpec, 'captureIf' | 'sender' | 'traffic' | 'twin' | 'link' | 'deliveryClock'> {
-  const send = { fixture, ratePps: ratePps(config.rate), cpu: config.generatorCpu };
+  const send = {
+    fixture, ratePps: ratePps(config.rate), cpu: config.generatorCpu,
+    threads: config.generatorThreads, cpus: generatorCpus(config, cpus),
+  };
   if (testbed) {
     return {
       captureIf: testbed.captureIf,
@@ -137,18 +145,26 @@ function wiring(
   return { captureIf: config.iface!, sender: null, traffic: null, twin: null, link: 'veth', deliveryClock: 'sender' };
 }
 
+/** Whether the method runs here, and with --threads above 1, whether it can spread. */
+function spreadable(method: CaptureMethod, config: RunConfig, options: MethodOptions, captureIf: string): Availability {
+  const here = method.probe(captureIf);
+  if (!here.available || config.threads <= 1) return here;
+  return method.spread?.(options, config.iface) ?? { available: false, reason: `${method.name} reads on one thread only` };
+}
+
 async function measurePoint(
   config: RunConfig, { fixture, link }: Checked, testbed: Testbed | null, host: HostInfo, cycles: CycleSource,
   deps: RunDeps, withBaseline: boolean,
 ): Promise<Row[]> {
   // Node's helper threads go elsewhere, or the scheduler runs them on the capture CPU mid-window.
   // Before each point: a thread Node started since the last (libuv's pool is lazy) inherited the pin.
+  // With reader threads of its own the thread that runs the window only waits: it keeps its place.
   const { machine } = deps;
-  if (config.captureCpu >= 0) machine.reserveCpu(config.captureCpu);
+  if (config.captureCpu >= 0 && config.threads === 1) machine.reserveCpu(config.captureCpu);
   if (testbed) await machine.fitFrames(testbed, largestFrame(fixture));
   const base = {
     mode: config.mode,
-    ...wiring(config, fixture, link, testbed),
+    ...wiring(config, fixture, link, testbed, host.cpus),
     fixture, count: config.count, durationSec: config.durationSec, options: methodOptions(config),
     machine, tscHz: host.tscHz, cpus: host.cpus, signal: deps.signal,
   };
@@ -164,7 +180,7 @@ async function measurePoint(
     const method = deps.methods.get(name);
     if (!method) throw new UsageError(`unknown method ${name}`);
     if (method.baseline) continue;
-    const availability = method.probe(base.captureIf);
+    const availability = spreadable(method, config, base.options, base.captureIf);
     for (const tier of config.tiers) {
       if (!availability.available) slots.push(unavailableRow(config, name, tier, availability.reason));
       else if (!method.tiers.includes(tier)) slots.push(unavailableRow(config, name, tier, `${name} has no ${tier} tier`));

@@ -23,12 +23,11 @@ import { usageBetween, type CpuSnapshot, type CpuUsage } from './cpu-time.js';
 import { throwIfAborted } from './consume-loop.js';
 import { LatencySampler, summarizeLatency } from './latency.js';
 import type { Mode, Tier } from './config.js';
-import type { CaptureMethod, CaptureSession, MethodOptions } from './method.js';
+import type { CaptureMethod, CaptureSession, MethodOptions, ThreadCounts } from './method.js';
 import type { Generator, WindowMachine } from './machine.js';
-import type { DeliveryMeasure, DropsSource, SystemDelivery, TrialResult } from './results.js';
+import type { DeliveryMeasure, DropsSource, SystemDelivery, ThreadTrial, TrialResult } from './results.js';
 import { countersDelta, type InterfaceCounters } from '../net/interface-stats.js';
-import type { TrafficSpec } from '../net/generator.js';
-import type { GeneratorStatus } from '../native/binding.js';
+import type { TrafficSpec, TrafficStatus } from '../net/generator.js';
 import { expectedIpv4, largestFrame, type Fixture } from '../net/fixture.js';
 
 /** A drain that sees nothing new for this long has lost frames; stop waiting for them. */
@@ -151,7 +150,9 @@ function stopQuietly(gen: Generator | null): void {
 }
 
 export async function measureWindow(spec: WindowSpec): Promise<WindowResult> {
-  const latency = spec.mode === 'live' && spec.traffic !== null && spec.tier === 'js' && !spec.method.baseline ? new LatencySampler() : null;
+  // Reader threads count apart from this one, where no sampler can follow them.
+  const sampled = spec.mode === 'live' && spec.traffic !== null && spec.tier === 'js' && !spec.method.baseline && spec.options.threads <= 1;
+  const latency = sampled ? new LatencySampler() : null;
   const session = spec.method.open({
     latency,
     ifname: spec.captureIf,
@@ -159,6 +160,7 @@ export async function measureWindow(spec: WindowSpec): Promise<WindowResult> {
     mode: spec.mode,
     holdFrames: spec.mode === 'drain' ? spec.count : 0,
     maxFrameBytes: largestFrame(spec.fixture),
+    reader: null,
     ...spec.options,
   });
   let result: WindowResult;
@@ -177,6 +179,20 @@ export async function measureWindow(spec: WindowSpec): Promise<WindowResult> {
   return latency ? { ...result, latencySamples: latency.samples, trial: { ...result.trial, latency: summarizeLatency(latency.samples) } } : result;
 }
 
+/**
+ * The reading threads' CPU added to the waiting thread's: a spread session's readers ran only
+ * inside its consume() calls, all of them within the timed part.
+ */
+function withReaders(cpu: CpuUsage, readers: readonly ThreadCounts[]): CpuUsage {
+  const sum = (f: (t: ThreadCounts) => number): number => readers.reduce((a, t) => a + f(t), 0);
+  return {
+    ...cpu,
+    threadSec: cpu.threadSec + sum((t) => t.cpuSec),
+    threadUserSec: cpu.threadUserSec + sum((t) => t.userSec),
+    threadSysSec: cpu.threadSysSec + sum((t) => t.sysSec),
+  };
+}
+
 /** The machine's clocks between two snapshots, as two-port mode keeps them (DeliveryMeasure.system). */
 function systemDelivery(a: CpuSnapshot, b: CpuSnapshot): SystemDelivery {
   const u = usageBetween(a, b);
@@ -189,15 +205,15 @@ function systemDelivery(a: CpuSnapshot, b: CpuSnapshot): SystemDelivery {
  */
 async function fill(
   spec: WindowSpec & { traffic: NonNullable<WindowSpec['traffic']> }, session: CaptureSession, before: Counters,
-): Promise<DeliveryMeasure> {
+): Promise<{ delivery: DeliveryMeasure; threadSent: readonly number[] }> {
   const m = spec.machine;
   const c0 = spec.deliveryClock === 'system' ? m.cpuSnapshot('start') : null;
   const softirq0 = m.softirqCpuSec();
   // The twin starts first and stops last, so it runs through the whole of the fill.
   const twin = spec.twin && m.startGenerator({ ...spec.traffic, ifname: spec.twin.senderIf, count: 0, durationMs: 0 });
   let gen: Generator | null = null;
-  let filled: GeneratorStatus;
-  let twinFilled: GeneratorStatus | null;
+  let filled: TrafficStatus;
+  let twinFilled: TrafficStatus | null;
   try {
     gen = m.startGenerator({ ...spec.traffic, count: spec.count, durationMs: 0 });
     filled = session.readsOnEventLoop ? gen.waitBlocking() : await gen.wait(spec.signal);
@@ -209,17 +225,18 @@ async function fill(
   }
   await settle(spec, session, filled.sent, before);
   const system = c0 && systemDelivery(c0, m.cpuSnapshot('end'));
-  return {
+  const delivery = {
     senderSec: filled.cpuNs / 1e9, softirqSec: m.softirqCpuSec() - softirq0, sent: filled.sent,
     twinSec: twinFilled && twinFilled.cpuNs / 1e9, twinSent: twinFilled && twinFilled.sent, system,
   };
+  return { delivery, threadSent: filled.threadSent };
 }
 
 async function drain(spec: WindowSpec, session: CaptureSession): Promise<WindowResult> {
   const traffic = spec.traffic;
   if (!traffic) throw new Error("drain mode needs capbench's own traffic");
   const before = await readAll(spec);
-  const delivery = await fill({ ...spec, traffic }, session, before);
+  const { delivery, threadSent } = await fill({ ...spec, traffic }, session, before);
   const kernel = session.stats();
   const readable = kernel.seen === null ? delivery.sent : kernel.seen - (kernel.drops ?? 0);
 
@@ -233,7 +250,7 @@ async function drain(spec: WindowSpec, session: CaptureSession): Promise<WindowR
     tEnd = await session.consume({ frames: readable, untilMs: Infinity, idleMs: DRAIN_IDLE_MS, signal: spec.signal });
   }
   const c1 = spec.machine.cpuSnapshot('end');
-  return finish(spec, session, before, delivery.sent, tEnd - t0, usageBetween(c0, c1), delivery, expectedIpv4(spec.fixture, delivery.sent));
+  return finish(spec, session, before, delivery.sent, tEnd - t0, usageBetween(c0, c1), delivery, expectedIpv4(spec.fixture, threadSent));
 }
 
 async function live(spec: WindowSpec, session: CaptureSession, stamp: boolean): Promise<WindowResult> {
@@ -246,6 +263,7 @@ async function live(spec: WindowSpec, session: CaptureSession, stamp: boolean): 
   let gen: Generator | null = null;
   let tEnd: number;
   let sent: number | null = null;
+  let threadSent: readonly number[] = [];
   let delivery: DeliveryMeasure | null = null;
   try {
     gen = spec.traffic && m.startGenerator({ ...spec.traffic, count: 0, durationMs, stamp });
@@ -266,6 +284,7 @@ async function live(spec: WindowSpec, session: CaptureSession, stamp: boolean): 
     const final = gen?.stop() ?? null;
     if (final) {
       sent = final.sent;
+      threadSent = final.threadSent;
       delivery = { senderSec: final.cpuNs / 1e9, softirqSec: 0, sent, twinSec: null, twinSent: null, system: null };
     }
   } catch (err) {
@@ -279,7 +298,7 @@ async function live(spec: WindowSpec, session: CaptureSession, stamp: boolean): 
     // Live, the frames are delivered throughout the window: the machine's clocks over all of it.
     if (spec.deliveryClock === 'system') delivery.system = systemDelivery(c0, c1);
   }
-  return finish(spec, session, before, sent, tEnd - t0, usageBetween(c0, c1), delivery, sent === null ? null : expectedIpv4(spec.fixture, sent));
+  return finish(spec, session, before, sent, tEnd - t0, usageBetween(c0, c1), delivery, sent === null ? null : expectedIpv4(spec.fixture, threadSent));
 }
 
 /**
@@ -342,6 +361,8 @@ async function finish(
   }
   const { received, drops, resent, dropsSource } = loss;
   const windowSec = windowMs / 1000;
+  const readers = session.threads?.() ?? null;
+  const reading = readers ? withReaders(cpu, readers) : cpu;
   const measured = spec.mode === 'live' || !baseline;
   return {
     trial: {
@@ -355,9 +376,10 @@ async function finish(
       windowSec,
       pps: measured && windowSec > 0 ? received / windowSec : null,
       delivery,
+      perThread: readers && readers.map((t): ThreadTrial => ({ received: t.received, drops: t.drops, cpuSec: t.cpuSec })),
     },
     // In live mode the frames sent during the window scale the baseline; in drain none are.
-    load: { cpu, windowSec, packets: baseline ? 0 : received, sent: spec.mode === 'live' ? sent : null, delivery },
+    load: { cpu: reading, windowSec, packets: baseline ? 0 : received, sent: spec.mode === 'live' ? sent : null, delivery },
     latencySamples: [],
     dropsSource,
   };

@@ -10,7 +10,8 @@
  * zero-copy support give; elsewhere (veth) it is refused as a usage error.
  *
  * --queues N binds one socket, each with its own UMEM, to each of queues 0..N-1. Frames the
- * interface delivers on other queues go on to the stack and are not seen.
+ * interface delivers on other queues go on to the stack and are not seen. With --threads T the
+ * queues are max(N, T), dealt out to T reader threads: thread t reads queues t, t + T, ...
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { constants } from 'node:os';
@@ -23,6 +24,7 @@ import { native, type AfXdpSocket } from '../native/binding.js';
 import { forgetXdpAttach, recordXdpAttach } from '../net/xdp-leftovers.js';
 import { LIVE_BUFFER_BYTES } from './buffer-sizing.js';
 import { SteppedSession } from './stepped-session.js';
+import { openSpread } from './threaded-session.js';
 
 /** Copy mode puts each frame XDP_PACKET_HEADROOM bytes into its UMEM frame. */
 const XDP_HEADROOM = 256;
@@ -55,20 +57,31 @@ function frameBytesFor(maxFrameBytes: number): number {
   );
 }
 
+/** Queues bound in all: --queues, or one per reader thread where there are more threads. */
+function queuesOf(options: Pick<MethodOptions, 'queues' | 'threads'>): number {
+  return Math.max(options.queues, options.threads);
+}
+
+/** The queues reader `index` of `of` reads: its share of 0..queues-1, dealt round robin. */
+function readerQueues(queues: number, reader: { index: number; of: number } | null): number[] {
+  const all = Array.from({ length: queues }, (_, q) => q);
+  return reader === null ? all : all.filter((q) => q % reader.of === reader.index);
+}
+
 function maxHoldFrames(frameBytes: number, options: MethodOptions): number | null {
   const chunk = frameBytes + XDP_HEADROOM <= 2048 ? 2048 : 4096;
-  const perQueue = Math.floor(MAX_UMEM_BYTES / Math.max(1, options.queues) / chunk);
+  const perQueue = Math.floor(MAX_UMEM_BYTES / queuesOf(options) / chunk);
   return Math.max(0, Math.min(perQueue, MAX_RING) - SPARE_FRAMES);
 }
 
 /** Receive queues the kernel shows for the interface, or null if it does not say. */
 function checkQueues(wanted: number, ifname: string): void {
   const queues = rxQueues(ifname);
-  if (queues !== null && wanted > queues) {
-    throw new UsageError(
-      `--queues ${wanted}: ${ifname} has ${queues} receive queue${queues === 1 ? '' : 's'}, and af-xdp binds one socket to each of queues 0..${wanted - 1}`,
-    );
-  }
+  if (queues !== null && wanted > queues) throw new UsageError(tooFewQueues(wanted, ifname, queues));
+}
+
+function tooFewQueues(wanted: number, ifname: string, queues: number): string {
+  return `--queues/--threads ${wanted}: ${ifname} has ${queues} receive queue${queues === 1 ? '' : 's'}, and af-xdp binds one socket to each of queues 0..${wanted - 1}`;
 }
 
 function rxQueues(ifname: string): number | null {
@@ -109,7 +122,8 @@ function sizing(ctx: OpenContext): Sizing {
   if (ctx.mode === 'drain') {
     const max = maxHoldFrames(ctx.maxFrameBytes, ctx) ?? 0;
     if (ctx.holdFrames > max) {
-      throw new UsageError(`af-xdp: ${ctx.holdFrames} frames do not fit in ${ctx.queues} × UMEM of at most ${MAX_UMEM_BYTES / ctx.queues} bytes: at most ${max}`);
+      const queues = queuesOf(ctx);
+      throw new UsageError(`af-xdp: ${ctx.holdFrames} frames do not fit in ${queues} × UMEM of at most ${MAX_UMEM_BYTES / queues} bytes: at most ${max}`);
     }
     const frameCount = ctx.holdFrames + SPARE_FRAMES;
     return { frameBytes, frameCount, ringSize: Math.min(MAX_RING, Math.max(MIN_RING, nextPow2(frameCount))) };
@@ -189,23 +203,42 @@ class UmemReader {
   }
 }
 
+/** The interface's rx_dropped since now, as a function to read it later. */
+function interfaceDropsSince(ifname: string): () => number {
+  const path = `/sys/class/net/${ifname}/statistics/rx_dropped`;
+  const at0 = readNumber(path);
+  return () => {
+    const now = readNumber(path);
+    return now !== null && at0 !== null ? Math.max(0, now - at0) : 0;
+  };
+}
+
+/**
+ * A socket's drops less the part the interface has already counted (see AfXdpSession.stats);
+ * `s` is the sockets' own figures, seen = produced + drops.
+ */
+function withoutInterfaceDrops(s: SessionStats, ifDrops: number): SessionStats {
+  const sockDrops = s.drops ?? 0;
+  const drops = sockDrops - Math.min(sockDrops, ifDrops);
+  return { seen: (s.seen ?? 0) - sockDrops + drops, drops };
+}
+
 class AfXdpSession extends SteppedSession {
   readonly settleMs = SETTLE_MS;
   private readonly socks: AfXdpSocket[] = [];
   protected readonly step: Step;
-  private readonly rxDroppedPath: string;
-  private readonly ifDropped0: number | null;
+  private readonly interfaceDrops: () => number;
   private stateFile: string | null = null;
   private closed = false;
 
   constructor(ctx: OpenContext) {
     super();
-    checkQueues(ctx.queues, ctx.ifname);
+    checkQueues(queuesOf(ctx), ctx.ifname);
     const size = sizing(ctx);
-    this.rxDroppedPath = `/sys/class/net/${ctx.ifname}/statistics/rx_dropped`;
-    this.ifDropped0 = readNumber(this.rxDroppedPath);
+    // One reader of several leaves the interface's share of the drops to the whole session (afXdp.open).
+    this.interfaceDrops = ctx.reader === null ? interfaceDropsSince(ctx.ifname) : () => 0;
     try {
-      for (let q = 0; q < ctx.queues; q++) this.socks.push(openSocket(ctx, q, size));
+      for (const q of readerQueues(queuesOf(ctx), ctx.reader)) this.socks.push(openSocket(ctx, q, size));
       const first = this.socks[0]!;
       this.stateFile = recordXdpAttach({
         ifindex: readNumber(`/sys/class/net/${ctx.ifname}/ifindex`) ?? 0,
@@ -265,10 +298,7 @@ class AfXdpSession extends SteppedSession {
       sockDrops += s.rxDropped + s.rxRingFull + s.rxInvalid;
       produced += s.rxProduced;
     }
-    const now = readNumber(this.rxDroppedPath);
-    const ifDrops = now !== null && this.ifDropped0 !== null ? Math.max(0, now - this.ifDropped0) : 0;
-    const drops = sockDrops - Math.min(sockDrops, ifDrops);
-    return { seen: produced + drops, drops };
+    return withoutInterfaceDrops({ seen: produced + sockDrops, drops: sockDrops }, this.interfaceDrops());
   }
 
   close(): void {
@@ -298,12 +328,18 @@ export const afXdp: CaptureMethod = {
   maxHoldFrames,
   checkOptions(options, iface) {
     if (iface !== null) {
-      checkQueues(options.queues, iface);
+      checkQueues(queuesOf(options), iface);
       return;
     }
-    // The test bed is one veth pair with one queue, and veth has no zero-copy AF_XDP.
-    if (options.queues > 1) throw new UsageError(`--queues ${options.queues}: the test bed's veth has 1 receive queue; use --iface for more`);
+    // The test bed's veth has testbedQueues queues, and veth has no zero-copy AF_XDP.
+    if (queuesOf(options) > options.testbedQueues) throw new UsageError(tooFewQueues(queuesOf(options), "the test bed's veth", options.testbedQueues));
     if (options.zeroCopy) throw new UsageError('--zerocopy: zero-copy AF_XDP is not supported by veth (the test bed); use --iface with a NIC whose driver has it');
   },
-  open: (ctx) => new AfXdpSession(ctx),
+  // One socket per queue, so one reader thread per queue at most: checkOptions has the counts.
+  spread: () => ({ available: true }),
+  open: (ctx) => {
+    if (ctx.threads <= 1 || ctx.reader !== null) return new AfXdpSession(ctx);
+    const interfaceDrops = interfaceDropsSince(ctx.ifname);
+    return openSpread('af-xdp', ctx, (c) => new AfXdpSession(c), (s) => withoutInterfaceDrops(s, interfaceDrops()));
+  },
 };

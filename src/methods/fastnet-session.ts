@@ -54,6 +54,14 @@ export function fastnetDepth(ctx: OpenContext, mode: FastnetMode): number {
   return Math.min(FASTNET_MAX_DEPTH, Math.floor(LIVE_BUFFER_BYTES / perFrame));
 }
 
+/**
+ * fastnet binds one open file to an interface, and a second bind to the same interface is refused
+ * (EBUSY): the module has no way to share an interface's frames between readers.
+ */
+export function fastnetSpread(): Availability {
+  return { available: false, reason: 'fastnet binds one reader per interface (the module has no fanout): it reads on one thread only' };
+}
+
 export function fastnetProbe(): Availability {
   const p = native().fastnetProbe();
   return p.available ? { available: true } : { available: false, reason: p.reason };

@@ -6,13 +6,14 @@
  * (npm run bench:vm); anywhere else the row says why not.
  */
 import type { CaptureMethod } from '../core/method.js';
-import { FASTNET_ZC_MAX_HOLD, FastnetSession, fastnetZcProbe } from './fastnet-session.js';
+import { FASTNET_ZC_MAX_HOLD, FastnetSession, fastnetZcProbe, fastnetSpread } from './fastnet-session.js';
 
 export const fastnetZc: CaptureMethod = {
   name: 'fastnet-zc',
   summary: '/dev/fastnet kernel module, ZC mode: the NIC writes frames into mmap()ed slots (patched e1000 only)',
   tiers: ['js', 'native'],
   probe: fastnetZcProbe,
+  spread: fastnetSpread,
   maxHoldFrames: () => FASTNET_ZC_MAX_HOLD,
   open: (ctx) => new FastnetSession(ctx, 'zc'),
 };

@@ -11,6 +11,8 @@ import type { LatencySampler } from '../core/latency.js';
 import type { CaptureMethod, MethodOptions, OpenContext, SessionStats } from '../core/method.js';
 import { native, type PacketMmapRing } from '../native/binding.js';
 import { LIVE_BUFFER_BYTES } from './buffer-sizing.js';
+import { fanoutJoin, fanoutSpread } from './fanout.js';
+import { openSpread } from './threaded-session.js';
 import { SteppedSession } from './stepped-session.js';
 import { Tpacket3Blocks } from './tpacket3-block.js';
 
@@ -160,7 +162,7 @@ class PacketMmapSession extends SteppedSession {
     }
     const retireMs = drain ? DRAIN_RETIRE_MS : LIVE_RETIRE_MS;
     try {
-      this.ring = new (native().PacketMmapRing)({ ifname: ctx.ifname, ...layout, retireMs });
+      this.ring = new (native().PacketMmapRing)({ ifname: ctx.ifname, ...layout, retireMs, fanout: fanoutJoin(ctx) });
     } catch (err) {
       throw fromNative(err, `open PACKET_RX_RING on ${ctx.ifname}`);
     }
@@ -183,6 +185,10 @@ class PacketMmapSession extends SteppedSession {
       this.ipv4 += blocks.ipv4;
       return blocks.frames;
     };
+  }
+
+  get fanoutGroup(): number {
+    return this.ring.fanoutGroup;
   }
 
   stats(): SessionStats {
@@ -208,5 +214,6 @@ export const packetMmap: CaptureMethod = {
     const blockBytes = drainBlockBytes(frameBytes, options);
     return largestFitting({ blockBytes, blockCount: Math.min(MAX_BLOCKS, Math.floor(MAX_RING_BYTES / blockBytes)) }, frameBytes, options);
   },
-  open: (ctx) => new PacketMmapSession(ctx),
+  spread: fanoutSpread,
+  open: (ctx) => openSpread('packet-mmap', ctx, (c) => new PacketMmapSession(c)),
 };

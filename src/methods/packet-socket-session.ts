@@ -9,6 +9,7 @@ import { fromNative } from '../shared/errors.js';
 import type { OpenContext, SessionStats } from '../core/method.js';
 import { native, type PacketSocket } from '../native/binding.js';
 import { LIVE_BUFFER_BYTES, socketBufferFor } from './buffer-sizing.js';
+import { fanoutJoin } from './fanout.js';
 import { SteppedSession } from './stepped-session.js';
 
 /** Room for the largest frame plus the 4-byte VLAN tag the addon puts back. */
@@ -26,7 +27,7 @@ export class PacketSocketSession extends SteppedSession {
     const rcvbufBytes =
       ctx.mode === 'drain' ? socketBufferFor(ctx.holdFrames, ctx.maxFrameBytes) : LIVE_BUFFER_BYTES;
     try {
-      this.sock = new (native().PacketSocket)({ ifname: ctx.ifname, rcvbufBytes });
+      this.sock = new (native().PacketSocket)({ ifname: ctx.ifname, rcvbufBytes, fanout: fanoutJoin(ctx) });
     } catch (err) {
       throw fromNative(err, `open AF_PACKET socket on ${ctx.ifname}`);
     }
@@ -61,6 +62,10 @@ export class PacketSocketSession extends SteppedSession {
       if (n > 0) latency?.offer(buf, table[2 * n - 2]!, table[2 * n - 1]!);
       return n;
     };
+  }
+
+  get fanoutGroup(): number {
+    return this.sock.fanoutGroup;
   }
 
   stats(): SessionStats {

@@ -81,5 +81,12 @@ export const pcapNative: CaptureMethod = {
     return p.available ? { available: true } : { available: false, reason: p.reason };
   },
   maxHoldFrames: (frameBytes) => Math.floor((MAX_PCAP_BUFFER - 2 ** 20) / 1.25 / ringBytesPerFrame(frameBytes)),
+  // libpcap has no call to join a PACKET_FANOUT group (checked up to 1.10): a handle per thread
+  // would each see every frame. Joining one behind libpcap's back through pcap_fileno() would no
+  // longer measure libpcap.
+  spread() {
+    const p = native().pcapProbe();
+    return { available: false, reason: `${p.version || 'libpcap'} has no fanout support: a handle per thread would each see every frame` };
+  },
   open: (ctx) => new PcapNativeSession(ctx),
 };

@@ -126,6 +126,7 @@ export const pcap: CaptureMethod = {
     return { available: true };
   },
   maxHoldFrames: () => Math.floor(MAX_PCAP_BUFFER / 2048),
+  spread: () => ({ available: false, reason: "the cap package reads on Node's event loop: one thread only" }),
   open(ctx) {
     const mod = loadCap();
     if (mod instanceof Error) throw new SystemError(`cap: ${mod.message}`);

@@ -1,6 +1,8 @@
 import type { CaptureMethod } from '../core/method.js';
 import { MAX_SOCKET_BUFFER, socketBytesPerFrame } from './buffer-sizing.js';
+import { fanoutSpread } from './fanout.js';
 import { PacketSocketSession } from './packet-socket-session.js';
+import { openSpread } from './threaded-session.js';
 
 export const socketMmsg: CaptureMethod = {
   name: 'socket-mmsg',
@@ -8,5 +10,6 @@ export const socketMmsg: CaptureMethod = {
   tiers: ['js', 'native'],
   probe: () => ({ available: true }),
   maxHoldFrames: (frameBytes) => Math.floor(MAX_SOCKET_BUFFER / socketBytesPerFrame(frameBytes)),
-  open: (ctx) => new PacketSocketSession(ctx, ctx.batch),
+  spread: fanoutSpread,
+  open: (ctx) => openSpread('socket-mmsg', ctx, (c) => new PacketSocketSession(c, c.batch)),
 };

@@ -1,6 +1,8 @@
 import type { CaptureMethod } from '../core/method.js';
 import { MAX_SOCKET_BUFFER, socketBytesPerFrame } from './buffer-sizing.js';
+import { fanoutSpread } from './fanout.js';
 import { PacketSocketSession } from './packet-socket-session.js';
+import { openSpread } from './threaded-session.js';
 
 export const socket: CaptureMethod = {
   name: 'socket',
@@ -8,5 +10,6 @@ export const socket: CaptureMethod = {
   tiers: ['js', 'native'],
   probe: () => ({ available: true }),
   maxHoldFrames: (frameBytes) => Math.floor(MAX_SOCKET_BUFFER / socketBytesPerFrame(frameBytes)),
-  open: (ctx) => new PacketSocketSession(ctx, 1),
+  spread: fanoutSpread,
+  open: (ctx) => openSpread('socket', ctx, (c) => new PacketSocketSession(c, 1)),
 };

@@ -2,7 +2,7 @@
  * What every synchronous capture session shares: the counts, the consume loop (core's `drive`),
  * and the native tier's step. A session supplies how one step reads and counts, and its stats.
  */
-import { drive, SLICE_MS, type Step } from '../core/consume-loop.js';
+import { drive, driveSync, SLICE_MS, type Step, type SyncLimit } from '../core/consume-loop.js';
 import type { CaptureSession, ConsumeLimit, SessionStats } from '../core/method.js';
 import type { NativeCount } from '../native/binding.js';
 
@@ -25,6 +25,11 @@ export abstract class SteppedSession implements CaptureSession {
 
   consume(limit: ConsumeLimit): Promise<number> {
     return drive(limit, () => this.received, this.step);
+  }
+
+  /** The same loop on a reader thread of a spread session (threaded-session.ts), without an event loop. */
+  consumeSync(limit: SyncLimit): number {
+    return driveSync(limit, () => this.received, this.step);
   }
 
   abstract stats(): SessionStats;

@@ -22,7 +22,7 @@
  * libbpf and libxdp print warnings to stderr by default. The last one is kept so that a failure
  * can say more than an errno where the library had something to add. */
 
-static char lib_message[128];
+static _Thread_local char lib_message[128];
 
 static void keep_message(const char *fmt, va_list ap)
 {

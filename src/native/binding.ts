@@ -20,10 +20,42 @@ export interface NativeCount {
   ipv4: number;
 }
 
+/**
+ * How a PACKET_FANOUT group shares frames among its sockets (each frame goes to exactly one):
+ * - `hash`: by the flow's symmetric hash, so a flow stays on one socket; a single-flow fixture
+ *   (udp64) all goes to one socket.
+ * - `lb`: round robin, frame by frame: the only mode that splits one sender thread's one flow.
+ * - `cpu`: by the CPU the frame is received on. On veth that is the sender's CPU, so one sender
+ *   thread feeds one socket.
+ * - `qm`: by the receive queue the frame was recorded on. On veth that is the sender's TX queue:
+ *   with one queue everything goes to one socket; with more, the queue follows the sender's CPU.
+ * No rollover: a frame goes where the mode says even when that socket is full, and counts as a
+ * drop in that socket's statistics.
+ */
+export type FanoutMode = 'hash' | 'cpu' | 'lb' | 'qm';
+
+/**
+ * A PACKET_FANOUT group for a capture socket to join once it is bound. Sockets of one group share
+ * one interface and one mode; PACKET_STATISTICS stay per socket. Frames that arrive between a
+ * socket's bind and its join reach it outside the group (as well as the group): open every
+ * member before traffic starts.
+ */
+export interface FanoutOptions {
+  mode: FanoutMode;
+  /**
+   * 0: a new group, with an id the kernel picks so no other group in this network namespace has
+   * it (read it back from `fanoutGroup`; never 0). 1..65535: join that group, creating it if it
+   * does not exist. Joining a group of another mode or interface throws EINVAL.
+   */
+  group: number;
+}
+
 export interface PacketSocketOptions {
   ifname: string;
   /** SO_RCVBUFFORCE bytes; 0 leaves the default. */
   rcvbufBytes: number;
+  /** Join a PACKET_FANOUT group after binding; absent or null: no group. */
+  fanout?: FanoutOptions | null;
 }
 
 export interface PacketSocketStats {
@@ -38,6 +70,8 @@ export interface PacketSocketStats {
 
 /** AF_PACKET SOCK_RAW bound to one interface, ETH_P_ALL, outgoing frames ignored. */
 export interface PacketSocket {
+  /** The PACKET_FANOUT group id this socket is in, as the kernel reports it; 0 in none or closed. */
+  readonly fanoutGroup: number;
   /** One recvmsg(); frame in buf, [offset, length] in table[0..1]. 1, or 0 after timeoutMs idle. */
   recvOne(buf: Uint8Array, table: Uint32Array, timeoutMs: number): number;
   /** One recvmmsg() of up to maxFrames; slot i starts at i * floor(buf.length / maxFrames). */
@@ -140,6 +174,8 @@ export interface PacketMmapOptions {
   blockCount: number;
   /** tp_retire_blk_tov: a block is handed over this long after its first frame even if not full. */
   retireMs: number;
+  /** Join a PACKET_FANOUT group once the ring is set up and the socket bound; absent or null: none. */
+  fanout?: FanoutOptions | null;
 }
 
 export interface PacketMmapStats {
@@ -156,6 +192,8 @@ export interface PacketMmapStats {
  */
 export interface PacketMmapRing {
   readonly ring: ArrayBuffer;
+  /** The PACKET_FANOUT group id this socket is in, as the kernel reports it; 0 in none or closed. */
+  readonly fanoutGroup: number;
   /**
    * One call per block: hands the block of the previous call back to the kernel, then waits up
    * to timeoutMs for the next retired block and returns its byte offset in `ring`, or -1 when
@@ -299,6 +337,12 @@ export interface NativeBinding {
    * unpinned generator also keeps off `cpu`). Call it again to catch threads created since.
    */
   reserveCpu(cpu: number): void;
+  /**
+   * Pins the calling thread, and only it, to `cpu` (sched_setaffinity): for worker_threads
+   * readers, which must place themselves. A worker thread is also renamed "cb-pinned", so a later
+   * reserveCpu does not move it. Throws with errno (EINVAL for a CPU this process may not use).
+   */
+  pinThread(cpu: number): void;
   /** perf_event_open(PERF_COUNT_HW_CPU_CYCLES) for the calling thread; throws when there is no PMU. */
   openCycleCounter(): CycleCounter;
 

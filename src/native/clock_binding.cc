@@ -1,4 +1,4 @@
-// readTsc, calibrateTsc, threadCpuTime, reserveCpu, openCycleCounter.
+// readTsc, calibrateTsc, threadCpuTime, reserveCpu, pinThread, openCycleCounter.
 #include <string>
 
 #include "addon.h"
@@ -75,6 +75,17 @@ void ReserveCpu(const Napi::CallbackInfo &info)
 		throw CbJsError(info.Env(), e);
 }
 
+void PinThread(const Napi::CallbackInfo &info)
+{
+	double cpu = NumberArg(info, 0, "pinThread: cpu");
+	if (!IsInteger(cpu, 0, 1 << 20))
+		throw Napi::RangeError::New(info.Env(),
+					    "pinThread: cpu must be a non-negative integer");
+	cb_error e{};
+	if (cb_pin_thread((int)cpu, &e) < 0)
+		throw CbJsError(info.Env(), e);
+}
+
 // Not exported as a constructor: JS gets instances only from openCycleCounter().
 class CycleCounter : public Napi::ObjectWrap<CycleCounter> {
 public:
@@ -133,6 +144,7 @@ void InitClock(Napi::Env env, Napi::Object exports)
 	exports.Set("threadCpuTime", Napi::Function::New(env, ThreadCpuTime, "threadCpuTime"));
 	exports.Set("taskCpuTime", Napi::Function::New(env, TaskCpuTime, "taskCpuTime"));
 	exports.Set("reserveCpu", Napi::Function::New(env, ReserveCpu, "reserveCpu"));
+	exports.Set("pinThread", Napi::Function::New(env, PinThread, "pinThread"));
 
 	// Per-env reference (workers each load the addon), freed when the env goes away.
 	auto *ctor = new Napi::FunctionReference(Napi::Persistent(CycleCounter::Define(env)));

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -91,6 +92,26 @@ int cb_reserve_cpu(int cpu, struct cb_error *e)
 	if (CPU_COUNT(&others) == 0)
 		return 0; /* nowhere else to go */
 	return move_other_threads(&others, cpu, e);
+}
+
+int cb_pin_thread(int cpu, struct cb_error *e)
+{
+	cpu_set_t pin;
+
+	if (cpu < 0 || cpu >= CPU_SETSIZE)
+		return cb_fail(e, EINVAL, "pin thread to CPU %d (allowed 0..%d)", cpu,
+			       CPU_SETSIZE - 1);
+	CPU_ZERO(&pin);
+	CPU_SET(cpu, &pin);
+	/* pid 0 is the calling thread, not the whole process. */
+	if (sched_setaffinity(0, sizeof(pin), &pin) != 0)
+		return cb_fail(e, errno, "pin thread to CPU %d (sched_setaffinity)", cpu);
+	/* The main thread's name is the process's (ps, top): it is left alone. */
+	if ((pid_t)syscall(SYS_gettid) != getpid() &&
+	    prctl(PR_SET_NAME, (unsigned long)"cb-pinned", 0, 0, 0) != 0)
+		return cb_fail(e, errno, "pin thread to CPU %d: name it cb-pinned (PR_SET_NAME)",
+			       cpu);
+	return 0;
 }
 
 int cb_unreserved_cpus(cpu_set_t *set, struct cb_error *e)

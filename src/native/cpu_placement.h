@@ -22,6 +22,13 @@ extern "C" {
 int cb_reserve_cpu(int cpu, struct cb_error *e);
 
 /*
+ * Pins the calling thread, and only it, to `cpu`: for reader threads (Node worker_threads), which
+ * can only place themselves. A thread other than the process's main one is also named
+ * "cb-pinned", so a later cb_reserve_cpu leaves it where it put itself.
+ */
+int cb_pin_thread(int cpu, struct cb_error *e);
+
+/*
  * The CPUs a thread that is not pinned should run on: the process's CPUs less the reserved one,
  * or, before any cb_reserve_cpu, the calling thread's own affinity.
  */

@@ -98,7 +98,7 @@ static int bind_all(struct cb_pmmap *r, struct cb_error *e)
 	return 0;
 }
 
-int cb_pmmap_open(struct cb_pmmap *r, const struct cb_pmmap_options *o, struct cb_error *e)
+static int open_once(struct cb_pmmap *r, const struct cb_pmmap_options *o, struct cb_error *e)
 {
 	memset(r, 0, sizeof(*r));
 	r->fd = -1;
@@ -119,11 +119,25 @@ int cb_pmmap_open(struct cb_pmmap *r, const struct cb_pmmap_options *o, struct c
 	/* Version first: the kernel refuses to change it once a ring exists. */
 	if (set_int_opt(r, PACKET_VERSION, TPACKET_V3, "PACKET_VERSION", e) < 0 ||
 	    set_int_opt(r, PACKET_IGNORE_OUTGOING, 1, "PACKET_IGNORE_OUTGOING", e) < 0 ||
-	    setup_ring(r, o, e) < 0 || bind_all(r, e) < 0) {
+	    setup_ring(r, o, e) < 0 || bind_all(r, e) < 0 ||
+	    (o->fanout.enabled &&
+	     cb_fanout_join(r->fd, r->ifname, &o->fanout, &r->fanout_group, e) < 0)) {
 		cb_pmmap_close(r);
 		return -1;
 	}
 	return 0;
+}
+
+int cb_pmmap_open(struct cb_pmmap *r, const struct cb_pmmap_options *o, struct cb_error *e)
+{
+	for (int i = 0; i < CB_FANOUT_OPEN_TRIES; i++) {
+		if (open_once(r, o, e) < 0)
+			return -1;
+		if (!cb_fanout_got_id_zero(&o->fanout, r->fanout_group))
+			return 0;
+		cb_pmmap_close(r);
+	}
+	return cb_fanout_id_zero_error(o->ifname, &o->fanout, e);
 }
 
 void cb_pmmap_close(struct cb_pmmap *r)
@@ -136,6 +150,7 @@ void cb_pmmap_close(struct cb_pmmap *r)
 		close(r->fd);
 	r->fd = -1;
 	r->holding = 0;
+	r->fanout_group = 0;
 }
 
 /* ---- blocks ------------------------------------------------------------------------------ */

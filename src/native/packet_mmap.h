@@ -16,6 +16,7 @@
 
 #include "counter.h"
 #include "native_error.h"
+#include "packet_socket.h" /* struct cb_fanout: both are AF_PACKET sockets */
 
 #ifdef __cplusplus
 extern "C" {
@@ -36,9 +37,10 @@ struct cb_pmmap {
 	size_t map_len;
 	uint32_t block_bytes;
 	uint32_t block_count;
-	uint32_t index;	  /* the next block to read */
-	int holding;	  /* next_block() returned block `index`, not yet given back */
-	uint64_t packets; /* PACKET_STATISTICS accumulated: the kernel resets on each read */
+	uint32_t index;	       /* the next block to read */
+	int holding;	       /* next_block() returned block `index`, not yet given back */
+	uint32_t fanout_group; /* PACKET_FANOUT id, 0 when in no group */
+	uint64_t packets;      /* PACKET_STATISTICS accumulated: the kernel resets on each read */
 	uint64_t drops;
 	uint64_t freezes;
 };
@@ -47,13 +49,15 @@ struct cb_pmmap_options {
 	const char *ifname;
 	uint32_t block_bytes; /* power of two, multiple of the page size */
 	uint32_t block_count;
-	uint32_t retire_ms; /* tp_retire_blk_tov; 0 lets the kernel pick from the link speed */
+	uint32_t retire_ms;	 /* tp_retire_blk_tov; 0 lets the kernel pick from the link speed */
+	struct cb_fanout fanout; /* joined after the bind when enabled */
 };
 
 /*
  * Creates the socket, sets TPACKET_V3, PACKET_IGNORE_OUTGOING and the ring,
- * maps it and binds to the interface (last, so nothing arrives before the ring exists).
- * On failure nothing is left open (r->fd -1, r->map NULL).
+ * maps it and binds to the interface (so nothing arrives before the ring exists), then joins
+ * o->fanout's group if enabled: the kernel joins only a bound socket and refuses to bind one
+ * that is in a group. On failure nothing is left open (r->fd -1, r->map NULL).
  */
 int cb_pmmap_open(struct cb_pmmap *r, const struct cb_pmmap_options *o, struct cb_error *e);
 

@@ -5,6 +5,7 @@
 
 #include "addon.h"
 #include "capture_binding.h"
+#include "fanout_option.h"
 #include "packet_mmap.h"
 
 namespace {
@@ -18,6 +19,7 @@ public:
 		return DefineClass(
 			env, kClassName,
 			{ InstanceAccessor("ring", &PacketMmapRing::Ring, nullptr),
+			  InstanceAccessor("fanoutGroup", &PacketMmapRing::FanoutGroup, nullptr),
 			  InstanceMethod("nextBlock", &PacketMmapRing::NextBlock),
 			  InstanceMethod("consumeNative", &PacketMmapRing::ConsumeNative),
 			  InstanceMethod("stats", &PacketMmapRing::Stats),
@@ -42,6 +44,7 @@ public:
 						 CB_PMMAP_MAX_BLOCKS);
 		o.retire_ms = (uint32_t)IntArg(opts.Get("retireMs"),
 					       "PacketMmapRing: options.retireMs", 0, 60000);
+		o.fanout = FanoutOption(opts, "PacketMmapRing");
 		cb_error e{};
 		if (cb_pmmap_open(&ring_, &o, &e) < 0)
 			throw CbJsError(env, e);
@@ -89,6 +92,11 @@ private:
 
 	// After close() this is the same ArrayBuffer, detached: byteLength 0, views over it empty.
 	Napi::Value Ring(const Napi::CallbackInfo &) { return buffer_.Value(); }
+
+	Napi::Value FanoutGroup(const Napi::CallbackInfo &info)
+	{
+		return Napi::Number::New(info.Env(), ring_.fanout_group);
+	}
 
 	Napi::Value NextBlock(const Napi::CallbackInfo &info)
 	{

@@ -30,6 +30,88 @@ union cb_ctrl {
 	uint8_t bytes[CTRL_SPACE];
 };
 
+/* ---- PACKET_FANOUT ----------------------------------------------------------------------- */
+
+static const struct {
+	const char *name;
+	int type;
+} fanout_modes[] = {
+	{ "hash", PACKET_FANOUT_HASH },
+	{ "lb", PACKET_FANOUT_LB },
+	{ "cpu", PACKET_FANOUT_CPU },
+	{ "qm", PACKET_FANOUT_QM },
+};
+
+#define FANOUT_MODES (sizeof(fanout_modes) / sizeof(fanout_modes[0]))
+
+int cb_fanout_type(const char *mode, int *type)
+{
+	for (size_t i = 0; i < FANOUT_MODES; i++) {
+		if (strcmp(mode, fanout_modes[i].name) == 0) {
+			*type = fanout_modes[i].type;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *cb_fanout_mode_name(int type)
+{
+	for (size_t i = 0; i < FANOUT_MODES; i++) {
+		if (fanout_modes[i].type == type)
+			return fanout_modes[i].name;
+	}
+	return "?";
+}
+
+/* What the kernel refuses a join for, so the message says more than "Invalid argument". */
+static int join_failed(int err, const char *ifname, const struct cb_fanout *f, struct cb_error *e)
+{
+	const char *mode = cb_fanout_mode_name(f->type);
+
+	if (f->group == 0)
+		return cb_fail(e, err, "PACKET_FANOUT new group (%s) on %s", mode, ifname);
+	if (err == EINVAL)
+		return cb_fail(e, err,
+			       "PACKET_FANOUT join group %u (%s) on %s (a group takes sockets of "
+			       "one mode, bound to one interface)",
+			       f->group, mode, ifname);
+	return cb_fail(e, err, "PACKET_FANOUT join group %u (%s) on %s", f->group, mode, ifname);
+}
+
+int cb_fanout_join(int fd, const char *ifname, const struct cb_fanout *f, uint32_t *group,
+		   struct cb_error *e)
+{
+	/* id 0 with UNIQUEID: the kernel picks an id no group in this namespace has. */
+	int flags = f->group == 0 ? PACKET_FANOUT_FLAG_UNIQUEID : 0;
+	int arg = (int)(f->group | (uint32_t)(f->type | flags) << 16);
+	int val = 0;
+	socklen_t len = sizeof(val);
+
+	if (f->group > CB_FANOUT_MAX_GROUP)
+		return cb_fail(e, EINVAL, "PACKET_FANOUT join group %u on %s: ids are 1..%u",
+			       f->group, ifname, CB_FANOUT_MAX_GROUP);
+	if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg)) != 0)
+		return join_failed(errno, ifname, f, e);
+	/* The kernel answers id | type << 16 | flags << 24; the id is all a second socket needs. */
+	if (getsockopt(fd, SOL_PACKET, PACKET_FANOUT, &val, &len) != 0)
+		return cb_fail(e, errno, "getsockopt PACKET_FANOUT on %s after joining", ifname);
+	*group = (uint32_t)val & 0xffffu;
+	return 0;
+}
+
+int cb_fanout_got_id_zero(const struct cb_fanout *f, uint32_t group)
+{
+	return f && f->enabled && f->group == 0 && group == 0;
+}
+
+int cb_fanout_id_zero_error(const char *ifname, const struct cb_fanout *f, struct cb_error *e)
+{
+	return cb_fail(e, EAGAIN,
+		       "PACKET_FANOUT new group (%s) on %s: the kernel handed out id 0 %d times",
+		       cb_fanout_mode_name(f->type), ifname, CB_FANOUT_OPEN_TRIES);
+}
+
 /* ---- open / close ---------------------------------------------------------------------- */
 
 static int set_int_opt(struct cb_psock *s, int level, int name, int val, const char *what,
@@ -92,7 +174,9 @@ static int configure(struct cb_psock *s, int rcvbuf_bytes, struct cb_error *e)
 	return bind_all(s, e);
 }
 
-int cb_psock_open(struct cb_psock *s, const char *ifname, int rcvbuf_bytes, struct cb_error *e)
+/* One attempt: socket, options, bind, then the fanout group (the kernel joins only bound sockets). */
+static int open_once(struct cb_psock *s, const char *ifname, int rcvbuf_bytes,
+		     const struct cb_fanout *fanout, struct cb_error *e)
 {
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
@@ -108,11 +192,26 @@ int cb_psock_open(struct cb_psock *s, const char *ifname, int rcvbuf_bytes, stru
 	s->fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s->fd < 0)
 		return cb_fail(e, errno, "create AF_PACKET SOCK_RAW socket for %s", ifname);
-	if (configure(s, rcvbuf_bytes, e) < 0) {
+	if (configure(s, rcvbuf_bytes, e) < 0 ||
+	    (fanout && fanout->enabled &&
+	     cb_fanout_join(s->fd, s->ifname, fanout, &s->fanout_group, e) < 0)) {
 		cb_psock_close(s);
 		return -1;
 	}
 	return 0;
+}
+
+int cb_psock_open(struct cb_psock *s, const char *ifname, int rcvbuf_bytes,
+		  const struct cb_fanout *fanout, struct cb_error *e)
+{
+	for (int i = 0; i < CB_FANOUT_OPEN_TRIES; i++) {
+		if (open_once(s, ifname, rcvbuf_bytes, fanout, e) < 0)
+			return -1;
+		if (!cb_fanout_got_id_zero(fanout, s->fanout_group))
+			return 0;
+		cb_psock_close(s);
+	}
+	return cb_fanout_id_zero_error(ifname, fanout, e);
 }
 
 void cb_psock_close(struct cb_psock *s)
@@ -120,6 +219,7 @@ void cb_psock_close(struct cb_psock *s)
 	if (s->fd >= 0)
 		close(s->fd);
 	s->fd = -1;
+	s->fanout_group = 0;
 	free(s->scratch.msgs);
 	free(s->scratch.iovs);
 	free(s->scratch.ctrl);

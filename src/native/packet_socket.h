@@ -24,6 +24,43 @@ extern "C" {
 #define CB_PSOCK_MIN_SLOT (64u + CB_PSOCK_PREFIX)
 /* recvmmsg() silently caps vlen at UIO_MAXIOV. */
 #define CB_PSOCK_MAX_BATCH 1024u
+/* PACKET_FANOUT ids are 16 bits; 0 is taken to mean "a new group" (see struct cb_fanout). */
+#define CB_FANOUT_MAX_GROUP 65535u
+
+/*
+ * A PACKET_FANOUT group to join once the socket is bound: the kernel then hands each frame to one
+ * member only. group 0 asks the kernel for a new group with an id nobody in this network
+ * namespace uses; any other id joins that group, creating it if it does not exist. type is
+ * PACKET_FANOUT_HASH, _LB, _CPU or _QM; no ROLLOVER flag, so a frame goes where the mode says
+ * even when that member is full (it is then a drop on that member's statistics).
+ */
+struct cb_fanout {
+	int enabled;
+	int type;
+	uint32_t group;
+};
+
+/* "hash", "lb", "cpu", "qm" to PACKET_FANOUT_*; -1 for any other name. */
+int cb_fanout_type(const char *mode, int *type);
+const char *cb_fanout_mode_name(int type);
+
+/*
+ * Joins fd (bound, its interface up) to f's group and writes the group's id to *group. On a
+ * failure the caller closes the socket: it may be receiving on its own, outside any group.
+ */
+int cb_fanout_join(int fd, const char *ifname, const struct cb_fanout *f, uint32_t *group,
+		   struct cb_error *e);
+
+/*
+ * The kernel numbers new groups from one counter starting at 0 at boot, so the first group made
+ * after a boot (and one every 65536 after) gets id 0, which here means "no group" and could not
+ * be joined by id. An open that was given 0 closes the socket (the group goes with it) and opens
+ * again: the counter has moved on. CB_FANOUT_OPEN_TRIES bounds that.
+ */
+#define CB_FANOUT_OPEN_TRIES 2
+int cb_fanout_got_id_zero(const struct cb_fanout *f, uint32_t group);
+/* The error once CB_FANOUT_OPEN_TRIES opens were all given id 0. */
+int cb_fanout_id_zero_error(const char *ifname, const struct cb_fanout *f, struct cb_error *e);
 
 /* recvmmsg() headers, iovecs and control space, reused across calls. */
 struct cb_mmsg_scratch {
@@ -39,7 +76,8 @@ struct cb_psock {
 	char ifname[IF_NAMESIZE];
 	int rcvbuf; /* SO_RCVBUF as read back after open */
 	uint32_t mtu;
-	uint64_t packets; /* PACKET_STATISTICS accumulated: the kernel resets on each read */
+	uint32_t fanout_group; /* PACKET_FANOUT id, 0 when in no group */
+	uint64_t packets;      /* PACKET_STATISTICS accumulated: the kernel resets on each read */
 	uint64_t drops;
 	struct cb_mmsg_scratch scratch;
 	uint8_t *consume_buf; /* the native loop's own slots */
@@ -47,8 +85,12 @@ struct cb_psock {
 	uint32_t consume_frames;
 };
 
-/* Opens, configures and binds; rcvbuf_bytes 0 keeps the default. On failure s->fd is -1. */
-int cb_psock_open(struct cb_psock *s, const char *ifname, int rcvbuf_bytes, struct cb_error *e);
+/*
+ * Opens, configures, binds and, when fanout->enabled, joins the fanout group; rcvbuf_bytes 0
+ * keeps the default; fanout may be NULL. On failure s->fd is -1.
+ */
+int cb_psock_open(struct cb_psock *s, const char *ifname, int rcvbuf_bytes,
+		  const struct cb_fanout *fanout, struct cb_error *e);
 
 /*
  * One frame into buf (buflen >= CB_PSOCK_MIN_SLOT); table[0] = offset, table[1] = length.

@@ -4,6 +4,7 @@
 
 #include "addon.h"
 #include "capture_binding.h"
+#include "fanout_option.h"
 #include "packet_socket.h"
 
 namespace {
@@ -14,12 +15,14 @@ public:
 
 	static Napi::Function Define(Napi::Env env)
 	{
-		return DefineClass(env, kClassName,
-				   { InstanceMethod("recvOne", &PacketSocket::RecvOne),
-				     InstanceMethod("recvBatch", &PacketSocket::RecvBatch),
-				     InstanceMethod("consumeNative", &PacketSocket::ConsumeNative),
-				     InstanceMethod("stats", &PacketSocket::Stats),
-				     InstanceMethod("close", &PacketSocket::Close) });
+		return DefineClass(
+			env, kClassName,
+			{ InstanceAccessor("fanoutGroup", &PacketSocket::FanoutGroup, nullptr),
+			  InstanceMethod("recvOne", &PacketSocket::RecvOne),
+			  InstanceMethod("recvBatch", &PacketSocket::RecvBatch),
+			  InstanceMethod("consumeNative", &PacketSocket::ConsumeNative),
+			  InstanceMethod("stats", &PacketSocket::Stats),
+			  InstanceMethod("close", &PacketSocket::Close) });
 	}
 
 	explicit PacketSocket(const Napi::CallbackInfo &info) : CaptureBinding<PacketSocket>(info)
@@ -29,8 +32,9 @@ public:
 		std::string ifname = IfnameOption(opts);
 		int rcvbuf = (int)IntArg(opts.Get("rcvbufBytes"),
 					 "PacketSocket: options.rcvbufBytes", 0, INT_MAX);
+		cb_fanout fanout = FanoutOption(opts, "PacketSocket");
 		cb_error e{};
-		if (cb_psock_open(&sock_, ifname.c_str(), rcvbuf, &e) < 0)
+		if (cb_psock_open(&sock_, ifname.c_str(), rcvbuf, &fanout, &e) < 0)
 			throw CbJsError(info.Env(), e);
 	}
 
@@ -42,6 +46,11 @@ private:
 
 	bool IsOpen() const { return sock_.fd >= 0; }
 	const char *Ifname() const { return sock_.ifname; }
+
+	Napi::Value FanoutGroup(const Napi::CallbackInfo &info)
+	{
+		return Napi::Number::New(info.Env(), sock_.fanout_group);
+	}
 
 	Napi::Value RecvOne(const Napi::CallbackInfo &info)
 	{

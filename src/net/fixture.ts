@@ -69,8 +69,17 @@ export async function loadFixture(path: string): Promise<Fixture> {
   return { name: basename(path).replace(/\.pcap$/, ''), path, frames, concatenated, lengths, ipv4PerCycle };
 }
 
-/** IPv4 frames among the first `sent` frames of the round-robin replay (frames[i % k], i < sent). */
-export function expectedIpv4(fixture: Fixture, sent: number): number {
+/**
+ * IPv4 frames among what was sent. Each generator thread replays the fixture round-robin from
+ * frame 0, so `sent` is one count per thread (frames[i % k], i < sent[t]), or one number for one
+ * thread.
+ */
+export function expectedIpv4(fixture: Fixture, sent: number | readonly number[]): number {
+  const perThread = typeof sent === 'number' ? [sent] : sent;
+  return perThread.reduce((total, n) => total + expectedIpv4OfThread(fixture, n), 0);
+}
+
+function expectedIpv4OfThread(fixture: Fixture, sent: number): number {
   if (!Number.isSafeInteger(sent) || sent < 0) {
     throw new RangeError(`expectedIpv4: sent must be a non-negative integer, got ${sent}`);
   }

@@ -13,9 +13,15 @@
  * same frames into it from a second generator thread on the same CPU, so the kernel's cost of
  * delivering into the captured pair can be told from what the same frames cost with nothing
  * attached, measured at the same moment (see core/delivery.ts).
+ *
+ * With `queues` > 1 every veth end gets that many TX and RX queues, so multi-core capture has
+ * something to spread over: veth hands a frame sent on TX queue i to its peer's RX queue i (the
+ * af-xdp socket bound to queue i, the NAPI instance of queue i), and the generator picks the TX
+ * queue by the CPU it sends from (see net/generator.ts).
  */
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { UsageError } from '../shared/errors.js';
 import { ip, run, runSync } from './ip-command.js';
 
 export interface Testbed {
@@ -33,6 +39,15 @@ export interface Testbed {
   senderAddr: string;
   /** Owning process id; 0 for a persistent (`env up`) test bed. */
   owner: number;
+  /** TX and RX queues of every veth end, both pairs alike. */
+  queues: number;
+}
+
+export interface TestbedOptions {
+  /** Made by `env up`: outlives this process until `env down`. */
+  persistent?: boolean;
+  /** TX and RX queues per veth end; default 1. */
+  queues?: number;
 }
 
 const NETNS_PREFIX = 'capbench-';
@@ -71,11 +86,25 @@ function randomSuffix(): string {
 
 const live = new Set<Testbed>();
 
-export async function createTestbed(options: { persistent?: boolean } = {}): Promise<Testbed> {
+/**
+ * Far above any CPU count this project meets (the kernel allows 4096 per device); every queue
+ * costs a ring and a NAPI context once XDP is attached, so a typo should not ask for thousands.
+ */
+export const MAX_QUEUES = 256;
+
+function checkQueues(queues: number): number {
+  if (!Number.isInteger(queues) || queues < 1 || queues > MAX_QUEUES) {
+    throw new UsageError(`test bed queues must be an integer 1..${MAX_QUEUES}, got ${queues}`);
+  }
+  return queues;
+}
+
+export async function createTestbed(options: TestbedOptions = {}): Promise<Testbed> {
   const owner = options.persistent ? 0 : process.pid;
+  const queues = checkQueues(options.queues ?? 1);
   const tag = owner.toString(36) + randomSuffix();
   const { twinCaptureAddr, twinSenderAddr, ...addresses } = addressesFor(tag);
-  const tb: Testbed = { ...namesFor(tag), ...addresses, owner };
+  const tb: Testbed = { ...namesFor(tag), ...addresses, owner, queues };
   live.add(tb);
   try {
     await ip('netns', 'add', tb.netns);
@@ -92,9 +121,19 @@ export async function createTestbed(options: { persistent?: boolean } = {}): Pro
   }
 }
 
+/**
+ * Both ends get the same count: veth refuses native XDP on an end with fewer RX queues than its
+ * peer has TX queues ("XDP expects number of rx queues not less than peer tx queues"), and a TX
+ * queue without an RX queue of the same index on the peer would bypass that queue's NAPI.
+ */
+function queueArgs(queues: number): string[] {
+  return ['numtxqueues', String(queues), 'numrxqueues', String(queues)];
+}
+
 /** A veth pair from here into tb's namespace, silenced and up. */
 async function addSilentPair(tb: Testbed, captureIf: string, senderIf: string, captureAddr: string, senderAddr: string): Promise<void> {
-  await ip('link', 'add', captureIf, 'type', 'veth', 'peer', 'name', senderIf, 'netns', tb.netns);
+  const q = queueArgs(tb.queues);
+  await ip('link', 'add', captureIf, ...q, 'type', 'veth', 'peer', 'name', senderIf, ...q, 'netns', tb.netns);
   writeFileSync(`/proc/sys/net/ipv6/conf/${captureIf}/disable_ipv6`, '1');
   await ip('link', 'set', 'dev', captureIf, 'addrgenmode', 'none', 'arp', 'off');
   await ip('-n', tb.netns, 'link', 'set', 'dev', senderIf, 'addrgenmode', 'none', 'arp', 'off');
@@ -163,6 +202,15 @@ function ownerAlive(pid: number): boolean {
   }
 }
 
+/** RX queues `ifname` has here; 1 when it is gone (a half-removed test bed still gets listed). */
+export function rxQueuesOf(ifname: string): number {
+  try {
+    return Math.max(1, readdirSync(`/sys/class/net/${ifname}/queues`).filter((q) => q.startsWith('rx-')).length);
+  } catch {
+    return 1;
+  }
+}
+
 /** Every capbench test bed on this machine, whoever owns it. */
 export function listTestbeds(): Testbed[] {
   const tags = new Set<string>();
@@ -181,7 +229,8 @@ export function listTestbeds(): Testbed[] {
     const m = TAG_RE.exec(tag);
     if (!m) continue;
     const { captureAddr, senderAddr } = addressesFor(tag);
-    beds.push({ ...namesFor(tag), captureAddr, senderAddr, owner: parseInt(m[1]!, 36) });
+    const names = namesFor(tag);
+    beds.push({ ...names, captureAddr, senderAddr, owner: parseInt(m[1]!, 36), queues: rxQueuesOf(names.captureIf) });
   }
   return beds;
 }

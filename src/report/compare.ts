@@ -208,9 +208,15 @@ export function changeLabel(m: MetricChange): string {
   return m.figure === null ? METRICS[m.metric].label : `${METRICS[m.metric].label} ${m.figure}`;
 }
 
-/** Stable identity of a row across files. */
+/** Stable identity of a row across files; rows of one reader thread keep the key they had before threads existed. */
 export function rowKey(row: Row): string {
-  return JSON.stringify([row.method, row.tier, row.mode, row.point?.frameBytes ?? null, row.point?.offeredPps ?? null]);
+  const key = [row.method, row.tier, row.mode, row.point?.frameBytes ?? null, row.point?.offeredPps ?? null];
+  return JSON.stringify(readerThreads(row) > 1 ? [...key, readerThreads(row)] : key);
+}
+
+/** A row's reader threads: 1 in files written before --threads existed. */
+export function readerThreads(row: Row): number {
+  return row.threads ?? 1;
 }
 
 /** "64 B @ max", "128 B @ 100.0 kpps", "fixture @ 50.0 kpps" (frames of the run's own fixture). */
@@ -219,9 +225,10 @@ export function pointLabel(point: SweepPoint): string {
   return `${size} @ ${point.offeredPps === null ? 'max' : `${si(point.offeredPps)}pps`}`;
 }
 
-/** "socket/js drain", plus the sweep point when there is one. */
+/** "socket/js drain" ("socket/js ×2 drain" with two reader threads), plus the sweep point when there is one. */
 export function rowLabel(row: Row): string {
-  const head = `${row.method}/${row.tier} ${row.mode}`;
+  const threads = readerThreads(row) > 1 ? ` ×${readerThreads(row)}` : '';
+  const head = `${row.method}/${row.tier}${threads} ${row.mode}`;
   return row.point === null ? head : `${head} ${pointLabel(row.point)}`;
 }
 

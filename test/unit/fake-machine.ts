@@ -11,17 +11,16 @@ import type { Generator, Machine } from '../../src/core/machine.js';
 import type { CaptureMethod, CaptureSession, ConsumeLimit } from '../../src/core/method.js';
 import type { HostInfo } from '../../src/core/results.js';
 import { InterruptedError, UsageError } from '../../src/shared/errors.js';
-import type { TrafficSpec } from '../../src/net/generator.js';
+import type { TrafficSpec, TrafficStatus } from '../../src/net/generator.js';
 import type { InterfaceCounters } from '../../src/net/interface-stats.js';
 import type { PortInfo } from '../../src/net/port.js';
 import type { Testbed } from '../../src/net/testbed.js';
-import type { GeneratorStatus } from '../../src/native/binding.js';
 
 export const HOST: HostInfo = { kernel: 'fake', cpuModel: 'fake CPU', cpus: 2, tscHz: 1e9, node: process.version };
 
 export const TESTBED: Testbed = {
   netns: 'capbench-fake', netnsPath: '/run/netns/capbench-fake', captureIf: 'fkc', senderIf: 'fkg',
-  twinCaptureIf: 'fkct', twinSenderIf: 'fkgt', captureAddr: '198.18.0.1', senderAddr: '198.18.0.2', owner: 1,
+  twinCaptureIf: 'fkct', twinSenderIf: 'fkgt', captureAddr: '198.18.0.1', senderAddr: '198.18.0.2', owner: 1, queues: 1,
 };
 
 /** A NIC port as describePort() says it, for two-port tests: up, with carrier, MTU 1500. */
@@ -156,9 +155,15 @@ export class FakeMachine implements Machine {
     return Promise.resolve();
   }
 
-  createTestbed(): Promise<Testbed> {
+  /** The queues the last createTestbed() asked for. */
+  testbedQueues = 0;
+  /** CPUs reserveCpu() was asked for, in order. */
+  readonly reserved: number[] = [];
+
+  createTestbed(queues: number): Promise<Testbed> {
     this.calls.push('createTestbed');
-    return Promise.resolve(TESTBED);
+    this.testbedQueues = queues;
+    return Promise.resolve({ ...TESTBED, queues });
   }
 
   destroyTestbed(): Promise<void> {
@@ -170,7 +175,9 @@ export class FakeMachine implements Machine {
     return Promise.resolve();
   }
 
-  reserveCpu(): void {}
+  reserveCpu(cpu: number): void {
+    this.reserved.push(cpu);
+  }
 }
 
 /** Sends all its frames at once (drain: `count`; live: costs.liveFrames when stopped or done). */
@@ -199,11 +206,11 @@ class FakeGenerator implements Generator {
     return !this.stopped && this.spec.count === 0 && (this.spec.durationMs === 0 || performance.now() < this.endsAt);
   }
 
-  private status(): GeneratorStatus {
-    return { running: this.running, sent: this.sent, elapsedNs: 1e6, cpuNs: this.sent * this.perFrame(), error: null };
+  private status(): TrafficStatus {
+    return { running: this.running, sent: this.sent, elapsedNs: 1e6, cpuNs: this.sent * this.perFrame(), error: null, threadSent: [this.sent] };
   }
 
-  async wait(signal: AbortSignal): Promise<GeneratorStatus> {
+  async wait(signal: AbortSignal): Promise<TrafficStatus> {
     while (this.running) {
       if (signal.aborted) {
         this.stop();
@@ -214,11 +221,11 @@ class FakeGenerator implements Generator {
     return this.stop();
   }
 
-  waitBlocking(): GeneratorStatus {
+  waitBlocking(): TrafficStatus {
     return this.stop();
   }
 
-  stop(): GeneratorStatus {
+  stop(): TrafficStatus {
     if (!this.stopped && this.spec.count === 0) this.send(this.spec.durationMs === 0 ? this.m.costs.liveFrames * 1.5 : this.m.costs.liveFrames);
     this.stopped = true;
     this.m.running.delete(this);

@@ -21,7 +21,7 @@ import { writePcapFile, type PcapRecord } from '../../src/net/pcap-file.js';
 // This file runs as dist/test/unit/fixture.test.js.
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const SCRIPT = fileURLToPath(new URL('../../scripts/make-fixtures.js', import.meta.url));
-const NAMES = ['imix', 'mixed', 'udp1024', 'udp128', 'udp1280', 'udp1518', 'udp256', 'udp512', 'udp64'];
+const NAMES = ['imix', 'mixed', 'udp1024', 'udp128', 'udp1280', 'udp1518', 'udp256', 'udp512', 'udp64', 'udp64-flows'];
 
 const load = (name: string): Promise<Fixture> => loadFixture(join(FIXTURES_DIR, `${name}.pcap`));
 const etherType = (f: Uint8Array, at = 12): number => (f[at]! << 8) | f[at + 1]!;
@@ -51,7 +51,7 @@ const frame = (length: number, type = 0x0800): PcapRecord => {
 test('committed fixtures are byte-for-byte what make-fixtures produces now', async () => {
   await withTempDir(async (dir) => {
     execFileSync(process.execPath, [SCRIPT, dir], { stdio: 'pipe' });
-    assert.deepEqual((await readdir(dir)).sort(), NAMES.map((n) => `${n}.pcap`));
+    assert.deepEqual((await readdir(dir)).sort(), NAMES.map((n) => `${n}.pcap`).sort());
     for (const name of NAMES) {
       const fresh = await readFile(join(dir, `${name}.pcap`));
       const committed = await readFile(join(FIXTURES_DIR, `${name}.pcap`));
@@ -64,6 +64,42 @@ test('udp64 is one 60-byte IPv4 frame (64 on the wire with FCS)', async () => {
   const f = await load('udp64');
   assert.deepEqual([...f.lengths], [60]);
   assert.equal(f.ipv4PerCycle, 1);
+});
+
+/** Source and destination address, protocol and ports of an untagged IPv4 UDP frame. */
+const fiveTuple = (f: Uint8Array): string => Array.from(f.subarray(26, 38), (b) => b.toString(16).padStart(2, '0')).join('') + f[23]!.toString(16);
+
+/** RFC 1071 sum over the parts, folded; 0xffff when a checksum inside them is right. */
+function onesSum(...parts: Uint8Array[]): number {
+  let sum = 0;
+  for (const p of parts) for (let i = 0; i < p.length; i += 2) sum += (p[i]! << 8) | (p[i + 1] ?? 0);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return sum;
+}
+
+test('udp64-flows is 256 60-byte IPv4 UDP frames of 256 different 5-tuples', async () => {
+  const f = await load('udp64-flows');
+  assert.equal(f.frames.length, 256);
+  assert.ok(f.lengths.every((len) => len === 60));
+  assert.equal(f.ipv4PerCycle, 256);
+  assert.ok(f.frames.every((fr) => etherType(fr) === 0x0800 && fr[23] === 17));
+  assert.equal(new Set(f.frames.map(fiveTuple)).size, 256);
+});
+
+test('udp64-flows varies source address and port both, so address-only hashes spread it too', async () => {
+  const f = await load('udp64-flows');
+  const sources = new Set(f.frames.map((fr) => fr.subarray(26, 30).join('.')));
+  const ports = new Set(f.frames.map((fr) => (fr[34]! << 8) | fr[35]!));
+  assert.equal(sources.size, 256);
+  assert.equal(ports.size, 256);
+});
+
+test('udp64-flows frames carry correct UDP checksums', async () => {
+  for (const fr of (await load('udp64-flows')).frames) {
+    const udpLen = (fr[38]! << 8) | fr[39]!;
+    const pseudo = Uint8Array.from([...fr.subarray(26, 34), 0, 17, udpLen >> 8, udpLen & 0xff]);
+    assert.equal(onesSum(pseudo, fr.subarray(34, 34 + udpLen)), 0xffff);
+  }
 });
 
 test('imix holds 64/594/1518-byte frames 7:4:1, minus FCS', async () => {
@@ -161,6 +197,23 @@ test('expectedIpv4 matches replaying the fixture frame by frame through the coun
   }
 });
 
+test('expectedIpv4 over several threads sums each thread replaying from frame 0', async () => {
+  const f = await load('mixed');
+  // 13 frames: 7 IPv4 (see above); 4 frames: UDP, IPv6, TCP, ARP = 2 IPv4.
+  assert.equal(expectedIpv4(f, [13, 4]), 9);
+  assert.equal(expectedIpv4(f, [13, 4]), expectedIpv4(f, 13) + expectedIpv4(f, 4));
+  // Not the same as one thread sending 17: that would count frames 13..16 of the cycle instead.
+  assert.notEqual(expectedIpv4(f, [13, 4]), expectedIpv4(f, 17));
+  assert.equal(expectedIpv4(f, [7]), expectedIpv4(f, 7));
+  assert.equal(expectedIpv4(f, []), 0);
+});
+
+test('expectedIpv4 rejects a bad count of any thread', async () => {
+  const f = await load('udp64');
+  assert.throws(() => expectedIpv4(f, [3, -1]), RangeError);
+  assert.throws(() => expectedIpv4(f, [0.5]), RangeError);
+});
+
 test('expectedIpv4 never counts a frame shorter than 14 bytes', () => {
   // The loader refuses such frames; the rule still must not read past a short frame's end.
   const short = Uint8Array.from([...new Array<number>(12).fill(0), 0x08]);
@@ -254,7 +307,7 @@ test('fixturePath resolves a bare file name with .pcap in the repo\'s fixtures',
 test('fixturePath rejects an unknown name, listing the fixtures that exist', () => {
   assert.throws(() => fixturePath('nope'), (err: unknown) => {
     assert.ok(err instanceof UsageError);
-    assert.equal(err.message, "unknown fixture 'nope' (fixtures: imix, mixed, udp64, udp128, udp256, udp512, udp1024, udp1280, udp1518)");
+    assert.equal(err.message, "unknown fixture 'nope' (fixtures: imix, mixed, udp64, udp64-flows, udp128, udp256, udp512, udp1024, udp1280, udp1518)");
     return true;
   });
 });
@@ -262,6 +315,6 @@ test('fixturePath rejects an unknown name, listing the fixtures that exist', () 
 test('fixturePath rejects a path that does not exist', () => {
   assert.throws(() => fixturePath('no/such/file.pcap'), {
     name: 'UsageError',
-    message: 'no/such/file.pcap: no such file (fixtures: imix, mixed, udp64, udp128, udp256, udp512, udp1024, udp1280, udp1518)',
+    message: 'no/such/file.pcap: no such file (fixtures: imix, mixed, udp64, udp64-flows, udp128, udp256, udp512, udp1024, udp1280, udp1518)',
   });
 });

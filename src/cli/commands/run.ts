@@ -8,7 +8,7 @@ import { renderJson } from '../../report/json.js';
 import { renderTable } from '../../report/table.js';
 import { runConfig, type RawRunOptions } from '../parse-options.js';
 import { useColor, type CliContext } from '../context.js';
-import { addMeasureOptions, addOutputOptions, addPortOptions } from '../shared-options.js';
+import { addMeasureOptions, addOutputOptions, addPortOptions, withDefault } from '../shared-options.js';
 import { progressLine } from '../progress.js';
 import { throwIfRowsFailed } from '../verdict.js';
 import { machineFormat, writeMachineFormat, writeOutput } from '../output.js';
@@ -24,7 +24,11 @@ export function registerRun(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('run')
     .description('measure capture methods side by side and print a table (the main job)')
-    .option('--mode <mode>', `drain: fill the buffer, then time the reader alone; live: capture while traffic flows (default: ${RUN_DEFAULTS.mode}; live with --iface alone)`);
+    .option('--mode <mode>', `drain: fill the buffer, then time the reader alone; live: capture while traffic flows (default: ${RUN_DEFAULTS.mode}; live with --iface alone)`)
+    .option(
+      '--threads <n>',
+      withDefault('reader threads per method, a socket each: PACKET_FANOUT (socket, socket-mmsg, packet-mmap) or a queue each (af-xdp); rows report the sum, --json each thread', RUN_DEFAULTS.threads),
+    );
   addOutputOptions(addMeasureOptions(addPortOptions(cmd, 'run'), RUN_DEFAULTS))
     .addHelpText(
       'after',
@@ -48,7 +52,8 @@ Examples:
   capbench run
   capbench run --methods socket,pcap-native --mode live --duration 5 --rate 200000
   capbench run --fixture mixed --count 20000 --tier both --json out.json
-  capbench run --iface eth1 --gen-iface eth2 --methods none,socket,packet-mmap   (eth2 cabled to eth1)`,
+  capbench run --iface eth1 --gen-iface eth2 --methods none,socket,packet-mmap   (eth2 cabled to eth1)
+  capbench run --threads 2 --fixture udp64-flows --methods none,socket-mmsg,packet-mmap,af-xdp --gen-threads 2`,
     )
     .action(async (opts: RunOptions) => {
       const format = machineFormat(opts.format, opts.out);
