@@ -4,7 +4,7 @@
  */
 import os from 'node:os';
 import {
-  defaultCaptureCpus, FANOUT_MODES, generatorCpus, METHOD_NAMES, RUN_DEFAULTS,
+  FANOUT_MODES, METHOD_NAMES, RUN_DEFAULTS,
   type FanoutMode, type MeasureDefaults, type MethodName, type Mode, type RunConfig, type Tier,
 } from '../core/config.js';
 import { UsageError } from '../shared/errors.js';
@@ -131,11 +131,9 @@ export function runConfig(raw: RawRunOptions, d: MeasureDefaults = RUN_DEFAULTS)
   const cpus = defaultCpus();
   const generatorCpu = raw.genCpu === undefined ? cpus.generatorCpu : cpuIndex('--gen-cpu', raw.genCpu);
   const generatorThreads = raw.genThreads === undefined ? d.generatorThreads : threads('--gen-threads', raw.genThreads);
-  const captureCpus = raw.capCpus === undefined
-    ? defaultCaptureCpus(generatorCpus({ generatorCpu, generatorThreads }, os.cpus().length), os.cpus().length)
-    : cpuList('--cap-cpus', raw.capCpus);
-  // One reader runs on the calling thread: --cap-cpu, or the first of an explicit --cap-cpus.
-  const captureCpu = raw.capCpu !== undefined ? cpuIndex('--cap-cpu', raw.capCpu) : raw.capCpus !== undefined ? captureCpus[0]! : cpus.captureCpu;
+  const captureCpus = raw.capCpus === undefined ? null : cpuList('--cap-cpus', raw.capCpus);
+  // One reader runs on the calling thread: --cap-cpu, or the first of --cap-cpus.
+  const captureCpu = raw.capCpu !== undefined ? cpuIndex('--cap-cpu', raw.capCpu) : captureCpus !== null ? captureCpus[0]! : cpus.captureCpu;
   return {
     methods: raw.methods === undefined ? [...METHOD_NAMES] : methods(raw.methods),
     // Traffic from elsewhere cannot be held back: live by default. With --gen-iface it is ours again.

@@ -58,8 +58,11 @@ export interface RunConfig {
   threads: number;
   /** How PACKET_FANOUT spreads frames when threads > 1. */
   fanout: FanoutMode;
-  /** CPUs the reader threads are pinned to when threads > 1: thread i on captureCpus[i % length]; [] leaves them. */
-  captureCpus: number[];
+  /**
+   * CPUs the reader threads are pinned to when threads > 1: thread i on captureCpus[i % length].
+   * null: capbench chooses (runner.ts readerCpus); each row's perThread says where they ran.
+   */
+  captureCpus: number[] | null;
   /** Generator threads: the first on generatorCpu, the others on the next CPUs (veth picks a queue by the sending CPU). */
   generatorThreads: number;
 }

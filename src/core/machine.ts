@@ -53,6 +53,8 @@ export interface Machine extends WindowMachine {
   destroyTestbed(tb: Testbed): Promise<void>;
   /** Sets the test bed's MTU so that frames of this many bytes fit. */
   fitFrames(tb: Testbed, frameBytes: number): Promise<void>;
+  /** The CPU each receive queue of a NIC interrupts, queue 0 first; [] when it cannot be told (veth). */
+  queueIrqCpus(ifname: string): number[];
   /** Pins the calling thread to `cpu` and moves the process's other threads off it. */
   reserveCpu(cpu: number): void;
 }

@@ -23,7 +23,7 @@ export interface MethodOptions {
   fanout: FanoutMode;
   /** CPUs for the reader threads when threads > 1 (thread i on captureCpus[i % length]); [] leaves them. */
   captureCpus: readonly number[];
-  /** Receive queues of the test bed's veth pair (see testbedQueues in config.ts). */
+  /** Receive queues of the test bed's veth pairs (see testbedQueues in config.ts); 0 without a test bed. */
   testbedQueues: number;
 }
 
@@ -137,4 +137,6 @@ export interface CaptureMethod {
    */
   maxHoldFrames(frameBytes: number, options: MethodOptions): number | null;
   open(ctx: OpenContext): CaptureSession;
+  /** Frees what sessions kept between windows (reader threads); the run calls it when it is over. */
+  release?(): void;
 }

@@ -57,11 +57,10 @@ export function unavailableRow(config: RunConfig, method: MethodName, tier: Tier
  * Each reader thread's part of a row, summed over its trials; null with one reader. Its cycles
  * are its own CPU time over its own packets: the waiting thread's time is only in the row's read.
  */
-function threadShares(trials: readonly TrialResult[], config: RunConfig, tscHz: number): ThreadShare[] | null {
+function threadShares(trials: readonly TrialResult[], cpus: readonly number[], tscHz: number): ThreadShare[] | null {
   const per = trials.map((t) => t.perThread ?? null);
   const first = per[0];
   if (!first || per.some((p) => p === null || p.length !== first.length)) return null;
-  const cpus = config.captureCpus;
   return first.map((_, i) => {
     const parts = per.map((p) => p![i]!);
     const received = parts.reduce((a, p) => a + p.received, 0);
@@ -158,6 +157,6 @@ export function buildRow(plan: RowPlan, config: RunConfig, baseline: Baseline | 
     point: null,
     latency: received < MIN_PACKETS ? null : summarizeLatency(windows.flatMap((w) => w.latencySamples)),
     cyclesPerPacket,
-    trials, perThread: threadShares(trials, config, spec.tscHz), ok: verdict.ok,
+    trials, perThread: threadShares(trials, spec.options.captureCpus, spec.tscHz), ok: verdict.ok,
   };
 }

@@ -4,7 +4,7 @@
  * --gen-iface), measures the baseline, runs every method and tier (rows.ts), and removes the test
  * bed whatever happens.
  */
-import { generatorCpus, ratePps, testbedQueues, trafficFrom, type MethodName, type RunConfig } from './config.js';
+import { defaultCaptureCpus, generatorCpus, ratePps, testbedQueues, trafficFrom, type MethodName, type RunConfig } from './config.js';
 import type { LinkKind } from './accounting.js';
 import { checkTwoPort } from './two-port.js';
 import { UsageError } from '../shared/errors.js';
@@ -25,7 +25,7 @@ export interface RunDeps {
   onProgress?: (progress: Progress) => void;
 }
 
-export function methodOptions(config: RunConfig): MethodOptions {
+export function methodOptions(config: RunConfig, readers: readonly number[] = []): MethodOptions {
   return {
     batch: config.batch,
     ratePps: ratePps(config.rate),
@@ -34,11 +34,27 @@ export function methodOptions(config: RunConfig): MethodOptions {
     zeroCopy: config.zeroCopy,
     threads: config.threads,
     fanout: config.fanout,
-    captureCpus: config.captureCpus,
-    testbedQueues: testbedQueues(config),
+    captureCpus: readers,
+    testbedQueues: trafficFrom(config) === 'testbed' ? testbedQueues(config) : 0,
   };
 }
 
+
+/**
+ * Where reader threads run unless --cap-cpus says. On a NIC (--iface), reader t on the CPU that
+ * takes receive queue t's interrupt: af-xdp's reader t reads queue t first, and PACKET_FANOUT's
+ * cpu and qm modes hand a queue's frames to the reader of the same number when the queues'
+ * interrupts go to CPUs 0, 1, ... in order; the kernel's delivery and the reading then share a
+ * cache. Elsewhere (veth has no interrupts), every CPU, those without a generator thread first.
+ */
+export function readerCpus(config: RunConfig, machine: Pick<Machine, 'queueIrqCpus'>, cpus: number): number[] {
+  if (config.captureCpus !== null) return config.captureCpus;
+  if (config.iface !== null && config.threads > 1) {
+    const irq = machine.queueIrqCpus(config.iface);
+    if (irq.length > 0) return irq;
+  }
+  return defaultCaptureCpus(generatorCpus(config, cpus), cpus);
+}
 
 /** What validate() found: the fixture, and in two-port mode what links the ports (else null). */
 interface Checked {
@@ -108,6 +124,7 @@ export async function withBench<T>(config: RunConfig, deps: RunDeps, use: (bench
       },
     });
   } finally {
+    for (const method of deps.methods.values()) method.release?.();
     if (testbed) await machine.destroyTestbed(testbed);
   }
 }
@@ -165,7 +182,7 @@ async function measurePoint(
   const base = {
     mode: config.mode,
     ...wiring(config, fixture, link, testbed, host.cpus),
-    fixture, count: config.count, durationSec: config.durationSec, options: methodOptions(config),
+    fixture, count: config.count, durationSec: config.durationSec, options: methodOptions(config, readerCpus(config, machine, host.cpus)),
     machine, tscHz: host.tscHz, cpus: host.cpus, signal: deps.signal,
   };
 

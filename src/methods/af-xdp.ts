@@ -11,7 +11,8 @@
  *
  * --queues N binds one socket, each with its own UMEM, to each of queues 0..N-1. Frames the
  * interface delivers on other queues go on to the stack and are not seen. With --threads T the
- * queues are max(N, T), dealt out to T reader threads: thread t reads queues t, t + T, ...
+ * queues are max(N, T) (on the test bed, all of its queues), dealt out to T reader threads:
+ * thread t reads queues t, t + T, ...
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { constants } from 'node:os';
@@ -24,7 +25,7 @@ import { native, type AfXdpSocket } from '../native/binding.js';
 import { forgetXdpAttach, recordXdpAttach } from '../net/xdp-leftovers.js';
 import { LIVE_BUFFER_BYTES } from './buffer-sizing.js';
 import { SteppedSession } from './stepped-session.js';
-import { openSpread } from './threaded-session.js';
+import { openSpread, releaseSpread } from './threaded-session.js';
 
 /** Copy mode puts each frame XDP_PACKET_HEADROOM bytes into its UMEM frame. */
 const XDP_HEADROOM = 256;
@@ -57,9 +58,12 @@ function frameBytesFor(maxFrameBytes: number): number {
   );
 }
 
-/** Queues bound in all: --queues, or one per reader thread where there are more threads. */
-function queuesOf(options: Pick<MethodOptions, 'queues' | 'threads'>): number {
-  return Math.max(options.queues, options.threads);
+/**
+ * Queues bound in all: --queues, one per reader thread where there are more threads, and on the
+ * test bed every queue it has, since its generator threads send on as many queues as CPUs they use.
+ */
+function queuesOf(options: Pick<MethodOptions, 'queues' | 'threads' | 'testbedQueues'>): number {
+  return Math.max(options.queues, options.threads, options.testbedQueues);
 }
 
 /** The queues reader `index` of `of` reads: its share of 0..queues-1, dealt round robin. */
@@ -331,12 +335,12 @@ export const afXdp: CaptureMethod = {
       checkQueues(queuesOf(options), iface);
       return;
     }
-    // The test bed's veth has testbedQueues queues, and veth has no zero-copy AF_XDP.
-    if (queuesOf(options) > options.testbedQueues) throw new UsageError(tooFewQueues(queuesOf(options), "the test bed's veth", options.testbedQueues));
+    // The test bed is made with the queues asked for (testbedQueues), and veth has no zero-copy AF_XDP.
     if (options.zeroCopy) throw new UsageError('--zerocopy: zero-copy AF_XDP is not supported by veth (the test bed); use --iface with a NIC whose driver has it');
   },
   // One socket per queue, so one reader thread per queue at most: checkOptions has the counts.
   spread: () => ({ available: true }),
+  release: releaseSpread('af-xdp'),
   open: (ctx) => {
     if (ctx.threads <= 1 || ctx.reader !== null) return new AfXdpSession(ctx);
     const interfaceDrops = interfaceDropsSince(ctx.ifname);

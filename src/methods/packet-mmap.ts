@@ -12,7 +12,7 @@ import type { CaptureMethod, MethodOptions, OpenContext, SessionStats } from '..
 import { native, type PacketMmapRing } from '../native/binding.js';
 import { LIVE_BUFFER_BYTES } from './buffer-sizing.js';
 import { fanoutJoin, fanoutSpread } from './fanout.js';
-import { openSpread } from './threaded-session.js';
+import { openSpread, releaseSpread } from './threaded-session.js';
 import { SteppedSession } from './stepped-session.js';
 import { Tpacket3Blocks } from './tpacket3-block.js';
 
@@ -215,5 +215,6 @@ export const packetMmap: CaptureMethod = {
     return largestFitting({ blockBytes, blockCount: Math.min(MAX_BLOCKS, Math.floor(MAX_RING_BYTES / blockBytes)) }, frameBytes, options);
   },
   spread: fanoutSpread,
+  release: releaseSpread('packet-mmap'),
   open: (ctx) => openSpread('packet-mmap', ctx, (c) => new PacketMmapSession(c)),
 };

@@ -1,8 +1,12 @@
 /**
- * What a spread session (threaded-session.ts) and one of its reader threads (reader-thread.ts)
- * share: a SharedArrayBuffer of command words one way and counts the other, read and written
- * without either thread waiting on the other's event loop, plus a MessagePort for what is not a
- * number (the ready message, an error's text).
+ * What a spread session (threaded-session.ts) and one reader thread (reader-thread.ts) share: a
+ * SharedArrayBuffer of command words one way and counts the other, read and written without
+ * either thread waiting on the other's event loop, and a MessagePort for what is not a number
+ * (the session to open, the ready message, an error's text).
+ *
+ * A reader thread outlives the sessions it serves: it opens one per window (OPEN ... CLOSE) and
+ * waits for the next until told to EXIT, so that the js tier's loop in it is compiled by the
+ * row's warm-up window, as a single reader's is (a fresh Worker starts in V8's interpreter).
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { MethodName } from '../core/config.js';
@@ -13,7 +17,7 @@ export const CTRL = {
   /** Bumped by the session for each command; the reader waits on it. */
   SEQ: 0,
   CMD: 1,
-  /** The last SEQ the reader has finished; -1 until its session is open (or failed to open). */
+  /** The last SEQ the reader has finished; -1 until the thread has started (or failed to). */
   ACK: 2,
   /** Set by the session to end a CONSUME early (live: the generator has stopped; Ctrl-C). */
   STOP: 3,
@@ -22,7 +26,7 @@ export const CTRL = {
 } as const;
 const CTRL_WORDS = 8;
 
-/** Float64 slots after the control words. */
+/** Float64 slots after the control words: what the open session has done, reset by OPEN. */
 export const NUM = {
   RECEIVED: 0,
   IPV4: 1,
@@ -41,7 +45,8 @@ export const NUM = {
 } as const;
 const NUM_SLOTS = 16;
 
-export const CMD = { CONSUME: 1, STATS: 2, CLOSE: 3 } as const;
+/** OPEN takes an OpenRequest from the port; EXIT closes what is open and ends the thread. */
+export const CMD = { OPEN: 1, CONSUME: 2, STATS: 3, CLOSE: 4, EXIT: 5 } as const;
 
 export function sharedLayout(buffer: SharedArrayBuffer): { ctrl: Int32Array; num: Float64Array } {
   return { ctrl: new Int32Array(buffer, 0, CTRL_WORDS), num: new Float64Array(buffer, CTRL_WORDS * 4, NUM_SLOTS) };
@@ -51,15 +56,19 @@ export function newShared(): SharedArrayBuffer {
   return new SharedArrayBuffer(CTRL_WORDS * 4 + NUM_SLOTS * 8);
 }
 
-/** What a reader thread is started with (workerData). */
+/** What a reader thread is started with (workerData): where it runs and how it is spoken to. */
 export interface ReaderData {
-  method: MethodName;
-  /** The session's context with this reader's slot; never a latency sampler (it cannot cross threads). */
-  ctx: OpenContext;
   /** The CPU to pin the thread to; null leaves it. */
   cpu: number | null;
   shared: SharedArrayBuffer;
   port: MessagePort;
+}
+
+/** Posted before CMD.OPEN: the session to open, with the reader's slot in ctx.reader. */
+export interface OpenRequest {
+  method: MethodName;
+  /** Never with a latency sampler: it cannot cross threads. */
+  ctx: OpenContext;
 }
 
 export type ReaderMessage =

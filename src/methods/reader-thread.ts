@@ -1,27 +1,26 @@
 /**
- * One reader thread of a spread session: a worker_threads Worker that opens the method's session
- * for its slot (its own socket in the fanout group, or its own queues), pins itself, and then
- * serves the session's commands until told to close. Both tiers run here: js counts in
- * TypeScript over the memory the kernel shares with the process (a ring or UMEM mapped once, seen
- * by this thread as an external ArrayBuffer, never copied); native calls the addon's C loop, one
- * call per slice.
+ * A reader thread of spread sessions: a worker_threads Worker that pins itself, then serves
+ * commands until told to exit: open the method's session for a reader slot (its own socket in
+ * the fanout group, or its own queues), read, report, close, and open again for the next window.
+ * Both tiers run here: js counts in TypeScript over the memory the kernel shares with the process
+ * (a ring or UMEM mapped once, seen by this thread as an external ArrayBuffer, never copied);
+ * native calls the addon's C loop, one call per slice.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { receiveMessageOnPort, workerData } from 'node:worker_threads';
 import type { CaptureSession } from '../core/method.js';
 import { native } from '../native/binding.js';
-import { CMD, CTRL, FAULT_ENV, NUM, sharedLayout, type ReaderData, type ReaderMessage } from './reader-protocol.js';
+import { CMD, CTRL, FAULT_ENV, NUM, sharedLayout, type OpenRequest, type ReaderData, type ReaderMessage } from './reader-protocol.js';
 import { METHODS } from './registry.js';
 import { SteppedSession } from './stepped-session.js';
 
 const data = workerData as ReaderData;
 const { ctrl, num } = sharedLayout(data.shared);
-const index = data.ctx.reader?.index ?? 0;
 
 function post(message: ReaderMessage): void {
   data.port.postMessage(message);
 }
 
-function fault(at: 'open' | 'consume'): void {
+function fault(at: 'open' | 'consume', index: number): void {
   const wanted = process.env[FAULT_ENV];
   if (wanted === `crash:${index}` && at === 'consume') process.exit(70);
   if (wanted === `${at}:${index}`) throw new Error(`injected ${at} failure (${FAULT_ENV})`);
@@ -33,24 +32,31 @@ function report(err: unknown): void {
   Atomics.store(ctrl, CTRL.FAILED, 1);
 }
 
-function open(): SteppedSession | null {
-  try {
-    if (data.cpu !== null) native().pinThread(data.cpu);
-    fault('open');
-    const method = METHODS.get(data.method);
-    if (!method) throw new Error(`unknown method ${data.method}`);
-    const session = method.open({ ...data.ctx, latency: null });
-    if (!(session instanceof SteppedSession)) {
-      session.close();
-      throw new Error(`${data.method} cannot read on a thread of its own`);
-    }
-    const opened: CaptureSession = session;
-    post({ kind: 'ready', fanoutGroup: opened.fanoutGroup ?? 0, settleMs: session.settleMs });
-    return session;
-  } catch (err) {
-    report(err);
-    return null;
+/** The session this thread has open, and its reader slot's index. */
+interface Served {
+  session: SteppedSession;
+  index: number;
+}
+
+function open(): Served {
+  const request = receiveMessageOnPort(data.port)?.message as OpenRequest | undefined;
+  if (!request) throw new Error('OPEN without a session to open');
+  const index = request.ctx.reader?.index ?? 0;
+  num.fill(0);
+  num[NUM.SEEN] = NaN;
+  num[NUM.DROPS] = NaN;
+  num[NUM.LAST_FRAME_HR_MS] = NaN;
+  fault('open', index);
+  const method = METHODS.get(request.method);
+  if (!method) throw new Error(`unknown method ${request.method}`);
+  const opened: CaptureSession = method.open(request.ctx);
+  const fanoutGroup = opened.fanoutGroup ?? 0;
+  if (!(opened instanceof SteppedSession)) {
+    opened.close();
+    throw new Error(`${request.method} cannot read on a thread of its own`);
   }
+  post({ kind: 'ready', fanoutGroup, settleMs: opened.settleMs });
+  return { session: opened, index };
 }
 
 function publishCounts(session: SteppedSession): void {
@@ -66,7 +72,7 @@ function publishStats(session: SteppedSession): void {
 
 const hrMs = (): number => Number(process.hrtime.bigint()) / 1e6;
 
-function consume(session: SteppedSession): void {
+function consume({ session, index }: Served): void {
   const cpu0 = native().threadCpuTime();
   const before = session.received;
   let frames = Infinity;
@@ -74,7 +80,7 @@ function consume(session: SteppedSession): void {
     const s = session.stats();
     frames = s.seen === null ? Infinity : s.seen - (s.drops ?? 0);
   }
-  fault('consume');
+  fault('consume', index);
   const last = session.consumeSync({
     frames,
     idleMs: num[NUM.IDLE_MS]!,
@@ -95,31 +101,45 @@ function ack(seq: number): void {
   Atomics.notify(ctrl, CTRL.ACK);
 }
 
-function serve(session: SteppedSession | null): void {
+/** Runs one command; returns the session open after it. */
+function run(cmd: number, served: Served | null): Served | null {
+  if (cmd === CMD.OPEN) {
+    served?.session.close();
+    return open();
+  }
+  if (cmd === CMD.CLOSE || cmd === CMD.EXIT) {
+    served?.session.close();
+    return null;
+  }
+  if (served && cmd === CMD.STATS) publishStats(served.session);
+  if (served && cmd === CMD.CONSUME) consume(served);
+  return served;
+}
+
+function serve(): void {
+  let served: Served | null = null;
   let seq = 0;
   for (;;) {
     Atomics.wait(ctrl, CTRL.SEQ, seq);
     seq = Atomics.load(ctrl, CTRL.SEQ);
     const cmd = Atomics.load(ctrl, CTRL.CMD);
     try {
-      if (cmd === CMD.CLOSE) {
-        session?.close();
-        session = null;
-      } else if (session && cmd === CMD.STATS) {
-        publishStats(session);
-      } else if (session && cmd === CMD.CONSUME) {
-        consume(session);
-      }
+      served = run(cmd, served);
     } catch (err) {
       report(err);
+      // A session that failed to open or to close is not this thread's any more.
+      if (cmd === CMD.CLOSE || cmd === CMD.EXIT) served = null;
     }
     ack(seq);
-    if (cmd === CMD.CLOSE) return;
+    if (cmd === CMD.EXIT) return;
   }
 }
 
-const session = open();
+try {
+  if (data.cpu !== null) native().pinThread(data.cpu);
+} catch (err) {
+  report(err);
+}
 ack(0);
-serve(session);
+serve();
 data.port.close();
-parentPort?.close();

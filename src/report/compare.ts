@@ -216,7 +216,7 @@ export function rowKey(row: Row): string {
 
 /** A row's reader threads: 1 in files written before --threads existed. */
 export function readerThreads(row: Row): number {
-  return row.threads ?? 1;
+  return row.threads ?? row.point?.threads ?? 1;
 }
 
 /** "64 B @ max", "128 B @ 100.0 kpps", "fixture @ 50.0 kpps" (frames of the run's own fixture). */

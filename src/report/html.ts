@@ -1,14 +1,16 @@
 /**
  * Results as one self-contained HTML page: host and configuration, bar charts of pps and of
- * cycles per packet, line charts for sweeps, and every row in a table. Everything is inline (CSS,
+ * cycles per packet, line charts for sweeps and for scaling over reader threads, and every row in
+ * a table. Everything is inline (CSS,
  * SVG, one small script) and nothing points outside the file, so the page can be mailed,
  * attached to a CI run or opened offline, and every string from the results is escaped.
  */
 import { MIN_PACKETS } from '../core/accounting.js';
-import type { DeliverSource, Results, Row } from '../core/results.js';
-import { headlineCycles, pointLabel } from './compare.js';
+import type { DeliverSource, Results, Row, ThreadShare } from '../core/results.js';
+import { headlineCycles, pointLabel, readerThreads } from './compare.js';
 import { DASH, delay, percent, si, whole } from './format-number.js';
 import { barChart, escapeXml as esc, lineChart, type BarValue, type LineSeries } from './svg-chart.js';
+import { cpuShareNote, oneReaderNote, threadCounts } from './table.js';
 
 const CSS = `
 :root { color-scheme: light; --fg: #1d1f23; --dim: #6a6f78; --line: #d9dce1; --bad: #b42318; --good: #067647; --warn: #b54708; }
@@ -48,6 +50,7 @@ svg .err { stroke: #1d1f23; stroke-width: 1.2; fill: none; }
 svg .line { fill: none; stroke-width: 2; }
 svg .identity { fill: none; stroke: #8a8f98; stroke-dasharray: 5 4; }
 ul.notes { color: var(--dim); padding-left: 20px; }
+p.note { color: var(--dim); font-size: 12px; max-width: 1224px; margin: 8px 0 0; }
 `;
 
 /**
@@ -119,9 +122,20 @@ function hostAndConfig(results: Results): string {
     ['ring', config.ringMb === null ? 'sized for the mode' : `${config.ringMb} MiB`],
     ['af-xdp', `${config.queues} queue${config.queues === 1 ? '' : 's'}${config.zeroCopy ? ', zero-copy' : ''}`],
     ['CPUs', `generator ${config.generatorCpu < 0 ? 'unpinned' : config.generatorCpu}, capture ${config.captureCpu < 0 ? 'unpinned' : config.captureCpu}`],
+    ['reader threads', readersFact(results)],
     ['noisy above', `${config.noisyRme}% rme`],
   ];
   return `<div class="facts">${facts('Host', hostPairs)}${facts('Configuration', configPairs)}</div>`;
+}
+
+/** How many readers, and how frames were spread over them; files from before --threads had one. */
+function readersFact(results: Results): string {
+  const counts = threadCounts(results.rows);
+  const most = counts[counts.length - 1] ?? 1;
+  if (most === 1) return '1';
+  const fanout = (results.config.fanout as string | undefined) ?? null;
+  const spread = fanout === null ? '' : `, spread by PACKET_FANOUT ${fanout} (af-xdp: by receive queue)`;
+  return `${counts.length > 1 ? `${counts.join(', ')}, one row per count` : String(most)}${spread}`;
 }
 
 const unique = <T>(xs: T[]): T[] => [...new Set(xs)];
@@ -190,11 +204,28 @@ type Sweepable = Row & { point: NonNullable<Row['point']> };
 
 const seriesName = (r: Row): string => `${r.method}/${r.tier}`;
 
-function sweepSeries(rows: Sweepable[], x: (r: Sweepable) => number | null): LineSeries[] {
-  return unique(rows.map(seriesName)).map((name) => ({
+/** How sweep curves name their lines, and say so: by method and tier, and by reader threads where the rows mix counts. */
+interface Curves {
+  name: (r: Row) => string;
+  caption: string;
+}
+
+const CURVE_CAPTION = 'Mean over trials with its 95% margin of error, one line per method and tier.';
+
+function curvesFor(rows: Row[]): Curves {
+  if (threadCounts(rows).length < 2) return { name: seriesName, caption: CURVE_CAPTION };
+  const readers = (n: number): string => `${n} reader${n === 1 ? '' : 's'}`;
+  return {
+    name: (r) => `${seriesName(r)}, ${readers(readerThreads(r))}`,
+    caption: 'Mean over trials with its 95% margin of error, one line per method, tier and reader thread count.',
+  };
+}
+
+function sweepSeries(rows: Sweepable[], x: (r: Sweepable) => number | null, curves: Curves): LineSeries[] {
+  return unique(rows.map(curves.name)).map((name) => ({
     name,
     points: rows
-      .filter((r) => seriesName(r) === name && r.available)
+      .filter((r) => curves.name(r) === name && r.available)
       .flatMap((r) => {
         const xv = x(r);
         return xv === null ? [] : [{ x: xv, y: r.pps, errorPct: r.ppsRme }];
@@ -205,50 +236,51 @@ function sweepSeries(rows: Sweepable[], x: (r: Sweepable) => number | null): Lin
 /** A line needs two points: without one, a line chart says less than a bar chart. */
 const hasLine = (series: LineSeries[]): boolean => series.some((s) => s.points.length >= 2);
 
-const CURVE_CAPTION = 'Mean over trials with its 95% margin of error, one line per method and tier.';
-
-function bySize(rows: Sweepable[], title: string, caption: string): string | null {
-  const series = sweepSeries(rows, (r) => r.point.frameBytes);
+function bySize(rows: Sweepable[], title: string, curves: Curves, note = ''): string | null {
+  const series = sweepSeries(rows, (r) => r.point.frameBytes, curves);
   if (!hasLine(series)) return null;
   const svg = lineChart({ title, xLabel: 'frame size on the wire (bytes)', yLabel: 'rx pps', series, formatX: (n) => `${n}`, formatY: si });
-  return figure(svg, caption);
+  return figure(svg, `${curves.caption}${note}`);
 }
 
-function byRate(rows: Sweepable[], frames: string): string | null {
-  const series = sweepSeries(rows, (r) => r.point.offeredPps);
+function byRate(rows: Sweepable[], frames: string, curves: Curves): string | null {
+  const series = sweepSeries(rows, (r) => r.point.offeredPps, curves);
   if (!hasLine(series)) return null;
   const svg = lineChart({
     title: `rx pps by offered rate, ${frames}`, xLabel: 'offered pps', yLabel: 'rx pps', series, formatX: si, formatY: si,
     identityLine: 'offered',
   });
-  return figure(svg, `${CURVE_CAPTION} The dashed line is the offered rate: on it a method keeps up; below it, it drops.`);
+  return figure(svg, `${curves.caption} The dashed line is the offered rate: on it a method keeps up; below it, it drops.`);
 }
 
 /**
  * Curves of pps against frame size (one chart per offered rate) and against offered rate (one per
  * frame size). A rate search leaves every method at its own rate, so it gets one frame-size chart
- * over all rows instead, or, at a single size, bars.
+ * over all rows instead, or, at a single size, bars. Where the rows mix reader thread counts,
+ * each count is a line of its own, and a sweep over threads alone is left to the scaling charts.
  */
 function sweepCharts(rows: Row[]): string {
   const sweep = rows.filter((r): r is Sweepable => r.point !== null);
   if (sweep.length === 0) return '';
+  const curves = curvesFor(sweep);
   const out: (string | null)[] = [];
   for (const offered of unique(sweep.map((r) => r.point.offeredPps))) {
     const rate = offered === null ? 'flat out' : `${si(offered)}pps offered`;
-    out.push(bySize(sweep.filter((r) => r.point.offeredPps === offered), `rx pps by frame size, ${rate}`, CURVE_CAPTION));
+    out.push(bySize(sweep.filter((r) => r.point.offeredPps === offered), `rx pps by frame size, ${rate}`, curves));
   }
   for (const bytes of unique(sweep.map((r) => r.point.frameBytes))) {
     const frames = bytes === null ? 'the run\'s fixture' : `${bytes}-byte frames`;
-    out.push(byRate(sweep.filter((r) => r.point.frameBytes === bytes && r.point.offeredPps !== null), frames));
+    out.push(byRate(sweep.filter((r) => r.point.frameBytes === bytes && r.point.offeredPps !== null), frames, curves));
   }
   const charts = out.filter((c): c is string => c !== null);
   if (charts.length > 0) return charts.join('\n');
 
-  const onePerSize = new Set(sweep.map((r) => `${seriesName(r)} ${r.point.frameBytes}`)).size === sweep.length;
+  const onePerSize = new Set(sweep.map((r) => `${curves.name(r)} ${r.point.frameBytes}`)).size === sweep.length;
   const searched = onePerSize
-    ? bySize(sweep, 'rx pps by frame size', `${CURVE_CAPTION} Each point was measured at its own offered rate (see the table).`)
+    ? bySize(sweep, 'rx pps by frame size', curves, ' Each point was measured at its own offered rate (see the table).')
     : null;
   if (searched !== null) return searched;
+  if (threadCounts(sweep).length > 1) return '';
   const svg = barChart({
     title: 'rx pps at each sweep point',
     yLabel: 'rx pps',
@@ -258,6 +290,84 @@ function sweepCharts(rows: Row[]): string {
     format: si,
   });
   return figure(svg, 'Mean over trials with its 95% margin of error.');
+}
+
+/** A row a curve can stand on: it ran, and its rate rests on enough packets (see MIN_PACKETS). */
+const measured = (r: Row): boolean => r.available && r.pps !== null && r.received >= MIN_PACKETS;
+
+interface ScalingGroup {
+  /** What the group's rows share besides the method: frame size, and the offered rate unless each searched its own. */
+  what: string;
+  rows: Row[];
+}
+
+const framesOf = (bytes: number | null): string => (bytes === null ? "the run's fixture" : `${bytes}-byte frames`);
+const offeredOf = (pps: number | null): string => (pps === null ? 'flat out' : `${si(pps)}pps offered`);
+
+/**
+ * The rows each scaling curve compares: same frame size and offered rate. A rate search leaves
+ * every row at its own rate, one row per method, thread count and size: there a curve is per size.
+ */
+function scalingGroups(rows: Row[]): { groups: ScalingGroup[]; ownRates: boolean } {
+  const bytes = (r: Row): number | null => r.point?.frameBytes ?? null;
+  const offered = (r: Row): number | null => r.point?.offeredPps ?? null;
+  const perSize = new Set(rows.map((r) => `${seriesName(r)} ${readerThreads(r)} ${bytes(r)}`)).size === rows.length;
+  const ownRates = perSize && unique(rows.map(offered)).length > 1;
+  const key = (r: Row): string => (ownRates ? `${bytes(r)}` : `${bytes(r)} ${offered(r)}`);
+  const groups = unique(rows.map(key)).map((k) => {
+    const members = rows.filter((r) => key(r) === k);
+    const first = members[0]!;
+    return { what: ownRates ? framesOf(bytes(first)) : `${framesOf(bytes(first))}, ${offeredOf(offered(first))}`, rows: members };
+  });
+  return { groups, ownRates };
+}
+
+function threadSeries(rows: Row[], y: (r: Row) => { y: number | null; errorPct: number | null }): LineSeries[] {
+  return unique(rows.map(seriesName)).map((name) => ({
+    name,
+    points: rows.filter((r) => seriesName(r) === name).map((r) => ({ x: readerThreads(r), ...y(r) })),
+  }));
+}
+
+function scalingPps(group: ScalingGroup, caption: string): string | null {
+  const series = threadSeries(group.rows, (r) => ({ y: r.pps, errorPct: r.ppsRme }));
+  if (!hasLine(series)) return null;
+  const svg = lineChart({ title: `rx pps by reader threads, ${group.what}`, xLabel: 'reader threads', yLabel: 'rx pps', series, formatX: String, formatY: si });
+  return figure(svg, caption);
+}
+
+/** total where every row has it; otherwise read alone, so that one chart never mixes the two. */
+function scalingCycles(group: ScalingGroup, caption: string): string | null {
+  const withTotal = group.rows.every((r) => r.cyclesPerPacket.total !== null);
+  const series = threadSeries(group.rows, (r) =>
+    withTotal ? { y: r.cyclesPerPacket.total, errorPct: headlineCycles(r)?.rme ?? null } : { y: r.cyclesPerPacket.read, errorPct: null },
+  );
+  if (!hasLine(series)) return null;
+  const svg = lineChart({
+    title: `${withTotal ? 'total' : 'read'} cycles/pkt by reader threads, ${group.what}`, xLabel: 'reader threads', yLabel: 'cycles / packet', series,
+    formatX: String, formatY: (n) => whole(n),
+  });
+  const read = "read is every reader's CPU time, and the waiting thread's, over all the packets the readers received";
+  return figure(svg, `${caption} ${withTotal ? `total = deliver + read; ${read}.` : `${read}; deliver was not measured.`}`);
+}
+
+/**
+ * pps and cycles per packet against reader threads, one curve per method and tier, when the rows
+ * were measured at more than one thread count; under them, what this machine's CPUs allow.
+ */
+function scalingSection(results: Results): string {
+  if (threadCounts(results.rows).length < 2) return '';
+  // A row without a reader (the none baseline) has no place on a reader-threads axis; leaving it
+  // out also gives both charts of a group the same lines, in the same colours.
+  const { groups, ownRates } = scalingGroups(results.rows.filter((r) => measured(r) && r.cyclesPerPacket.read !== null));
+  const caption = `${CURVE_CAPTION}${ownRates ? ' Each point was measured at its own offered rate (see the table).' : ''}`;
+  const charts = groups.flatMap((g) => [scalingPps(g, caption), scalingCycles(g, caption)]).filter((c): c is string => c !== null);
+  if (charts.length === 0) return '';
+  return `<h2>Scaling over reader threads</h2>
+<div class="charts">
+${charts.join('\n')}
+</div>
+<p class="note">${esc(cpuShareNote(results))}</p>`;
 }
 
 function verdict(row: Row): string {
@@ -272,15 +382,47 @@ function rmeCell(value: number | null, noisyRme: number): string {
   return `<td class="num noisy" title="noisy: above --noisy-rme">${esc(percent(value))}!</td>`;
 }
 
-function rowCells(row: Row, noisyRme: number, withLatency: boolean, withPoint: boolean): string {
+/** Optional columns of the row table, each present when some row has something to put in it. */
+interface Columns {
+  point: boolean;
+  /** Reader threads, where the rows mix counts. */
+  threads: boolean;
+  latency: boolean;
+}
+
+/**
+ * Each reader's part of a row, for the cells it refines: packets received under rx pps, cycles
+ * per packet under read, and everything about each reader in a tooltip. Null with one reader.
+ */
+function threadDetail(row: Row): { received: string; read: string; tip: string } | null {
+  const shares: ThreadShare[] = [...(row.perThread ?? [])].sort((a, b) => a.index - b.index);
+  if (shares.length < 2) return null;
+  const all = shares.reduce((a, t) => a + t.received, 0);
+  const tip = shares.map((t) => {
+    const share = all > 0 ? ` (${((100 * t.received) / all).toFixed(1)}%)` : '';
+    const drops = t.drops === null ? 'drops unknown' : `${whole(t.drops)} dropped`;
+    return `reader ${t.index}${t.cpu === null ? '' : ` on CPU ${t.cpu}`}: ${whole(t.received)} received${share}, ${drops}, read ${whole(t.read)} cycles/pkt`;
+  });
+  return {
+    received: `per reader ${shares.map((t) => si(t.received)).join(' · ')} rx`,
+    read: `per reader ${shares.map((t) => whole(t.read)).join(' · ')}`,
+    tip: tip.join('\n'),
+  };
+}
+
+function rowCells(row: Row, noisyRme: number, columns: Columns): string {
   const cpp = row.cyclesPerPacket;
   const num = (text: string, sub?: string, title?: string | null): string =>
     `<td class="num"${title ? ` title="${esc(title)}"` : ''}>${esc(text)}${sub ? `<span class="sub">${esc(sub)}</span>` : ''}</td>`;
-  const id = [row.method, row.tier, row.mode, ...(withPoint ? [row.point === null ? DASH : pointLabel(row.point)] : [])]
+  const id = [
+    row.method, row.tier, row.mode,
+    ...(columns.point ? [row.point === null ? DASH : pointLabel(row.point)] : []),
+    ...(columns.threads ? [String(readerThreads(row))] : []),
+  ]
     .map((s) => `<td class="id">${esc(s)}</td>`)
     .join('');
   if (!row.available) {
-    const empty = 8 + (withLatency ? 1 : 0);
+    const empty = 8 + (columns.latency ? 1 : 0);
     return `<tr>${id}${'<td class="num na">—</td>'.repeat(empty)}<td class="verdict">${verdict(row)}</td></tr>`;
   }
   const drops = row.dropped === null ? '?' : `${whole(row.dropped)}${row.dropsSource === 'derived' && row.dropped > 0 ? '*' : ''}`;
@@ -288,32 +430,37 @@ function rowCells(row: Row, noisyRme: number, withLatency: boolean, withPoint: b
     `sender ${whole(row.drops.senderIf)} · if ${whole(row.drops.captureIf)} · method ${whole(row.drops.method)}\n` +
     `of ${whole(row.sent)} sent · ${whole(row.resent)} resent`;
   const ipv4 = row.ipv4Counted === null ? DASH : `${whole(row.ipv4Counted)} / ${row.ipv4Expected === null ? '?' : whole(row.ipv4Expected)}`;
+  const readers = threadDetail(row);
+  const under = (text: string, more: string | undefined): string => (more === undefined ? text : `${text}\n${more}`);
   const cells = [
-    num(si(row.pps), `p50 ${si(row.ppsP50)} · p99 ${si(row.ppsP99)}`),
+    num(si(row.pps), under(`p50 ${si(row.ppsP50)} · p99 ${si(row.ppsP99)}`, readers?.received), readers?.tip),
     rmeCell(row.ppsRme, noisyRme),
     num(drops, dropsSub),
     num(whole(cpp.deliver), undefined, cpp.deliverNote),
-    num(whole(cpp.read), `user ${whole(cpp.user)} · sys ${whole(cpp.sys)}`),
+    num(whole(cpp.read), under(`user ${whole(cpp.user)} · sys ${whole(cpp.sys)}`, readers?.read), readers?.tip),
     num(whole(cpp.total), `busy Δ ${whole(cpp.systemBusy)}`, 'busy Δ: machine-wide busy time less the none baseline, a cross-check from /proc/stat'),
     rmeCell(cpp.totalRme, noisyRme),
     num(ipv4),
-    ...(withLatency ? [num(row.latency === null ? DASH : `${delay(row.latency.p50Ns)} / ${delay(row.latency.p99Ns)}`)] : []),
+    ...(columns.latency ? [num(row.latency === null ? DASH : `${delay(row.latency.p50Ns)} / ${delay(row.latency.p99Ns)}`)] : []),
   ];
   return `<tr>${id}${cells.join('')}<td class="verdict">${verdict(row)}</td></tr>`;
 }
 
 function rowsTable(results: Results): string {
-  const withLatency = results.rows.some((r) => r.latency !== null);
-  const withPoint = results.rows.some((r) => r.point !== null);
+  const columns: Columns = {
+    point: results.rows.some((r) => r.point !== null),
+    threads: threadCounts(results.rows).length > 1,
+    latency: results.rows.some((r) => r.latency !== null),
+  };
   const head = [
-    ['method', ''], ['tier', ''], ['mode', ''], ...(withPoint ? [['point', '']] : []),
+    ['method', ''], ['tier', ''], ['mode', ''], ...(columns.point ? [['point', '']] : []), ...(columns.threads ? [['threads', '']] : []),
     ['rx pps', 'num'], ['rme', 'num'], ['drops', 'num'],
     ['cyc/pkt deliver', 'num'], ['read', 'num'], ['total', 'num'], ['rme', 'num'], ['IPv4 counted / expected', 'num'],
-    ...(withLatency ? [['latency p50 / p99', 'num']] : []), ['verdict', ''],
+    ...(columns.latency ? [['latency p50 / p99', 'num']] : []), ['verdict', ''],
   ]
     .map(([h, cls]) => `<th${cls ? ` class="${cls}"` : ''}>${esc(h!)}</th>`)
     .join('');
-  const body = results.rows.map((r) => rowCells(r, results.config.noisyRme, withLatency, withPoint)).join('\n');
+  const body = results.rows.map((r) => rowCells(r, results.config.noisyRme, columns)).join('\n');
   return `<div class="scroll"><table class="rows"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
 }
 
@@ -330,6 +477,11 @@ function notes(results: Results): string {
   }
   items.push('Drops: at the generator\'s end of the veth (sender), at the capture interface (if), inside the method (method).');
   items.push('resent: frames the sender\'s veth refused under backpressure and the generator sent again; not lost.');
+  if (results.rows.some((r) => (r.perThread?.length ?? 0) > 1)) {
+    items.push("per reader: with several reader threads, each one's packets received (under rx pps) and its own CPU time over its own packets (under read); hover for its CPU and drops.");
+  }
+  const lopsided = oneReaderNote(results);
+  if (lopsided !== null) items.push(lopsided);
   items.push('cyc/pkt: total = deliver + read, what a packet costs the machine; rme is total\'s. busy Δ under it is a cross-check from /proc/stat (machine-wide busy time less the none baseline, in 10 ms ticks).');
   const unmeasured = results.rows.filter((r) => r.available && r.cyclesPerPacket.deliver === null && r.cyclesPerPacket.deliverNote !== null);
   for (const note of unique(unmeasured.map((r) => r.cyclesPerPacket.deliverNote!))) items.push(`deliver ${DASH}: ${note}`);
@@ -355,6 +507,7 @@ export function renderHtml(results: Results): string {
 ${hostAndConfig(results)}
 ${charts.length > 0 ? `<h2>Throughput and cost</h2>\n<div class="charts">\n${charts.join('\n')}\n</div>` : ''}
 ${sweeps !== '' ? `<h2>Sweeps</h2>\n<div class="charts">\n${sweeps}\n</div>` : ''}
+${scalingSection(results)}
 <h2>All rows</h2>
 ${rowsTable(results)}
 ${notes(results)}

@@ -7,6 +7,7 @@ import { MIN_PACKETS } from '../core/accounting.js';
 import type { Results, Row } from '../core/results.js';
 import { trafficFrom } from '../core/config.js';
 import { DASH, delay, percent, si, whole } from './format-number.js';
+import { pointLabel, readerThreads } from './compare.js';
 
 export interface TableOptions {
   color: boolean;
@@ -67,10 +68,70 @@ function latencyCell(row: Row): string {
   return row.latency === null ? DASH : `${delay(row.latency.p50Ns)} / ${delay(row.latency.p99Ns)}`;
 }
 
-function pointCells(row: Row): string[] {
+
+/** The reader thread counts the rows were measured at, ascending. */
+export function threadCounts(rows: readonly Row[]): number[] {
+  return [...new Set(rows.map(readerThreads))].sort((a, b) => a - b);
+}
+
+/**
+ * What a scaling curve from this machine can say. Readers beyond the CPUs the generator leaves
+ * take turns on cores rather than add any, and on the veth test bed the kernel delivers each frame
+ * on the CPU that sent it, so the generator's CPUs bound what any number of readers receive.
+ */
+export function cpuShareNote(results: Results): string {
+  const { host, config } = results;
+  const readers = Math.max(...threadCounts(results.rows));
+  // Files from before multi-core capture have neither field: one generator thread, readers unpinned.
+  const generators = (config.generatorThreads as number | undefined) ?? 1;
+  const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
+  const free = host.cpus - generators;
+  const own = readers + generators <= host.cpus;
+  const shared = own
+    ? `This machine has ${plural(host.cpus, 'CPU')}: every reader had one besides the generator's.`
+    : `This machine has ${plural(host.cpus, 'CPU')}: readers and the generator share them, so ` +
+      `${free >= 1 ? `past ${plural(free, 'reader')} ` : ''}more threads take turns on the same cores instead of adding any, ` +
+      'and the curve says little about scaling on a larger machine.';
+  // Pinned to fewer CPUs than readers is news only where the machine had a CPU for each.
+  const pinned = (config.captureCpus as number[] | undefined) ?? [];
+  const pins = own && pinned.length > 0 && pinned.length < readers ? ` The readers were pinned to ${plural(pinned.length, 'CPU')} (${pinned.join(', ')}): more readers than that share them.` : '';
+  const veth = config.iface === null
+    ? ` On the veth test bed the kernel delivers each frame on the CPU that sent it, so what ${plural(generators, 'generator thread')} can send and deliver bounds rx pps however many readers there are.`
+    : '';
+  return shared + pins + veth;
+}
+
+/** The share of a row's frames one reader must get for its readers to count as not having shared the work. */
+const LOPSIDED = 0.99;
+
+/**
+ * Readers that did not share the work. PACKET_FANOUT keeps a flow (hash) or a receiving CPU (cpu)
+ * on one socket, and af-xdp reads the queue a frame arrived on, which veth picks by the sending
+ * CPU: a fixture of one flow, or one generator thread, gives one reader everything. Null when
+ * every row with several readers spread its frames.
+ */
+export function oneReaderNote(results: Results): string | null {
+  const spread = results.rows.filter((r) => r.available && (r.perThread?.length ?? 0) > 1 && r.received >= MIN_PACKETS);
+  const lopsided = spread.filter((r) => {
+    const got = r.perThread!.map((t) => t.received);
+    return Math.max(...got) >= LOPSIDED * got.reduce((a, n) => a + n, 0);
+  });
+  if (lopsided.length === 0) return null;
+  const which = lopsided.map((r) => `${r.method}/${r.tier} with ${readerThreads(r)} readers${r.point === null ? '' : ` at ${pointLabel(r.point)}`}`).join(', ');
+  return (
+    `In ${lopsided.length} of ${spread.length} rows with several readers one reader received ${LOPSIDED * 100}% of the frames or more (${which}): ` +
+    'PACKET_FANOUT by hash keeps each flow on one socket and by cpu each receiving CPU, and af-xdp reads the queue a frame arrived on, ' +
+    "which on veth is the sending CPU's; a fixture of one flow (udp<size>) or one generator thread leaves the other readers idle. " +
+    'udp64-flows has 256 flows; --gen-threads sends from more CPUs.'
+  );
+}
+
+/** A sweep point in the table's columns: size and offered rate, and the thread count where the rows mix them. */
+function pointCells(row: Row, withThreads: boolean): string[] {
   const p = row.point;
-  if (!p) return [DASH, DASH];
-  return [p.frameBytes === null ? DASH : `${p.frameBytes} B`, p.offeredPps === null ? 'max' : si(p.offeredPps)];
+  const threads = withThreads ? [String(readerThreads(row))] : [];
+  if (!p) return [DASH, DASH, ...threads];
+  return [p.frameBytes === null ? DASH : `${p.frameBytes} B`, p.offeredPps === null ? 'max' : si(p.offeredPps), ...threads];
 }
 
 /** Visible width: chalk's escape codes take no columns. */
@@ -90,13 +151,16 @@ export function renderTable(results: Results, options: TableOptions): string {
   const notes: string[] = [];
   // Bars compare measured rows only: a few stray frames are not a rate to scale the others by.
   const maxPps = Math.max(0, ...results.rows.map((r) => (measured(r) ? r.pps ?? 0 : 0)));
-  // Sweep rows say which point they measured, in two extra columns after the mode.
+  // Sweep rows say which point they measured, in extra columns after the mode: size and offered
+  // rate, and reader threads where the rows were measured at more than one count.
   const swept = results.rows.some((r) => r.point !== null);
+  const mixed = threadCounts(results.rows).length > 1;
+  const pointHeaders = swept ? ['size', 'offered', ...(mixed ? ['threads'] : [])] : [];
+  const pointCols = pointHeaders.length;
   const withPoint = (cols: string[], row: Row | null): string[] =>
-    swept ? [...cols.slice(0, 3), ...(row ? pointCells(row) : ['size', 'offered']), ...cols.slice(3)] : cols;
-  const latencyCol = HEADERS.length - 1 + (swept ? 2 : 0);
-  const right = (i: number): boolean =>
-    i === latencyCol || (swept ? i === 3 || i === 4 || RIGHT.has(i - 2) : RIGHT.has(i));
+    swept ? [...cols.slice(0, 3), ...(row ? pointCells(row, mixed) : pointHeaders), ...cols.slice(3)] : cols;
+  const latencyCol = HEADERS.length - 1 + pointCols;
+  const right = (i: number): boolean => i === latencyCol || (i >= 3 && i < 3 + pointCols) || RIGHT.has(i - pointCols);
   const body = results.rows.map((row) => {
     let note: number | null = null;
     if (row.reason !== null) {
@@ -117,7 +181,10 @@ export function renderTable(results: Results, options: TableOptions): string {
   const rate = `at ${config.rate === 'max' ? 'the generator\'s maximum rate' : `${whole(config.rate)} pps offered`}`;
   const offered = from === 'elsewhere' ? `on ${config.iface}, traffic from elsewhere` : rate;
   const ports = from === 'two-port' ? ` on ${config.iface}, traffic from capbench's generator on ${config.genIface}` : '';
-  const what = config.mode === 'drain' ? `drain of ${whole(config.count)} frames${ports}` : `live for ${config.durationSec} s ${offered}${ports}`;
+  // A run with several readers says so once; a sweep over counts says it per row.
+  const [only = 1] = threadCounts(results.rows);
+  const readers = !mixed && only > 1 ? `, ${only} reader threads` : '';
+  const what = config.mode === 'drain' ? `drain of ${whole(config.count)} frames${ports}${readers}` : `live for ${config.durationSec} s ${offered}${ports}${readers}`;
   const fixtureNote =
     from === 'elsewhere' ? 'no fixture'
       : swept && results.rows.some((r) => r.point?.frameBytes != null) ? 'fixture per size'
@@ -129,7 +196,7 @@ export function renderTable(results: Results, options: TableOptions): string {
   const out = [
     c.bold(`capbench: ${swept ? 'sweep, ' : ''}${what}, ${config.trials} trial${config.trials === 1 ? '' : 's'} per row, ${fixtureNote}`),
     `${host.cpus} × ${host.cpuModel}, Linux ${host.kernel}, Node ${host.node}`,
-    `cycles/packet at ${(host.tscHz / 1e6).toFixed(0)} MHz, from ${source}; read: the capturing thread's CPU clock; total = deliver + read`,
+    `cycles/packet at ${(host.tscHz / 1e6).toFixed(0)} MHz, from ${source}; read: ${only > 1 || mixed ? "the reader threads' CPU clocks and the waiting thread's" : "the capturing thread's CPU clock"}; total = deliver + read`,
     ...[deliverLine(results.rows)].filter((l) => l !== null),
     '',
     c.bold(line(headers)),
@@ -148,6 +215,9 @@ export function renderTable(results: Results, options: TableOptions): string {
     results.rows.filter((r) => r.available && r.cyclesPerPacket.deliver === null && r.cyclesPerPacket.deliverNote !== null).map((r) => r.cyclesPerPacket.deliverNote),
   );
   for (const note of deliverNotes) out.push('', `deliver ${DASH}: ${note}`);
+  if (mixed) out.push('', cpuShareNote(results));
+  const lopsided = oneReaderNote(results);
+  if (lopsided !== null) out.push('', lopsided);
   if (notes.length > 0) out.push('', ...notes);
   return out.join('\n') + '\n';
 }

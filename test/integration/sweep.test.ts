@@ -36,8 +36,22 @@ test('a rate search on packet-mmap returns a rate whose measured loss is within 
   assert.equal(row.mode, 'live');
 });
 
-test('sweep without --sizes or --rates is refused', async () => {
+test('sweep without --sizes, --rates or --threads is refused', async () => {
   const r = await cli(['sweep', '--methods', 'socket']);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /sweep needs --sizes, --rates or both/);
+  assert.match(r.stderr, /sweep needs --sizes, --rates, --threads or several of them/);
+});
+
+test('a thread sweep gives one row per reader thread count, each saying its count', async () => {
+  const results = await sweep(['--threads', '1,2', '--methods', 'packet-mmap', '--mode', 'live', '--duration', '0.5', '--trials', '1']);
+  assert.deepEqual(results.rows.map((r) => [r.point?.threads, r.threads]), [[1, 1], [2, 2]]);
+  for (const row of results.rows) assert.ok(row.ok, row.reason ?? '');
+  assert.equal(results.rows[1]!.perThread?.length, 2);
+});
+
+test('a bad --threads list is one usage line', async () => {
+  const r = await cli(['sweep', '--methods', 'socket', '--threads', '1,0']);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.match(r.stderr, /--threads must be a positive whole number, got '0'/);
 });

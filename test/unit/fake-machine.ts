@@ -175,6 +175,13 @@ export class FakeMachine implements Machine {
     return Promise.resolve();
   }
 
+  /** What queueIrqCpus() answers, by interface. */
+  readonly irqCpus = new Map<string, number[]>();
+
+  queueIrqCpus(ifname: string): number[] {
+    return this.irqCpus.get(ifname) ?? [];
+  }
+
   reserveCpu(cpu: number): void {
     this.reserved.push(cpu);
   }

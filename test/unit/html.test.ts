@@ -143,3 +143,94 @@ test('html: a rate search (every method at its own rate) gets one frame-size cha
   assert.match(one, /rx pps at each sweep point/);
   assert.match(one, /socket\/js 64 B @ 300\.0 kpps/);
 });
+
+/**
+ * A sweep over 1, 2 and 4 reader threads: the none baseline (no reader) and socket and packet-mmap
+ * measured at each, pcap unavailable at 4 and a packet-mmap row at 4 that received too little to
+ * be a rate.
+ */
+export function threadsResults(): Results {
+  const r = sampleResults();
+  const row = r.rows[0]!;
+  const rows: Row[] = [];
+  for (const threads of [1, 2, 4]) {
+    const point = { threads, frameBytes: null, offeredPps: null };
+    const noReader = { ...row.cyclesPerPacket, deliver: 0, read: null, total: null, totalRme: null };
+    rows.push({ ...row, method: 'none', mode: 'live', threads, point, pps: 2_000_000, cyclesPerPacket: noReader });
+    for (const method of ['socket', 'packet-mmap'] as MethodName[]) {
+      const pps = (method === 'socket' ? 400_000 : 900_000) * Math.sqrt(threads);
+      const starved = method === 'packet-mmap' && threads === 4;
+      const cyclesPerPacket = { ...row.cyclesPerPacket, total: 2000 + 300 * threads };
+      rows.push({ ...row, method, mode: 'live', threads, point, pps, cyclesPerPacket, ...(starved ? { received: 3, pps: 10 } : {}) });
+    }
+    if (threads === 4) rows.push({ ...r.rows[2]!, method: 'pcap', mode: 'live', threads, point });
+    else rows.push({ ...row, method: 'pcap', mode: 'live', threads, point, pps: 100_000 });
+  }
+  r.rows = rows;
+  return r;
+}
+
+/** The SVG of the chart titled `title`. */
+function chart(html: string, title: string): string {
+  const m = new RegExp(`<svg [^>]*aria-label="${title}"[\\s\\S]*?</svg>`).exec(html);
+  assert.ok(m, `no chart "${title}"`);
+  return m[0];
+}
+
+test('html: rows at several thread counts get scaling curves of pps and cycles, measured rows only, and the CPU note', () => {
+  const html = renderHtml(threadsResults());
+  assert.match(html, /<h2>Scaling over reader threads<\/h2>/);
+  const pps = chart(html, 'rx pps by reader threads, the run&#39;s fixture, flat out');
+  assert.match(pps, /reader threads/);
+  const tips = [...pps.matchAll(/<title>([^<]*)<\/title>/g)].map((m) => m[1]!.replace(/:.*/, ''));
+  // packet-mmap at 4 received 3 frames and pcap at 4 did not run: neither is a point.
+  assert.deepEqual(tips, ['socket/js at 1', 'socket/js at 2', 'socket/js at 4', 'packet-mmap/js at 1', 'packet-mmap/js at 2', 'pcap/js at 1', 'pcap/js at 2']);
+  const cycles = chart(html, 'total cycles/pkt by reader threads, the run&#39;s fixture, flat out');
+  const legend = (svg: string): string[] => [...svg.matchAll(/<text class="legend"[^>]*>([^<]*)</g)].map((m) => m[1]!);
+  assert.deepEqual(legend(cycles), legend(pps));
+  assert.deepEqual(legend(pps), ['socket/js', 'packet-mmap/js', 'pcap/js']);
+  assert.match(cycles, /<title>socket\/js at 4: 3,200 ±1\.5%<\/title>/);
+  assert.match(html, /<p class="note">This machine has 2 CPUs: readers and the generator share them/);
+  assert.match(html, /<td>reader threads<\/td><td>1, 2, 4, one row per count/);
+  // The table names each row's count; there is no per-point bar chart repeating the curves.
+  assert.match(html, /<th>point<\/th><th>threads<\/th>/);
+  assert.doesNotMatch(html, /rx pps at each sweep point/);
+});
+
+test('html: no scaling section at one thread count, even in a sweep', () => {
+  for (const results of [sampleResults(), sweepResults()]) {
+    const html = renderHtml(results);
+    assert.doesNotMatch(html, /Scaling over reader threads|by reader threads|This machine has/);
+    assert.doesNotMatch(html, /<th>threads<\/th>/);
+  }
+});
+
+test('html: sizes × threads draw one line per method, tier and thread count on the frame-size chart', () => {
+  const r = sampleResults();
+  const row = r.rows[0]!;
+  r.rows = [64, 1518].flatMap((frameBytes) =>
+    [1, 2].map((threads): Row => ({ ...row, threads, pps: 100_000 * threads, point: { threads, frameBytes, offeredPps: null } })),
+  );
+  const html = renderHtml(r);
+  const bySize = chart(html, 'rx pps by frame size, flat out');
+  assert.match(bySize, /<text class="legend"[^>]*>socket\/js, 1 reader<\/text>/);
+  assert.match(bySize, /<text class="legend"[^>]*>socket\/js, 2 readers<\/text>/);
+  chart(html, 'rx pps by reader threads, 64-byte frames, flat out');
+  chart(html, 'rx pps by reader threads, 1518-byte frames, flat out');
+});
+
+test('html: a row with several readers shows each one\'s packets and read cycles, with its CPU and drops on hover', () => {
+  const r = sampleResults();
+  r.rows[0] = {
+    ...r.rows[0]!, threads: 2,
+    perThread: [
+      { index: 1, cpu: 1, received: 9_000, drops: 0, read: 2100 },
+      { index: 0, cpu: 0, received: 11_000, drops: null, read: 1900.4 },
+    ],
+  };
+  const html = renderHtml(r);
+  assert.match(html, /<span class="sub">p50 1\.23 M · p99 1\.30 M\nper reader 11\.0 k · 9000 rx<\/span>/);
+  assert.match(html, /<span class="sub">user 800 · sys 1,201\nper reader 1,900 · 2,100<\/span>/);
+  assert.match(html, /title="reader 0 on CPU 0: 11,000 received \(55\.0%\), drops unknown, read 1,900 cycles\/pkt\nreader 1 on CPU 1: 9,000 received \(45\.0%\), 0 dropped, read 2,100 cycles\/pkt"/);
+  assert.match(html, /<li>per reader: /);
+});

@@ -72,3 +72,15 @@ test('--gen-threads 2: two generator threads on consecutive CPUs, the test bed w
   assert.ok(captured.every((s) => s.threads === 2 && JSON.stringify(s.cpus) === '[0,1]'), JSON.stringify(captured.map((s) => [s.threads, s.cpus])));
   assert.equal(m.testbedQueues, 2);
 });
+
+test('--iface with --threads 2: readers are pinned to the CPUs of the NIC queues\' interrupts unless --cap-cpus says', async () => {
+  for (const [capCpus, expected] of [[undefined, [3, 2]], ['1', [1]]] as const) {
+    const m = new FakeMachine();
+    m.irqCpus.set('eth9', [3, 2]);
+    const opened: OpenContext[] = [];
+    await runBenchmark(runConfig({ methods: 'socket', iface: 'eth9', threads: '2', duration: '0.05', trials: '1', capCpus }), {
+      methods: methods(none, spreadMethod(m, opened)), machine: m, signal: new AbortController().signal,
+    });
+    assert.deepEqual(opened.at(-1)!.captureCpus.slice(0, 2), expected);
+  }
+});

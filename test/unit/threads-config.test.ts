@@ -44,7 +44,7 @@ test('runConfig: --cap-cpus pins the single reader to its first CPU unless --cap
   assert.equal(runConfig({ capCpus: last, capCpu: '0' }).captureCpu, 0);
   assert.deepEqual(runConfig({ capCpus: last }).captureCpus, [Number(last)]);
   const d = runConfig({});
-  assert.deepEqual([d.threads, d.fanout, d.generatorThreads], [1, 'hash', 1]);
+  assert.deepEqual([d.threads, d.fanout, d.generatorThreads, d.captureCpus], [1, 'hash', 1, null]);
 });
 
 test('test bed queues: one unless a run spreads, then as many as its readers, generator threads or --queues', () => {

@@ -1,4 +1,4 @@
-/** `capbench sweep`: the same measurement over frame sizes and offered rates, one row per point. */
+/** `capbench sweep`: the same measurement over frame sizes, offered rates and reader threads, one row per point. */
 import type { Command } from 'commander';
 import { UsageError } from '../../shared/errors.js';
 import { runSweep } from '../../core/sweep.js';
@@ -12,7 +12,7 @@ import { SWEEP_DEFAULTS } from '../../core/config.js';
 import { progressLine } from '../progress.js';
 import { throwIfRowsFailed } from '../verdict.js';
 import { machineFormat, writeMachineFormat, writeOutput } from '../output.js';
-import { positiveInt, runConfig, type RawRunOptions } from '../parse-options.js';
+import { positiveInt, runConfig, threads, type RawRunOptions } from '../parse-options.js';
 
 interface SweepOptions extends RawRunOptions {
   sizes?: string;
@@ -24,10 +24,18 @@ interface SweepOptions extends RawRunOptions {
   color: boolean;
 }
 
-function list(flag: string, value: string): number[] {
+function list(flag: string, value: string, item: (flag: string, value: string) => number = positiveInt): number[] {
   const items = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
   if (items.length === 0) throw new UsageError(`${flag} needs a comma-separated list of numbers`);
-  return items.map((s) => positiveInt(flag, s));
+  return items.map((s) => item(flag, s));
+}
+
+/** --threads for a sweep: a list of counts, none twice (two rows at one point would be one point measured twice). */
+export function threadList(value: string): number[] {
+  const counts = list('--threads', value, threads);
+  const twice = counts.find((n, i) => counts.indexOf(n) !== i);
+  if (twice !== undefined) throw new UsageError(`--threads lists ${twice} twice: give each thread count once`);
+  return counts;
 }
 
 function lossFraction(value: string): number {
@@ -41,10 +49,15 @@ function lossFraction(value: string): number {
 export function registerSweep(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('sweep')
-    .description('repeat the measurement over frame sizes and offered rates, one row per point')
+    .description('repeat the measurement over frame sizes, offered rates and reader threads, one row per point')
     .option('--sizes <list>', 'frame sizes on the wire, from 64,128,256,512,1024,1280,1518 (fixtures/udp<size>.pcap)')
     .option('--rates <list|search>', 'offered rates in pps (live mode), or search: the highest rate with loss within --loss')
     .option('--loss <percent>', withDefault('search: the largest loss a rate may show', 0))
+    // run's --threads (run.ts) takes one count; a sweep's takes a list, so each command defines its own.
+    .option(
+      '--threads <list>',
+      withDefault('reader threads, a list: every size and rate is measured at each count, e.g. 1,2,4 (a socket each: PACKET_FANOUT, or a queue each for af-xdp)', SWEEP_DEFAULTS.threads),
+    )
     .option('--mode <mode>', withDefault('drain or live, for points without --rates', SWEEP_DEFAULTS.mode));
   addOutputOptions(addMeasureOptions(addPortOptions(cmd, 'sweep'), SWEEP_DEFAULTS))
     .addHelpText(
@@ -54,16 +67,21 @@ Examples:
   capbench sweep --sizes 64,512,1518 --methods socket-mmsg,pcap-native
   capbench sweep --methods packet-mmap --rates search --loss 0.1
   capbench sweep --methods socket --rates 100000,200000,400000 --duration 2
+  capbench sweep --methods none,packet-mmap,af-xdp --mode live --threads 1,2,4 --fixture udp64-flows --gen-threads 2
+  capbench sweep --methods packet-mmap --threads 1,2 --rates search --fixture udp64-flows
   capbench sweep --iface eth1 --gen-iface eth2 --sizes 64,512,1518 --methods socket-mmsg`,
     )
     .action(async (opts: SweepOptions) => {
       const format = machineFormat(opts.format, opts.out);
-      const base = runConfig(opts, SWEEP_DEFAULTS);
+      // The list is sweep's to read: the shared parser knows --threads as one count.
+      const { threads: threadsGiven, ...measure } = opts;
+      const base = runConfig(measure, SWEEP_DEFAULTS);
       const sizes = opts.sizes === undefined ? null : list('--sizes', opts.sizes);
       const rates = opts.rates === undefined ? null : opts.rates === 'search' ? 'search' : list('--rates', opts.rates);
-      if (sizes === null && rates === null) throw new UsageError('sweep needs --sizes, --rates or both');
+      const counts = threadsGiven === undefined ? null : threadList(threadsGiven);
+      if (sizes === null && rates === null && counts === null) throw new UsageError('sweep needs --sizes, --rates, --threads or several of them');
       const results = await runSweep(
-        { base, sizes, rates, loss: lossFraction(opts.loss ?? '0') },
+        { base, sizes, rates, threads: counts, loss: lossFraction(opts.loss ?? '0') },
         { methods: METHODS, machine: realMachine, signal: ctx.signal, onProgress: (p) => ctx.progress(progressLine('sweeping', p)) },
       );
       ctx.progress('');
