@@ -59,7 +59,7 @@ export interface SyncLimit {
   frames: number;
   /** Return after this long with nothing arriving. */
   idleMs: number;
-  /** Looked at every STEPS_PER_CHECK steps and after every empty one: return when it says so. */
+  /** Looked at after every step: return when it says so. */
   stop: () => boolean;
   /** Told after every step that read frames, so the thread that waits can see progress. */
   onFrames: () => void;
@@ -81,10 +81,12 @@ export function driveSync(limit: SyncLimit, received: () => number, step: Step):
       if (n === 0) break;
       got += n;
       limit.onFrames();
+      // After every step: a native step can be a whole slice, and 64 of them over a second.
+      if (limit.stop()) return performance.now();
     }
     const now = performance.now();
     if (got > 0) lastFrameAt = now;
     else if (now - lastFrameAt >= limit.idleMs) return lastFrameAt;
-    if (limit.stop()) return lastFrameAt;
+    if (limit.stop()) return now;
   }
 }

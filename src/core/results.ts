@@ -166,7 +166,10 @@ export interface TrialResult {
 /** One reader thread's part of a trial. */
 export interface ThreadTrial {
   received: number;
-  /** What the kernel dropped for this thread's socket; null where the method cannot say per socket. */
+  /**
+   * What the kernel dropped for this thread's socket(s), by their own count; null where the method
+   * cannot say per socket. af-xdp: before the row takes out what the interface counted as well.
+   */
   drops: number | null;
   /** The thread's CPU seconds while it read. */
   cpuSec: number;

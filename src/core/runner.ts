@@ -25,7 +25,13 @@ export interface RunDeps {
   onProgress?: (progress: Progress) => void;
 }
 
-export function methodOptions(config: RunConfig, readers: readonly number[] = []): MethodOptions {
+/**
+ * What methods are told. `readers`: the reader threads' CPUs (readerCpus); `bedQueues`: the test
+ * bed's queues, as built (a sweep builds it once for its most threads), or as it will be built.
+ */
+export function methodOptions(
+  config: RunConfig, readers: readonly number[] = [], bedQueues = trafficFrom(config) === 'testbed' ? testbedQueues(config) : 0,
+): MethodOptions {
   return {
     batch: config.batch,
     ratePps: ratePps(config.rate),
@@ -35,7 +41,7 @@ export function methodOptions(config: RunConfig, readers: readonly number[] = []
     threads: config.threads,
     fanout: config.fanout,
     captureCpus: readers,
-    testbedQueues: trafficFrom(config) === 'testbed' ? testbedQueues(config) : 0,
+    testbedQueues: bedQueues,
   };
 }
 
@@ -182,7 +188,7 @@ async function measurePoint(
   const base = {
     mode: config.mode,
     ...wiring(config, fixture, link, testbed, host.cpus),
-    fixture, count: config.count, durationSec: config.durationSec, options: methodOptions(config, readerCpus(config, machine, host.cpus)),
+    fixture, count: config.count, durationSec: config.durationSec, options: methodOptions(config, readerCpus(config, machine, host.cpus), testbed?.queues ?? 0),
     machine, tscHz: host.tscHz, cpus: host.cpus, signal: deps.signal,
   };
 

@@ -45,7 +45,11 @@ export class Reader {
   }
 
   get failed(): boolean {
-    return Atomics.load(this.ctrl, CTRL.FAILED) === 1 || this.exited !== null;
+    return Atomics.load(this.ctrl, CTRL.FAILED) === 1 || this.dead;
+  }
+
+  private get dead(): boolean {
+    return this.exited !== null || Atomics.load(this.ctrl, CTRL.DEAD) === 1;
   }
 
   /** Whether the reader has finished the last command sent. */
@@ -58,16 +62,16 @@ export class Reader {
     while ((msg = receiveMessageOnPort(this.port)?.message as ReaderMessage | undefined) !== undefined) {
       if (msg.kind === 'error') return new SystemError(`reader thread ${this.index}: ${msg.message}`);
     }
-    if (this.exited !== null) return new SystemError(`reader thread ${this.index} exited (code ${this.exited}) while ${doing}`);
+    if (this.dead) return new SystemError(`reader thread ${this.index} exited${this.exited === null ? '' : ` (code ${this.exited})`} while ${doing}`);
     return new SystemError(`reader thread ${this.index} failed while ${doing}`);
   }
 
-  /** Blocks this thread until the reader has finished command `seq`; false on timeout. */
+  /** Blocks this thread until the reader has finished command `seq` or died; false on timeout. */
   private waitAck(seq: number, timeoutMs: number): boolean {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
       const acked = Atomics.load(this.ctrl, CTRL.ACK);
-      if (acked >= seq) return true;
+      if (acked >= seq || this.dead) return true;
       const left = deadline - performance.now();
       if (left <= 0) return false;
       Atomics.wait(this.ctrl, CTRL.ACK, acked, left);
@@ -78,7 +82,7 @@ export class Reader {
   async settled(): Promise<void> {
     for (;;) {
       const acked = Atomics.load(this.ctrl, CTRL.ACK);
-      if (acked >= this.seq) return;
+      if (acked >= this.seq || this.dead) return;
       const w = Atomics.waitAsync(this.ctrl, CTRL.ACK, acked);
       if (w.async) await w.value;
     }
@@ -118,10 +122,10 @@ export class Reader {
     Atomics.store(this.ctrl, CTRL.STOP, 1);
   }
 
-  /** Ends a CONSUME in progress and waits for it: false when the reader does not answer. */
+  /** Ends a CONSUME in progress and waits for it: false when the reader does not answer or has died. */
   stop(): boolean {
     this.requestStop();
-    return this.exited === null && this.waitAck(this.seq, ANSWER_TIMEOUT_MS);
+    return this.waitAck(this.seq, ANSWER_TIMEOUT_MS) && !this.dead;
   }
 
   /** Starts a CONSUME (see reader-thread.ts): `own` reads what its socket holds, else until stop(). */
@@ -129,6 +133,9 @@ export class Reader {
     Atomics.store(this.ctrl, CTRL.STOP, 0);
     this.num[NUM.OWN_TARGET] = own ? 1 : 0;
     this.num[NUM.IDLE_MS] = idleMs;
+    // Times of this CONSUME only: a reader that reads nothing leaves them unset.
+    this.num[NUM.LAST_FRAME_HR_MS] = NaN;
+    this.num[NUM.END_HR_MS] = NaN;
     this.send(CMD.CONSUME);
   }
 
@@ -143,7 +150,7 @@ export class Reader {
 
   /** Closes what it has open and ends the thread, by EXIT or, when it does not answer, terminate(). Never throws. */
   end(): void {
-    if (this.exited === null && this.stop()) {
+    if (this.stop()) {
       this.send(CMD.EXIT);
       this.waitAck(this.seq, ANSWER_TIMEOUT_MS);
     }

@@ -23,6 +23,8 @@ export const CTRL = {
   STOP: 3,
   /** Set by the reader when a command failed; the error's text is on the port. */
   FAILED: 4,
+  /** Set by the reader thread as it exits, however it exits, with a wake-up for whoever waits on ACK. */
+  DEAD: 5,
 } as const;
 const CTRL_WORDS = 8;
 
@@ -42,6 +44,8 @@ export const NUM = {
   /** CONSUME's parameters: 1 = read what this reader's socket holds, 0 = until STOP; the idle limit. */
   OWN_TARGET: 8,
   IDLE_MS: 9,
+  /** process.hrtime, in ms, when the last CONSUME returned: where a stopped window ends. */
+  END_HR_MS: 10,
 } as const;
 const NUM_SLOTS = 16;
 

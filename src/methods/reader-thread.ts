@@ -87,7 +87,9 @@ function consume({ session, index }: Served): void {
     stop: () => Atomics.load(ctrl, CTRL.STOP) === 1,
     onFrames: () => publishCounts(session),
   });
-  if (session.received > before) num[NUM.LAST_FRAME_HR_MS] = hrMs() - (performance.now() - last);
+  const end = hrMs();
+  num[NUM.END_HR_MS] = end;
+  if (session.received > before) num[NUM.LAST_FRAME_HR_MS] = end - (performance.now() - last);
   publishCounts(session);
   publishStats(session);
   const cpu1 = native().threadCpuTime();
@@ -134,6 +136,14 @@ function serve(): void {
     if (cmd === CMD.EXIT) return;
   }
 }
+
+// A thread that ends without being told to (process.exit, an uncaught error) says so at once: the
+// Worker's own 'exit' event reaches the session only through its event loop, which may be blocked
+// waiting for this thread.
+process.on('exit', () => {
+  Atomics.store(ctrl, CTRL.DEAD, 1);
+  Atomics.notify(ctrl, CTRL.ACK);
+});
 
 try {
   if (data.cpu !== null) native().pinThread(data.cpu);

@@ -73,7 +73,7 @@ export class ThreadedSession implements CaptureSession {
     for (const r of this.readers) r.consume(own, Number.isFinite(limit.idleMs) ? limit.idleMs : 2 ** 31);
     const started = performance.now();
     const finished = Promise.all(this.readers.map((r) => r.settled()));
-    let stoppedAt: number | null = null;
+    let stopped = false;
     for (;;) {
       const failed = this.readers.find((r) => r.failed);
       if (failed) {
@@ -85,17 +85,18 @@ export class ThreadedSession implements CaptureSession {
         throwIfAborted(limit.signal);
       }
       if (this.readers.every((r) => r.done)) break;
-      if (stoppedAt === null && (performance.now() >= limit.untilMs || limit.stop?.() === true || this.received >= limit.frames)) {
-        stoppedAt = performance.now();
+      if (!stopped && (performance.now() >= limit.untilMs || limit.stop?.() === true)) {
+        stopped = true;
         for (const r of this.readers) r.requestStop();
       }
       await Promise.race([finished, sleep(CHECK_MS)]);
     }
-    if (stoppedAt !== null) return stoppedAt;
-    // Every reader ran out on its own: the window ends at the last frame any of them read.
+    // Told to stop, the window ends when the last reader did (it counted what it read until
+    // then); run out on their own, at the last frame any of them read.
     const offset = Number(process.hrtime.bigint()) / 1e6 - performance.now();
-    const lasts = this.readers.map((r) => r.num[NUM.LAST_FRAME_HR_MS]!).filter((t) => !Number.isNaN(t));
-    return lasts.length > 0 ? Math.max(...lasts) - offset : started;
+    const at = (slot: number): number[] => this.readers.map((r) => r.num[slot]!).filter((t) => !Number.isNaN(t));
+    const ends = at(stopped ? NUM.END_HR_MS : NUM.LAST_FRAME_HR_MS);
+    return ends.length > 0 ? Math.max(...ends) - offset : started;
   }
 
   private stopAll(): void {

@@ -117,7 +117,8 @@ static int open_once(struct cb_pmmap *r, const struct cb_pmmap_options *o, struc
 	if (r->fd < 0)
 		return cb_fail(e, errno, "create AF_PACKET SOCK_RAW socket for %s", o->ifname);
 	/* Version first: the kernel refuses to change it once a ring exists. */
-	if (set_int_opt(r, PACKET_VERSION, TPACKET_V3, "PACKET_VERSION", e) < 0 ||
+	if ((o->fanout.enabled && cb_fanout_mute(r->fd, r->ifname, e) < 0) ||
+	    set_int_opt(r, PACKET_VERSION, TPACKET_V3, "PACKET_VERSION", e) < 0 ||
 	    set_int_opt(r, PACKET_IGNORE_OUTGOING, 1, "PACKET_IGNORE_OUTGOING", e) < 0 ||
 	    setup_ring(r, o, e) < 0 || bind_all(r, e) < 0 ||
 	    (o->fanout.enabled &&

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
+#include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <poll.h>
@@ -79,6 +80,18 @@ static int join_failed(int err, const char *ifname, const struct cb_fanout *f, s
 	return cb_fail(e, err, "PACKET_FANOUT join group %u (%s) on %s", f->group, mode, ifname);
 }
 
+int cb_fanout_mute(int fd, const char *ifname, struct cb_error *e)
+{
+	/* One instruction, "return 0": every frame is refused before it is queued or counted. */
+	struct sock_filter drop_all = BPF_STMT(BPF_RET | BPF_K, 0);
+	struct sock_fprog prog = { .len = 1, .filter = &drop_all };
+
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) != 0)
+		return cb_fail(e, errno, "SO_ATTACH_FILTER (drop all until PACKET_FANOUT) on %s",
+			       ifname);
+	return 0;
+}
+
 int cb_fanout_join(int fd, const char *ifname, const struct cb_fanout *f, uint32_t *group,
 		   struct cb_error *e)
 {
@@ -86,6 +99,7 @@ int cb_fanout_join(int fd, const char *ifname, const struct cb_fanout *f, uint32
 	int flags = f->group == 0 ? PACKET_FANOUT_FLAG_UNIQUEID : 0;
 	int arg = (int)(f->group | (uint32_t)(f->type | flags) << 16);
 	int val = 0;
+	int unused = 0;
 	socklen_t len = sizeof(val);
 
 	if (f->group > CB_FANOUT_MAX_GROUP)
@@ -97,6 +111,10 @@ int cb_fanout_join(int fd, const char *ifname, const struct cb_fanout *f, uint32
 	if (getsockopt(fd, SOL_PACKET, PACKET_FANOUT, &val, &len) != 0)
 		return cb_fail(e, errno, "getsockopt PACKET_FANOUT on %s after joining", ifname);
 	*group = (uint32_t)val & 0xffffu;
+	/* A member now: from here on it takes only what the group hands it (the kernel wants an int). */
+	if (setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &unused, sizeof(unused)) != 0)
+		return cb_fail(e, errno, "SO_DETACH_FILTER on %s after joining PACKET_FANOUT",
+			       ifname);
 	return 0;
 }
 
@@ -192,7 +210,8 @@ static int open_once(struct cb_psock *s, const char *ifname, int rcvbuf_bytes,
 	s->fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s->fd < 0)
 		return cb_fail(e, errno, "create AF_PACKET SOCK_RAW socket for %s", ifname);
-	if (configure(s, rcvbuf_bytes, e) < 0 ||
+	if ((fanout && fanout->enabled && cb_fanout_mute(s->fd, s->ifname, e) < 0) ||
+	    configure(s, rcvbuf_bytes, e) < 0 ||
 	    (fanout && fanout->enabled &&
 	     cb_fanout_join(s->fd, s->ifname, fanout, &s->fanout_group, e) < 0)) {
 		cb_psock_close(s);

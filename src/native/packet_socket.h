@@ -45,8 +45,15 @@ int cb_fanout_type(const char *mode, int *type);
 const char *cb_fanout_mode_name(int type);
 
 /*
- * Joins fd (bound, its interface up) to f's group and writes the group's id to *group. On a
- * failure the caller closes the socket: it may be receiving on its own, outside any group.
+ * A socket bound to an interface takes every frame until it joins its fanout group, so a reader
+ * opened while traffic flows (--iface) would count some frames twice: a socket that will join
+ * gets a filter refusing everything before it is bound, and cb_fanout_join removes it.
+ */
+int cb_fanout_mute(int fd, const char *ifname, struct cb_error *e);
+
+/*
+ * Joins fd (bound, its interface up, muted) to f's group, writes the group's id to *group and
+ * lifts the mute. On a failure the caller closes the socket.
  */
 int cb_fanout_join(int fd, const char *ifname, const struct cb_fanout *f, uint32_t *group,
 		   struct cb_error *e);

@@ -38,7 +38,7 @@ export interface TrafficSpec {
   cpu: number;
   /** Sending threads, each with its own socket, each replaying the fixture from frame 0. Default 1. */
   threads?: number;
-  /** Thread i runs on cpus[i % cpus.length]: different CPUs feed different veth queues. */
+  /** Thread i runs on cpus[i % cpus.length] (absent or empty: on `cpu`): different CPUs feed different veth queues. */
   cpus?: readonly number[];
   engine?: GeneratorEngine;
   batch?: number;
@@ -97,12 +97,12 @@ export function combineStatus(statuses: readonly GeneratorStatus[]): TrafficStat
 function threadCount(spec: TrafficSpec): number {
   const n = spec.threads ?? 1;
   if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`generator threads must be a positive integer, got ${n}`);
-  if (spec.cpus !== undefined && spec.cpus.length === 0) throw new UsageError('generator cpus, when given, must list at least one CPU');
   return n;
 }
 
+/** A thread's CPU: from `cpus`, round robin; `spec.cpu` for every thread when cpus is absent or empty. */
 function cpuOf(spec: TrafficSpec, thread: number): number {
-  return spec.cpus === undefined ? spec.cpu : spec.cpus[thread % spec.cpus.length]!;
+  return spec.cpus === undefined || spec.cpus.length === 0 ? spec.cpu : spec.cpus[thread % spec.cpus.length]!;
 }
 
 function optionsFor(spec: TrafficSpec, threads: number, count: number, cpu: number): GeneratorOptions {
@@ -150,11 +150,13 @@ export class RunningGenerator {
   constructor(spec: TrafficSpec, create: GeneratorFactory = nativeGenerator) {
     const n = threadCount(spec);
     const shares = splitCount(spec.count, n);
+    // The offered rate is shared by the threads that have something to send.
+    const sending = shares.filter((c) => spec.count === 0 || c > 0).length;
     const gens: (Generator | null)[] = [];
     try {
       for (let i = 0; i < n; i++) {
         const idle = spec.count > 0 && shares[i] === 0;
-        gens.push(idle ? null : startThread(create, optionsFor(spec, n, shares[i]!, cpuOf(spec, i))));
+        gens.push(idle ? null : startThread(create, optionsFor(spec, sending, shares[i]!, cpuOf(spec, i))));
       }
     } catch (err) {
       gens.forEach(stopThread);

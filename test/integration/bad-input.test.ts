@@ -20,7 +20,7 @@ test('an unknown method names the ones that exist', () =>
   assertRefused(['run', '--methods', 'socket,carrier-pigeon'], /unknown method 'carrier-pigeon': choose from none, socket, socket-mmsg, pcap, pcap-native/));
 
 test('an unknown fixture names the fixtures that exist', () =>
-  assertRefused(['run', '--fixture', 'nosuch'], /unknown fixture 'nosuch' \(fixtures: imix, mixed, udp64, udp128, .*, udp1518\)/));
+  assertRefused(['run', '--fixture', 'nosuch'], /unknown fixture 'nosuch' \(fixtures: imix, mixed, udp64, udp64-flows, udp128, .*, udp1518\)/));
 
 test('a file that is not a pcap is refused with its magic number', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'capbench-bad-'));

@@ -4,6 +4,7 @@
  * Methods that cannot spread say why; a reader that fails fails its row and leaves nothing.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readlinkSync } from 'node:fs';
 import { test } from 'node:test';
 import type { Row } from '../../src/core/results.js';
@@ -12,7 +13,7 @@ import { realMachine } from '../../src/core/real-machine.js';
 import { METHODS } from '../../src/methods/registry.js';
 import { runConfig } from '../../src/cli/parse-options.js';
 import { FAULT_ENV } from '../../src/methods/reader-protocol.js';
-import { capbenchLeftovers, leftoversOf, runJson } from './harness.js';
+import { capbenchLeftovers, cli, leftoversOf, runJson, startCli } from './harness.js';
 
 const SPREAD = 'none,socket,socket-mmsg,packet-mmap,af-xdp';
 
@@ -113,7 +114,6 @@ for (const fault of ['open:1', 'consume:1', 'crash:1']) {
 }
 
 test('bad input: --threads 0, --fanout nope, --cap-cpus 99 and af-xdp with more threads than queues', async () => {
-  const { cli } = await import('./harness.js');
   for (const [args, msg] of [
     [['--threads', '0'], /--threads must be a positive whole number/],
     [['--fanout', 'nope'], /--fanout must be one of hash, cpu, lb, qm/],
@@ -126,3 +126,19 @@ test('bad input: --threads 0, --fanout nope, --cap-cpus 99 and af-xdp with more 
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   }
 });
+
+for (const at of [700, 1500, 2600]) {
+  test(`SIGINT after ${at} ms of a --threads 2 run exits 130 and leaves no namespace, veth or XDP program`, async () => {
+    const mode = at === 1500 ? 'live' : 'drain';
+    const run = startCli(['run', '--methods', 'socket-mmsg,packet-mmap,af-xdp', '--threads', '2', '--mode', mode, '--count', '100000', '--duration', '2', '--trials', '3', '--tier', 'both']);
+    await new Promise((r) => setTimeout(r, at));
+    run.child.kill('SIGINT');
+    const result = await run.done;
+    // The signal lands well after start-up and long before the run could finish.
+    assert.equal(result.code, 130, result.stderr);
+    assert.match(result.stderr, /interrupted by SIGINT/);
+    assert.deepEqual(leftoversOf(result.pid), []);
+    const xdp = JSON.parse(execFileSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' })) as { ifname: string; xdp?: unknown }[];
+    assert.deepEqual(xdp.filter((l) => l.xdp !== undefined && l.ifname.startsWith(`cb${result.pid.toString(36)}`)).map((l) => l.ifname), []);
+  });
+}

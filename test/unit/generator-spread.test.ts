@@ -206,6 +206,17 @@ test('bad thread settings are usage errors', () => {
   const f = factory();
   assert.throws(() => new RunningGenerator(spec({ threads: 0 }), f.create), { name: 'UsageError' });
   assert.throws(() => new RunningGenerator(spec({ threads: 1.5 }), f.create), { name: 'UsageError' });
-  assert.throws(() => new RunningGenerator(spec({ cpus: [] }), f.create), { name: 'UsageError' });
   assert.equal(f.made.length, 0);
+});
+
+test('no CPUs listed (an unpinned generator): every thread on spec.cpu', () => {
+  const f = factory();
+  new RunningGenerator(spec({ threads: 2, cpus: [], cpu: -1, count: 0, durationMs: 10 }), f.create).stop();
+  assert.deepEqual(f.made.map((g) => g.options.cpu), [-1, -1]);
+});
+
+test('the offered rate is shared by the threads that have frames to send', () => {
+  const f = factory();
+  new RunningGenerator(spec({ threads: 3, count: 2, ratePps: 2000 }), f.create).stop();
+  assert.deepEqual(f.made.map((g) => g.options.ratePps), [1000, 1000]);
 });
