@@ -28,6 +28,26 @@ export function throwIfAborted(signal: AbortSignal): void {
   }
 }
 
+/** What steps() returns when the frames asked for have all been received, or it was told to stop. */
+const DONE = -1;
+
+/**
+ * Up to STEPS_PER_CHECK steps, until one comes back empty: the frames they got, or DONE. `after`
+ * is told after each step that got frames, and returns true to stop.
+ */
+function steps(frames: number, received: () => number, step: Step, after?: () => boolean): number {
+  let got = 0;
+  for (let i = 0; i < STEPS_PER_CHECK; i++) {
+    const remaining = frames - received();
+    if (remaining <= 0) return DONE;
+    const n = step(Math.min(remaining, MAX_STEP_FRAMES), STEP_WAIT_MS);
+    if (n === 0) break;
+    got += n;
+    if (after?.() === true) return DONE;
+  }
+  return got;
+}
+
 export async function drive(limit: ConsumeLimit, received: () => number, step: Step): Promise<number> {
   let lastFrameAt = performance.now();
   for (;;) {
@@ -35,14 +55,8 @@ export async function drive(limit: ConsumeLimit, received: () => number, step: S
     const sliceEnd = performance.now() + SLICE_MS;
     let now: number;
     do {
-      let got = 0;
-      for (let i = 0; i < STEPS_PER_CHECK; i++) {
-        const remaining = limit.frames - received();
-        if (remaining <= 0) return performance.now();
-        const n = step(Math.min(remaining, MAX_STEP_FRAMES), STEP_WAIT_MS);
-        if (n === 0) break;
-        got += n;
-      }
+      const got = steps(limit.frames, received, step);
+      if (got === DONE) return performance.now();
       now = performance.now();
       if (got > 0) lastFrameAt = now;
       else if (now - lastFrameAt >= limit.idleMs) return lastFrameAt;
@@ -72,18 +86,14 @@ export interface SyncLimit {
  */
 export function driveSync(limit: SyncLimit, received: () => number, step: Step): number {
   let lastFrameAt = performance.now();
+  // Stop is looked at after every step: a native step can be a whole slice, and 64 of them a second.
+  const after = (): boolean => {
+    limit.onFrames();
+    return limit.stop();
+  };
   for (;;) {
-    let got = 0;
-    for (let i = 0; i < STEPS_PER_CHECK; i++) {
-      const remaining = limit.frames - received();
-      if (remaining <= 0) return performance.now();
-      const n = step(Math.min(remaining, MAX_STEP_FRAMES), STEP_WAIT_MS);
-      if (n === 0) break;
-      got += n;
-      limit.onFrames();
-      // After every step: a native step can be a whole slice, and 64 of them over a second.
-      if (limit.stop()) return performance.now();
-    }
+    const got = steps(limit.frames, received, step, after);
+    if (got === DONE) return performance.now();
     const now = performance.now();
     if (got > 0) lastFrameAt = now;
     else if (now - lastFrameAt >= limit.idleMs) return lastFrameAt;

@@ -45,7 +45,6 @@ export function methodOptions(
   };
 }
 
-
 /**
  * Where reader threads run unless --cap-cpus says. On a NIC (--iface), reader t on the CPU that
  * takes receive queue t's interrupt: af-xdp's reader t reads queue t first, and PACKET_FANOUT's

@@ -244,12 +244,16 @@ class AfXdpSession extends SteppedSession {
     try {
       for (const q of readerQueues(queuesOf(ctx), ctx.reader)) this.socks.push(openSocket(ctx, q, size));
       const first = this.socks[0]!;
-      this.stateFile = recordXdpAttach({
-        ifindex: readNumber(`/sys/class/net/${ctx.ifname}/ifindex`) ?? 0,
-        ifname: ctx.ifname,
-        progId: first.progId,
-        attach: first.attachMode,
-      });
+      // The readers of a spread session share one program (the addon counts its users): the first
+      // records it, and is closed last (threaded-session.ts), when the program goes.
+      if ((ctx.reader?.index ?? 0) === 0) {
+        this.stateFile = recordXdpAttach({
+          ifindex: readNumber(`/sys/class/net/${ctx.ifname}/ifindex`) ?? 0,
+          ifname: ctx.ifname,
+          progId: first.progId,
+          attach: first.attachMode,
+        });
+      }
     } catch (err) {
       this.close();
       throw err;

@@ -120,10 +120,13 @@ export class ThreadedSession implements CaptureSession {
     return this.readers.map((r) => r.counts());
   }
 
-  /** Closes every reader's session and keeps the threads that closed cleanly for the next window. */
+  /**
+   * Closes every reader's session, the first reader's last (what its socket set up, such as
+   * af-xdp's program, others may share), and keeps the threads that closed cleanly.
+   */
   private giveAllBack(): SystemError | null {
     let first: SystemError | null = null;
-    for (const r of this.readers) {
+    for (const r of [...this.readers].reverse()) {
       const err = giveBack(r);
       first ??= err;
     }

@@ -91,7 +91,8 @@ export function cpuShareNote(results: Results): string {
     ? `This machine has ${plural(host.cpus, 'CPU')}: every reader had one besides the generator's.`
     : `This machine has ${plural(host.cpus, 'CPU')}: readers and the generator share them, so ` +
       `${free >= 1 ? `past ${plural(free, 'reader')} ` : ''}more threads take turns on the same cores instead of adding any, ` +
-      'and the curve says little about scaling on a larger machine.';
+      'and figures over thread counts say little about scaling on a larger machine. Where a reader shares a CPU with a sender, ' +
+      "the receive softirq interrupts it and is charged to it (this kernel has no IRQ time accounting): part of deliver then shows in read; compare total.";
   // Pinned to fewer CPUs than readers is news only where the machine had a CPU for each.
   const pinned = (config.captureCpus as number[] | undefined) ?? [];
   const pins = own && pinned.length > 0 && pinned.length < readers ? ` The readers were pinned to ${plural(pinned.length, 'CPU')} (${pinned.join(', ')}): more readers than that share them.` : '';
@@ -215,7 +216,7 @@ export function renderTable(results: Results, options: TableOptions): string {
     results.rows.filter((r) => r.available && r.cyclesPerPacket.deliver === null && r.cyclesPerPacket.deliverNote !== null).map((r) => r.cyclesPerPacket.deliverNote),
   );
   for (const note of deliverNotes) out.push('', `deliver ${DASH}: ${note}`);
-  if (mixed) out.push('', cpuShareNote(results));
+  if (mixed || only > 1) out.push('', cpuShareNote(results));
   const lopsided = oneReaderNote(results);
   if (lopsided !== null) out.push('', lopsided);
   if (notes.length > 0) out.push('', ...notes);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { drive, type Step } from '../../src/core/consume-loop.js';
+import { drive, driveSync, type Step } from '../../src/core/consume-loop.js';
 import type { ConsumeLimit } from '../../src/core/method.js';
 import { InterruptedError } from '../../src/shared/errors.js';
 
@@ -58,4 +58,22 @@ test('drive throws InterruptedError when the signal fires, with the signal named
   const s = source(0);
   setTimeout(() => abort.abort('SIGTERM'), 10);
   await assert.rejects(drive(limit({ signal: abort.signal }), s.received, s.step), (e: unknown) => e instanceof InterruptedError && /SIGTERM/.test(String(e)));
+});
+
+test('driveSync: stop is looked at after every step that read, and progress told each time', () => {
+  const s = source(10_000, 10);
+  let told = 0;
+  driveSync({ frames: Infinity, idleMs: Infinity, stop: () => s.received() >= 30, onFrames: () => told++ }, s.received, s.step);
+  assert.equal(s.received(), 30);
+  assert.equal(told, 3);
+});
+
+test('driveSync: reads to its own target, and returns the last frame\'s time when nothing more comes', () => {
+  const s = source(100, 64);
+  driveSync({ frames: 100, idleMs: 1, stop: () => false, onFrames: () => undefined }, s.received, s.step);
+  assert.deepEqual(s.asked, [100, 36]);
+  const idle = source(0);
+  const t0 = performance.now();
+  const last = driveSync({ frames: Infinity, idleMs: 1, stop: () => false, onFrames: () => undefined }, idle.received, idle.step);
+  assert.ok(last >= t0 && last <= performance.now());
 });
