@@ -336,14 +336,17 @@ export const afXdp: CaptureMethod = {
   maxHoldFrames,
   checkOptions(options, iface) {
     if (iface !== null) {
-      checkQueues(queuesOf(options), iface);
+      checkQueues(options.queues, iface);
       return;
     }
     // The test bed is made with the queues asked for (testbedQueues), and veth has no zero-copy AF_XDP.
     if (options.zeroCopy) throw new UsageError('--zerocopy: zero-copy AF_XDP is not supported by veth (the test bed); use --iface with a NIC whose driver has it');
   },
-  // One socket per queue, so one reader thread per queue at most: checkOptions has the counts.
-  spread: () => ({ available: true }),
+  // One socket per queue, so a reader thread per queue at most.
+  spread(options, iface) {
+    const queues = iface === null ? null : rxQueues(iface);
+    return queues !== null && queuesOf(options) > queues ? { available: false, reason: tooFewQueues(queuesOf(options), iface!, queues) } : { available: true };
+  },
   release: releaseSpread('af-xdp'),
   open: (ctx) => {
     if (ctx.threads <= 1 || ctx.reader !== null) return new AfXdpSession(ctx);
