@@ -129,8 +129,9 @@ function serve(): void {
       served = run(cmd, served);
     } catch (err) {
       report(err);
-      // A session that failed to open or to close is not this thread's any more.
-      if (cmd === CMD.CLOSE || cmd === CMD.EXIT) served = null;
+      // A session that failed to close, or the one an OPEN closed before it failed, is not this
+      // thread's any more.
+      if (cmd === CMD.OPEN || cmd === CMD.CLOSE || cmd === CMD.EXIT) served = null;
     }
     ack(seq);
     if (cmd === CMD.EXIT) return;
