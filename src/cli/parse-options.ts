@@ -9,6 +9,7 @@ import {
 } from '../core/config.js';
 import { UsageError } from '../shared/errors.js';
 import { fixturePath } from '../net/fixture.js';
+import { parseCpuList } from '../net/nic-queues.js';
 
 export function positiveInt(flag: string, value: string): number {
   if (!/^\d+$/.test(value.trim()) || Number(value) <= 0 || !Number.isSafeInteger(Number(value))) {
@@ -37,17 +38,11 @@ export function cpuIndex(flag: string, value: string): number {
 /** A CPU list as taskset and /sys write them: "1,3", "0-3", "0-1,4". */
 export function cpuList(flag: string, value: string): number[] {
   const cpus = os.cpus().length;
-  const bad = (): UsageError => new UsageError(`${flag} must be a list of CPUs from 0 to ${cpus - 1} such as 1,3 or 0-3, got '${value}'`);
-  const out: number[] = [];
-  for (const part of value.split(',')) {
-    const m = /^\s*(\d+)(?:-(\d+))?\s*$/.exec(part);
-    if (!m) throw bad();
-    const lo = Number(m[1]);
-    const hi = m[2] === undefined ? lo : Number(m[2]);
-    if (hi < lo || hi >= cpus) throw bad();
-    for (let c = lo; c <= hi; c++) if (!out.includes(c)) out.push(c);
+  const list = parseCpuList(value);
+  if (list === null || list.length === 0 || list.some((c) => c >= cpus)) {
+    throw new UsageError(`${flag} must be a list of CPUs from 0 to ${cpus - 1} such as 1,3 or 0-3, got '${value}'`);
   }
-  return out;
+  return list;
 }
 
 export function fanout(value: string): FanoutMode {

@@ -7,7 +7,7 @@ import { softirqCpuSec } from './softirq-clock.js';
 import { RunningGenerator, sleepBlocking } from '../net/generator.js';
 import { readBacklogDrops, readCounters, requireInterface } from '../net/interface-stats.js';
 import { describePort } from '../net/port.js';
-import { queueIrqCpus } from '../net/queue-irqs.js';
+import { queueIrqCpus } from '../net/nic-queues.js';
 import { createTestbed, destroyTestbed, fitFrames, sweepStale } from '../net/testbed.js';
 import { sweepStaleXdp } from '../net/xdp-leftovers.js';
 import { native } from '../native/binding.js';

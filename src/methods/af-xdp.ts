@@ -14,7 +14,7 @@
  * queues are max(N, T) (on the test bed, all of its queues), dealt out to T reader threads:
  * thread t reads queues t, t + T, ...
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { countTable } from '../core/counter.js';
 import { SLICE_MS, type Step } from '../core/consume-loop.js';
@@ -22,6 +22,7 @@ import { fromNative, UsageError } from '../shared/errors.js';
 import type { LatencySampler } from '../core/latency.js';
 import type { CaptureMethod, MethodOptions, OpenContext, SessionStats } from '../core/method.js';
 import { native, type AfXdpSocket } from '../native/binding.js';
+import { rxQueueCount } from '../net/nic-queues.js';
 import { forgetXdpAttach, recordXdpAttach } from '../net/xdp-leftovers.js';
 import { LIVE_BUFFER_BYTES } from './buffer-sizing.js';
 import { SteppedSession } from './stepped-session.js';
@@ -78,9 +79,9 @@ function maxHoldFrames(frameBytes: number, options: MethodOptions): number | nul
   return Math.max(0, Math.min(perQueue, MAX_RING) - SPARE_FRAMES);
 }
 
-/** Receive queues the kernel shows for the interface, or null if it does not say. */
+/** Refuses more queues than the interface has, where the kernel says how many. */
 function checkQueues(wanted: number, ifname: string): void {
-  const queues = rxQueues(ifname);
+  const queues = rxQueueCount(ifname);
   if (queues !== null && wanted > queues) throw new UsageError(tooFewQueues(wanted, ifname, queues));
 }
 
@@ -88,14 +89,6 @@ function tooFewQueues(wanted: number, ifname: string, queues: number): string {
   return `--queues/--threads ${wanted}: ${ifname} has ${queues} receive queue${queues === 1 ? '' : 's'}, and af-xdp binds one socket to each of queues 0..${wanted - 1}`;
 }
 
-function rxQueues(ifname: string): number | null {
-  try {
-    const n = readdirSync(`/sys/class/net/${ifname}/queues`).filter((q) => q.startsWith('rx-')).length;
-    return n > 0 ? n : null;
-  } catch {
-    return null;
-  }
-}
 
 function readNumber(path: string): number | null {
   try {
@@ -344,7 +337,7 @@ export const afXdp: CaptureMethod = {
   },
   // One socket per queue, so a reader thread per queue at most.
   spread(options, iface) {
-    const queues = iface === null ? null : rxQueues(iface);
+    const queues = iface === null ? null : rxQueueCount(iface);
     return queues !== null && queuesOf(options) > queues ? { available: false, reason: tooFewQueues(queuesOf(options), iface!, queues) } : { available: true };
   },
   release: releaseSpread('af-xdp'),

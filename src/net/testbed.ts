@@ -23,6 +23,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { UsageError } from '../shared/errors.js';
 import { ip, run, runSync } from './ip-command.js';
+import { rxQueueCount } from './nic-queues.js';
 
 export interface Testbed {
   /** e.g. "capbench-1a2b3xyz"; the generator's side lives here. */
@@ -202,15 +203,6 @@ function ownerAlive(pid: number): boolean {
   }
 }
 
-/** RX queues `ifname` has here; 1 when it is gone (a half-removed test bed still gets listed). */
-export function rxQueuesOf(ifname: string): number {
-  try {
-    return Math.max(1, readdirSync(`/sys/class/net/${ifname}/queues`).filter((q) => q.startsWith('rx-')).length);
-  } catch {
-    return 1;
-  }
-}
-
 /** Every capbench test bed on this machine, whoever owns it. */
 export function listTestbeds(): Testbed[] {
   const tags = new Set<string>();
@@ -230,7 +222,7 @@ export function listTestbeds(): Testbed[] {
     if (!m) continue;
     const { captureAddr, senderAddr } = addressesFor(tag);
     const names = namesFor(tag);
-    beds.push({ ...names, captureAddr, senderAddr, owner: parseInt(m[1]!, 36), queues: rxQueuesOf(names.captureIf) });
+    beds.push({ ...names, captureAddr, senderAddr, owner: parseInt(m[1]!, 36), queues: rxQueueCount(names.captureIf) ?? 1 });
   }
   return beds;
 }

@@ -1,11 +1,12 @@
 /**
- * Which CPU takes each receive queue's interrupt on a multi-queue NIC: where its NAPI poll, and so
+ * An interface's receive queues: how many the kernel shows, and on a multi-queue NIC which CPU
+ * takes each one's interrupt: where its NAPI poll, and so
  * the kernel's delivery into every capture socket, runs. A reader on that CPU finds the frames in
  * its cache; a reader elsewhere pulls them across. Drivers name their queue vectors after the
  * interface in /proc/interrupts (ixgbe, i40e, ice: "eth0-TxRx-3"; igb: "eth0-rx-3"; mlx4:
  * "eth0-3"); the CPU is the IRQ's effective affinity, which irqbalance or the driver set.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 function readOr(path: string, fallback: string): string {
   try {
@@ -15,13 +16,23 @@ function readOr(path: string, fallback: string): string {
   }
 }
 
-/** "0-2,5" → [0, 1, 2, 5]. */
-export function parseCpuList(text: string): number[] {
+/** RX queues under /sys/class/net/IF/queues; null when the kernel does not say (no such interface). */
+export function rxQueueCount(ifname: string): number | null {
+  try {
+    const n = readdirSync(`/sys/class/net/${ifname}/queues`).filter((q) => q.startsWith('rx-')).length;
+    return n > 0 ? n : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A CPU list as the kernel and taskset write it, "0-2,5" → [0, 1, 2, 5] (repeats dropped); null if malformed. */
+export function parseCpuList(text: string): number[] | null {
   const out: number[] = [];
   for (const part of text.trim().split(',')) {
-    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
-    if (!m) continue;
-    for (let c = Number(m[1]); c <= Number(m[2] ?? m[1]); c++) out.push(c);
+    const m = /^\s*(\d+)(?:-(\d+))?\s*$/.exec(part);
+    if (!m || Number(m[2] ?? m[1]) < Number(m[1])) return null;
+    for (let c = Number(m[1]); c <= Number(m[2] ?? m[1]); c++) if (!out.includes(c)) out.push(c);
   }
   return out;
 }
@@ -51,7 +62,7 @@ export function queueIrqCpus(
   const cpus: number[] = [];
   for (let q = 0; irqs.has(q); q++) {
     const irq = irqs.get(q)!;
-    const list = parseCpuList(read(`/proc/irq/${irq}/effective_affinity_list`) || read(`/proc/irq/${irq}/smp_affinity_list`));
+    const list = parseCpuList(read(`/proc/irq/${irq}/effective_affinity_list`) || read(`/proc/irq/${irq}/smp_affinity_list`)) ?? [];
     if (list.length === 0) break;
     cpus.push(list[0]!);
   }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseCpuList, queueIrqCpus, queueIrqs } from '../../src/net/queue-irqs.js';
+import { parseCpuList, queueIrqCpus, queueIrqs } from '../../src/net/nic-queues.js';
 
 const INTERRUPTS = `           CPU0       CPU1       CPU2       CPU3
   24:          1          0          0          0  IO-APIC   5-edge      ACPI:Ged
@@ -30,7 +30,8 @@ test('each queue gets the first CPU of its IRQ effective affinity, smp_affinity_
   assert.deepEqual(queueIrqCpus('veth0', (p) => files[p] ?? ''), []);
 });
 
-test('CPU lists as the kernel writes them', () => {
+test('CPU lists as the kernel writes them; null for what it never writes', () => {
   assert.deepEqual(parseCpuList('0-2,5\n'), [0, 1, 2, 5]);
-  assert.deepEqual(parseCpuList(''), []);
+  assert.deepEqual(parseCpuList('3,3'), [3]);
+  for (const bad of ['', '2-1', 'a', '1,,2']) assert.equal(parseCpuList(bad), null, bad);
 });
