@@ -5,9 +5,9 @@
  *
  * Busy time is wall time × CPUs less idle, iowait and steal, not the sum of the user, system, irq
  * and softirq fields: on a tickless kernel those are sampled at scheduler ticks, and a thread that
- * runs in bursts shorter than a tick between sleeps (a paced generator) is never sampled. Checked
- * here: 3 s of a 200 kpps generator showed 0.3 s in the busy fields and 1.3 s missing from the
- * total, while idle time is kept exactly by the idle loop.
+ * runs in bursts shorter than a tick between sleeps (a paced generator) is never sampled: most of
+ * a paced generator's time went missing from those fields (bench/README.md, "Figures behind
+ * design choices in the code"), while idle time is kept exactly by the idle loop.
  */
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -35,9 +35,10 @@ export function systemIdleSeconds(procStat = readFileSync('/proc/stat', 'utf8'))
 }
 
 /**
- * The clocks at one end of a timed part. /proc/stat takes a tenth of a millisecond to read and
- * parse on the capturing thread, as long as a ring's whole reading: it is read outside the
- * thread's clock, before it at the start of a window and after it at the end.
+ * The clocks at one end of a timed part. Reading and parsing /proc/stat on the capturing thread
+ * can take as long as a ring's whole reading (bench/README.md, "Figures behind design choices in
+ * the code"): it is read outside the thread's clock, before it at the start of a window and after
+ * it at the end.
  */
 export function snapshot(end: 'start' | 'end'): CpuSnapshot {
   const idleFirst = end === 'start' ? systemIdleSeconds() : 0;

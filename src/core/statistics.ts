@@ -1,7 +1,8 @@
 /**
  * Summary statistics of a row's trials: the mean, its relative margin of error (95 %, Student's t,
  * as tinybench computes it) and percentiles. capbench interleaves the rows' trials across a run
- * (see runner.ts), which a per-task benchmark loop cannot do, so the few formulas live here.
+ * (runInterleaved in rows.ts), which a per-task benchmark loop cannot do, so the few formulas
+ * live here.
  */
 
 /** Two-sided 95 % quantiles of Student's t for 1..30 degrees of freedom. */

@@ -8,9 +8,10 @@
  *   method is the fill's extra cost over the twin's, measured at the same moments.
  * live: open the method, start the generator for `durationSec` at the offered rate, capture
  *   while it runs, then read the tail already on its way. No twin here: two paced generators on
- *   one CPU differ by up to a quarter per frame even with nothing attached to either (which of
- *   them sleeps and which spins is up to the scheduler), and flat out a twin would halve the
- *   offered rate; the `none` baseline's windows are the reference instead.
+ *   one CPU differ per frame too much to be each other's reference, even with nothing attached
+ *   to either (which of them sleeps and which spins is up to the scheduler; bench/README.md,
+ *   "Figures behind design choices in the code"), and flat out a twin would halve the offered
+ *   rate; the `none` baseline's windows are the reference instead.
  *
  * The reader's CPU is sampled around the timed part; the sender side's (generator thread and
  * ksoftirqd clocks) around the phase that delivers the frames, and in two-port mode the machine's
@@ -116,7 +117,8 @@ async function portArrived(spec: WindowSpec, before: Counters): Promise<number> 
 /**
  * Waits until the kernel has accounted `sent` frames to the session, or its count has stopped
  * moving (frames lost before the method, at the interface, never reach it) for SETTLE_QUIET_POLLS
- * polls: one quiet poll is not enough where the sender's backlog can pause for 10 ms (under qemu).
+ * polls: one quiet poll is not enough where the sender's backlog can pause for a whole poll
+ * (seen under qemu: bench/README.md, "Figures behind design choices in the code").
  * In two-port mode a session with no count of its own (the baseline) waits on the capture port's
  * counters instead: the port's receive path runs apart from the sender, and its CPU belongs to
  * the fill.

@@ -3,7 +3,8 @@
  * of its frames: the kernel puts a struct tpacket3_hdr in front of each one (where the frame
  * starts, how long it is, where the next header is), so the js tier walks those headers instead
  * of having the addon copy them into a second table first. That extra pass over every header
- * cost half the js tier's throughput (bench/js-vs-native: 0.5× native with an addon-built table).
+ * held the js tier far below its native tier (measured: bench/README.md, "The ring methods'
+ * goals", "packet-mmap: JS walks the block's own headers").
  *
  * The addon has taken the block (an acquire load of its status) before JS reads any of it, and
  * gives it back (a release store) only on the next call, so plain reads are safe here.

@@ -288,9 +288,9 @@ void cb_xsk_close(struct cb_xsk *s)
 /* ---- receiving --------------------------------------------------------------------------- */
 
 /*
- * The native loop reads the clock once per this many frames: a read costs 22 ns here, ~3% of
- * a 64-frame batch, and the shortest slice (SLICE_MS in core/consume-loop.ts, split over
- * --queues sockets) is far longer.
+ * The native loop reads the clock once per this many frames: a read per batch would be a visible
+ * share of a 64-frame batch (bench/README.md, "Figures behind design choices in the code"), and
+ * the shortest slice (SLICE_MS in core/consume-loop.ts, split over --queues sockets) is far longer.
  */
 #define SLICE_CHECK_FRAMES 1024u
 

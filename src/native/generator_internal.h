@@ -67,7 +67,8 @@ struct cb_gen {
 	/*
 	 * The thread's own CPU time from the end of setup to its last send, stored before running
 	 * goes false. On veth the receive side's softirq runs in the sender's context, so this is
-	 * where the kernel's delivery into every tap is paid (see DESIGN.md, `deliver`).
+	 * where the kernel's delivery into every tap is paid (see the README, "How deliver is
+	 * measured").
 	 */
 	atomic_uint_fast64_t cpu_ns;
 };

@@ -68,10 +68,11 @@ static int prepare_tx_ring(struct cb_gen *g, struct gen_run *r, struct cb_error 
 	 * Without a vnet header the kernel copies only the Ethernet header out of a TX slot and
 	 * attaches the rest of the frame as a page fragment of the ring, marked zero-copy. A veth
 	 * cannot hand such a fragment to its peer, so it un-shares it (skb_copy_ubufs: a page
-	 * allocation, a copy and a page free per frame), which made tx-ring ~15% slower than
-	 * sendmmsg for 60-byte frames here. A virtio_net_hdr whose hdr_len covers the whole frame
-	 * makes the kernel copy the frame into the skb's linear part instead: one small memcpy, no
-	 * fragment. The header asks for nothing else (no checksum offload, no GSO).
+	 * allocation, a copy and a page free per frame), which made tx-ring slower than sendmmsg
+	 * for small frames (bench/README.md, "Figures behind design choices in the code"). A
+	 * virtio_net_hdr whose hdr_len covers the whole frame makes the kernel copy the frame into
+	 * the skb's linear part instead: one small memcpy, no fragment. The header asks for nothing
+	 * else (no checksum offload, no GSO).
 	 * Must be set before the ring exists.
 	 */
 	if (setsockopt(r->fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)) < 0)

@@ -16,8 +16,9 @@ constexpr double kMaxSafeInteger = 9007199254740991.0;
 /*
  * A typed-array argument as the C cores take it. One napi_get_typedarray_info call checks the
  * type and gets the data: node-addon-api's checked conversions take four N-API calls, and these
- * run once per batch, where every 10 ns is a visible share of what a JS-tier batch costs. A
- * detached array has no data and length 0.
+ * run once per batch, where each call is a visible share of what a JS-tier batch costs
+ * (bench/README.md, "The ring methods' goals", "Cheaper calls"). A detached array has no data and
+ * length 0.
  */
 template <typename T> struct ArrayArg {
 	T *data;

@@ -57,8 +57,8 @@ export type GeneratorFactory = (options: GeneratorOptions) => Generator;
 
 const POLL_MS = 2;
 /**
- * PACKET_TX_RING beat sendmmsg() by about 1.2× on this machine's veth (bench/generator-vs-trafgen),
- * so it is what runs unless asked otherwise.
+ * PACKET_TX_RING beat sendmmsg() on veth, so it is what runs unless asked otherwise (measured:
+ * bench/README.md, "Generator against trafgen").
  */
 const DEFAULT_ENGINE: GeneratorEngine = 'tx-ring';
 const sleeper = new Int32Array(new SharedArrayBuffer(4));

@@ -12,7 +12,7 @@
  * A second pair, the twin, is set up the same way and never captured on: a drain's fill sends the
  * same frames into it from a second generator thread on the same CPU, so the kernel's cost of
  * delivering into the captured pair can be told from what the same frames cost with nothing
- * attached, measured at the same moment (see core/delivery.ts).
+ * attached, measured at the same moment (see fill() in core/window.ts).
  *
  * With `queues` > 1 every veth end gets that many TX and RX queues, so multi-core capture has
  * something to spread over: veth hands a frame sent on TX queue i to its peer's RX queue i (the

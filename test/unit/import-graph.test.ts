@@ -61,7 +61,7 @@ test('the folders of src/ depend one way: no cycle between them', () => {
   assert.equal(findCycle(graph)?.join(' → ') ?? null, null);
 });
 
-test('core imports neither the command line nor the reporters (DESIGN.md)', () => {
+test('core imports neither the command line nor the reporters (README, "How it is put together")', () => {
   const core = folderGraph().get('core')!;
   assert.ok(!core.has('cli') && !core.has('report'), [...core].join(', '));
 });
