@@ -85,6 +85,11 @@ export function mode(value: string): Mode {
   return value;
 }
 
+export function onOff(flag: string, value: string): boolean {
+  if (value !== 'on' && value !== 'off') throw new UsageError(`${flag} must be on or off, got '${value}'`);
+  return value === 'on';
+}
+
 export function tiers(value: string): Tier[] {
   if (value === 'both') return ['js', 'native'];
   if (value === 'js' || value === 'native') return [value];
@@ -114,6 +119,7 @@ export interface RawRunOptions {
   queues?: string;
   zerocopy?: boolean;
   noisyRme?: string;
+  deliver?: string;
 }
 
 /** The generator and the capturing thread on different CPUs where there are two. */
@@ -134,6 +140,7 @@ export function runConfig(raw: RawRunOptions, d: MeasureDefaults = RUN_DEFAULTS)
     // Traffic from elsewhere cannot be held back: live by default. With --gen-iface it is ours again.
     mode: raw.mode === undefined ? (raw.iface !== undefined && raw.genIface === undefined ? 'live' : d.mode) : mode(raw.mode),
     count: raw.count === undefined ? d.count : positiveInt('--count', raw.count),
+    countGiven: raw.count !== undefined,
     durationSec: raw.duration === undefined ? d.durationSec : positiveNumber('--duration', raw.duration),
     rate: raw.rate === undefined ? d.rate : rate(raw.rate),
     fixturePath: fixturePath(raw.fixture ?? d.fixture),
@@ -152,5 +159,6 @@ export function runConfig(raw: RawRunOptions, d: MeasureDefaults = RUN_DEFAULTS)
     queues: raw.queues === undefined ? d.queues : positiveInt('--queues', raw.queues),
     zeroCopy: raw.zerocopy === true,
     noisyRme: raw.noisyRme === undefined ? d.noisyRme : positiveNumber('--noisy-rme', raw.noisyRme),
+    deliver: raw.deliver === undefined ? d.deliver : onOff('--deliver', raw.deliver),
   };
 }

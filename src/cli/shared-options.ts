@@ -15,7 +15,7 @@ export function withDefault(text: string, value: string | number): string {
 export function addMeasureOptions(cmd: Command, d: MeasureDefaults): Command {
   return cmd
     .option('--methods <list>', withDefault('comma-separated methods, or all (see `capbench list`)', 'all'))
-    .option('--count <n>', withDefault('drain: frames per trial', d.count))
+    .option('--count <n>', withDefault('drain: frames per trial', d.count) + "; a method whose buffer holds fewer drains what it holds (its row says so), or refuses a --count given")
     .option('--duration <seconds>', withDefault('live: seconds of traffic per trial', d.durationSec))
     .option('--rate <pps|max>', withDefault('offered rate in packets per second, or max for flat out', d.rate))
     .option('--fixture <file>', withDefault('pcap file of frames to replay, or a name in fixtures/ (udp64 … udp1518, imix, mixed)', d.fixture))
@@ -30,7 +30,11 @@ export function addMeasureOptions(cmd: Command, d: MeasureDefaults): Command {
     .option('--ring-mb <mib>', 'packet-mmap: ring size in MiB (default: drain sizes it to hold --count, live uses 16)')
     .option('--queues <n>', withDefault('af-xdp: bind a socket to each of queues 0..n-1', d.queues))
     .option('--zerocopy', 'af-xdp: ask for zero-copy (XDP_ZEROCOPY); an error where the driver has none, as on veth')
-    .option('--noisy-rme <percent>', withDefault('mark figures whose margin of error is above this as noisy', d.noisyRme));
+    .option('--noisy-rme <percent>', withDefault('mark figures whose margin of error is above this as noisy', d.noisyRme))
+    .option(
+      '--deliver <on|off>',
+      withDefault("measure the kernel's delivery (deliver, and so total); off where the machine's clocks cannot hold it, as under qemu's software emulation: rows then show read alone", d.deliver ? 'on' : 'off'),
+    );
 }
 
 /**

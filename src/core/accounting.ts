@@ -16,8 +16,9 @@ export const MIN_SYSTEM_WINDOW_SEC_PER_CPU = 0.5;
 
 /**
  * Fewer packets than this and a per-packet figure (cycles, latency, a margin of error) is mostly
- * whatever else the window did: 7 stray frames once made 297 million cycles a packet. Below it
- * those figures are null, and a window with traffic from elsewhere is judged to have had none.
+ * whatever else the window did, divided by a handful of stray frames (an example: bench/README.md,
+ * "Figures behind design choices in the code"). Below it those figures are null, and a window
+ * with traffic from elsewhere is judged to have had none.
  */
 export const MIN_PACKETS = 1000;
 
@@ -166,6 +167,29 @@ function rowDeliver(loads: readonly WindowLoad[], cpus: number, baseline: Baseli
   return { secPerPacket: busy / total.packets, source, note: 'machine-wide busy time: traffic from elsewhere has no sender clock to read' };
 }
 
+/** What rowCycles is asked: the `none` row itself, and whether deliver is measured at all (--deliver). */
+export interface RowCyclesOptions {
+  baseline?: boolean;
+  deliver?: boolean;
+}
+
+export const DELIVER_OFF_NOTE = 'not measured (--deliver off): read alone';
+
+/**
+ * A deliver below zero: the reference cost more than the row's frames did. The clocks it was
+ * taken from did not hold the kernel's delivery for this row, whatever the reason (under qemu the
+ * emulated NIC runs in whichever guest context touches it; on a NIC the receive softirq may land
+ * in the reading thread), so it is no measurement and is not printed.
+ */
+function belowZero(d: Deliver): Deliver {
+  const why = d.note === null ? '' : ` (${d.note})`;
+  return {
+    secPerPacket: null,
+    source: d.source,
+    note: `measured below zero${why}: the reference cost more than this row's frames, so the clocks did not hold its delivery`,
+  };
+}
+
 /**
  * A row's cycles from its windows: deliver as above; read from the reading thread's CPU time
  * summed over windows ÷ packets summed, so that short windows do not get the weight of long
@@ -174,14 +198,14 @@ function rowDeliver(loads: readonly WindowLoad[], cpus: number, baseline: Baseli
  */
 export function rowCycles(
   loads: readonly WindowLoad[], cpus: number, tscHz: number, baseline: Baseline | null, source: CycleSource,
-  isBaseline = false,
+  options: RowCyclesOptions = {},
 ): CyclesPerPacket {
   const total = sumLoads(loads, cpus);
   const none: CyclesPerPacket = {
     deliver: null, read: null, total: null, totalRme: null, deliverSource: null, deliverNote: null,
     user: null, sys: null, systemBusy: null, source,
   };
-  if (isBaseline) return { ...none, deliver: 0, deliverNote: 'nothing attached: the reference the other rows are charged against' };
+  if (options.baseline === true) return { ...none, deliver: 0, deliverNote: 'nothing attached: the reference the other rows are charged against' };
   if (total.packets < MIN_PACKETS) {
     return { ...none, deliverNote: `${total.packets} packets reached the counter, fewer than ${MIN_PACKETS}: too few for a per-packet figure` };
   }
@@ -189,7 +213,8 @@ export function rowCycles(
   const { cpu } = total;
   const sampled = cpu.threadUserSec + cpu.threadSysSec;
   const read = cycles(cpu.threadSec);
-  const deliver = rowDeliver(loads, cpus, baseline);
+  const measured = options.deliver === false ? { secPerPacket: null, source: null, note: DELIVER_OFF_NOTE } : rowDeliver(loads, cpus, baseline);
+  const deliver = measured.secPerPacket !== null && measured.secPerPacket < 0 ? belowZero(measured) : measured;
   const deliverCycles = deliver.secPerPacket === null ? null : deliver.secPerPacket * tscHz;
   // Per-window totals for the margin of error: each window's deliver against the same reference.
   const perWindow = loads.map((l) => {

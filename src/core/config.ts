@@ -20,6 +20,12 @@ export interface RunConfig {
   mode: Mode;
   /** drain: frames filled per trial. live: ignored (the window is `durationSec`). */
   count: number;
+  /**
+   * Whether --count was given. A method whose kernel buffer cannot hold a given count refuses the
+   * run; one that cannot hold the default drains the most it can hold, and its row says so.
+   * Absent from files written before it existed (read as given).
+   */
+  countGiven: boolean;
   /** live: seconds the generator offers traffic per trial. */
   durationSec: number;
   /** Offered pps, or 'max' for flat out. */
@@ -48,6 +54,12 @@ export interface RunConfig {
   zeroCopy: boolean;
   /** Rows whose pps relative margin of error (percent) is above this are marked noisy. */
   noisyRme: number;
+  /**
+   * Whether to measure `deliver` (and so `total`). Off where the machine's clocks cannot hold the
+   * kernel's delivery (under qemu's software emulation): rows then show read alone. Absent from
+   * files written before it existed (read as on).
+   */
+  deliver: boolean;
   /** CPUs to pin the generator thread and the capturing thread to; -1 leaves them. */
   generatorCpu: number;
   captureCpu: number;
@@ -131,6 +143,7 @@ export interface MeasureDefaults {
   threads: number;
   fanout: FanoutMode;
   generatorThreads: number;
+  deliver: boolean;
 }
 
 export const RUN_DEFAULTS: MeasureDefaults = {
@@ -139,8 +152,9 @@ export const RUN_DEFAULTS: MeasureDefaults = {
   durationSec: 2,
   rate: 'max',
   fixture: 'udp64',
-  // Ten interleaved trials: on a VM whose speed drifts over seconds, five left most rows' margins
-  // of error above 10 %; ten keep a default run near 45 s here.
+  // Ten interleaved trials: on a machine whose speed drifts over seconds, five left most rows
+  // noisy, and ten still keep a default run short (bench/README.md, "Figures behind design
+  // choices in the code").
   trials: 10,
   tiers: ['js'],
   batch: 64,
@@ -149,6 +163,7 @@ export const RUN_DEFAULTS: MeasureDefaults = {
   threads: 1,
   fanout: 'hash',
   generatorThreads: 1,
+  deliver: true,
 };
 
 /** A sweep measures many points: shorter windows and fewer trials per point. */

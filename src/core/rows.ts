@@ -30,10 +30,12 @@ export interface RowPlan {
   lastPps: number | null;
   /** The system error that ended the row's windows; null while it runs fine. */
   failure: string | null;
+  /** What the row must say even when it passes (a drain cut to what the method holds); null if nothing. */
+  note: string | null;
 }
 
-export function planRow(spec: WindowSpec): RowPlan {
-  return { spec, windows: [], lastPps: null, failure: null };
+export function planRow(spec: WindowSpec, note: string | null = null): RowPlan {
+  return { spec, windows: [], lastPps: null, failure: null, note };
 }
 
 function noCycles(source: CycleSource): CyclesPerPacket {
@@ -118,7 +120,7 @@ export function buildRow(plan: RowPlan, config: RunConfig, baseline: Baseline | 
   if (plan.failure !== null) return { ...unavailableRow(config, method.name, tier, plan.failure), available: true };
   const isBaseline = method.baseline === true;
   const cycles = (w: readonly WindowResult[]): CyclesPerPacket =>
-    rowCycles(w.map((x) => x.load), spec.cpus, spec.tscHz, baseline, cycleSource, isBaseline);
+    rowCycles(w.map((x) => x.load), spec.cpus, spec.tscHz, baseline, cycleSource, { baseline: isBaseline, deliver: config.deliver });
   const trials: TrialResult[] = windows.map((w) => ({
     ...w.trial,
     latency: w.trial.received < MIN_PACKETS ? null : w.trial.latency,
@@ -147,7 +149,8 @@ export function buildRow(plan: RowPlan, config: RunConfig, baseline: Baseline | 
   const cyclesPerPacket = cycles(windows);
   const noisy = trials.length > 1 && [ppsRme, cyclesPerPacket.totalRme].some((r) => r != null && r > config.noisyRme);
   return {
-    method: method.name, tier, mode: config.mode, threads: config.threads, available: true, reason: verdict.reason,
+    method: method.name, tier, mode: config.mode, threads: config.threads, available: true,
+    reason: [verdict.reason, plan.note].filter((r) => r !== null).join('; ') || null,
     sent, received, dropped: totalDrops(drops), drops, resent: trials.reduce((a, t) => a + t.resent, 0),
     dropsSource,
     ipv4Counted: counted, ipv4Expected: expected,

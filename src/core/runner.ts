@@ -67,9 +67,12 @@ interface Checked {
   link: LinkKind | null;
 }
 
-/** Everything that can be refused before anything is created; returns the loaded fixture. */
-async function validate(config: RunConfig, { methods, machine }: RunDeps): Promise<Checked> {
-  const fixture = await loadFixture(config.fixturePath);
+/**
+ * Everything that can be refused before anything is created; returns the loaded fixture. `known`:
+ * what the run's own config found, reused by a point with the same fixture (a sweep's points
+ * differ in size, rate and threads; only a fixture of its own must be loaded and fit the ports).
+ */
+async function validate(config: RunConfig, { methods, machine }: RunDeps, known: Checked & { fixturePath: string } | null = null): Promise<Checked> {
   if (config.genIface !== null && config.iface === null) {
     throw new UsageError('--gen-iface GEN needs --iface CAP: the port its frames arrive on, where the methods capture');
   }
@@ -78,20 +81,32 @@ async function validate(config: RunConfig, { methods, machine }: RunDeps): Promi
     throw new UsageError("--iface alone captures traffic from elsewhere, so only --mode live can be used with it (or send capbench's own with --gen-iface GEN)");
   }
   if (from === 'elsewhere') machine.requireInterface(config.iface!);
-  const link = from === 'two-port' ? await checkTwoPort(config.iface!, config.genIface!, fixture, machine) : null;
+  const same = known !== null && known.fixturePath === config.fixturePath;
+  const fixture = same ? known.fixture : await loadFixture(config.fixturePath);
+  const link = same ? known.link : from === 'two-port' ? await checkTwoPort(config.iface!, config.genIface!, fixture, machine) : null;
   for (const name of config.methods) {
     const method = methods.get(name);
     if (method?.probe(config.iface).available) method.checkOptions?.(methodOptions(config), config.iface);
   }
-  if (config.mode !== 'drain') return { fixture, link };
-  const frameBytes = largestFrame(fixture);
-  for (const name of config.methods) {
-    const max = methods.get(name)?.maxHoldFrames(frameBytes, methodOptions(config));
-    if (max != null && config.count > max) {
-      throw new UsageError(`--count ${config.count} does not fit in ${name}'s kernel buffer: at most ${max} frames of ${frameBytes} bytes`);
-    }
-  }
   return { fixture, link };
+}
+
+/**
+ * Frames a drain row fills per trial: --count, where the method's kernel buffer holds it. Asked
+ * only of a method that will run, on the interface it captures on. A --count the user gave that
+ * does not fit refuses the run, naming the most that does; the default count is cut to that
+ * instead, and the row says so.
+ */
+export function drainCount(
+  method: CaptureMethod, config: RunConfig, frameBytes: number, options: MethodOptions,
+): { count: number; note: string | null } {
+  const max = config.mode === 'drain' ? method.maxHoldFrames(frameBytes, options) : null;
+  if (max === null || config.count <= max) return { count: config.count, note: null };
+  const fits = `at most ${max} frames of ${frameBytes} bytes`;
+  if (config.countGiven || max < 1) {
+    throw new UsageError(`--count ${config.count} does not fit in ${method.name}'s kernel buffer: ${fits} (give --count ${max} or less)`);
+  }
+  return { count: max, note: `drained ${max} frames per trial, not the default ${config.count}: ${method.name}'s kernel buffer holds ${fits}` };
 }
 
 /** What stays the same across the points of a run or a sweep: the machine and the test bed. */
@@ -111,7 +126,7 @@ export interface BenchContext {
  */
 export async function withBench<T>(config: RunConfig, deps: RunDeps, use: (bench: BenchContext) => Promise<T>): Promise<T> {
   const { machine } = deps;
-  await validate(config, deps);
+  const checked = await validate(config, deps);
   // Only the test bed needs a namespace (ip netns, setns); ports are used where they are.
   const withTestbed = trafficFrom(config) === 'testbed';
   machine.requireCapabilities(['CAP_NET_ADMIN', 'CAP_NET_RAW', ...(withTestbed ? (['CAP_SYS_ADMIN'] as const) : [])], 'capbench');
@@ -124,8 +139,8 @@ export async function withBench<T>(config: RunConfig, deps: RunDeps, use: (bench
     return await use({
       host,
       measure: async (point, options = {}) => {
-        const checked = await validate(point, deps);
-        return measurePoint(point, checked, bed, host, cycles, deps, options.baseline ?? true);
+        const pointChecked = await validate(point, deps, { ...checked, fixturePath: config.fixturePath });
+        return measurePoint(point, pointChecked, bed, host, cycles, deps, options.baseline ?? true);
       },
     });
   } finally {
@@ -151,7 +166,8 @@ function wiring(
       captureIf: testbed.captureIf,
       sender: { ifname: testbed.senderIf, netns: testbed.netns },
       traffic: { netnsPath: testbed.netnsPath, ifname: testbed.senderIf, ...send },
-      twin: config.mode === 'drain' ? { senderIf: testbed.twinSenderIf, captureIf: testbed.twinCaptureIf } : null,
+      // The twin is deliver's reference: with --deliver off nothing sends into it.
+      twin: config.mode === 'drain' && config.deliver ? { senderIf: testbed.twinSenderIf, captureIf: testbed.twinCaptureIf } : null,
       link: 'veth', deliveryClock: 'sender',
     };
   }
@@ -203,10 +219,11 @@ async function measurePoint(
     if (!method) throw new UsageError(`unknown method ${name}`);
     if (method.baseline) continue;
     const availability = spreadable(method, config, base.options, base.captureIf);
+    const { count, note } = availability.available ? drainCount(method, config, largestFrame(fixture), base.options) : { count: config.count, note: null };
     for (const tier of config.tiers) {
       if (!availability.available) slots.push(unavailableRow(config, name, tier, availability.reason));
       else if (!method.tiers.includes(tier)) slots.push(unavailableRow(config, name, tier, `${name} has no ${tier} tier`));
-      else slots.push(planRow({ ...base, method, tier }));
+      else slots.push(planRow({ ...base, count, method, tier }, note));
     }
   }
   const isPlan = (s: Row | RowPlan): s is RowPlan => 'spec' in s;

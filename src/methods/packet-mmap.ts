@@ -66,8 +66,17 @@ const DRAIN_RETIRE_MS = 100;
 const LIVE_RETIRE_MS = 4;
 /** Live blocks: small, so the ring has many of them and a timer-retired block wastes little. */
 const LIVE_BLOCK_BYTES = 64 * 1024;
-/** Flat out (--rate max) is assumed to offer at least this much, for the retire slack. */
+/** Flat out (--rate max) is assumed to offer at least this much, for block size and retire slack. */
 const MIN_ASSUMED_PPS = 100_000;
+/**
+ * Where the ring stays within SLOW_SENDER_RING_BYTES, the blocks the retire timer closes part-full
+ * are counted as if flat out offered only this much: a slow sender (an emulated machine, a small
+ * one) fills for longer, the timer closes more blocks, and a ring counted at MIN_ASSUMED_PPS
+ * overflows. It costs ring memory, not speed: the blocks' size, which decides what delivery and
+ * reading cost, is the same. Larger drains are counted at MIN_ASSUMED_PPS, as --count's limit is.
+ */
+const SLOWEST_ASSUMED_PPS = 10_000;
+const SLOW_SENDER_RING_BYTES = 256 * 2 ** 20;
 
 const pow2ceil = (n: number): number => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
 const pow2floor = (n: number): number => 2 ** Math.floor(Math.log2(Math.max(1, n)));
@@ -86,8 +95,8 @@ function clampBlock(bytes: number, frameBytes: number): number {
   return Math.max(minBlockBytes(frameBytes), Math.min(MAX_BLOCK_BYTES, pow2ceil(bytes)));
 }
 
-function offeredPps(options: MethodOptions): number {
-  return options.ratePps > 0 ? options.ratePps : MIN_ASSUMED_PPS;
+function offeredPps(options: MethodOptions, flatOut = MIN_ASSUMED_PPS): number {
+  return options.ratePps > 0 ? options.ratePps : flatOut;
 }
 
 /**
@@ -104,8 +113,8 @@ function drainBlockBytes(frameBytes: number, options: MethodOptions): number {
  * timeout while they arrive (a block retires at least every R ms, possibly part-full), plus 2
  * (the block open when sending starts and the one the last frames land in).
  */
-function drainBlocksNeeded(frames: number, blockBytes: number, frameBytes: number, options: MethodOptions): number {
-  const fillMs = (frames / offeredPps(options)) * 1000;
+function drainBlocksNeeded(frames: number, blockBytes: number, frameBytes: number, options: MethodOptions, flatOut = MIN_ASSUMED_PPS): number {
+  const fillMs = (frames / offeredPps(options, flatOut)) * 1000;
   return Math.ceil(frames / framesPerBlock(blockBytes, frameBytes)) + Math.ceil(fillMs / DRAIN_RETIRE_MS) + 2;
 }
 
@@ -128,14 +137,16 @@ function largestFitting(layout: Layout, frameBytes: number, options: MethodOptio
   return lo;
 }
 
-function drainLayout(frames: number, frameBytes: number, options: MethodOptions): Layout {
+export function drainLayout(frames: number, frameBytes: number, options: MethodOptions): Layout {
   if (options.ringBytes !== null) {
     return fixedRingLayout(options.ringBytes, drainBlockBytes(frameBytes, options), frameBytes);
   }
   // Few frames: a block no bigger than they need.
   const small = clampBlock(frames * ringFrameBytes(frameBytes) + BLOCK_HEADER + 1, frameBytes);
   const blockBytes = Math.min(drainBlockBytes(frameBytes, options), small);
-  return { blockBytes, blockCount: drainBlocksNeeded(frames, blockBytes, frameBytes, options) };
+  const slow = drainBlocksNeeded(frames, blockBytes, frameBytes, options, SLOWEST_ASSUMED_PPS);
+  const blockCount = slow * blockBytes <= SLOW_SENDER_RING_BYTES ? slow : drainBlocksNeeded(frames, blockBytes, frameBytes, options);
+  return { blockBytes, blockCount };
 }
 
 function liveLayout(frameBytes: number, options: MethodOptions): Layout {

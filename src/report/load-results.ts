@@ -81,8 +81,9 @@ export function toResults(data: unknown, name: string): Results {
   }
   // Older files written before `point` existed: treat as outside a sweep.
   const rows = (data.rows as Json[]).map((row) => ({ ...(v1 ? rowFromV1(row) : row), point: row.point ?? null }));
-  // Files written before two-port mode: no generator port.
-  const config = { ...data.config, genIface: data.config.genIface ?? null };
+  // Files written before two-port mode: no generator port; before --deliver and the default count's
+  // cut: deliver measured, the count as given.
+  const config = { ...data.config, genIface: data.config.genIface ?? null, deliver: data.config.deliver ?? true, countGiven: data.config.countGiven ?? true };
   return { ...data, schema: RESULTS_SCHEMA, config, rows } as unknown as Results;
 }
 

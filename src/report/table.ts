@@ -198,7 +198,7 @@ export function renderTable(results: Results, options: TableOptions): string {
     c.bold(`capbench: ${swept ? 'sweep, ' : ''}${what}, ${config.trials} trial${config.trials === 1 ? '' : 's'} per row, ${fixtureNote}`),
     `${host.cpus} × ${host.cpuModel}, Linux ${host.kernel}, Node ${host.node}`,
     `cycles/packet at ${(host.tscHz / 1e6).toFixed(0)} MHz, from ${source}; read: ${only > 1 || mixed ? "the reader threads' CPU clocks and the waiting thread's" : "the capturing thread's CPU clock"}; total = deliver + read`,
-    ...[deliverLine(results.rows)].filter((l) => l !== null),
+    ...[config.deliver === false ? "deliver: not measured (--deliver off), so no total: compare read" : deliverLine(results.rows)].filter((l) => l !== null),
     '',
     c.bold(line(headers)),
     ...body.map(line),
@@ -212,8 +212,11 @@ export function renderTable(results: Results, options: TableOptions): string {
   if (results.rows.some((r) => r.available && r.dropped === null)) {
     out.push('', '? drops unknown: the method cannot report its own, and traffic from elsewhere has no sent count to derive them from');
   }
+  // With --deliver off the header has said it once.
   const deliverNotes = new Set(
-    results.rows.filter((r) => r.available && r.cyclesPerPacket.deliver === null && r.cyclesPerPacket.deliverNote !== null).map((r) => r.cyclesPerPacket.deliverNote),
+    config.deliver === false
+      ? []
+      : results.rows.filter((r) => r.available && r.cyclesPerPacket.deliver === null && r.cyclesPerPacket.deliverNote !== null).map((r) => r.cyclesPerPacket.deliverNote),
   );
   for (const note of deliverNotes) out.push('', `deliver ${DASH}: ${note}`);
   if (mixed || only > 1) out.push('', cpuShareNote(results));

@@ -87,9 +87,18 @@ test('live over two ports: exact accounting at a set rate, deliver from the mach
   assert.equal(result.code, 0, result.stderr + result.stdout);
   assertExact(results, 1);
   for (const row of results.rows.filter((r) => r.method !== 'none')) {
-    // 2 s of windows on this machine is enough for /proc/stat's ticks: a figure, not a dash.
+    // 2 s of windows is enough for /proc/stat's ticks: a figure, not a dash, unless the busy-time
+    // difference came out below zero (here the receive softirq can land in the reading thread),
+    // which is no figure either: never a negative one.
     const c = row.cyclesPerPacket;
-    assert.ok(c.deliver !== null && c.total !== null && Math.abs(c.total - (c.deliver + c.read!)) < 1e-6, `${row.method}: ${JSON.stringify(c)}`);
+    const what = `${row.method}: ${JSON.stringify(c)}`;
+    assert.equal(c.deliverSource, 'system-busy-two-port', what);
+    if (c.deliver === null) {
+      assert.equal(c.total, null, what);
+      assert.match(c.deliverNote!, /^measured below zero/, what);
+    } else {
+      assert.ok(c.deliver >= 0 && c.total !== null && Math.abs(c.total - (c.deliver + c.read!)) < 1e-6, what);
+    }
   }
   assertNothingLeft(result, netns);
 });

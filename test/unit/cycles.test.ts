@@ -84,7 +84,7 @@ test('--iface: windows too short for /proc/stat\'s ticks give no deliver, with t
 });
 
 test('none delivers nothing by definition and has no reader', () => {
-  const c = rowCycles([load({ packets: 0 })], 2, GHZ, null, 'tsc', true);
+  const c = rowCycles([load({ packets: 0 })], 2, GHZ, null, 'tsc', { baseline: true });
   assert.equal(c.deliver, 0);
   assert.equal(c.read, null);
   assert.equal(c.total, null);
@@ -151,4 +151,37 @@ test('two-port: phases too short for /proc/stat\'s ticks give no deliver, with t
   assert.match(short.deliverNote!, /10 ms ticks: needs 1 s of delivery in all/);
   const noBase = rowCycles([twoPort(100_000, 0.16, 0.01, 1)], 2, GHZ, { ...b, systemPerFrame: null }, 'tsc');
   assert.match(noBase.deliverNote!, /no none baseline/);
+});
+
+test('a deliver below zero is no measurement: deliver and total are null, and the note says why', () => {
+  // Two-port under qemu: the machine was busier delivering none's frames than this row's.
+  const b: Baseline = { busyPerSec: 0, busyPerSentFrame: null, senderPerFrame: null, twinPerFrame: null, systemPerFrame: 2e-6 };
+  const c = rowCycles([twoPort(100_000, 0.16, 0.01, 1)], 2, GHZ, b, 'tsc');
+  assert.equal(c.deliver, null);
+  assert.equal(c.total, null);
+  assert.equal(c.totalRme, null);
+  assert.equal(c.read, 10);
+  assert.equal(c.deliverSource, 'system-busy-two-port');
+  assert.match(c.deliverNote!, /^measured below zero \(machine-wide busy time: .*\): the reference cost more than this row's frames/);
+  // On the test bed: a fill cheaper than its twin.
+  const drain = rowCycles([load({ delivery: fill(0.9e-6, 1e-6) })], 2, GHZ, twinBaseline, 'tsc');
+  assert.deepEqual([drain.deliver, drain.total, drain.deliverSource], [null, null, 'sender-clocks-vs-twin']);
+  assert.match(drain.deliverNote!, /^measured below zero: /);
+  // Live, against none: a row whose sender spent less per frame than none's.
+  const none: Baseline = { busyPerSec: 0, busyPerSentFrame: null, senderPerFrame: 2e-6, twinPerFrame: null, systemPerFrame: null };
+  const live = rowCycles([load({ sent: 100_000, delivery: { senderSec: 0.15, softirqSec: 0, sent: 100_000, twinSec: null, twinSent: null } })], 2, GHZ, none, 'tsc');
+  assert.equal(live.deliver, null);
+  assert.equal(live.total, null);
+});
+
+test('a deliver of exactly zero is a measurement', () => {
+  const c = rowCycles([load({ delivery: fill(1e-6, 1e-6) })], 2, GHZ, twinBaseline, 'tsc');
+  assert.equal(c.deliver, 0);
+  assert.equal(c.total, 10);
+});
+
+test('--deliver off: read alone, no deliver and no total, and the note says it was not measured', () => {
+  const c = rowCycles([load({ delivery: fill(1.3e-6, 1e-6) })], 2, GHZ, twinBaseline, 'tsc', { deliver: false });
+  assert.deepEqual([c.deliver, c.total, c.totalRme, c.deliverSource, c.read], [null, null, null, null, 10]);
+  assert.match(c.deliverNote!, /--deliver off/);
 });

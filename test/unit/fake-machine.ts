@@ -8,7 +8,7 @@
 import os from 'node:os';
 import type { CpuSnapshot } from '../../src/core/cpu-time.js';
 import type { Generator, Machine } from '../../src/core/machine.js';
-import type { CaptureMethod, CaptureSession, ConsumeLimit } from '../../src/core/method.js';
+import type { Availability, CaptureMethod, CaptureSession, ConsumeLimit, OpenContext } from '../../src/core/method.js';
 import type { HostInfo } from '../../src/core/results.js';
 import { InterruptedError, UsageError } from '../../src/shared/errors.js';
 import type { TrafficSpec, TrafficStatus } from '../../src/net/generator.js';
@@ -240,14 +240,32 @@ class FakeGenerator implements Generator {
   }
 }
 
+export interface FakeMethodOptions {
+  failOpen?: Error;
+  /** What probe() says, given the interface it is asked about; available everywhere by default. */
+  probe?: (ifname: string | null) => Availability;
+  /** The most frames a drain session holds; unbounded by default. */
+  maxHold?: number;
+}
+
 /** A capture method whose sessions read what the fake wire brought, every frame IPv4. */
-export function fakeMethod(m: FakeMachine, name: 'socket' | 'packet-mmap' = 'socket', options: { failOpen?: Error } = {}): CaptureMethod & { closed: number } {
+export function fakeMethod(
+  m: FakeMachine, name: 'socket' | 'packet-mmap' | 'fastnet-zc' = 'socket', options: FakeMethodOptions = {},
+): CaptureMethod & { closed: number; probed: (string | null)[]; holdAsked: number; opened: OpenContext[] } {
   const method = {
-    name, summary: 'fake', tiers: ['js', 'native'] as const, closed: 0,
-    probe: () => ({ available: true as const }),
-    maxHoldFrames: () => null,
-    open: (ctx: { ifname: string }): CaptureSession => {
+    name, summary: 'fake', tiers: ['js', 'native'] as const, closed: 0, probed: [] as (string | null)[], holdAsked: 0,
+    opened: [] as OpenContext[],
+    probe: (ifname: string | null): Availability => {
+      method.probed.push(ifname);
+      return options.probe?.(ifname) ?? { available: true };
+    },
+    maxHoldFrames: (): number | null => {
+      method.holdAsked++;
+      return options.maxHold ?? null;
+    },
+    open: (ctx: OpenContext): CaptureSession => {
       if (options.failOpen) throw options.failOpen;
+      method.opened.push(ctx);
       m.attached++;
       const start = m.arrived(ctx.ifname);
       const session: CaptureSession = {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { framesPerBlock, ringFrameBytes } from '../../src/methods/packet-mmap.js';
+import type { MethodOptions } from '../../src/core/method.js';
+import { drainLayout, framesPerBlock, ringFrameBytes } from '../../src/methods/packet-mmap.js';
 
 // From net/packet/af_packet.c (tpacket_rcv, TPACKET_V3): a frame starts at macoff =
 // TPACKET_ALIGN(68 + 16) - 14 = 82 in its slot, and slots are 8-aligned.
@@ -18,4 +19,20 @@ test('a block holds what fits after its 48-byte descriptor, strictly before its 
   // Exactly full is not allowed: 48 + 2 × 1600 = 3248, so a 3248-byte block holds one.
   assert.equal(framesPerBlock(3248, 1514), 1);
   assert.equal(framesPerBlock(100, 1514), 0);
+});
+
+const flatOut = { ratePps: 0, ringBytes: null } as MethodOptions;
+
+test('a drain ring has room for the blocks a slow sender lets the retire timer close part-full', () => {
+  // 100,000 frames from a sender at 10 kpps take 10 s: 100 blocks closed by the 100 ms timer,
+  // besides the 14 full 1 MiB blocks the frames need and the two at either end.
+  const layout = drainLayout(100_000, 60, flatOut);
+  assert.equal(layout.blockBytes, 2 ** 20);
+  assert.equal(layout.blockCount, Math.ceil(100_000 / framesPerBlock(2 ** 20, 60)) + 100 + 2);
+});
+
+test('a drain too large to count a slow sender within 256 MiB is counted at 100 kpps, and fits', () => {
+  const layout = drainLayout(4_000_000, 60, flatOut);
+  assert.equal(layout.blockCount, Math.ceil(4_000_000 / framesPerBlock(2 ** 20, 60)) + 400 + 2);
+  assert.ok(layout.blockBytes * layout.blockCount <= 2 ** 30);
 });

@@ -7,6 +7,7 @@ import type { Progress } from '../../src/core/rows.js';
 import { InterruptedError, SystemError } from '../../src/shared/errors.js';
 import { runConfig } from '../../src/cli/parse-options.js';
 import { none } from '../../src/methods/none.js';
+import { renderTable } from '../../src/report/table.js';
 import { FakeMachine, fakeMethod } from './fake-machine.js';
 
 function methods(...list: CaptureMethod[]): ReadonlyMap<MethodName, CaptureMethod> {
@@ -68,4 +69,19 @@ test('--iface: no test bed, and the interface is checked before anything else', 
   });
   assert.equal(m.calls[0], 'requireInterface eth9');
   assert.ok(!m.calls.includes('createTestbed'), m.calls.join(', '));
+});
+
+test('--deliver off: no twin is fed, rows show read alone, and the table says deliver was not measured', async () => {
+  const m = new FakeMachine();
+  const results = await runBenchmark(runConfig({ methods: 'none,socket', count: '1000', trials: '2', deliver: 'off' }), {
+    methods: methods(none, fakeMethod(m)), machine: m, signal: new AbortController().signal,
+  });
+  assert.ok(m.started.every((s) => !s.ifname.endsWith('t')), m.started.map((s) => s.ifname).join(', '));
+  const socket = results.rows[1]!;
+  assert.equal(socket.ok, true);
+  assert.deepEqual([socket.cyclesPerPacket.deliver, socket.cyclesPerPacket.total], [null, null]);
+  assert.ok(socket.cyclesPerPacket.read! > 0);
+  const table = renderTable(results, { color: false });
+  assert.match(table, /^deliver: not measured \(--deliver off\), so no total: compare read$/m);
+  assert.equal(table.match(/--deliver off/g)?.length, 1, table);
 });

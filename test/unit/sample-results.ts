@@ -24,6 +24,7 @@ export function sampleResults(): Results {
       methods: ['socket', 'pcap', 'pcap-native'], mode: 'drain', count: 20000, durationSec: 2, rate: 'max',
       fixturePath: '/repo/fixtures/mixed.pcap', trials: 3, tiers: ['js'], iface: null, genIface: null, batch: 64, generatorCpu: 0, captureCpu: 1,
       ringMb: null, queues: 1, zeroCopy: false, noisyRme: 10, threads: 1, fanout: 'hash', captureCpus: [1, 0], generatorThreads: 1,
+      countGiven: true, deliver: true,
     },
     rows: [
       base,

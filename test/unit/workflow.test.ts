@@ -117,3 +117,13 @@ test('the command finder reads sudo, env and arguments, and skips comments', () 
   assert.deepEqual(commands(script), ['npm test', 'npm run bench:ci', 'bash test/package/check-package.sh']);
   assert.deepEqual(packageGroups('p=$(bash scripts/ci-packages.sh --ubuntu build test)'), ['build', 'test']);
 });
+
+test("the README's main command runs in .ci/run and, as root, in the workflow's test job, read from the README", () => {
+  assert.match(withoutComments(ciRun), /main=\$\(bash scripts\/readme-command\.sh main\)\n(?:.*\n)*bash -c "\$main"/);
+  const testJob = workflows().find((w) => w.jobs.has('test'))?.jobs.get('test');
+  assert.ok(testJob, 'no job named test in .github/workflows');
+  assert.ok(
+    testJob.some((run) => run.trim() === 'sudo env "PATH=$PATH" bash -c "$(bash scripts/readme-command.sh main)"'),
+    `the test job does not run the README's main command under sudo:\n${testJob.join('\n')}`,
+  );
+});

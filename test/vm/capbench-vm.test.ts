@@ -258,6 +258,23 @@ test('FastnetHandle zc on the e1000: the NIC writes the ring, both tiers count e
 const twoPort = { skip: CAP_IF === undefined || GEN_IF === undefined ? 'no e1000 with fastnet\'s hook here' : false };
 const ZC_ROWS = ['fastnet-read/js', 'fastnet-read/native', 'fastnet-ring/js', 'fastnet-ring/native', 'fastnet-zc/js', 'fastnet-zc/native'];
 
+test("the README's main command, capbench run with no options, with the module loaded: exit 0, every method the test bed's veth can take ok", async (t) => {
+  const before = capbenchLeftovers();
+  const r = await cli(['run']);
+  t.diagnostic(r.stdout);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const rows = r.stdout.split('\n').filter((l) => /^[a-z-]+ +js +drain /.test(l));
+  const verdict = (method: string): string => rows.find((l) => l.startsWith(`${method} `))?.replace(/.*\s{2}/, '') ?? 'missing';
+  for (const method of ['none', 'socket', 'socket-mmsg', 'pcap-native', 'packet-mmap', 'fastnet-read', 'fastnet-ring']) {
+    assert.equal(verdict(method), 'ok', `${method}:\n${r.stdout}`);
+  }
+  // fastnet-zc needs the patched e1000: on the veth it says so, and points at two-port mode.
+  const zc = /^\[(\d+)\]/.exec(verdict('fastnet-zc').replace('unavailable ', ''));
+  assert.ok(zc, `fastnet-zc:\n${r.stdout}`);
+  assert.match(r.stdout, new RegExp(`^\\[${zc[1]}\\] fastnet-zc/js: .*has no fastnet hook.*two-port mode`, 'm'));
+  assert.deepEqual(capbenchLeftovers(), before);
+});
+
 test('capbench on the test bed: fastnet-zc is unavailable on veth, and says why', async () => {
   const { results } = await runJson(['--methods', 'fastnet-zc', '--count', '2000', '--trials', '1']);
   const [row] = results.rows;
