@@ -28,7 +28,7 @@ if [ "$version" != 14 ]; then
 		'difference below may be the version'"'"'s' >&2
 fi
 
-files=(src/native/*.c src/native/*.cc src/native/*.h)
+mapfile -t files < <(find src/native -name '*.c' -o -name '*.cc' -o -name '*.h' | LC_ALL=C sort)
 if [ "${1:-}" = --fix ]; then
 	"$cf" -i "${files[@]}"
 	echo "lint:c: formatted ${#files[@]} files in src/native with $cf"

@@ -4,27 +4,15 @@
  */
 import os from 'node:os';
 import {
-  FANOUT_MODES, METHOD_NAMES, RUN_DEFAULTS,
+  defaultCpus, FANOUT_MODES, METHOD_NAMES, RUN_DEFAULTS,
   type FanoutMode, type MeasureDefaults, type MethodName, type Mode, type RunConfig, type Tier,
 } from '../core/config.js';
+import { optionKey, type MethodOption, type MethodOptionValues, type OptionValue } from '../core/method-options.js';
+import { METHOD_OPTIONS } from '../methods/registry.js';
 import { UsageError } from '../shared/errors.js';
+import { positiveInt, positiveNumber } from '../shared/parse-number.js';
 import { fixturePath } from '../net/fixture.js';
 import { parseCpuList } from '../net/nic-queues.js';
-
-export function positiveInt(flag: string, value: string): number {
-  if (!/^\d+$/.test(value.trim()) || Number(value) <= 0 || !Number.isSafeInteger(Number(value))) {
-    throw new UsageError(`${flag} must be a positive whole number, got '${value}'`);
-  }
-  return Number(value);
-}
-
-export function positiveNumber(flag: string, value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) {
-    throw new UsageError(`${flag} must be a positive number, got '${value}'`);
-  }
-  return n;
-}
 
 export function cpuIndex(flag: string, value: string): number {
   const n = Number(value);
@@ -73,13 +61,6 @@ export function methods(value: string): MethodName[] {
   return [...new Set(names)] as MethodName[];
 }
 
-/** recvmmsg() takes at most UIO_MAXIOV (1024) messages per call. */
-export function batch(value: string): number {
-  const n = positiveInt('--batch', value);
-  if (n > 1024) throw new UsageError(`--batch must be at most 1024 (the kernel's limit per recvmmsg call), got '${value}'`);
-  return n;
-}
-
 export function mode(value: string): Mode {
   if (value !== 'drain' && value !== 'live') throw new UsageError(`--mode must be drain or live, got '${value}'`);
   return value;
@@ -108,28 +89,34 @@ export interface RawRunOptions {
   tier?: string;
   iface?: string;
   genIface?: string;
-  batch?: string;
   genCpu?: string;
   capCpu?: string;
   capCpus?: string;
   threads?: string;
   fanout?: string;
   genThreads?: string;
-  ringMb?: string;
-  queues?: string;
-  zerocopy?: boolean;
   noisyRme?: string;
   deliver?: string;
+  /** The methods' own options (METHOD_OPTIONS), under commander's keys: strings, or true for a switch. */
+  [methodOption: string]: string | boolean | undefined;
 }
 
-/** The generator and the capturing thread on different CPUs where there are two. */
-export function defaultCpus(): { generatorCpu: number; captureCpu: number } {
-  return os.cpus().length >= 2 ? { generatorCpu: 0, captureCpu: 1 } : { generatorCpu: -1, captureCpu: -1 };
+/**
+ * The methods' own options as commander hands them over (its key for `--ring-mb` is `ringMb`),
+ * parsed by their declarations, each not given at its default: the results then say what ran.
+ */
+export function methodOptionValues(raw: RawRunOptions, options: readonly MethodOption[] = METHOD_OPTIONS): MethodOptionValues {
+  const values: Record<string, OptionValue> = {};
+  for (const o of options) {
+    const given = raw[optionKey(o)];
+    values[o.name] = given === undefined ? o.default : o.parse === undefined ? given === true : o.parse(String(given));
+  }
+  return values;
 }
 
 /** Options as given, over `defaults` (core/config.ts) for what was not. */
 export function runConfig(raw: RawRunOptions, d: MeasureDefaults = RUN_DEFAULTS): RunConfig {
-  const cpus = defaultCpus();
+  const cpus = defaultCpus(os.cpus().length);
   const generatorCpu = raw.genCpu === undefined ? cpus.generatorCpu : cpuIndex('--gen-cpu', raw.genCpu);
   const generatorThreads = raw.genThreads === undefined ? d.generatorThreads : threads('--gen-threads', raw.genThreads);
   const captureCpus = raw.capCpus === undefined ? null : cpuList('--cap-cpus', raw.capCpus);
@@ -148,16 +135,13 @@ export function runConfig(raw: RawRunOptions, d: MeasureDefaults = RUN_DEFAULTS)
     tiers: raw.tier === undefined ? [...d.tiers] : tiers(raw.tier),
     iface: raw.iface ?? null,
     genIface: raw.genIface ?? null,
-    batch: raw.batch === undefined ? d.batch : batch(raw.batch),
     generatorCpu,
     captureCpu,
     threads: raw.threads === undefined ? d.threads : threads('--threads', raw.threads),
     fanout: raw.fanout === undefined ? d.fanout : fanout(raw.fanout),
     captureCpus,
     generatorThreads,
-    ringMb: raw.ringMb === undefined ? null : positiveNumber('--ring-mb', raw.ringMb),
-    queues: raw.queues === undefined ? d.queues : positiveInt('--queues', raw.queues),
-    zeroCopy: raw.zerocopy === true,
+    methodOptions: methodOptionValues(raw),
     noisyRme: raw.noisyRme === undefined ? d.noisyRme : positiveNumber('--noisy-rme', raw.noisyRme),
     deliver: raw.deliver === undefined ? d.deliver : onOff('--deliver', raw.deliver),
   };

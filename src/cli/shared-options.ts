@@ -6,14 +6,25 @@
 import type { Command } from 'commander';
 import type { MeasureDefaults } from '../core/config.js';
 import { RESULTS_SCHEMA } from '../core/results.js';
+import { optionFlag } from '../core/method-options.js';
+import { METHOD_OPTIONS } from '../methods/registry.js';
 
 /** "text (default: value)", as commander would print it for a default it had been given. */
 export function withDefault(text: string, value: string | number): string {
   return `${text} (default: ${value})`;
 }
 
+/** The options methods declare (methods/registry.ts METHOD_OPTIONS), with their defaults in --help. */
+function addMethodOptions(cmd: Command): Command {
+  for (const o of METHOD_OPTIONS) {
+    const shown = o.default === null || o.default === false ? o.help : withDefault(o.help, String(o.default));
+    cmd.option(optionFlag(o), shown);
+  }
+  return cmd;
+}
+
 export function addMeasureOptions(cmd: Command, d: MeasureDefaults): Command {
-  return cmd
+  return addMethodOptions(cmd)
     .option('--methods <list>', withDefault('comma-separated methods, or all (see `capbench list`)', 'all'))
     .option('--count <n>', withDefault('drain: frames per trial', d.count) + "; a method whose buffer holds fewer drains what it holds (its row says so), or refuses a --count given")
     .option('--duration <seconds>', withDefault('live: seconds of traffic per trial', d.durationSec))
@@ -21,15 +32,11 @@ export function addMeasureOptions(cmd: Command, d: MeasureDefaults): Command {
     .option('--fixture <file>', withDefault('pcap file of frames to replay, or a name in fixtures/ (udp64 … udp1518, imix, mixed)', d.fixture))
     .option('--trials <n>', withDefault('measurement windows per row, interleaved across rows; rows show the mean and its margin of error', d.trials))
     .option('--tier <tier>', withDefault('js: count in TypeScript (what a Node program pays); native: count in C; both', d.tiers.join(',')))
-    .option('--batch <n>', withDefault('frames per native call for batched methods: recvmmsg(), pcap_dispatch(), an af-xdp rx peek (both tiers)', d.batch))
     .option('--gen-cpu <n>', 'CPU for the generator thread, -1 for any but --cap-cpu (default: 0 when there are two CPUs)')
     .option('--cap-cpu <n>', "CPU for the capturing thread, which Node's other threads then keep off; -1 for none (default: 1 when there are two CPUs)")
     .option('--fanout <mode>', withDefault('with --threads above 1: how PACKET_FANOUT spreads frames over the readers: hash (by flow), cpu (by receiving CPU), lb (round robin), qm (by receive queue)', d.fanout))
     .option('--cap-cpus <list>', 'CPUs for reader threads (--threads), e.g. 1,3 or 2-5; reader i on the i-th, round robin (default: every CPU, those without a generator thread first)')
     .option('--gen-threads <n>', withDefault("generator threads, on --gen-cpu and the CPUs after it: on veth each CPU sends on a queue of its own, so more threads spread frames over the test bed's queues", d.generatorThreads))
-    .option('--ring-mb <mib>', 'packet-mmap: ring size in MiB (default: drain sizes it to hold --count, live uses 16)')
-    .option('--queues <n>', withDefault('af-xdp: bind a socket to each of queues 0..n-1', d.queues))
-    .option('--zerocopy', 'af-xdp: ask for zero-copy (XDP_ZEROCOPY); an error where the driver has none, as on veth')
     .option('--noisy-rme <percent>', withDefault('mark figures whose margin of error is above this as noisy', d.noisyRme))
     .option(
       '--deliver <on|off>',

@@ -167,9 +167,8 @@ function rowDeliver(loads: readonly WindowLoad[], cpus: number, baseline: Baseli
   return { secPerPacket: busy / total.packets, source, note: 'machine-wide busy time: traffic from elsewhere has no sender clock to read' };
 }
 
-/** What rowCycles is asked: the `none` row itself, and whether deliver is measured at all (--deliver). */
+/** What rowCycles is asked: whether deliver is measured at all (--deliver). */
 export interface RowCyclesOptions {
-  baseline?: boolean;
   deliver?: boolean;
 }
 
@@ -193,8 +192,8 @@ function belowZero(d: Deliver): Deliver {
 /**
  * A row's cycles from its windows: deliver as above; read from the reading thread's CPU time
  * summed over windows ÷ packets summed, so that short windows do not get the weight of long
- * ones; total = deliver + read, with the margin of error of the per-window totals. `none` has no
- * reader and delivers nothing by definition.
+ * ones; total = deliver + read, with the margin of error of the per-window totals. (The `none`
+ * row is the reference, not a row with cycles: rows.ts buildBaselineRow.)
  */
 export function rowCycles(
   loads: readonly WindowLoad[], cpus: number, tscHz: number, baseline: Baseline | null, source: CycleSource,
@@ -205,7 +204,6 @@ export function rowCycles(
     deliver: null, read: null, total: null, totalRme: null, deliverSource: null, deliverNote: null,
     user: null, sys: null, systemBusy: null, source,
   };
-  if (options.baseline === true) return { ...none, deliver: 0, deliverNote: 'nothing attached: the reference the other rows are charged against' };
   if (total.packets < MIN_PACKETS) {
     return { ...none, deliverNote: `${total.packets} packets reached the counter, fewer than ${MIN_PACKETS}: too few for a per-packet figure` };
   }
@@ -297,12 +295,13 @@ export interface WindowCounts {
   twinDropped: number;
   /** The method's own drop count, null when it cannot report one. */
   methodDrops: number | null;
-  /** Frames delivered to the counter. */
-  counted: number;
+  /**
+   * Frames delivered to the counter; null for the `none` baseline, which has no reader: the
+   * interface's own counters say what arrived.
+   */
+  counted: number | null;
   /** Frames the generator sent; null when the traffic came from elsewhere. */
   sent: number | null;
-  /** The `none` row: no method, so the interface's own counters say what arrived. */
-  baseline: boolean;
 }
 
 /**
@@ -323,9 +322,10 @@ export function windowLoss(c: WindowCounts): { received: number; drops: DropCoun
   const stackDropped = veth ? Math.max(0, c.captureDropped - (c.backlogDrops - c.twinDropped)) : c.captureDropped;
   const captureIf = stackDropped + c.captureNicLost;
   const senderIf = veth ? 0 : c.senderDropped;
-  const received = c.baseline ? c.captureRx - stackDropped : c.counted;
-  const dropsSource: DropsSource = c.baseline || c.methodDrops !== null ? 'kernel' : c.sent !== null ? 'derived' : 'unknown';
-  const method = c.baseline ? 0
+  const baseline = c.counted === null;
+  const received = c.counted ?? c.captureRx - stackDropped;
+  const dropsSource: DropsSource = baseline || c.methodDrops !== null ? 'kernel' : c.sent !== null ? 'derived' : 'unknown';
+  const method = baseline ? 0
     : c.methodDrops !== null ? c.methodDrops
       : c.sent !== null ? Math.max(0, c.sent - received - captureIf - senderIf)
         : null;

@@ -1,9 +1,20 @@
 /** What a run is asked to do. The CLI builds one of these; the runner takes nothing else. */
+import type { MethodOptionValues } from './method-options.js';
 
+/**
+ * Every name --methods takes, in the order rows are run and shown: the `none` baseline, then the
+ * capture methods. methods/registry.ts maps each capture method's name to its implementation,
+ * typed against this list, so a name cannot be added in one place only.
+ */
 export const METHOD_NAMES = [
   'none', 'socket', 'socket-mmsg', 'pcap', 'pcap-native', 'packet-mmap', 'af-xdp', 'fastnet-read', 'fastnet-ring', 'fastnet-zc',
 ] as const;
 export type MethodName = (typeof METHOD_NAMES)[number];
+/** The baseline: nothing attached, the reference every other row's deliver is charged against. */
+export const BASELINE = 'none' satisfies MethodName;
+export const BASELINE_SUMMARY = 'nothing attached: the baseline every other row is measured against';
+export type CaptureMethodName = Exclude<MethodName, typeof BASELINE>;
+export const CAPTURE_METHOD_NAMES = METHOD_NAMES.filter((n): n is CaptureMethodName => n !== BASELINE);
 
 export type Mode = 'drain' | 'live';
 
@@ -44,14 +55,11 @@ export interface RunConfig {
    * from elsewhere. Absent from files written before two-port mode existed (read as null).
    */
   genIface: string | null;
-  /** Frames per native call for batched methods: recvmmsg(), pcap_dispatch(), an af-xdp rx peek. */
-  batch: number;
-  /** packet-mmap ring size in MiB; null = sized for the mode (drain: to hold `count`). */
-  ringMb: number | null;
-  /** af-xdp: queues to bind a socket to, from 0. */
-  queues: number;
-  /** af-xdp: ask for zero-copy (XDP_ZEROCOPY); an error where the driver cannot. */
-  zeroCopy: boolean;
+  /**
+   * The capture methods' own options (--batch, --ring-mb, --queues, --zerocopy), by name, as each
+   * method declares them (core/method-options.ts); an option not here has its default.
+   */
+  methodOptions: MethodOptionValues;
   /** Rows whose pps relative margin of error (percent) is above this are marked noisy. */
   noisyRme: number;
   /**
@@ -93,11 +101,11 @@ export function trafficFrom(config: Pick<RunConfig, 'iface' | 'genIface'>): Traf
 /**
  * Receive (and transmit) queues the test bed's veth pairs get: one, unless the run spreads. veth
  * hands a frame to the receive queue numbered as the transmit queue it was sent on, which the
- * kernel picks by the sending CPU, so several generator threads feed several queues; af-xdp
- * binds a socket to each queue, so it needs as many queues as reader threads or --queues.
+ * kernel picks by the sending CPU, so several generator threads feed several queues. A method may
+ * need more (`methodsNeed`: af-xdp binds a socket to each of --queues, CaptureMethod.queuesNeeded).
  */
-export function testbedQueues(config: Pick<RunConfig, 'threads' | 'generatorThreads' | 'queues'>): number {
-  return Math.max(1, config.threads, config.generatorThreads, config.queues);
+export function testbedQueues(config: Pick<RunConfig, 'threads' | 'generatorThreads'>, methodsNeed = 1): number {
+  return Math.max(1, config.threads, config.generatorThreads, methodsNeed);
 }
 
 /**
@@ -137,8 +145,6 @@ export interface MeasureDefaults {
   fixture: string;
   trials: number;
   tiers: readonly Tier[];
-  batch: number;
-  queues: number;
   noisyRme: number;
   threads: number;
   fanout: FanoutMode;
@@ -157,14 +163,23 @@ export const RUN_DEFAULTS: MeasureDefaults = {
   // choices in the code").
   trials: 10,
   tiers: ['js'],
-  batch: 64,
-  queues: 1,
   noisyRme: 10,
   threads: 1,
   fanout: 'hash',
   generatorThreads: 1,
   deliver: true,
 };
+
+/**
+ * The kernel buffer every method gets in live mode (its socket buffer, ring, UMEM or queue), so
+ * that live drops compare mechanisms rather than sizes. Drain sizes each to hold --count.
+ */
+export const LIVE_BUFFER_BYTES = 16 * 2 ** 20;
+
+/** The generator and the capturing thread on CPUs of their own where there are two; -1 leaves them. */
+export function defaultCpus(cpus: number): { generatorCpu: number; captureCpu: number } {
+  return cpus >= 2 ? { generatorCpu: 0, captureCpu: 1 } : { generatorCpu: -1, captureCpu: -1 };
+}
 
 /** A sweep measures many points: shorter windows and fewer trials per point. */
 export const SWEEP_DEFAULTS: MeasureDefaults = { ...RUN_DEFAULTS, durationSec: 1, trials: 3 };

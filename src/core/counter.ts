@@ -2,7 +2,7 @@
  * doSomething: the per-packet work every method does, so that no method looks free by never
  * touching packet memory. A frame counts when bytes 12-13 (the Ethernet type of an untagged
  * frame) are 0x08 0x00. A VLAN-tagged IPv4 frame has 0x81 0x00 there and must not count.
- * The C twin is in src/native/counter.h; test/unit/counter.test.ts proves they agree.
+ * The C twin is in src/native/common/counter.h; test/unit/counter.test.ts proves they agree.
  */
 export function doSomething(buf: Uint8Array, offset: number, length: number): number {
   if (length < 14) return 0;

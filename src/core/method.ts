@@ -2,22 +2,18 @@
  * The one interface every capture method implements. A method is a factory that says whether it
  * can run here and opens sessions; a session owns the kernel objects of one measurement window.
  */
-import type { FanoutMode, MethodName, Mode, Tier } from './config.js';
+import type { CaptureMethodName, FanoutMode, Mode, Tier } from './config.js';
 import type { LatencySampler } from './latency.js';
+import type { MethodOption, MethodOptionValues } from './method-options.js';
 
 export type Availability = { available: true } | { available: false; reason: string };
 
 /** What the command line says about how methods should be set up, beyond mode and tier. */
 export interface MethodOptions {
-  /** Frames per call for batched methods. */
-  batch: number;
+  /** The methods' own options (--batch, --ring-mb, ...): read with optionValue() and a method's declaration. */
+  values: MethodOptionValues;
   /** Offered rate in pps, 0 for flat out: ring methods size retire timeouts and slack with it. */
   ratePps: number;
-  /** packet-mmap: ring size asked for with --ring-mb, in bytes; null = the method sizes it. */
-  ringBytes: number | null;
-  /** af-xdp: queues to bind, and whether to ask for zero-copy. */
-  queues: number;
-  zeroCopy: boolean;
   /** Reader threads, each with a socket of its own (see ReaderSlot), and how fanout spreads frames over them. */
   threads: number;
   fanout: FanoutMode;
@@ -110,12 +106,17 @@ export interface CaptureSession {
 }
 
 export interface CaptureMethod {
-  readonly name: MethodName;
+  readonly name: CaptureMethodName;
   /** One line for `capbench list` and --help. */
   readonly summary: string;
   readonly tiers: readonly Tier[];
-  /** The baseline: nothing attached, the interface's own counters are the "received" figure. */
-  readonly baseline?: boolean;
+  /** Options of its own, offered by the command line (an option several methods read is one declaration they share). */
+  readonly options?: readonly MethodOption[];
+  /**
+   * Receive queues the test bed's veth pairs must have for it, beyond one per reader and generator
+   * thread (af-xdp binds a socket to each of --queues). Absent: none beyond those.
+   */
+  queuesNeeded?(values: MethodOptionValues): number;
   /**
    * Whether it can run here, and why not: on the capture interface when one is given (a method
    * may need its driver's help, as fastnet-zc does), on this machine in general when null.

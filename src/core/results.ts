@@ -1,12 +1,13 @@
 /**
- * The results schema, "capbench.results/2". Reporters take a Results and return text; JSON output
+ * The results schema, "capbench.results/3". Reporters take a Results and return text; JSON output
  * is this object as it is. Fields are only ever added within a schema version. /2 replaced /1's
- * reader-only cycles (`thread`, `system`) with deliver, read and total (see CyclesPerPacket);
- * report/load-results.ts still reads /1 files for `compare`.
+ * reader-only cycles (`thread`, `system`) with deliver, read and total (see CyclesPerPacket); /3
+ * moved the methods' own options (/2's config.batch, ringMb, queues, zeroCopy) into one bag,
+ * config.methodOptions, keyed by option name. report/load-results.ts reads /1 and /2 files too.
  */
 import type { MethodName, Mode, RunConfig, Tier } from './config.js';
 
-export const RESULTS_SCHEMA = 'capbench.results/2';
+export const RESULTS_SCHEMA = 'capbench.results/3';
 
 export interface HostInfo {
   kernel: string;

@@ -7,11 +7,11 @@
  */
 import { baselineFrom, checkTrial, MIN_PACKETS, rowCycles, sumDrops, totalDrops, type Baseline } from './accounting.js';
 import { summarizeLatency } from './latency.js';
-import type { MethodName, RunConfig, Tier } from './config.js';
+import { BASELINE, type MethodName, type RunConfig, type Tier } from './config.js';
 import { InterruptedError, UsageError } from '../shared/errors.js';
 import type { CycleSource, CyclesPerPacket, Row, ThreadShare, TrialResult } from './results.js';
 import { summarize } from './statistics.js';
-import { measureWindow, type WindowResult, type WindowSpec } from './window.js';
+import { measureBaseline, measureWindow, type BaselineSpec, type WindowResult, type WindowSpec } from './window.js';
 
 export interface Progress {
   method: MethodName;
@@ -23,9 +23,19 @@ export interface Progress {
   lastPps: number | null;
 }
 
-/** A row being measured: what its windows are, what they gave so far, and why it stopped if it did. */
+/**
+ * A row being measured: what it is, how one of its windows is taken, what they gave so far, and
+ * why it stopped if it did. The `none` baseline is a plan too (planBaseline): its windows are
+ * taken by a path of their own, and it has no warm-up, since nothing is compiled to read.
+ */
 export interface RowPlan {
-  spec: WindowSpec;
+  readonly method: MethodName;
+  readonly tier: Tier;
+  /** Takes one window (measureWindow or measureBaseline). */
+  readonly measure: () => Promise<WindowResult>;
+  readonly warmUp: boolean;
+  /** Where its windows ran: the capture interface, and the TSC rate and CPUs for its cycles. */
+  readonly spec: BaselineSpec;
   windows: WindowResult[];
   lastPps: number | null;
   /** The system error that ended the row's windows; null while it runs fine. */
@@ -35,7 +45,17 @@ export interface RowPlan {
 }
 
 export function planRow(spec: WindowSpec, note: string | null = null): RowPlan {
-  return { spec, windows: [], lastPps: null, failure: null, note };
+  return {
+    method: spec.method.name, tier: spec.tier, measure: () => measureWindow(spec), warmUp: true, spec,
+    windows: [], lastPps: null, failure: null, note,
+  };
+}
+
+export function planBaseline(spec: BaselineSpec): RowPlan {
+  return {
+    method: BASELINE, tier: 'js', measure: () => measureBaseline(spec), warmUp: false, spec,
+    windows: [], lastPps: null, failure: null, note: null,
+  };
 }
 
 function noCycles(source: CycleSource): CyclesPerPacket {
@@ -79,10 +99,9 @@ function threadShares(trials: readonly TrialResult[], cpus: readonly number[], t
 
 async function runWindow(plan: RowPlan, trial: number, trials: number, keep: boolean, onProgress?: (p: Progress) => void): Promise<void> {
   if (plan.failure !== null) return;
-  const { method, tier } = plan.spec;
-  onProgress?.({ method: method.name, tier, trial, trials, lastPps: plan.lastPps });
+  onProgress?.({ method: plan.method, tier: plan.tier, trial, trials, lastPps: plan.lastPps });
   try {
-    const w = await measureWindow(plan.spec);
+    const w = await plan.measure();
     plan.lastPps = w.trial.pps;
     if (keep) plan.windows.push(w);
   } catch (err) {
@@ -99,7 +118,7 @@ async function runWindow(plan: RowPlan, trial: number, trials: number, keep: boo
  */
 export async function runInterleaved(plans: readonly RowPlan[], trials: number, onProgress?: (p: Progress) => void): Promise<void> {
   for (const plan of plans) {
-    if (!plan.spec.method.baseline) await runWindow(plan, 0, trials, false, onProgress);
+    if (plan.warmUp) await runWindow(plan, 0, trials, false, onProgress);
   }
   for (let round = 0; round < trials; round++) {
     for (let i = 0; i < plans.length; i++) {
@@ -115,12 +134,23 @@ export function pointBaseline(basePlan: RowPlan | null, plans: readonly RowPlan[
 
 /** Sums, checks and summarises a plan's windows into a row. */
 export function buildRow(plan: RowPlan, config: RunConfig, baseline: Baseline | null, cycleSource: CycleSource): Row {
-  const { spec, windows } = plan;
-  const { method, tier } = spec;
-  if (plan.failure !== null) return { ...unavailableRow(config, method.name, tier, plan.failure), available: true };
-  const isBaseline = method.baseline === true;
+  const { spec } = plan;
   const cycles = (w: readonly WindowResult[]): CyclesPerPacket =>
-    rowCycles(w.map((x) => x.load), spec.cpus, spec.tscHz, baseline, cycleSource, { baseline: isBaseline, deliver: config.deliver });
+    rowCycles(w.map((x) => x.load), spec.cpus, spec.tscHz, baseline, cycleSource, { deliver: config.deliver });
+  return summariseRow(plan, config, cycles);
+}
+
+/** The baseline's row: delivers nothing by definition, reads nothing, counts nothing. */
+export function buildBaselineRow(plan: RowPlan, config: RunConfig, cycleSource: CycleSource): Row {
+  const reference: CyclesPerPacket = {
+    ...noCycles(cycleSource), deliver: 0, deliverNote: 'nothing attached: the reference the other rows are charged against',
+  };
+  return summariseRow(plan, config, () => reference);
+}
+
+function summariseRow(plan: RowPlan, config: RunConfig, cycles: (w: readonly WindowResult[]) => CyclesPerPacket): Row {
+  const { spec, windows, method, tier } = plan;
+  if (plan.failure !== null) return { ...unavailableRow(config, method, tier, plan.failure), available: true };
   const trials: TrialResult[] = windows.map((w) => ({
     ...w.trial,
     latency: w.trial.received < MIN_PACKETS ? null : w.trial.latency,
@@ -129,8 +159,9 @@ export function buildRow(plan: RowPlan, config: RunConfig, baseline: Baseline | 
   const drops = sumDrops(trials);
   const sent = trials.every((t) => t.sent !== null) ? trials.reduce((a, t) => a + (t.sent ?? 0), 0) : null;
   const received = trials.reduce((a, t) => a + t.received, 0);
-  const counted = isBaseline ? null : trials.reduce((a, t) => a + (t.ipv4Counted ?? 0), 0);
-  const expected = isBaseline || sent === null ? null : trials.reduce((a, t) => a + (t.ipv4Expected ?? 0), 0);
+  const counting = trials.every((t) => t.ipv4Counted !== null);
+  const counted = counting ? trials.reduce((a, t) => a + t.ipv4Counted!, 0) : null;
+  const expected = counting && sent !== null ? trials.reduce((a, t) => a + (t.ipv4Expected ?? 0), 0) : null;
   const dropsSource = windows.some((w) => w.dropsSource === 'unknown') ? 'unknown' : windows.some((w) => w.dropsSource === 'derived') ? 'derived' : 'kernel';
   let verdict: { ok: boolean; reason: string | null } = { ok: true, reason: null };
   for (const [i, t] of trials.entries()) {
@@ -149,7 +180,7 @@ export function buildRow(plan: RowPlan, config: RunConfig, baseline: Baseline | 
   const cyclesPerPacket = cycles(windows);
   const noisy = trials.length > 1 && [ppsRme, cyclesPerPacket.totalRme].some((r) => r != null && r > config.noisyRme);
   return {
-    method: method.name, tier, mode: config.mode, threads: config.threads, available: true,
+    method, tier, mode: config.mode, threads: config.threads, available: true,
     reason: [verdict.reason, plan.note].filter((r) => r !== null).join('; ') || null,
     sent, received, dropped: totalDrops(drops), drops, resent: trials.reduce((a, t) => a + t.resent, 0),
     dropsSource,

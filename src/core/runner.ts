@@ -4,20 +4,21 @@
  * --gen-iface), measures the baseline, runs every method and tier (rows.ts), and removes the test
  * bed whatever happens.
  */
-import { defaultCaptureCpus, generatorCpus, ratePps, testbedQueues, trafficFrom, type MethodName, type RunConfig } from './config.js';
+import { BASELINE, defaultCaptureCpus, generatorCpus, ratePps, testbedQueues, trafficFrom, type CaptureMethodName, type RunConfig } from './config.js';
 import type { LinkKind } from './accounting.js';
 import { checkTwoPort } from './two-port.js';
 import { UsageError } from '../shared/errors.js';
 import type { Machine } from './machine.js';
 import type { Availability, CaptureMethod, MethodOptions } from './method.js';
 import { RESULTS_SCHEMA, type CycleSource, type HostInfo, type Results, type Row } from './results.js';
-import { buildRow, planRow, pointBaseline, runInterleaved, unavailableRow, type Progress, type RowPlan } from './rows.js';
+import { buildBaselineRow, buildRow, planBaseline, planRow, pointBaseline, runInterleaved, unavailableRow, type Progress, type RowPlan } from './rows.js';
 import { largestFrame, loadFixture, type Fixture } from '../net/fixture.js';
 import type { Testbed } from '../net/testbed.js';
 import type { WindowSpec } from './window.js';
 
 export interface RunDeps {
-  methods: ReadonlyMap<MethodName, CaptureMethod>;
+  /** The capture methods (methods/registry.ts); the `none` baseline is the runner's own. */
+  methods: ReadonlyMap<CaptureMethodName, CaptureMethod>;
   /** What the run touches: realMachine (real-machine.ts), or a fake in tests. */
   machine: Machine;
   signal: AbortSignal;
@@ -25,23 +26,24 @@ export interface RunDeps {
   onProgress?: (progress: Progress) => void;
 }
 
+/** The test bed's queues for this run: its threads', and what its methods need (af-xdp's --queues). */
+export function bedQueues(config: RunConfig, methods: RunDeps['methods']): number {
+  const need = config.methods.map((n) => (n === BASELINE ? 1 : methods.get(n)?.queuesNeeded?.(config.methodOptions) ?? 1));
+  return testbedQueues(config, Math.max(1, ...need));
+}
+
 /**
- * What methods are told. `readers`: the reader threads' CPUs (readerCpus); `bedQueues`: the test
- * bed's queues, as built (a sweep builds it once for its most threads), or as it will be built.
+ * What methods are told. `readers`: the reader threads' CPUs (readerCpus); `queues`: the test
+ * bed's queues, as built (a sweep builds it once for its most threads), 0 without a test bed.
  */
-export function methodOptions(
-  config: RunConfig, readers: readonly number[] = [], bedQueues = trafficFrom(config) === 'testbed' ? testbedQueues(config) : 0,
-): MethodOptions {
+export function methodOptions(config: RunConfig, readers: readonly number[], queues: number): MethodOptions {
   return {
-    batch: config.batch,
+    values: config.methodOptions,
     ratePps: ratePps(config.rate),
-    ringBytes: config.ringMb === null ? null : Math.round(config.ringMb * 2 ** 20),
-    queues: config.queues,
-    zeroCopy: config.zeroCopy,
     threads: config.threads,
     fanout: config.fanout,
     captureCpus: readers,
-    testbedQueues: bedQueues,
+    testbedQueues: queues,
   };
 }
 
@@ -85,8 +87,9 @@ async function validate(config: RunConfig, { methods, machine }: RunDeps, known:
   const fixture = same ? known.fixture : await loadFixture(config.fixturePath);
   const link = same ? known.link : from === 'two-port' ? await checkTwoPort(config.iface!, config.genIface!, fixture, machine) : null;
   for (const name of config.methods) {
-    const method = methods.get(name);
-    if (method?.probe(config.iface).available) method.checkOptions?.(methodOptions(config), config.iface);
+    const method = name === BASELINE ? undefined : methods.get(name);
+    const queues = trafficFrom(config) === 'testbed' ? bedQueues(config, methods) : 0;
+    if (method?.probe(config.iface).available) method.checkOptions?.(methodOptions(config, [], queues), config.iface);
   }
   return { fixture, link };
 }
@@ -134,7 +137,7 @@ export async function withBench<T>(config: RunConfig, deps: RunDeps, use: (bench
   await machine.sweepLeftovers();
   let testbed: Testbed | null = null;
   try {
-    if (withTestbed) testbed = await machine.createTestbed(testbedQueues(config));
+    if (withTestbed) testbed = await machine.createTestbed(bedQueues(config, deps.methods));
     const bed = testbed;
     return await use({
       host,
@@ -208,16 +211,14 @@ async function measurePoint(
   };
 
   // The baseline is measured alongside the rows: every other row's deliver is relative to it.
-  const noneMethod = [...deps.methods.values()].find((m) => m.baseline);
-  const showNone = noneMethod !== undefined && config.methods.includes(noneMethod.name);
-  const basePlan = noneMethod && (withBaseline || showNone) ? planRow({ ...base, method: noneMethod, tier: 'js' }) : null;
-  // Rows in config order: finished (unavailable) rows, or plans still to be measured.
-  const slots: Array<Row | RowPlan> = [];
-  if (showNone) slots.push(basePlan!);
+  const showNone = config.methods.includes(BASELINE);
+  const basePlan = withBaseline || showNone ? planBaseline(base) : null;
+  // Rows in config order, the baseline's first: finished (unavailable) rows, or plans still to be measured.
+  const slots: Array<Row | RowPlan> = showNone ? [basePlan!] : [];
   for (const name of config.methods) {
+    if (name === BASELINE) continue;
     const method = deps.methods.get(name);
     if (!method) throw new UsageError(`unknown method ${name}`);
-    if (method.baseline) continue;
     const availability = spreadable(method, config, base.options, base.captureIf);
     const { count, note } = availability.available ? drainCount(method, config, largestFrame(fixture), base.options) : { count: config.count, note: null };
     for (const tier of config.tiers) {
@@ -226,11 +227,11 @@ async function measurePoint(
       else slots.push(planRow({ ...base, count, method, tier }, note));
     }
   }
-  const isPlan = (s: Row | RowPlan): s is RowPlan => 'spec' in s;
+  const isPlan = (s: Row | RowPlan): s is RowPlan => 'measure' in s;
   const plans = [...(basePlan && !showNone ? [basePlan] : []), ...slots.filter(isPlan)];
   await runInterleaved(plans, config.trials, deps.onProgress);
   const baseline = pointBaseline(basePlan, plans, config.mode);
-  return slots.map((s) => (isPlan(s) ? buildRow(s, config, baseline, cycles) : s));
+  return slots.map((s) => (!isPlan(s) ? s : s === basePlan ? buildBaselineRow(s, config, cycles) : buildRow(s, config, baseline, cycles)));
 }
 
 export async function runBenchmark(config: RunConfig, deps: RunDeps): Promise<Results> {

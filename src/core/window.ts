@@ -49,9 +49,8 @@ const SETTLE_QUIET_POLLS = 5;
 const NIC_COUNTERS_LAG_MS = 3000;
 const NIC_COUNTERS_POLL_MS = 100;
 
-export interface WindowSpec {
-  method: CaptureMethod;
-  tier: Tier;
+/** What a window of the `none` baseline is: where the frames go and how, with nothing attached. */
+export interface BaselineSpec {
   mode: Mode;
   captureIf: string;
   /** Where to read the generator's port's counters (netns null: this namespace); null when capbench sends nothing. */
@@ -78,6 +77,12 @@ export interface WindowSpec {
   signal: AbortSignal;
 }
 
+/** A window of a capture method: the baseline's, and the method and tier that read the frames. */
+export interface WindowSpec extends BaselineSpec {
+  method: CaptureMethod;
+  tier: Tier;
+}
+
 export interface WindowResult {
   /** The trial as measured; its cycles are computed with the whole point's reference (rows.ts). */
   trial: Omit<TrialResult, 'cyclesPerPacket'>;
@@ -97,7 +102,7 @@ interface Counters {
   backlogDrops: number;
 }
 
-async function readAll(spec: WindowSpec): Promise<Counters> {
+async function readAll(spec: BaselineSpec): Promise<Counters> {
   const m = spec.machine;
   const [capture, sender, twin, backlogDrops] = await Promise.all([
     m.readCounters(spec.captureIf, null),
@@ -108,39 +113,43 @@ async function readAll(spec: WindowSpec): Promise<Counters> {
   return { capture, sender, twinDropped: twin?.rxDropped ?? 0, backlogDrops };
 }
 
-/** Frames the capture port has taken in or lost since `before`: for a session with no count of its own. */
-async function portArrived(spec: WindowSpec, before: Counters): Promise<number> {
+/** Frames the capture port has taken in or lost since `before`: for a reader with no count of its own. */
+async function portArrived(spec: BaselineSpec, before: Counters): Promise<number> {
   const c = countersDelta(await spec.machine.readCounters(spec.captureIf, null), before.capture);
   return c.rxPackets + c.rxMissed + c.rxErrors;
 }
 
 /**
- * Waits until the kernel has accounted `sent` frames to the session, or its count has stopped
- * moving (frames lost before the method, at the interface, never reach it) for SETTLE_QUIET_POLLS
- * polls: one quiet poll is not enough where the sender's backlog can pause for a whole poll
- * (seen under qemu: bench/README.md, "Figures behind design choices in the code").
- * In two-port mode a session with no count of its own (the baseline) waits on the capture port's
- * counters instead: the port's receive path runs apart from the sender, and its CPU belongs to
- * the fill.
+ * Where a fill's frames are counted as they reach the reader, to know when they all have: the
+ * session's own count, or, in two-port mode where the reader keeps none (the baseline, `pcap`),
+ * the capture port's counters, since the port's receive path runs apart from the sender and its
+ * CPU belongs to the fill. null: nothing to wait on.
  */
-async function settle(spec: WindowSpec, session: CaptureSession, sent: number, before: Counters): Promise<void> {
-  if (session.readsOnEventLoop) {
-    spec.machine.sleepBlocking(session.settleMs);
-    return;
-  }
-  const byPort = spec.deliveryClock === 'system' && session.stats().seen === null;
+function arrivals(spec: BaselineSpec, session: CaptureSession | null, before: Counters): (() => Promise<number | null>) | null {
+  const own = session?.stats().seen ?? null;
+  if (own !== null) return () => Promise.resolve(session!.stats().seen);
+  return spec.deliveryClock === 'system' ? () => portArrived(spec, before) : null;
+}
+
+/**
+ * Waits until `sent` frames have arrived, or the count has stopped moving (frames lost before the
+ * method, at the interface, never reach it) for SETTLE_QUIET_POLLS polls: one quiet poll is not
+ * enough where the sender's backlog can pause for a whole poll (seen under qemu: bench/README.md,
+ * "Figures behind design choices in the code"); then for `settleMs` (ring block retirement).
+ */
+async function settle(spec: BaselineSpec, arrived: (() => Promise<number | null>) | null, sent: number, settleMs: number): Promise<void> {
   const deadline = performance.now() + SETTLE_LIMIT_MS;
   let last = -1;
   let quiet = 0;
-  for (;;) {
+  while (arrived) {
     throwIfAborted(spec.signal);
-    const seen = byPort ? await portArrived(spec, before) : session.stats().seen;
+    const seen = await arrived();
     quiet = seen === last ? quiet + 1 : 0;
     if (seen === null || seen >= sent || quiet >= SETTLE_QUIET_POLLS || performance.now() > deadline) break;
     last = seen;
     await sleep(10);
   }
-  await sleep(session.settleMs);
+  await sleep(settleMs);
 }
 
 function stopQuietly(gen: Generator | null): void {
@@ -151,9 +160,212 @@ function stopQuietly(gen: Generator | null): void {
   }
 }
 
+/**
+ * The reading threads' CPU added to the waiting thread's: a spread session's readers ran only
+ * inside its consume() calls, all of them within the timed part.
+ */
+function withReaders(cpu: CpuUsage, readers: readonly ThreadCounts[]): CpuUsage {
+  const sum = (f: (t: ThreadCounts) => number): number => readers.reduce((a, t) => a + f(t), 0);
+  return {
+    ...cpu,
+    threadSec: cpu.threadSec + sum((t) => t.cpuSec),
+    threadUserSec: cpu.threadUserSec + sum((t) => t.userSec),
+    threadSysSec: cpu.threadSysSec + sum((t) => t.sysSec),
+  };
+}
+
+/** The machine's clocks between two snapshots, as two-port mode keeps them (DeliveryMeasure.system). */
+function systemDelivery(a: CpuSnapshot, b: CpuSnapshot): SystemDelivery {
+  const u = usageBetween(a, b);
+  return { busySec: u.systemBusySec, readerSec: u.threadSec, wallSec: b.wallSec - a.wallSec };
+}
+
+type Traffic = NonNullable<BaselineSpec['traffic']>;
+
+function trafficOf(spec: BaselineSpec): Traffic {
+  if (!spec.traffic) throw new Error("drain mode needs capbench's own traffic");
+  return spec.traffic;
+}
+
+/** What a fill leaves: what was sent, and the sender side's (and in two-port mode the machine's) clocks over it. */
+interface Filled {
+  delivery: DeliveryMeasure;
+  threadSent: readonly number[];
+}
+
+/**
+ * Fills the reader's buffer while nobody reads; the sender side's clocks over the fill, and in
+ * two-port mode the machine's, until the kernel has every frame where the reader reads it. A
+ * session that reads on the event loop (`pcap`) is kept from it until then.
+ */
+async function fill(spec: BaselineSpec, session: CaptureSession | null, before: Counters): Promise<Filled> {
+  const m = spec.machine;
+  const traffic = trafficOf(spec);
+  const settleMs = session?.settleMs ?? 0;
+  const onEventLoop = session?.readsOnEventLoop === true;
+  const c0 = spec.deliveryClock === 'system' ? m.cpuSnapshot('start') : null;
+  const softirq0 = m.softirqCpuSec();
+  // The twin starts first and stops last, so it runs through the whole of the fill.
+  const twin = spec.twin && m.startGenerator({ ...traffic, ifname: spec.twin.senderIf, count: 0, durationMs: 0 });
+  let gen: Generator | null = null;
+  let filled: TrafficStatus;
+  let twinFilled: TrafficStatus | null;
+  try {
+    gen = m.startGenerator({ ...traffic, count: spec.count, durationMs: 0 });
+    filled = onEventLoop ? gen.waitBlocking() : await gen.wait(spec.signal);
+    twinFilled = twin?.stop() ?? null;
+  } catch (err) {
+    stopQuietly(gen);
+    stopQuietly(twin);
+    throw err;
+  }
+  if (onEventLoop) spec.machine.sleepBlocking(settleMs);
+  else await settle(spec, arrivals(spec, session, before), filled.sent, settleMs);
+  const system = c0 && systemDelivery(c0, m.cpuSnapshot('end'));
+  const delivery = {
+    senderSec: filled.cpuNs / 1e9, softirqSec: m.softirqCpuSec() - softirq0, sent: filled.sent,
+    twinSec: twinFilled && twinFilled.cpuNs / 1e9, twinSent: twinFilled && twinFilled.sent, system,
+  };
+  return { delivery, threadSent: filled.threadSent };
+}
+
+/** What a live window's traffic did: what was sent (null: traffic from elsewhere) and the clocks over it. */
+interface Sent {
+  sent: number | null;
+  threadSent: readonly number[];
+  delivery: DeliveryMeasure | null;
+}
+
+/**
+ * Offers traffic for the window's duration (when capbench sends any) while `during` runs, and
+ * stops it; `during` gets the running generator, or null, and returns when the window ends.
+ */
+async function offer(spec: BaselineSpec, stamp: boolean, during: (gen: Generator | null) => Promise<number>): Promise<Sent & { tEnd: number }> {
+  let gen: Generator | null = null;
+  try {
+    gen = spec.traffic && spec.machine.startGenerator({ ...spec.traffic, count: 0, durationMs: spec.durationSec * 1000, stamp });
+    const tEnd = await during(gen);
+    const final = gen?.stop() ?? null;
+    if (!final) return { tEnd, sent: null, threadSent: [], delivery: null };
+    const delivery = { senderSec: final.cpuNs / 1e9, softirqSec: 0, sent: final.sent, twinSec: null, twinSent: null, system: null };
+    return { tEnd, sent: final.sent, threadSent: final.threadSent, delivery };
+  } catch (err) {
+    stopQuietly(gen);
+    throw err;
+  }
+}
+
+/** ksoftirqd's share, and in two-port mode the machine's clocks over the whole live window. */
+function liveDelivery(spec: BaselineSpec, delivery: DeliveryMeasure | null, softirq0: number, c0: CpuSnapshot, c1: CpuSnapshot): void {
+  if (!delivery) return;
+  delivery.softirqSec = spec.machine.softirqCpuSec() - softirq0;
+  // Live, the frames are delivered throughout the window: the machine's clocks over all of it.
+  if (spec.deliveryClock === 'system') delivery.system = systemDelivery(c0, c1);
+}
+
+/**
+ * Where a window's frames went, from the interfaces' counters since `before` and the reader's
+ * (null: nothing attached, so the interface says what arrived). On a wire, read again until the
+ * counters account for every frame sent, or for NIC_COUNTERS_LAG_MS: a NIC folds its hardware
+ * counters in from a periodic task.
+ */
+async function lossSince(
+  spec: BaselineSpec, before: Counters, sent: number | null, reader: { counted: number; drops: () => number | null } | null,
+): Promise<ReturnType<typeof windowLoss>> {
+  const read = async (): Promise<ReturnType<typeof windowLoss>> => {
+    const after = await readAll(spec);
+    const capture = countersDelta(after.capture, before.capture);
+    const sender = after.sender && before.sender ? countersDelta(after.sender, before.sender) : null;
+    return windowLoss({
+      link: spec.link,
+      captureRx: capture.rxPackets,
+      captureDropped: capture.rxDropped,
+      captureNicLost: capture.rxMissed + capture.rxErrors,
+      senderDropped: sender === null ? 0 : sender.txDropped + (spec.link === 'wire' ? sender.txErrors : 0),
+      backlogDrops: after.backlogDrops - before.backlogDrops,
+      twinDropped: after.twinDropped - before.twinDropped,
+      methodDrops: reader && reader.drops(),
+      counted: reader && reader.counted,
+      sent,
+    });
+  };
+  let loss = await read();
+  if (spec.link === 'wire' && sent !== null) {
+    const deadline = performance.now() + NIC_COUNTERS_LAG_MS;
+    const short = (): boolean => sent - loss.received - (totalDrops(loss.drops) ?? 0) > 0;
+    while (short() && performance.now() < deadline) {
+      await sleep(NIC_COUNTERS_POLL_MS, undefined, { signal: spec.signal }).catch(() => throwIfAborted(spec.signal));
+      loss = await read();
+    }
+  }
+  return loss;
+}
+
+// ---- the `none` baseline ----------------------------------------------------------------------
+
+/**
+ * A window of the baseline: the same traffic with nothing attached. Its "received" is what the
+ * capture interface took in; in drain the timed part is the idle machine for BASELINE_IDLE_MS,
+ * live the whole window. It counts nothing and reads nothing: its load is the reference other
+ * rows' deliver is charged against.
+ */
+export async function measureBaseline(spec: BaselineSpec): Promise<WindowResult> {
+  const before = await readAll(spec);
+  const { sent, c0, c1, windowMs } = spec.mode === 'drain' ? await idleAfterFill(spec, before) : await liveWithNothing(spec);
+  const { received, drops, resent, dropsSource } = await lossSince(spec, before, sent.sent, null);
+  const windowSec = windowMs / 1000;
+  return {
+    trial: {
+      sent: sent.sent, received, drops, resent, latency: null, ipv4Counted: null, ipv4Expected: null, windowSec,
+      // In drain nothing arrives while the baseline's idle machine is timed: no rate.
+      pps: spec.mode === 'live' && windowSec > 0 ? received / windowSec : null,
+      delivery: sent.delivery, perThread: null,
+    },
+    // In live mode the frames sent during the window scale the baseline; in drain none are.
+    load: { cpu: usageBetween(c0, c1), windowSec, packets: 0, sent: spec.mode === 'live' ? sent.sent : null, delivery: sent.delivery },
+    latencySamples: [],
+    dropsSource,
+  };
+}
+
+interface Timed {
+  sent: Sent;
+  c0: CpuSnapshot;
+  c1: CpuSnapshot;
+  windowMs: number;
+}
+
+/** Drain: the fill, then the idle machine for BASELINE_IDLE_MS, timed. */
+async function idleAfterFill(spec: BaselineSpec, before: Counters): Promise<Timed> {
+  const { delivery, threadSent } = await fill(spec, null, before);
+  const c0 = spec.machine.cpuSnapshot('start');
+  const t0 = performance.now();
+  await sleep(BASELINE_IDLE_MS, undefined, { signal: spec.signal }).catch(() => throwIfAborted(spec.signal));
+  const windowMs = performance.now() - t0;
+  return { sent: { sent: delivery.sent, threadSent, delivery }, c0, c1: spec.machine.cpuSnapshot('end'), windowMs };
+}
+
+/** Live: the window's traffic with nothing reading it, timed whole. */
+async function liveWithNothing(spec: BaselineSpec): Promise<Timed> {
+  const m = spec.machine;
+  const softirq0 = spec.traffic ? m.softirqCpuSec() : 0;
+  const c0 = m.cpuSnapshot('start');
+  const t0 = performance.now();
+  const offered = await offer(spec, false, async (gen) => {
+    if (gen) await gen.wait(spec.signal);
+    else await sleep(spec.durationSec * 1000, undefined, { signal: spec.signal }).catch(() => throwIfAborted(spec.signal));
+    return performance.now();
+  });
+  const c1 = m.cpuSnapshot('end');
+  liveDelivery(spec, offered.delivery, softirq0, c0, c1);
+  return { sent: offered, c0, c1, windowMs: offered.tEnd - t0 };
+}
+
+// ---- a capture method ------------------------------------------------------------------------
+
 export async function measureWindow(spec: WindowSpec): Promise<WindowResult> {
   // Reader threads count apart from this one, where no sampler can follow them.
-  const sampled = spec.mode === 'live' && spec.traffic !== null && spec.tier === 'js' && !spec.method.baseline && spec.options.threads <= 1;
+  const sampled = spec.mode === 'live' && spec.traffic !== null && spec.tier === 'js' && spec.options.threads <= 1;
   const latency = sampled ? new LatencySampler() : null;
   const session = spec.method.open({
     latency,
@@ -181,126 +393,39 @@ export async function measureWindow(spec: WindowSpec): Promise<WindowResult> {
   return latency ? { ...result, latencySamples: latency.samples, trial: { ...result.trial, latency: summarizeLatency(latency.samples) } } : result;
 }
 
-/**
- * The reading threads' CPU added to the waiting thread's: a spread session's readers ran only
- * inside its consume() calls, all of them within the timed part.
- */
-function withReaders(cpu: CpuUsage, readers: readonly ThreadCounts[]): CpuUsage {
-  const sum = (f: (t: ThreadCounts) => number): number => readers.reduce((a, t) => a + f(t), 0);
-  return {
-    ...cpu,
-    threadSec: cpu.threadSec + sum((t) => t.cpuSec),
-    threadUserSec: cpu.threadUserSec + sum((t) => t.userSec),
-    threadSysSec: cpu.threadSysSec + sum((t) => t.sysSec),
-  };
-}
-
-/** The machine's clocks between two snapshots, as two-port mode keeps them (DeliveryMeasure.system). */
-function systemDelivery(a: CpuSnapshot, b: CpuSnapshot): SystemDelivery {
-  const u = usageBetween(a, b);
-  return { busySec: u.systemBusySec, readerSec: u.threadSec, wallSec: b.wallSec - a.wallSec };
-}
-
-/**
- * Fills the method's buffer while nobody reads; the sender side's clocks over the fill, and in
- * two-port mode the machine's, until the kernel has every frame where the method reads it.
- */
-async function fill(
-  spec: WindowSpec & { traffic: NonNullable<WindowSpec['traffic']> }, session: CaptureSession, before: Counters,
-): Promise<{ delivery: DeliveryMeasure; threadSent: readonly number[] }> {
-  const m = spec.machine;
-  const c0 = spec.deliveryClock === 'system' ? m.cpuSnapshot('start') : null;
-  const softirq0 = m.softirqCpuSec();
-  // The twin starts first and stops last, so it runs through the whole of the fill.
-  const twin = spec.twin && m.startGenerator({ ...spec.traffic, ifname: spec.twin.senderIf, count: 0, durationMs: 0 });
-  let gen: Generator | null = null;
-  let filled: TrafficStatus;
-  let twinFilled: TrafficStatus | null;
-  try {
-    gen = m.startGenerator({ ...spec.traffic, count: spec.count, durationMs: 0 });
-    filled = session.readsOnEventLoop ? gen.waitBlocking() : await gen.wait(spec.signal);
-    twinFilled = twin?.stop() ?? null;
-  } catch (err) {
-    stopQuietly(gen);
-    stopQuietly(twin);
-    throw err;
-  }
-  await settle(spec, session, filled.sent, before);
-  const system = c0 && systemDelivery(c0, m.cpuSnapshot('end'));
-  const delivery = {
-    senderSec: filled.cpuNs / 1e9, softirqSec: m.softirqCpuSec() - softirq0, sent: filled.sent,
-    twinSec: twinFilled && twinFilled.cpuNs / 1e9, twinSent: twinFilled && twinFilled.sent, system,
-  };
-  return { delivery, threadSent: filled.threadSent };
-}
-
 async function drain(spec: WindowSpec, session: CaptureSession): Promise<WindowResult> {
-  const traffic = spec.traffic;
-  if (!traffic) throw new Error("drain mode needs capbench's own traffic");
   const before = await readAll(spec);
-  const { delivery, threadSent } = await fill({ ...spec, traffic }, session, before);
+  const { delivery, threadSent } = await fill(spec, session, before);
   const kernel = session.stats();
   const readable = kernel.seen === null ? delivery.sent : kernel.seen - (kernel.drops ?? 0);
 
   const c0 = spec.machine.cpuSnapshot('start');
   const t0 = performance.now();
-  let tEnd: number;
-  if (spec.method.baseline) {
-    await sleep(BASELINE_IDLE_MS);
-    tEnd = performance.now();
-  } else {
-    tEnd = await session.consume({ frames: readable, untilMs: Infinity, idleMs: DRAIN_IDLE_MS, signal: spec.signal });
-  }
+  const tEnd = await session.consume({ frames: readable, untilMs: Infinity, idleMs: DRAIN_IDLE_MS, signal: spec.signal });
   const c1 = spec.machine.cpuSnapshot('end');
-  return finish(spec, session, before, delivery.sent, tEnd - t0, usageBetween(c0, c1), delivery, expectedIpv4(spec.fixture, threadSent));
+  const sent = { sent: delivery.sent, threadSent, delivery };
+  return finish(spec, session, before, sent, tEnd - t0, usageBetween(c0, c1));
 }
 
 async function live(spec: WindowSpec, session: CaptureSession, stamp: boolean): Promise<WindowResult> {
   const before = await readAll(spec);
-  const durationMs = spec.durationSec * 1000;
   const m = spec.machine;
   const softirq0 = spec.traffic ? m.softirqCpuSec() : 0;
   const c0 = m.cpuSnapshot('start');
   const t0 = performance.now();
-  let gen: Generator | null = null;
-  let tEnd: number;
-  let sent: number | null = null;
-  let threadSent: readonly number[] = [];
-  let delivery: DeliveryMeasure | null = null;
-  try {
-    gen = spec.traffic && m.startGenerator({ ...spec.traffic, count: 0, durationMs, stamp });
-    if (spec.method.baseline) {
-      if (gen) await gen.wait(spec.signal);
-      else await sleep(durationMs, undefined, { signal: spec.signal }).catch(() => throwIfAborted(spec.signal));
-      tEnd = performance.now();
-    } else {
-      const running = gen;
-      tEnd = await session.consume({
-        frames: Infinity,
-        untilMs: running ? Infinity : t0 + durationMs,
-        idleMs: Infinity,
-        stop: running ? () => !running.running : undefined,
-        signal: spec.signal,
-      });
-    }
-    const final = gen?.stop() ?? null;
-    if (final) {
-      sent = final.sent;
-      threadSent = final.threadSent;
-      delivery = { senderSec: final.cpuNs / 1e9, softirqSec: 0, sent, twinSec: null, twinSent: null, system: null };
-    }
-  } catch (err) {
-    stopQuietly(gen);
-    throw err;
-  }
-  if (gen && sent !== null && !spec.method.baseline) tEnd = await readTail(session, sent, tEnd, spec.signal);
+  const offered = await offer(spec, stamp, (gen) =>
+    session.consume({
+      frames: Infinity,
+      untilMs: gen ? Infinity : t0 + spec.durationSec * 1000,
+      idleMs: Infinity,
+      stop: gen ? () => !gen.running : undefined,
+      signal: spec.signal,
+    }),
+  );
+  const tEnd = offered.sent === null ? offered.tEnd : await readTail(session, offered.sent, offered.tEnd, spec.signal);
   const c1 = m.cpuSnapshot('end');
-  if (delivery) {
-    delivery.softirqSec = m.softirqCpuSec() - softirq0;
-    // Live, the frames are delivered throughout the window: the machine's clocks over all of it.
-    if (spec.deliveryClock === 'system') delivery.system = systemDelivery(c0, c1);
-  }
-  return finish(spec, session, before, sent, tEnd - t0, usageBetween(c0, c1), delivery, sent === null ? null : expectedIpv4(spec.fixture, threadSent));
+  liveDelivery(spec, offered.delivery, softirq0, c0, c1);
+  return finish(spec, session, before, offered, tEnd - t0, usageBetween(c0, c1));
 }
 
 /**
@@ -322,66 +447,27 @@ async function readTail(session: CaptureSession, sent: number, tEnd: number, sig
   return tEnd;
 }
 
-async function finish(
-  spec: WindowSpec,
-  session: CaptureSession,
-  before: Counters,
-  sent: number | null,
-  windowMs: number,
-  cpu: CpuUsage,
-  delivery: DeliveryMeasure | null,
-  ipv4Expected: number | null,
-): Promise<WindowResult> {
-  const baseline = spec.method.baseline === true;
-  const lossSince = (after: Counters): ReturnType<typeof windowLoss> => {
-    const capture = countersDelta(after.capture, before.capture);
-    const sender = after.sender && before.sender ? countersDelta(after.sender, before.sender) : null;
-    return windowLoss({
-      link: spec.link,
-      captureRx: capture.rxPackets,
-      captureDropped: capture.rxDropped,
-      captureNicLost: capture.rxMissed + capture.rxErrors,
-      senderDropped: sender === null ? 0 : sender.txDropped + (spec.link === 'wire' ? sender.txErrors : 0),
-      backlogDrops: after.backlogDrops - before.backlogDrops,
-      twinDropped: after.twinDropped - before.twinDropped,
-      methodDrops: session.stats().drops,
-      counted: session.received,
-      sent,
-      baseline,
-    });
-  };
-  let loss = lossSince(await readAll(spec));
-  if (spec.link === 'wire' && sent !== null) {
-    // Frames neither received nor counted lost yet: a NIC may not have folded its hardware
-    // counters in. Read again until they account for every frame sent, or for NIC_COUNTERS_LAG_MS.
-    const deadline = performance.now() + NIC_COUNTERS_LAG_MS;
-    const short = (): boolean => sent - loss.received - (totalDrops(loss.drops) ?? 0) > 0;
-    while (short() && performance.now() < deadline) {
-      await sleep(NIC_COUNTERS_POLL_MS, undefined, { signal: spec.signal }).catch(() => throwIfAborted(spec.signal));
-      loss = lossSince(await readAll(spec));
-    }
-  }
-  const { received, drops, resent, dropsSource } = loss;
+async function finish(spec: WindowSpec, session: CaptureSession, before: Counters, sent: Sent, windowMs: number, cpu: CpuUsage): Promise<WindowResult> {
+  const { received, drops, resent, dropsSource } = await lossSince(spec, before, sent.sent, { counted: session.received, drops: () => session.stats().drops });
   const windowSec = windowMs / 1000;
   const readers = session.threads?.() ?? null;
   const reading = readers ? withReaders(cpu, readers) : cpu;
-  const measured = spec.mode === 'live' || !baseline;
   return {
     trial: {
-      sent,
+      sent: sent.sent,
       received,
       drops,
       resent,
       latency: null,
-      ipv4Counted: baseline ? null : session.ipv4,
-      ipv4Expected: baseline ? null : ipv4Expected,
+      ipv4Counted: session.ipv4,
+      ipv4Expected: sent.sent === null ? null : expectedIpv4(spec.fixture, sent.threadSent),
       windowSec,
-      pps: measured && windowSec > 0 ? received / windowSec : null,
-      delivery,
+      pps: windowSec > 0 ? received / windowSec : null,
+      delivery: sent.delivery,
       perThread: readers && readers.map((t): ThreadTrial => ({ received: t.received, drops: t.drops, cpuSec: t.cpuSec })),
     },
     // In live mode the frames sent during the window scale the baseline; in drain none are.
-    load: { cpu: reading, windowSec, packets: baseline ? 0 : received, sent: spec.mode === 'live' ? sent : null, delivery },
+    load: { cpu: reading, windowSec, packets: received, sent: spec.mode === 'live' ? sent.sent : null, delivery: sent.delivery },
     latencySamples: [],
     dropsSource,
   };

@@ -24,9 +24,12 @@ import type { CaptureMethod, MethodOptions, OpenContext, SessionStats } from '..
 import { native, type AfXdpSocket } from '../native/binding.js';
 import { rxQueueCount } from '../net/nic-queues.js';
 import { forgetXdpAttach, recordXdpAttach } from '../net/xdp-leftovers.js';
-import { LIVE_BUFFER_BYTES } from './buffer-sizing.js';
+import { LIVE_BUFFER_BYTES } from '../core/config.js';
 import { SteppedSession } from './stepped-session.js';
-import { openSpread, releaseSpread } from './threaded-session.js';
+import { readerThreads } from './threaded-session.js';
+import { optionValue, type MethodOption } from '../core/method-options.js';
+import { positiveInt } from '../shared/parse-number.js';
+import { BATCH } from './batch.js';
 
 /** Copy mode puts each frame XDP_PACKET_HEADROOM bytes into its UMEM frame. */
 const XDP_HEADROOM = 256;
@@ -63,8 +66,8 @@ function frameBytesFor(maxFrameBytes: number): number {
  * Queues bound in all: --queues, one per reader thread where there are more threads, and on the
  * test bed every queue it has, since its generator threads send on as many queues as CPUs they use.
  */
-function queuesOf(options: Pick<MethodOptions, 'queues' | 'threads' | 'testbedQueues'>): number {
-  return Math.max(options.queues, options.threads, options.testbedQueues);
+function queuesOf(options: Pick<MethodOptions, 'values' | 'threads' | 'testbedQueues'>): number {
+  return Math.max(optionValue(options.values, QUEUES), options.threads, options.testbedQueues);
 }
 
 /** The queues reader `index` of `of` reads: its share of 0..queues-1, dealt round robin. */
@@ -131,15 +134,15 @@ function sizing(ctx: OpenContext): Sizing {
 
 /** Both tiers peek the same number of rx descriptors at a time: the same loop. */
 function batchOf(ctx: OpenContext): number {
-  return Math.max(1, Math.min(MAX_BATCH, ctx.batch));
+  return Math.max(1, Math.min(MAX_BATCH, optionValue(ctx.values, BATCH)));
 }
 
 function openSocket(ctx: OpenContext, queue: number, size: Sizing): AfXdpSocket {
   try {
-    return new (native().AfXdpSocket)({ ifname: ctx.ifname, queue, ...size, batch: batchOf(ctx), zeroCopy: ctx.zeroCopy });
+    return new (native().AfXdpSocket)({ ifname: ctx.ifname, queue, ...size, batch: batchOf(ctx), zeroCopy: optionValue(ctx.values, ZEROCOPY) });
   } catch (err) {
     const errno = (err as { errno?: unknown }).errno;
-    if (ctx.zeroCopy && errno === EOPNOTSUPP && err instanceof Error) {
+    if (optionValue(ctx.values, ZEROCOPY) && errno === EOPNOTSUPP && err instanceof Error) {
       throw new UsageError(`--zerocopy: ${err.message}`);
     }
     throw fromNative(err, `open AF_XDP socket on ${ctx.ifname} queue ${queue}`);
@@ -318,32 +321,50 @@ class AfXdpSession extends SteppedSession {
   }
 }
 
-export const afXdp: CaptureMethod = {
-  name: 'af-xdp',
+/** --queues: sockets on queues 0..n-1 (more with --threads, and every queue of the test bed). */
+const QUEUES: MethodOption<number> = {
+  name: 'queues',
+  arg: '<n>',
+  help: 'af-xdp: bind a socket to each of queues 0..n-1',
+  default: 1,
+  parse: (value) => positiveInt('--queues', value),
+};
+
+/** --zerocopy: XDP_ZEROCOPY, which only NIC drivers with AF_XDP zero-copy support give. */
+const ZEROCOPY: MethodOption<boolean> = {
+  name: 'zerocopy',
+  help: 'af-xdp: ask for zero-copy (XDP_ZEROCOPY); an error where the driver has none, as on veth',
+  default: false,
+};
+
+export const afXdp = {
+  ...readerThreads('af-xdp', (c) => new AfXdpSession(c), (ctx) => {
+    // The interface's drops are the whole session's, taken out once (see AfXdpSession.stats).
+    const interfaceDrops = interfaceDropsSince(ctx.ifname);
+    return (s) => withoutInterfaceDrops(s, interfaceDrops());
+  }),
   summary: 'AF_XDP socket per queue, XDP redirect in driver mode, frames read in place in the UMEM',
   tiers: ['js', 'native'],
+  options: [BATCH, QUEUES, ZEROCOPY],
   probe() {
     const p = native().afXdpProbe();
     return p.available ? { available: true } : { available: false, reason: p.reason };
   },
+  queuesNeeded: (values) => optionValue(values, QUEUES),
   maxHoldFrames,
   checkOptions(options, iface) {
     if (iface !== null) {
-      checkQueues(options.queues, iface);
+      checkQueues(optionValue(options.values, QUEUES), iface);
       return;
     }
-    // The test bed is made with the queues asked for (testbedQueues), and veth has no zero-copy AF_XDP.
-    if (options.zeroCopy) throw new UsageError('--zerocopy: zero-copy AF_XDP is not supported by veth (the test bed); use --iface with a NIC whose driver has it');
+    // The test bed is made with the queues asked for (queuesNeeded), and veth has no zero-copy AF_XDP.
+    if (optionValue(options.values, ZEROCOPY)) {
+      throw new UsageError('--zerocopy: zero-copy AF_XDP is not supported by veth (the test bed); use --iface with a NIC whose driver has it');
+    }
   },
   // One socket per queue, so a reader thread per queue at most.
   spread(options, iface) {
     const queues = iface === null ? null : rxQueueCount(iface);
     return queues !== null && queuesOf(options) > queues ? { available: false, reason: tooFewQueues(queuesOf(options), iface!, queues) } : { available: true };
   },
-  release: releaseSpread('af-xdp'),
-  open: (ctx) => {
-    if (ctx.threads <= 1 || ctx.reader !== null) return new AfXdpSession(ctx);
-    const interfaceDrops = interfaceDropsSince(ctx.ifname);
-    return openSpread('af-xdp', ctx, (c) => new AfXdpSession(c), (s) => withoutInterfaceDrops(s, interfaceDrops()));
-  },
-};
+} satisfies CaptureMethod;

@@ -7,8 +7,6 @@
 export const MAX_SOCKET_BUFFER = 2 ** 30 - 1;
 /** Largest ring we ask libpcap for. */
 export const MAX_PCAP_BUFFER = 2 ** 30;
-/** Buffer every method gets in live mode, so drops compare mechanisms rather than sizes. */
-export const LIVE_BUFFER_BYTES = 16 * 2 ** 20;
 
 /**
  * Socket receive-queue charge per frame (skb truesize): the sk_buff itself plus a kmalloc'd data

@@ -2,7 +2,7 @@
 import type { CaptureMethod } from '../core/method.js';
 import { FASTNET_MAX_HOLD, FastnetSession, fastnetProbe, fastnetSpread } from './fastnet-session.js';
 
-export const fastnetRead: CaptureMethod = {
+export const fastnetRead = {
   name: 'fastnet-read',
   summary: '/dev/fastnet kernel module, READ mode: rx_handler queue, one read() per packet',
   tiers: ['js', 'native'],
@@ -10,4 +10,4 @@ export const fastnetRead: CaptureMethod = {
   spread: fastnetSpread,
   maxHoldFrames: () => FASTNET_MAX_HOLD,
   open: (ctx) => new FastnetSession(ctx, 'read'),
-};
+} satisfies CaptureMethod;

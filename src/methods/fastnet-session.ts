@@ -13,8 +13,11 @@ import type { Step } from '../core/consume-loop.js';
 import { fromNative } from '../shared/errors.js';
 import type { Availability, OpenContext, SessionStats } from '../core/method.js';
 import { native, type FastnetHandle, type FastnetMode, type FastnetStats } from '../native/binding.js';
-import { LIVE_BUFFER_BYTES, socketBytesPerFrame } from './buffer-sizing.js';
+import { LIVE_BUFFER_BYTES } from '../core/config.js';
+import { socketBytesPerFrame } from './buffer-sizing.js';
 import { SteppedSession } from './stepped-session.js';
+import { optionValue } from '../core/method-options.js';
+import { BATCH } from './batch.js';
 
 export type { FastnetMode };
 
@@ -132,7 +135,7 @@ export class FastnetSession extends SteppedSession {
       throw new Error('fastnet: a RING handle came without its ring');
     }
     const ring = new Uint8Array(ringBuffer);
-    const batch = Math.max(1, ctx.batch);
+    const batch = Math.max(1, optionValue(ctx.values, BATCH));
     const table = new Uint32Array(2 * batch);
     const latency = ctx.latency;
     return (max, waitMs) => {

@@ -10,9 +10,11 @@ import { fromNative, SystemError } from '../shared/errors.js';
 import type { LatencySampler } from '../core/latency.js';
 import type { CaptureMethod, MethodOptions, OpenContext, SessionStats } from '../core/method.js';
 import { native, type PacketMmapRing } from '../native/binding.js';
-import { LIVE_BUFFER_BYTES } from './buffer-sizing.js';
+import { LIVE_BUFFER_BYTES } from '../core/config.js';
 import { fanoutJoin, fanoutSpread } from './fanout.js';
-import { openSpread, releaseSpread } from './threaded-session.js';
+import { readerThreads } from './threaded-session.js';
+import { optionValue, type MethodOption } from '../core/method-options.js';
+import { positiveNumber } from '../shared/parse-number.js';
 import { SteppedSession } from './stepped-session.js';
 import { Tpacket3Blocks } from './tpacket3-block.js';
 
@@ -44,6 +46,21 @@ export function framesPerBlock(blockBytes: number, frameBytes: number): number {
 }
 
 // ---- sizing ------------------------------------------------------------------------------
+
+/** --ring-mb: the ring's size, cut into blocks; by default drain sizes it to hold --count. */
+const RING_MB: MethodOption<number | null> = {
+  name: 'ring-mb',
+  arg: '<mib>',
+  help: `packet-mmap: ring size in MiB (default: drain sizes it to hold --count, live uses ${LIVE_BUFFER_BYTES / 2 ** 20})`,
+  default: null,
+  parse: (value) => positiveNumber('--ring-mb', value),
+};
+
+/** The ring --ring-mb asks for, in bytes; null: the method sizes it. */
+function ringBytesOf(options: Pick<MethodOptions, 'values'>): number | null {
+  const mb = optionValue(options.values, RING_MB);
+  return mb === null ? null : Math.round(mb * 2 ** 20);
+}
 
 const PAGE = 4096;
 const MAX_BLOCK_BYTES = 2 ** 20;
@@ -138,9 +155,8 @@ function largestFitting(layout: Layout, frameBytes: number, options: MethodOptio
 }
 
 export function drainLayout(frames: number, frameBytes: number, options: MethodOptions): Layout {
-  if (options.ringBytes !== null) {
-    return fixedRingLayout(options.ringBytes, drainBlockBytes(frameBytes, options), frameBytes);
-  }
+  const ringBytes = ringBytesOf(options);
+  if (ringBytes !== null) return fixedRingLayout(ringBytes, drainBlockBytes(frameBytes, options), frameBytes);
   // Few frames: a block no bigger than they need.
   const small = clampBlock(frames * ringFrameBytes(frameBytes) + BLOCK_HEADER + 1, frameBytes);
   const blockBytes = Math.min(drainBlockBytes(frameBytes, options), small);
@@ -150,7 +166,7 @@ export function drainLayout(frames: number, frameBytes: number, options: MethodO
 }
 
 function liveLayout(frameBytes: number, options: MethodOptions): Layout {
-  const ringBytes = options.ringBytes ?? LIVE_BUFFER_BYTES;
+  const ringBytes = ringBytesOf(options) ?? LIVE_BUFFER_BYTES;
   return fixedRingLayout(ringBytes, clampBlock(LIVE_BLOCK_BYTES, frameBytes), frameBytes);
 }
 
@@ -212,20 +228,20 @@ class PacketMmapSession extends SteppedSession {
   }
 }
 
-export const packetMmap: CaptureMethod = {
-  name: 'packet-mmap',
+export const packetMmap = {
+  ...readerThreads('packet-mmap', (c) => new PacketMmapSession(c)),
   summary: 'PACKET_RX_RING with TPACKET_V3: retired blocks of the mapped ring read in place, no copy',
   tiers: ['js', 'native'],
+  options: [RING_MB],
   // AF_PACKET rings exist on every Linux kernel capbench runs on.
   probe: () => ({ available: true }),
   maxHoldFrames(frameBytes, options) {
-    if (options.ringBytes !== null) {
-      return largestFitting(fixedRingLayout(options.ringBytes, drainBlockBytes(frameBytes, options), frameBytes), frameBytes, options);
+    const ringBytes = ringBytesOf(options);
+    if (ringBytes !== null) {
+      return largestFitting(fixedRingLayout(ringBytes, drainBlockBytes(frameBytes, options), frameBytes), frameBytes, options);
     }
     const blockBytes = drainBlockBytes(frameBytes, options);
     return largestFitting({ blockBytes, blockCount: Math.min(MAX_BLOCKS, Math.floor(MAX_RING_BYTES / blockBytes)) }, frameBytes, options);
   },
   spread: fanoutSpread,
-  release: releaseSpread('packet-mmap'),
-  open: (ctx) => openSpread('packet-mmap', ctx, (c) => new PacketMmapSession(c)),
-};
+} satisfies CaptureMethod;

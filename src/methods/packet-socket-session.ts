@@ -8,7 +8,8 @@ import type { Step } from '../core/consume-loop.js';
 import { fromNative } from '../shared/errors.js';
 import type { OpenContext, SessionStats } from '../core/method.js';
 import { native, type PacketSocket } from '../native/binding.js';
-import { LIVE_BUFFER_BYTES, socketBufferFor } from './buffer-sizing.js';
+import { LIVE_BUFFER_BYTES } from '../core/config.js';
+import { socketBufferFor } from './buffer-sizing.js';
 import { fanoutJoin } from './fanout.js';
 import { SteppedSession } from './stepped-session.js';
 

@@ -9,8 +9,11 @@ import type { Step } from '../core/consume-loop.js';
 import { fromNative } from '../shared/errors.js';
 import type { CaptureMethod, OpenContext, SessionStats } from '../core/method.js';
 import { native, type PcapHandle } from '../native/binding.js';
-import { LIVE_BUFFER_BYTES, MAX_PCAP_BUFFER, ringBytesPerFrame } from './buffer-sizing.js';
+import { LIVE_BUFFER_BYTES } from '../core/config.js';
+import { MAX_PCAP_BUFFER, ringBytesPerFrame } from './buffer-sizing.js';
 import { SteppedSession } from './stepped-session.js';
+import { optionValue } from '../core/method-options.js';
+import { BATCH } from './batch.js';
 
 /** In drain mode a block is retired this long after its first frame even if not full. */
 const DRAIN_RETIRE_MS = 100;
@@ -49,11 +52,12 @@ class PcapNativeSession extends SteppedSession {
     if (ctx.tier === 'native') {
       this.step = this.nativeStep((max, slice, idle) => handle.consumeNative(max, slice, idle));
     } else {
-      const buf = new Uint8Array(snaplen * ctx.batch);
-      const table = new Uint32Array(2 * ctx.batch);
+      const batch = optionValue(ctx.values, BATCH);
+      const buf = new Uint8Array(snaplen * batch);
+      const table = new Uint32Array(2 * batch);
       const latency = ctx.latency;
       this.step = (max, waitMs) => {
-        const n = this.handle.dispatch(buf, table, Math.min(ctx.batch, max), waitMs);
+        const n = this.handle.dispatch(buf, table, Math.min(batch, max), waitMs);
         this.received += n;
         this.ipv4 += countTable(buf, table, n);
         if (n > 0) latency?.offer(buf, table[2 * n - 2]!, table[2 * n - 1]!);
@@ -72,10 +76,11 @@ class PcapNativeSession extends SteppedSession {
   }
 }
 
-export const pcapNative: CaptureMethod = {
+export const pcapNative = {
   name: 'pcap-native',
   summary: 'libpcap driven by the addon: pcap_dispatch() batches, pcap_stats() drops',
   tiers: ['js', 'native'],
+  options: [BATCH],
   probe() {
     const p = native().pcapProbe();
     return p.available ? { available: true } : { available: false, reason: p.reason };
@@ -89,4 +94,4 @@ export const pcapNative: CaptureMethod = {
     return { available: false, reason: `${p.version || 'libpcap'} has no fanout support: a handle per thread would each see every frame` };
   },
   open: (ctx) => new PcapNativeSession(ctx),
-};
+} satisfies CaptureMethod;

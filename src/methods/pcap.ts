@@ -9,7 +9,8 @@ import { doSomething } from '../core/counter.js';
 import { throwIfAborted } from '../core/consume-loop.js';
 import { SystemError } from '../shared/errors.js';
 import type { CaptureMethod, CaptureSession, ConsumeLimit, OpenContext, SessionStats } from '../core/method.js';
-import { LIVE_BUFFER_BYTES, MAX_PCAP_BUFFER } from './buffer-sizing.js';
+import { LIVE_BUFFER_BYTES } from '../core/config.js';
+import { MAX_PCAP_BUFFER } from './buffer-sizing.js';
 
 interface CapHandle {
   open(device: string, filter: string, bufSize: number, buffer: Buffer): string;
@@ -111,7 +112,7 @@ class CapSession implements CaptureSession {
   }
 }
 
-export const pcap: CaptureMethod = {
+export const pcap = {
   name: 'pcap',
   summary: 'libpcap through the cap npm package, one JS event per packet (what Node offers today)',
   tiers: ['js'],
@@ -132,4 +133,4 @@ export const pcap: CaptureMethod = {
     if (mod instanceof Error) throw new SystemError(`cap: ${mod.message}`);
     return new CapSession(ctx, mod);
   },
-};
+} satisfies CaptureMethod;

@@ -6,7 +6,7 @@
  * back: it is ended, or terminated when it does not answer.
  */
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
-import type { MethodName } from '../core/config.js';
+import type { CaptureMethodName } from '../core/config.js';
 import type { OpenContext, ThreadCounts } from '../core/method.js';
 import { SystemError } from '../shared/errors.js';
 import { CMD, CTRL, NUM, newShared, sharedLayout, type OpenRequest, type ReaderData, type ReaderMessage } from './reader-protocol.js';
@@ -15,6 +15,19 @@ import { CMD, CTRL, NUM, newShared, sharedLayout, type OpenRequest, type ReaderD
 const START_TIMEOUT_MS = 10_000;
 /** How long a synchronous command (stats, close, a stop) may take before the reader is given up on. */
 const ANSWER_TIMEOUT_MS = 3000;
+
+/** The script reader Workers run, and what it is handed (ReaderData.scriptData). */
+const READER_SCRIPT = { url: new URL('./reader-thread.js', import.meta.url), data: null as unknown };
+let script = READER_SCRIPT;
+
+/**
+ * A seam for tests only: reader Workers started from now on run `url` instead of reader-thread.js
+ * (a script that calls serveReader with hooks, to make a reader fail), handed `data`; null puts
+ * reader-thread.js back.
+ */
+export function installReaderScript(url: URL | null, data: unknown = null): void {
+  script = url === null ? READER_SCRIPT : { url, data };
+}
 
 export class Reader {
   readonly ctrl: Int32Array;
@@ -36,8 +49,8 @@ export class Reader {
     Atomics.store(this.ctrl, CTRL.ACK, -1);
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    const data: ReaderData = { cpu, shared, port: port2 };
-    this.worker = new Worker(new URL('./reader-thread.js', import.meta.url), { workerData: data, transferList: [port2] });
+    const data: ReaderData = { cpu, shared, port: port2, scriptData: script.data };
+    this.worker = new Worker(script.url, { workerData: data, transferList: [port2] });
     this.worker.unref();
     this.worker.on('exit', (code) => (this.exited = code));
     // An uncaught error inside the Worker also ends it with 'exit', which is what is looked at.
@@ -162,7 +175,7 @@ export class Reader {
 const idle = new Map<string, Reader[]>();
 
 /** A started reader for this method, tier, slot and CPU: one the pool kept, or a new one. */
-export function takeReader(method: MethodName, ctx: OpenContext, index: number, cpu: number | null): Reader {
+export function takeReader(method: CaptureMethodName, ctx: OpenContext, index: number, cpu: number | null): Reader {
   const key = JSON.stringify([method, ctx.tier, index, cpu]);
   const kept = idle.get(key)?.pop();
   if (kept && !kept.failed) return kept;
@@ -202,7 +215,7 @@ export function giveBack(reader: Reader): SystemError | null {
 }
 
 /** Ends every kept reader of `method`: the run is over. */
-export function endReaders(method: MethodName): void {
+export function endReaders(method: CaptureMethodName): void {
   for (const [key, readers] of idle) {
     if ((JSON.parse(key) as unknown[])[0] !== method) continue;
     idle.delete(key);

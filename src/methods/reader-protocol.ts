@@ -9,7 +9,7 @@
  * row's warm-up window, as a single reader's is (a fresh Worker starts in V8's interpreter).
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { MethodName } from '../core/config.js';
+import type { CaptureMethodName } from '../core/config.js';
 import type { OpenContext } from '../core/method.js';
 
 /** Int32 words at the start of the buffer. */
@@ -66,11 +66,13 @@ export interface ReaderData {
   cpu: number | null;
   shared: SharedArrayBuffer;
   port: MessagePort;
+  /** For a script tests install in place of reader-thread.js (reader-pool.ts installReaderScript); null otherwise. */
+  scriptData: unknown;
 }
 
 /** Posted before CMD.OPEN: the session to open, with the reader's slot in ctx.reader. */
 export interface OpenRequest {
-  method: MethodName;
+  method: CaptureMethodName;
   /** Never with a latency sampler: it cannot cross threads. */
   ctx: OpenContext;
 }
@@ -78,10 +80,3 @@ export interface OpenRequest {
 export type ReaderMessage =
   | { kind: 'ready'; fanoutGroup: number; settleMs: number }
   | { kind: 'error'; message: string; errno: number | null };
-
-/**
- * Test hook: CAPBENCH_READER_FAULT=<open|consume|crash>:<index> makes that reader thread fail as
- * named (crash: the thread exits mid-read without a word), so tests can prove a failing reader
- * fails its row and leaves nothing behind.
- */
-export const FAULT_ENV = 'CAPBENCH_READER_FAULT';

@@ -14,7 +14,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { throwIfAborted } from '../core/consume-loop.js';
-import type { MethodName } from '../core/config.js';
+import type { CaptureMethodName } from '../core/config.js';
 import type { CaptureSession, ConsumeLimit, OpenContext, SessionStats, ThreadCounts } from '../core/method.js';
 import type { SystemError } from '../shared/errors.js';
 import { CMD, NUM } from './reader-protocol.js';
@@ -36,7 +36,7 @@ export class ThreadedSession implements CaptureSession {
    * `adjust` turns the readers' summed stats into the session's, for a method whose drops are
    * also seen at the interface (af-xdp), which only the whole session can take out once.
    */
-  constructor(method: MethodName, ctx: OpenContext, private readonly adjust: (s: SessionStats) => SessionStats = (s) => s) {
+  constructor(method: CaptureMethodName, ctx: OpenContext, private readonly adjust: (s: SessionStats) => SessionStats = (s) => s) {
     let settleMs = 0;
     try {
       let group = 0;
@@ -141,12 +141,17 @@ export class ThreadedSession implements CaptureSession {
   }
 }
 
-/** The open() of a method that can spread: one reader on this thread, or a ThreadedSession. */
-export function openSpread(method: MethodName, ctx: OpenContext, single: (ctx: OpenContext) => CaptureSession, adjust?: (s: SessionStats) => SessionStats): CaptureSession {
-  return ctx.threads > 1 && ctx.reader === null ? new ThreadedSession(method, ctx, adjust) : single(ctx);
-}
-
-/** CaptureMethod.release of a method that can spread: its reader threads end with the run. */
-export function releaseSpread(method: MethodName): () => void {
-  return () => endReaders(method);
+/**
+ * The name, open() and release() of a method that can spread: open() gives one reader on this
+ * thread, or with --threads a ThreadedSession of reader threads; release() ends those threads
+ * with the run. `adjust`, given the session's context at open: see ThreadedSession.
+ */
+export function readerThreads<N extends CaptureMethodName>(
+  name: N, single: (ctx: OpenContext) => CaptureSession, adjust?: (ctx: OpenContext) => (s: SessionStats) => SessionStats,
+): { name: N; open: (ctx: OpenContext) => CaptureSession; release: () => void } {
+  return {
+    name,
+    open: (ctx) => (ctx.threads > 1 && ctx.reader === null ? new ThreadedSession(name, ctx, adjust?.(ctx)) : single(ctx)),
+    release: () => endReaders(name),
+  };
 }

@@ -12,6 +12,7 @@
  * was not measured gives read instead. The figure ends the entry's name ("… total", "… read"),
  * so the two never share a series in the tracker.
  */
+import { methodOptionsText } from './method-options-text.js';
 import type { Results, Row } from '../core/results.js';
 import { changeText, verdictText } from './compare-text.js';
 import { benchmarkName, headlineCycles, isComparison, type Comparison, type Metric, type RowChange } from './compare.js';
@@ -66,7 +67,7 @@ function hostLine(results: Results): string {
   return [
     `${host.cpus} × ${host.cpuModel}, Linux ${host.kernel}, Node ${host.node}`,
     `${config.mode}${config.mode === 'drain' ? ` ${config.count} frames` : ` ${config.durationSec} s`}, rate ${config.rate}, ` +
-      `${config.trials} trials, batch ${config.batch}`,
+      `${config.trials} trials, ${methodOptionsText(config)}`,
   ].join('\n');
 }
 

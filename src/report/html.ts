@@ -7,6 +7,7 @@
  */
 import { MIN_PACKETS } from '../core/accounting.js';
 import type { DeliverSource, Results, Row, ThreadShare } from '../core/results.js';
+import { methodOptionsText } from './method-options-text.js';
 import { headlineCycles, pointLabel, readerThreads } from './compare.js';
 import { DASH, delay, percent, si, whole } from './format-number.js';
 import { barChart, escapeXml as esc, lineChart, type BarValue, type LineSeries } from './svg-chart.js';
@@ -118,9 +119,7 @@ function hostAndConfig(results: Results): string {
     ],
     ['trials', String(config.trials)],
     ['tiers', config.tiers.join(', ')],
-    ['batch', String(config.batch)],
-    ['ring', config.ringMb === null ? 'sized for the mode' : `${config.ringMb} MiB`],
-    ['af-xdp', `${config.queues} queue${config.queues === 1 ? '' : 's'}${config.zeroCopy ? ', zero-copy' : ''}`],
+    ['method options', methodOptionsText(config)],
     ['CPUs', `generator ${config.generatorCpu < 0 ? 'unpinned' : config.generatorCpu}, capture ${config.captureCpu < 0 ? 'unpinned' : config.captureCpu}`],
     ['reader threads', readersFact(results)],
     ['noisy above', `${config.noisyRme}% rme`],

@@ -1,4 +1,4 @@
-/** Results as JSON, exactly the schema object ("capbench.results/2"). */
+/** Results as JSON, exactly the schema object ("capbench.results/3", core/results.ts). */
 import type { Results } from '../core/results.js';
 
 export function renderJson(results: Results): string {

@@ -4,8 +4,9 @@
  * The check covers the fields the reporters read, not every field of the schema: enough to turn
  * "TypeError: cannot read properties of undefined" into a sentence.
  *
- * A capbench.results/1 file is converted to the current shape on load, so that a new run can be
- * compared against a baseline recorded before /2: /1 measured only the reader (`thread`, now
+ * A /2 file's config is converted to /3's (its methods' options into config.methodOptions), and
+ * a capbench.results/1 file to the current shape on load, so that a new run can be compared
+ * against a baseline recorded before /2: /1 measured only the reader (`thread`, now
  * `read`) and the machine-wide cross-check (`system`, now `systemBusy`), so its deliver and total
  * are null and compare falls back to read.
  */
@@ -14,6 +15,7 @@ import { UsageError } from '../shared/errors.js';
 import { RESULTS_SCHEMA, type CyclesPerPacket, type Results } from '../core/results.js';
 
 const V1_SCHEMA = 'capbench.results/1';
+const V2_SCHEMA = 'capbench.results/2';
 
 /** deliverNote of every figure converted from a /1 file. */
 export const V1_DELIVER_NOTE = `read from a ${V1_SCHEMA} file, which measured no deliver`;
@@ -64,16 +66,21 @@ function rowFromV1(row: Json): Json {
   return { ...row, cyclesPerPacket: cyclesFromV1(row.cyclesPerPacket as Json), trials };
 }
 
+/** /1 and /2 kept the methods' options in config fields of their own: /3's bag, by option name. */
+function optionsBeforeV3(config: Json): Json {
+  return { batch: config.batch ?? null, 'ring-mb': config.ringMb ?? null, queues: config.queues ?? null, zerocopy: config.zeroCopy ?? null };
+}
+
 /** Validates parsed JSON; `name` is how the file is called in messages. */
 export function toResults(data: unknown, name: string): Results {
   if (!isObject(data)) throw new UsageError(`${name}: not a capbench results file (the JSON is not an object)`);
   const v1 = data.schema === V1_SCHEMA;
-  if (data.schema !== RESULTS_SCHEMA && !v1) {
+  if (data.schema !== RESULTS_SCHEMA && data.schema !== V2_SCHEMA && !v1) {
     const found = typeof data.schema === 'string' ? `schema '${data.schema}'` : 'no schema field';
-    throw new UsageError(`${name}: not a ${RESULTS_SCHEMA} (or /1) file (${found})`);
+    throw new UsageError(`${name}: not a ${RESULTS_SCHEMA} (or /2, /1) file (${found})`);
   }
   if (!isObject(data.host) || !isObject(data.config) || !Array.isArray(data.rows)) {
-    throw new UsageError(`${name}: ${v1 ? V1_SCHEMA : RESULTS_SCHEMA} file without host, config or rows`);
+    throw new UsageError(`${name}: ${String(data.schema)} file without host, config or rows`);
   }
   for (const [i, row] of data.rows.entries()) {
     const problem = rowProblem(row, v1);
@@ -82,8 +89,11 @@ export function toResults(data: unknown, name: string): Results {
   // Older files written before `point` existed: treat as outside a sweep.
   const rows = (data.rows as Json[]).map((row) => ({ ...(v1 ? rowFromV1(row) : row), point: row.point ?? null }));
   // Files written before two-port mode: no generator port; before --deliver and the default count's
-  // cut: deliver measured, the count as given.
-  const config = { ...data.config, genIface: data.config.genIface ?? null, deliver: data.config.deliver ?? true, countGiven: data.config.countGiven ?? true };
+  // cut: deliver measured, the count as given; before /3: the methods' options in fields of their own.
+  const config = {
+    ...data.config, genIface: data.config.genIface ?? null, deliver: data.config.deliver ?? true, countGiven: data.config.countGiven ?? true,
+    methodOptions: data.config.methodOptions ?? optionsBeforeV3(data.config),
+  };
   return { ...data, schema: RESULTS_SCHEMA, config, rows } as unknown as Results;
 }
 

@@ -14,7 +14,7 @@ import type { Results } from '../../src/core/results.js';
 import { capbenchLeftovers, startCli, type CliResult } from './harness.js';
 
 // Skipped only where the kernel has no AF_XDP; a build without libxdp is a failure (CI installs it).
-const availability = afXdp.probe(null);
+const availability = afXdp.probe();
 const skip = !availability.available && /this kernel has no AF_XDP/.test(availability.reason) ? availability.reason : false;
 
 /** A program capbench did not write, for attaching where the tests need "someone else's". */

@@ -8,7 +8,7 @@ test('drain on mixed.pcap: every method and tier receives all it was sent and co
     '--fixture', 'mixed', '--trials', '2', '--tier', 'both',
   ]);
   assert.equal(result.code, 0, result.stderr + result.stdout);
-  assert.equal(results.schema, 'capbench.results/2');
+  assert.equal(results.schema, 'capbench.results/3');
   const ran = results.rows.filter((r) => r.available);
   // pcap has no native tier; everything else must have run here.
   assert.deepEqual(

@@ -12,7 +12,7 @@ import { runBenchmark } from '../../src/core/runner.js';
 import { realMachine } from '../../src/core/real-machine.js';
 import { METHODS } from '../../src/methods/registry.js';
 import { runConfig } from '../../src/cli/parse-options.js';
-import { FAULT_ENV } from '../../src/methods/reader-protocol.js';
+import { installReaderScript } from '../../src/methods/reader-pool.js';
 import { capbenchLeftovers, cli, leftoversOf, runJson, startCli } from './harness.js';
 
 const SPREAD = 'none,socket,socket-mmsg,packet-mmap,af-xdp';
@@ -100,7 +100,7 @@ for (const fault of ['open:1', 'consume:1', 'crash:1']) {
   test(`a reader thread that fails (${fault}) fails its row, closes every socket and ends every thread`, async () => {
     const sockets = socketFds();
     const tasks = readdirSync('/proc/self/task').length;
-    process.env[FAULT_ENV] = fault;
+    installReaderScript(new URL('./faulty-reader-thread.js', import.meta.url), fault);
     try {
       const config = runConfig({ methods: 'socket-mmsg,af-xdp', threads: '2', count: '5000', trials: '1', tier: 'both' });
       const results = await runBenchmark(config, { methods: METHODS, machine: realMachine, signal: new AbortController().signal });
@@ -109,7 +109,7 @@ for (const fault of ['open:1', 'consume:1', 'crash:1']) {
         assert.match(row.reason ?? '', /reader thread 1/);
       }
     } finally {
-      delete process.env[FAULT_ENV];
+      installReaderScript(null);
     }
     // Workers end asynchronously once told to close (or terminated): give them a moment.
     for (let i = 0; i < 50 && readdirSync('/proc/self/task').length > tasks; i++) await new Promise((r) => setTimeout(r, 20));

@@ -25,7 +25,7 @@ function assertWholeCost(results: Results, source: string): void {
 test('drain: every row is charged its delivery against the twin veth, and total = deliver + read', async () => {
   const { result, results } = await runJson(['--methods', 'none,socket,packet-mmap,pcap-native', '--count', '20000', '--trials', '2', '--tier', 'both']);
   assert.equal(result.code, 0, result.stderr + result.stdout);
-  assert.equal(results.schema, 'capbench.results/2');
+  assert.equal(results.schema, 'capbench.results/3');
   assertWholeCost(results, 'sender-clocks-vs-twin');
   for (const row of results.rows.filter((r) => r.method !== 'none')) {
     for (const t of row.trials) assert.ok(t.delivery!.twinSent! > 0 && t.delivery!.twinSec! > 0, row.method);

@@ -41,10 +41,11 @@ ok
 step 'the tarball holds what an install needs and nothing of the development tree'
 tar -tzf "$tarball" | sed 's|^package/||' | sort > "$work/files.txt"
 missing=()
-# Every source binding.gyp compiles, and what the installed CLI reads at run time.
+# Every source binding.gyp compiles (all of src/native), and what the installed CLI reads at run time.
+mapfile -t native < <(find src/native -name '*.c' -o -name '*.cc' -o -name '*.h')
 required=(package.json README.md LICENSE bin/capbench.js binding.gyp dist/src/cli/main.js
   dist/src/native/binding.js fixtures/udp64.pcap kmod/fastnet/Makefile kmod/fastnet/Kbuild
-  kmod/fastnet/fastnet_uapi.h $(grep -o '"src/native/[^"]*"' binding.gyp | tr -d '"'))
+  kmod/fastnet/fastnet_uapi.h "${native[@]}")
 for f in "${required[@]}"; do
   grep -qxF "$f" "$work/files.txt" || missing+=("$f")
 done

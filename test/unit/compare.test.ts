@@ -263,9 +263,9 @@ function bareRow(cycles: Record<string, number | null>): string {
   });
 }
 
-test('load: a /1 file becomes /2: thread is read, system is systemBusy, no deliver or total, trials likewise', () => {
+test('load: a /1 file becomes /3: thread is read, system is systemBusy, no deliver or total, trials likewise', () => {
   const loaded = parseResults(JSON.stringify(asV1(withTrials())), 'old.json');
-  assert.equal(loaded.schema, 'capbench.results/2');
+  assert.equal(loaded.schema, 'capbench.results/3');
   const cpp = loaded.rows[0]!.cyclesPerPacket;
   assert.deepEqual(cpp, {
     deliver: null, read: 2001, total: null, totalRme: null, deliverSource: null, deliverNote: V1_DELIVER_NOTE,
@@ -280,8 +280,8 @@ test('load: not JSON, wrong schema and malformed rows are one-line usage errors 
   const cases: [string, RegExp][] = [
     ['nope\n{', /^a\.json: not JSON \(.*\)$/],
     ['[1, 2]', /^a\.json: not a capbench results file/],
-    ['{"schema": "capbench.results/0", "rows": []}', /^a\.json: not a capbench\.results\/2 \(or \/1\) file \(schema 'capbench\.results\/0'\)$/],
-    ['{"rows": []}', /^a\.json: not a capbench\.results\/2 \(or \/1\) file \(no schema field\)$/],
+    ['{"schema": "capbench.results/0", "rows": []}', /^a\.json: not a capbench\.results\/3 \(or \/2, \/1\) file \(schema 'capbench\.results\/0'\)$/],
+    ['{"rows": []}', /^a\.json: not a capbench\.results\/3 \(or \/2, \/1\) file \(no schema field\)$/],
     ['{"schema": "capbench.results/2", "host": {}, "config": {}}', /^a\.json: capbench\.results\/2 file without host, config or rows$/],
     ['{"schema": "capbench.results/2", "host": {}, "config": {}, "rows": [{"method": "socket"}]}', /^a\.json: row 1 has no tier$/],
     [`{"schema": "capbench.results/2", "host": {}, "config": {}, "rows": [${bareRow({ deliver: null, read: 1 })}]}`, /^a\.json: row 1 has no cyclesPerPacket\.total$/],
@@ -304,4 +304,12 @@ test('load: a file from before two-port mode reads as having no generator port',
   assert.equal(genIface, null);
   const loaded = parseResults(JSON.stringify({ ...old, config }), 'old.json');
   assert.equal(loaded.config.genIface, null);
+});
+
+test('load: a /2 file becomes /3: its methods\' options move into config.methodOptions', () => {
+  const { methodOptions: _, ...config } = sampleResults().config;
+  const v2 = { ...sampleResults(), schema: 'capbench.results/2', config: { ...config, batch: 16, ringMb: 8, queues: 2, zeroCopy: false } };
+  const loaded = parseResults(JSON.stringify(v2), 'v2.json');
+  assert.equal(loaded.schema, 'capbench.results/3');
+  assert.deepEqual(loaded.config.methodOptions, { batch: 16, 'ring-mb': 8, queues: 2, zerocopy: false });
 });

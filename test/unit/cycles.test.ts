@@ -83,13 +83,6 @@ test('--iface: windows too short for /proc/stat\'s ticks give no deliver, with t
   assert.equal(c.systemBusy, null);
 });
 
-test('none delivers nothing by definition and has no reader', () => {
-  const c = rowCycles([load({ packets: 0 })], 2, GHZ, null, 'tsc', { baseline: true });
-  assert.equal(c.deliver, 0);
-  assert.equal(c.read, null);
-  assert.equal(c.total, null);
-});
-
 test('a handful of packets gives no per-packet figure, not 297 million cycles', () => {
   const c = rowCycles([load({ packets: 7, cpu: { ...idle, threadSec: 0.8 } })], 2, GHZ, null, 'tsc');
   assert.deepEqual([c.deliver, c.read, c.total, c.totalRme], [null, null, null, null]);

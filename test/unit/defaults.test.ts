@@ -16,9 +16,9 @@ function parsed(argv: string[], d: MeasureDefaults): Record<string, string | und
 test('an option not given comes from the defaults table, not from commander', () => {
   const c = runConfig(parsed([], RUN_DEFAULTS));
   assert.deepEqual(
-    [c.mode, c.count, c.durationSec, c.rate, c.trials, c.tiers, c.batch, c.queues, c.noisyRme, c.fixturePath],
+    [c.mode, c.count, c.durationSec, c.rate, c.trials, c.tiers, c.noisyRme, c.fixturePath],
     [RUN_DEFAULTS.mode, RUN_DEFAULTS.count, RUN_DEFAULTS.durationSec, RUN_DEFAULTS.rate, RUN_DEFAULTS.trials,
-      RUN_DEFAULTS.tiers, RUN_DEFAULTS.batch, RUN_DEFAULTS.queues, RUN_DEFAULTS.noisyRme, fixturePath(RUN_DEFAULTS.fixture)],
+      RUN_DEFAULTS.tiers, RUN_DEFAULTS.noisyRme, fixturePath(RUN_DEFAULTS.fixture)],
   );
 });
 

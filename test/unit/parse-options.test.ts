@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { UsageError } from '../../src/shared/errors.js';
-import { batch, methods, positiveInt, rate, runConfig, tiers } from '../../src/cli/parse-options.js';
+import { methods, rate, runConfig, tiers } from '../../src/cli/parse-options.js';
+import { positiveInt } from '../../src/shared/parse-number.js';
+import { BATCH } from '../../src/methods/batch.js';
 
 test('methods: a comma list keeps order and drops repeats', () => {
   assert.deepEqual(methods('socket, pcap,socket'), ['socket', 'pcap']);
@@ -33,8 +35,14 @@ test('tier: both means js then native', () => {
 });
 
 test('batch: capped at the kernel limit of one recvmmsg call', () => {
-  assert.equal(batch('1024'), 1024);
-  assert.throws(() => batch('1025'), /at most 1024/);
+  assert.equal(BATCH.parse!('1024'), 1024);
+  assert.throws(() => BATCH.parse!('1025'), /at most 1024/);
+});
+
+test('runConfig: the methods\' own options are parsed by their declarations, each not given at its default', () => {
+  assert.deepEqual(runConfig({}).methodOptions, { batch: 64, 'ring-mb': null, queues: 1, zerocopy: false });
+  assert.deepEqual(runConfig({ batch: '8', ringMb: '2.5', queues: '2', zerocopy: true }).methodOptions, { batch: 8, 'ring-mb': 2.5, queues: 2, zerocopy: true });
+  assert.throws(() => runConfig({ queues: 'two' }), /--queues must be a positive whole number, got 'two'/);
 });
 
 test('runConfig: --iface without --mode means live', () => {

@@ -41,7 +41,7 @@ test('table: no escape codes without color, some with it', () => {
 test('json: the results object as it is, schema first', () => {
   const text = renderJson(sampleResults());
   assert.deepEqual(JSON.parse(text), sampleResults());
-  assert.match(text, /^\{\n {2}"schema": "capbench.results\/2"/);
+  assert.match(text, /^\{\n {2}"schema": "capbench.results\/3"/);
 });
 
 test('table: a noisy row has its margin of error flagged and explained', () => {

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runBenchmark } from '../../src/core/runner.js';
-import type { MethodName } from '../../src/core/config.js';
+import type { CaptureMethodName } from '../../src/core/config.js';
 import type { CaptureMethod, CaptureSession, OpenContext, ThreadCounts } from '../../src/core/method.js';
 import { runConfig } from '../../src/cli/parse-options.js';
-import { none } from '../../src/methods/none.js';
 import { FakeMachine, fakeMethod } from './fake-machine.js';
 
-function methods(...list: CaptureMethod[]): ReadonlyMap<MethodName, CaptureMethod> {
+function methods(...list: CaptureMethod[]): ReadonlyMap<CaptureMethodName, CaptureMethod> {
   return new Map(list.map((m) => [m.name, m]));
 }
 
@@ -33,7 +32,7 @@ test('--threads 2: a method that cannot spread gets a row saying so; one that ca
   const m = new FakeMachine();
   const opened: OpenContext[] = [];
   const results = await runBenchmark(runConfig({ methods: 'socket,packet-mmap', threads: '2', count: '1000', trials: '2', capCpus: '0' }), {
-    methods: methods(none, spreadMethod(m, opened), fakeMethod(m, 'packet-mmap')), machine: m, signal: new AbortController().signal,
+    methods: methods(spreadMethod(m, opened), fakeMethod(m, 'packet-mmap')), machine: m, signal: new AbortController().signal,
   });
   const [socket, mmap] = results.rows;
   assert.equal(mmap!.available, false);
@@ -54,7 +53,7 @@ test('--threads 2: a method that cannot spread gets a row saying so; one that ca
 test('--threads 1: no shares, the reading thread reserves its CPU, one queue', async () => {
   const m = new FakeMachine();
   const results = await runBenchmark(runConfig({ methods: 'socket', count: '1000', trials: '1', capCpu: '1' }), {
-    methods: methods(none, fakeMethod(m, 'socket')), machine: m, signal: new AbortController().signal,
+    methods: methods(fakeMethod(m, 'socket')), machine: m, signal: new AbortController().signal,
   });
   assert.equal(results.rows[0]!.perThread, null);
   assert.equal(results.rows[0]!.threads, 1);
@@ -65,7 +64,7 @@ test('--threads 1: no shares, the reading thread reserves its CPU, one queue', a
 test('--gen-threads 2: two generator threads on consecutive CPUs, the test bed with two queues', async () => {
   const m = new FakeMachine();
   await runBenchmark(runConfig({ methods: 'socket', count: '1000', trials: '1', genThreads: '2', genCpu: '0' }), {
-    methods: methods(none, fakeMethod(m, 'socket')), machine: m, signal: new AbortController().signal,
+    methods: methods(fakeMethod(m, 'socket')), machine: m, signal: new AbortController().signal,
   });
   const captured = m.started.filter((s) => !s.ifname.endsWith('t'));
   assert.ok(captured.length > 0);
@@ -79,7 +78,7 @@ test('--iface with --threads 2: readers are pinned to the CPUs of the NIC queues
     m.irqCpus.set('eth9', [3, 2]);
     const opened: OpenContext[] = [];
     await runBenchmark(runConfig({ methods: 'socket', iface: 'eth9', threads: '2', duration: '0.05', trials: '1', capCpus }), {
-      methods: methods(none, spreadMethod(m, opened)), machine: m, signal: new AbortController().signal,
+      methods: methods(spreadMethod(m, opened)), machine: m, signal: new AbortController().signal,
     });
     assert.deepEqual(opened.at(-1)!.captureCpus.slice(0, 2), expected);
   }

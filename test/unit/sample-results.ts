@@ -17,13 +17,13 @@ const base: Row = {
 
 export function sampleResults(): Results {
   return {
-    schema: 'capbench.results/2',
+    schema: 'capbench.results/3',
     startedAt: '2026-11-23T05:00:00.000Z',
     host: { kernel: '6.18.44', cpuModel: 'Test CPU @ 2.60GHz', cpus: 2, tscHz: 2_596_000_000, node: 'v20.20.2' },
     config: {
       methods: ['socket', 'pcap', 'pcap-native'], mode: 'drain', count: 20000, durationSec: 2, rate: 'max',
-      fixturePath: '/repo/fixtures/mixed.pcap', trials: 3, tiers: ['js'], iface: null, genIface: null, batch: 64, generatorCpu: 0, captureCpu: 1,
-      ringMb: null, queues: 1, zeroCopy: false, noisyRme: 10, threads: 1, fanout: 'hash', captureCpus: [1, 0], generatorThreads: 1,
+      fixturePath: '/repo/fixtures/mixed.pcap', trials: 3, tiers: ['js'], iface: null, genIface: null, methodOptions: { batch: 64, 'ring-mb': null, queues: 1, zerocopy: false }, generatorCpu: 0, captureCpu: 1,
+      noisyRme: 10, threads: 1, fanout: 'hash', captureCpus: [1, 0], generatorThreads: 1,
       countGiven: true, deliver: true,
     },
     rows: [

@@ -4,6 +4,8 @@ import { test } from 'node:test';
 import { defaultCaptureCpus, generatorCpus, testbedQueues } from '../../src/core/config.js';
 import { cpuList, fanout, runConfig, threads } from '../../src/cli/parse-options.js';
 import { UsageError } from '../../src/shared/errors.js';
+import { bedQueues } from '../../src/core/runner.js';
+import { METHODS } from '../../src/methods/registry.js';
 
 test('--cap-cpus: lists and ranges, repeats dropped, CPUs that do not exist refused', () => {
   const last = os.cpus().length - 1;
@@ -47,8 +49,14 @@ test('runConfig: --cap-cpus pins the single reader to its first CPU unless --cap
   assert.deepEqual([d.threads, d.fanout, d.generatorThreads, d.captureCpus], [1, 'hash', 1, null]);
 });
 
-test('test bed queues: one unless a run spreads, then as many as its readers, generator threads or --queues', () => {
-  assert.equal(testbedQueues({ threads: 1, generatorThreads: 1, queues: 1 }), 1);
-  assert.equal(testbedQueues({ threads: 4, generatorThreads: 2, queues: 1 }), 4);
-  assert.equal(testbedQueues({ threads: 1, generatorThreads: 3, queues: 2 }), 3);
+test('test bed queues: one unless a run spreads, then as many as its readers, generator threads or what its methods need', () => {
+  assert.equal(testbedQueues({ threads: 1, generatorThreads: 1 }, 1), 1);
+  assert.equal(testbedQueues({ threads: 4, generatorThreads: 2 }, 1), 4);
+  assert.equal(testbedQueues({ threads: 1, generatorThreads: 3 }, 2), 3);
+  assert.equal(testbedQueues({ threads: 1, generatorThreads: 1 }, 2), 2);
+});
+
+test('the test bed has as many queues as af-xdp\'s --queues asks for, and only when af-xdp runs', () => {
+  assert.equal(bedQueues(runConfig({ methods: 'af-xdp', queues: '3' }), METHODS), 3);
+  assert.equal(bedQueues(runConfig({ methods: 'socket', queues: '3' }), METHODS), 1);
 });

@@ -2,16 +2,15 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runBenchmark, type RunDeps } from '../../src/core/runner.js';
 import { runSweep } from '../../src/core/sweep.js';
-import type { MethodName } from '../../src/core/config.js';
+import type { CaptureMethodName } from '../../src/core/config.js';
 import type { CaptureMethod } from '../../src/core/method.js';
 import { UsageError } from '../../src/shared/errors.js';
 import { runConfig, type RawRunOptions } from '../../src/cli/parse-options.js';
-import { none } from '../../src/methods/none.js';
 import { renderTable } from '../../src/report/table.js';
 import { benchmarkName } from '../../src/report/compare.js';
 import { FakeMachine, fakeMethod, port } from './fake-machine.js';
 
-function methods(...list: CaptureMethod[]): ReadonlyMap<MethodName, CaptureMethod> {
+function methods(...list: CaptureMethod[]): ReadonlyMap<CaptureMethodName, CaptureMethod> {
   return new Map(list.map((m) => [m.name, m]));
 }
 
@@ -21,7 +20,7 @@ function cabled(over: { cap?: Parameters<typeof port>[1]; gen?: Parameters<typeo
 }
 
 function deps(m: FakeMachine): RunDeps {
-  return { methods: methods(none, fakeMethod(m, 'socket'), fakeMethod(m, 'packet-mmap')), machine: m, signal: new AbortController().signal };
+  return { methods: methods(fakeMethod(m, 'socket'), fakeMethod(m, 'packet-mmap')), machine: m, signal: new AbortController().signal };
 }
 
 const TWO_PORT: RawRunOptions = { methods: 'none,socket,packet-mmap', iface: 'eth1', genIface: 'eth2', count: '1000', trials: '2' };

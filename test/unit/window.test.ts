@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { measureWindow, type WindowSpec } from '../../src/core/window.js';
+import { measureBaseline, measureWindow, type WindowSpec } from '../../src/core/window.js';
 import { InterruptedError } from '../../src/shared/errors.js';
 import { fixturePath, loadFixture } from '../../src/net/fixture.js';
-import { none } from '../../src/methods/none.js';
 import { FakeMachine, fakeMethod, port, TESTBED } from './fake-machine.js';
 
 const fixture = await loadFixture(fixturePath('udp64'));
@@ -105,7 +104,7 @@ test('two-port drain: the machine\'s clocks over the fill are kept, no twin ran'
 
 test('two-port drain, baseline: it has no count of its own, so the fill lasts until the capture port has the frames', async () => {
   const m = new FakeMachine();
-  const w = await measureWindow(twoPort(m, { method: none }));
+  const w = await measureBaseline(twoPort(m));
   assert.deepEqual([w.trial.sent, w.trial.received], [1000, 1000]);
   assert.ok(w.trial.delivery!.system!.busySec > 0);
 });

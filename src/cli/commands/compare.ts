@@ -52,7 +52,7 @@ same (noise) or same (<threshold); not compared when a side has no figure, which
 Exit status:
   0  nothing got slower beyond the threshold and the noise
   1  some row got slower beyond both (rows unavailable or failed in either run never count)
-  2  a file is unreadable, not capbench.results/2 or /1, or the two have no row in common
+  2  a file is unreadable, not capbench.results/3, /2 or /1, or the two have no row in common
 
 --format gha --out bench.json writes two github-action-benchmark files, because that action's
 direction is per file:

@@ -8,7 +8,8 @@ import { requireCapabilities } from '../../core/privileges.js';
 import { DEFAULT_FIXTURE, fixturePath, loadFixture } from '../../net/fixture.js';
 import { RunningGenerator } from '../../net/generator.js';
 import { requireInterface } from '../../net/interface-stats.js';
-import { cpuIndex, positiveInt, positiveNumber, rate } from '../parse-options.js';
+import { cpuIndex, rate } from '../parse-options.js';
+import { positiveInt, positiveNumber } from '../../shared/parse-number.js';
 import type { CliContext } from '../context.js';
 import { whole } from '../../report/format-number.js';
 

@@ -1,5 +1,6 @@
 /** `capbench list`: every known method, whether it can run here, and why not. */
 import type { Command } from 'commander';
+import { BASELINE, BASELINE_SUMMARY } from '../../core/config.js';
 import { METHODS } from '../../methods/registry.js';
 
 export function registerList(program: Command): void {
@@ -7,10 +8,13 @@ export function registerList(program: Command): void {
     .command('list')
     .description('list the capture methods, whether each can run on this machine, and why not')
     .action(() => {
-      const rows = [...METHODS.values()].map((m) => {
-        const a = m.probe(null);
-        return { name: m.name, tiers: m.tiers.join(','), status: a.available ? 'available' : 'unavailable', summary: m.summary, why: a.available ? null : a.reason };
-      });
+      const rows = [
+        { name: BASELINE, tiers: 'js', status: 'available', summary: BASELINE_SUMMARY, why: null },
+        ...[...METHODS.values()].map((m) => {
+          const a = m.probe(null);
+          return { name: m.name, tiers: m.tiers.join(','), status: a.available ? 'available' : 'unavailable', summary: m.summary, why: a.available ? null : a.reason };
+        }),
+      ];
       const nameW = Math.max(...rows.map((r) => r.name.length));
       const tierW = Math.max(...rows.map((r) => r.tiers.length));
       for (const r of rows) {

@@ -8,7 +8,7 @@ export function registerReport(program: Command): void {
   program
     .command('report')
     .description('turn a results file (from run --json) into one self-contained HTML page with charts')
-    .argument('<results>', 'results JSON (schema capbench.results/2, or /1: then without deliver)')
+    .argument('<results>', 'results JSON (schema capbench.results/3, or /2, or /1: then without deliver)')
     .requiredOption('-o, --out <file>', 'HTML file to write (atomically)')
     .addHelpText(
       'after',

@@ -12,7 +12,8 @@ import { SWEEP_DEFAULTS } from '../../core/config.js';
 import { progressLine } from '../progress.js';
 import { throwIfRowsFailed } from '../verdict.js';
 import { machineFormat, writeMachineFormat, writeOutput } from '../output.js';
-import { positiveInt, runConfig, threads, type RawRunOptions } from '../parse-options.js';
+import { runConfig, threads, type RawRunOptions } from '../parse-options.js';
+import { positiveInt } from '../../shared/parse-number.js';
 
 interface SweepOptions extends RawRunOptions {
   sizes?: string;
