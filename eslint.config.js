@@ -1,6 +1,7 @@
 // ESLint (flat config) for capbench's TypeScript: typescript-eslint's type-checked recommended
 // rules over the files tsconfig.json compiles, and ESLint's recommended rules over the few plain
-// JavaScript files. `npm run lint:ts` runs it (about 10 s here); `npm run lint` adds the C check.
+// JavaScript files. `npm run lint:ts` runs it, then prettier's check of the format
+// (.prettierrc.json); `npm run lint` adds the C check.
 // @ts-check
 import js from '@eslint/js';
 import { defineConfig } from 'eslint/config';

@@ -21,13 +21,33 @@ const started = performance.now();
 const run = spawnSync(
   process.execPath,
   [
-    BIN, 'run', '--methods', METHODS, '--tier', 'both', '--mode', 'drain', '--count', '100000',
-    '--fixture', 'udp64', '--trials', '5', '--json', join(out, 'results.json'),
-    '--format', 'gha', '--out', join(out, 'gha.json'), '--no-color',
+    BIN,
+    'run',
+    '--methods',
+    METHODS,
+    '--tier',
+    'both',
+    '--mode',
+    'drain',
+    '--count',
+    '100000',
+    '--fixture',
+    'udp64',
+    '--trials',
+    '5',
+    '--json',
+    join(out, 'results.json'),
+    '--format',
+    'gha',
+    '--out',
+    join(out, 'gha.json'),
+    '--no-color',
   ],
   { stdio: 'inherit' },
 );
 const sec = (performance.now() - started) / 1000;
-process.stdout.write(`ci perf suite: ${sec.toFixed(1)} s (budget ${BUDGET_SEC} s); results in ${out}/\n`);
+process.stdout.write(
+  `ci perf suite: ${sec.toFixed(1)} s (budget ${BUDGET_SEC} s); results in ${out}/\n`,
+);
 if (sec > BUDGET_SEC) process.stdout.write(`warning: over the ${BUDGET_SEC} s budget\n`);
 process.exitCode = run.status ?? 1;

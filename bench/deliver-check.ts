@@ -37,8 +37,22 @@ import type { Row } from '../src/core/results.js';
 import { softirqThreads } from '../src/core/softirq-clock.js';
 import { createTestbed, destroyTestbed, type Testbed } from '../src/net/testbed.js';
 import {
-  CAP_CPU, GEN_CPU, REPO, installCleanup, loadAverage, parseArgs, printTable, ratio, requireRoot, rowProblem,
-  runCapbench, runMain, stats, tempDir, track, type Stats,
+  CAP_CPU,
+  GEN_CPU,
+  REPO,
+  installCleanup,
+  loadAverage,
+  parseArgs,
+  printTable,
+  ratio,
+  requireRoot,
+  rowProblem,
+  runCapbench,
+  runMain,
+  stats,
+  tempDir,
+  track,
+  type Stats,
 } from './ring-common.js';
 
 const READERS = ['socket', 'packet-mmap'] as const;
@@ -59,10 +73,17 @@ interface Bins {
 function buildRefs(): Bins {
   const out = tempDir();
   const bin = (p: string): string => join(out, p);
-  const r = spawnSync('make', ['-C', join(REPO, 'bench', 'ref'), `OUT=${out}`, bin('sender'), ...READERS.map(bin)],
-    { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`building bench/ref failed:\n${r.stdout ?? ''}${r.stderr ?? ''}`);
-  return { sender: bin('sender'), readers: { socket: bin('socket'), 'packet-mmap': bin('packet-mmap') } };
+  const r = spawnSync(
+    'make',
+    ['-C', join(REPO, 'bench', 'ref'), `OUT=${out}`, bin('sender'), ...READERS.map(bin)],
+    { encoding: 'utf8' },
+  );
+  if (r.status !== 0)
+    throw new Error(`building bench/ref failed:\n${r.stdout ?? ''}${r.stderr ?? ''}`);
+  return {
+    sender: bin('sender'),
+    readers: { socket: bin('socket'), 'packet-mmap': bin('packet-mmap') },
+  };
 }
 
 /**
@@ -70,7 +91,10 @@ function buildRefs(): Bins {
  * interface than the CPU clocks capbench reads.
  */
 function ksoftirqdNs(): number {
-  return softirqThreads().reduce((a, p) => a + Number(readFileSync(`/proc/${p}/schedstat`, 'utf8').split(' ')[0]), 0);
+  return softirqThreads().reduce(
+    (a, p) => a + Number(readFileSync(`/proc/${p}/schedstat`, 'utf8').split(' ')[0]),
+    0,
+  );
 }
 
 interface Child {
@@ -84,12 +108,18 @@ interface Child {
 function startChild(name: string, cmd: string, argv: string[]): Child {
   const child = track(spawn(cmd, argv, { stdio: ['pipe', 'pipe', 'pipe'] }));
   let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
   const line = async (what: string, ms: number): Promise<string> => {
     // Unreferenced: a deadline that was not needed must not keep the process alive at the end.
-    const r = await Promise.race([lines.next(), exited.then(() => null), sleep(ms, null, { ref: false })]);
+    const r = await Promise.race([
+      lines.next(),
+      exited.then(() => null),
+      sleep(ms, null, { ref: false }),
+    ]);
     if (r === null || r.done === true) throw new Error(`${name}: no ${what} line\n${stderr}`);
     return r.value;
   };
@@ -107,25 +137,51 @@ interface SenderRun {
 
 async function send(bins: Bins, bed: Testbed, count: number): Promise<SenderRun> {
   const k0 = ksoftirqdNs();
-  const sender = startChild('sender', bins.sender, [bed.netnsPath, bed.senderIf, FIXTURE, String(count), String(GEN_CPU)]);
+  const sender = startChild('sender', bins.sender, [
+    bed.netnsPath,
+    bed.senderIf,
+    FIXTURE,
+    String(count),
+    String(GEN_CPU),
+  ]);
   const m = /^sent (\d+) cpu_ns (\d+)/.exec(await sender.line('result', 60_000));
   if (!m) throw new Error('sender: unexpected result line');
   // Its exit (closing a packet socket waits for RCU) must not overlap the next run on its CPU.
   await sender.exited;
   await sleep(SETTLE_MS);
-  return { sent: Number(m[1]), senderNs: Number(m[2]), softirqNs: ksoftirqdNs() - k0, problem: null };
+  return {
+    sent: Number(m[1]),
+    senderNs: Number(m[2]),
+    softirqNs: ksoftirqdNs() - k0,
+    problem: null,
+  };
 }
 
 /** The sender with a reader bound on the capture end, told to drain only after the send. */
-async function sendWithReader(bins: Bins, bed: Testbed, count: number, reader: Reader): Promise<SenderRun> {
-  const r = startChild(reader, 'taskset', ['-c', String(CAP_CPU), bins.readers[reader], bed.captureIf, String(count)]);
+async function sendWithReader(
+  bins: Bins,
+  bed: Testbed,
+  count: number,
+  reader: Reader,
+): Promise<SenderRun> {
+  const r = startChild(reader, 'taskset', [
+    '-c',
+    String(CAP_CPU),
+    bins.readers[reader],
+    bed.captureIf,
+    String(count),
+  ]);
   try {
-    if ((await r.line('"ready"', READY_TIMEOUT_MS)).trim() !== 'ready') throw new Error(`${reader}: expected "ready"`);
+    if ((await r.line('"ready"', READY_TIMEOUT_MS)).trim() !== 'ready')
+      throw new Error(`${reader}: expected "ready"`);
     const run = await send(bins, bed, count);
     r.child.stdin?.write('go\n');
-    const m = /^frames (\d+) ipv4 \d+ ns \d+ cpu_ns \d+ drops (\d+)/.exec(await r.line('result', 60_000));
+    const m = /^frames (\d+) ipv4 \d+ ns \d+ cpu_ns \d+ drops (\d+)/.exec(
+      await r.line('result', 60_000),
+    );
     if (!m) throw new Error(`${reader}: unexpected result line`);
-    if (Number(m[1]) !== run.sent) run.problem = `${reader} got ${m[1]} of ${run.sent} frames (drops ${m[2]})`;
+    if (Number(m[1]) !== run.sent)
+      run.problem = `${reader} got ${m[1]} of ${run.sent} frames (drops ${m[2]})`;
     return run;
   } finally {
     if (r.child.exitCode === null) r.child.kill('SIGKILL');
@@ -143,8 +199,15 @@ interface Independent {
 }
 
 /** One round: none, A, none, B, none; each reader's run against the mean of its two neighbours. */
-async function round(bins: Bins, bed: Testbed, count: number, order: readonly Reader[],
-  out: Map<Reader, Independent>, alone: number[], index: number): Promise<void> {
+async function round(
+  bins: Bins,
+  bed: Testbed,
+  count: number,
+  order: readonly Reader[],
+  out: Map<Reader, Independent>,
+  alone: number[],
+  index: number,
+): Promise<void> {
   const nones = [await send(bins, bed, count)];
   const withs: SenderRun[] = [];
   for (const reader of order) {
@@ -168,36 +231,53 @@ async function round(bins: Bins, bed: Testbed, count: number, order: readonly Re
     res.softirq.push(w.softirqNs / w.sent - baseSoftirq);
     parts.push(`${reader} ${(perFrame(w) - base).toFixed(0)} ns`);
   });
-  console.log(`  round ${index}: alone ${nones.map((r) => perFrame(r).toFixed(0)).join('/')} ns/frame; deliver ${parts.join(', ')}`);
+  console.log(
+    `  round ${index}: alone ${nones.map((r) => perFrame(r).toFixed(0)).join('/')} ns/frame; deliver ${parts.join(', ')}`,
+  );
 }
 
 // ---- main -----------------------------------------------------------------------------------
 
 function cyclesRange(s: Stats, hz: number): string {
   // `|| 0`: a median of about nothing prints as 0, not -0.
-  const c = (ns: number): string => (Number.isFinite(ns) ? String(Math.round((ns * hz) / 1e9) || 0) : '-');
+  const c = (ns: number): string =>
+    Number.isFinite(ns) ? String(Math.round((ns * hz) / 1e9) || 0) : '-';
   return s.n === 0 ? '-' : `${c(s.median)} (${c(s.min)}–${c(s.max)})`;
 }
 
-function capbenchDeliver(rows: Row[], method: Reader): { deliver: number | null; trials: Stats; problem: string | null } {
+function capbenchDeliver(
+  rows: Row[],
+  method: Reader,
+): { deliver: number | null; trials: Stats; problem: string | null } {
   const row = rows.find((r) => r.method === method && r.tier === 'native');
-  const problem = rowProblem(row) ?? (row!.cyclesPerPacket.deliver === null ? `no deliver: ${row!.cyclesPerPacket.deliverNote ?? ''}` : null);
+  const problem =
+    rowProblem(row) ??
+    (row!.cyclesPerPacket.deliver === null
+      ? `no deliver: ${row!.cyclesPerPacket.deliverNote ?? ''}`
+      : null);
   const trials = stats(row?.trials.map((t) => t.cyclesPerPacket.deliver ?? NaN) ?? []);
   return { deliver: problem ? null : row!.cyclesPerPacket.deliver, trials, problem };
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2), { count: 200_000, rounds: 24, trials: 10 },
-    'deliver-check [--count N] [--rounds R] [--trials T]');
+  const args = parseArgs(
+    process.argv.slice(2),
+    { count: 200_000, rounds: 24, trials: 10 },
+    'deliver-check [--count N] [--rounds R] [--trials T]',
+  );
   requireRoot();
   installCleanup();
   const bins = buildRefs();
-  console.log(`deliver check: capbench's deliver vs an independent sender's getrusage (+ ksoftirqd), ` +
-    `${args.count} udp64 frames per run, sender on CPU ${GEN_CPU}, readers on CPU ${CAP_CPU}; ` +
-    `${args.rounds} rounds, capbench (${args.trials} trials) half-way`);
+  console.log(
+    `deliver check: capbench's deliver vs an independent sender's getrusage (+ ksoftirqd), ` +
+      `${args.count} udp64 frames per run, sender on CPU ${GEN_CPU}, readers on CPU ${CAP_CPU}; ` +
+      `${args.rounds} rounds, capbench (${args.trials} trials) half-way`,
+  );
   console.log(`load average at start: ${loadAverage()}`);
 
-  const independent = new Map<Reader, Independent>(READERS.map((r) => [r, { deliver: [], softirq: [], notes: [] }]));
+  const independent = new Map<Reader, Independent>(
+    READERS.map((r) => [r, { deliver: [], softirq: [], notes: [] }]),
+  );
   const alone: number[] = [];
   const bed = await createTestbed();
   let capbench: { rows: Row[]; tscHz: number } | null = null;
@@ -205,10 +285,30 @@ async function main(): Promise<void> {
     for (let i = 0; i < args.rounds; i++) {
       if (i === args.rounds >> 1) {
         console.log('  capbench run…');
-        capbench = await runCapbench(['--methods', READERS.join(','), '--tier', 'native', '--mode', 'drain',
-          '--count', String(args.count), '--fixture', 'udp64', '--trials', String(args.trials)]);
+        capbench = await runCapbench([
+          '--methods',
+          READERS.join(','),
+          '--tier',
+          'native',
+          '--mode',
+          'drain',
+          '--count',
+          String(args.count),
+          '--fixture',
+          'udp64',
+          '--trials',
+          String(args.trials),
+        ]);
       }
-      await round(bins, bed, args.count, i % 2 === 0 ? READERS : [...READERS].reverse(), independent, alone, i + 1);
+      await round(
+        bins,
+        bed,
+        args.count,
+        i % 2 === 0 ? READERS : [...READERS].reverse(),
+        independent,
+        alone,
+        i + 1,
+      );
     }
   } finally {
     await destroyTestbed(bed);
@@ -217,8 +317,10 @@ async function main(): Promise<void> {
 
   const hz = capbench.tscHz;
   console.log();
-  console.log(`TSC ${(hz / 1e6).toFixed(1)} MHz (capbench's calibration); sender alone ` +
-    `${cyclesRange(stats(alone), hz)} cyc/frame over ${alone.length} runs`);
+  console.log(
+    `TSC ${(hz / 1e6).toFixed(1)} MHz (capbench's calibration); sender alone ` +
+      `${cyclesRange(stats(alone), hz)} cyc/frame over ${alone.length} runs`,
+  );
   const body = READERS.map((method) => {
     const ind = independent.get(method)!;
     const s = stats(ind.deliver);
@@ -226,13 +328,30 @@ async function main(): Promise<void> {
     if (s.n === 0) return [method, 'no usable rounds'];
     const indCycles = (s.median * hz) / 1e9;
     const r = cb.deliver === null ? NaN : cb.deliver / indCycles;
-    const trialRange = cb.trials.n === 0 ? '' : ` (${cb.trials.min.toFixed(0)}–${cb.trials.max.toFixed(0)})`;
-    return [method, cyclesRange(s, hz), cyclesRange(stats(ind.softirq), hz), String(s.n),
-      cb.deliver === null ? cb.problem ?? '-' : `${cb.deliver.toFixed(0)}${trialRange}`, ratio(r),
-      Number.isFinite(r) ? (Math.abs(r - 1) <= TOLERANCE ? 'yes' : 'NO') : '-'];
+    const trialRange =
+      cb.trials.n === 0 ? '' : ` (${cb.trials.min.toFixed(0)}–${cb.trials.max.toFixed(0)})`;
+    return [
+      method,
+      cyclesRange(s, hz),
+      cyclesRange(stats(ind.softirq), hz),
+      String(s.n),
+      cb.deliver === null ? (cb.problem ?? '-') : `${cb.deliver.toFixed(0)}${trialRange}`,
+      ratio(r),
+      Number.isFinite(r) ? (Math.abs(r - 1) <= TOLERANCE ? 'yes' : 'NO') : '-',
+    ];
   });
-  printTable(['method', 'independent deliver cyc/pkt median (min–max)', 'of it ksoftirqd', 'rounds',
-    'capbench deliver (trials)', 'capbench/independent', `within ${TOLERANCE * 100} %`], body);
+  printTable(
+    [
+      'method',
+      'independent deliver cyc/pkt median (min–max)',
+      'of it ksoftirqd',
+      'rounds',
+      'capbench deliver (trials)',
+      'capbench/independent',
+      `within ${TOLERANCE * 100} %`,
+    ],
+    body,
+  );
   for (const [m, ind] of independent) for (const n of ind.notes) console.log(`note: ${m}: ${n}`);
   console.log(`load average at end: ${loadAverage()}`);
 }

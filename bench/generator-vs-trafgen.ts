@@ -41,7 +41,9 @@ function parseArgs(argv: string[]): Args {
     const key = argv[i]?.replace(/^--/, '');
     const value = Number(argv[i + 1]);
     if (key === undefined || !(key in args) || !Number.isInteger(value) || value < 0) {
-      throw new Error(`usage: generator-vs-trafgen [--frames N] [--trials T] [--batch B] [--cpu C] (at "${argv[i] ?? ''}")`);
+      throw new Error(
+        `usage: generator-vs-trafgen [--frames N] [--trials T] [--batch B] [--cpu C] (at "${argv[i] ?? ''}")`,
+      );
     }
     args[key as keyof Args] = value;
   }
@@ -100,7 +102,12 @@ function steadyPps(samples: Sample[], base: number, final: number): number {
 let activeGenerator: Generator | null = null;
 let activeChild: ChildProcess | null = null;
 
-async function runOurs(bed: Testbed, engine: GeneratorEngine, frame: Uint8Array, args: Args): Promise<Trial> {
+async function runOurs(
+  bed: Testbed,
+  engine: GeneratorEngine,
+  frame: Uint8Array,
+  args: Args,
+): Promise<Trial> {
   const base = rxPackets(bed);
   const t0 = performance.now();
   const gen = new (native().Generator)({
@@ -138,17 +145,41 @@ async function runTrafgen(bed: Testbed, configPath: string, args: Args): Promise
   // trafgen pins its one worker to CPU 0 itself (it pins worker i to CPU i); the bench's --cpu
   // defaults to 0 so that every engine shares that CPU. --no-sock-mem and --notouch-irq keep it
   // from rewriting system-wide settings (the socket memory sysctls are read-only here anyway).
-  const child = spawn('ip', ['netns', 'exec', bed.netns, 'trafgen', '--dev', bed.senderIf, '--conf', configPath,
-    '--cpus', '1', '--num', String(args.frames), '--no-sock-mem', '--notouch-irq'],
-  // Own process group: a Ctrl-C is forwarded to the parent and its forked worker together.
-  { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(
+    'ip',
+    [
+      'netns',
+      'exec',
+      bed.netns,
+      'trafgen',
+      '--dev',
+      bed.senderIf,
+      '--conf',
+      configPath,
+      '--cpus',
+      '1',
+      '--num',
+      String(args.frames),
+      '--no-sock-mem',
+      '--notouch-irq',
+    ],
+    // Own process group: a Ctrl-C is forwarded to the parent and its forked worker together.
+    { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+  );
   activeChild = child;
   let output = '';
-  child.stdout?.on('data', (d: Buffer) => { output += d.toString(); });
-  child.stderr?.on('data', (d: Buffer) => { output += d.toString(); });
+  child.stdout?.on('data', (d: Buffer) => {
+    output += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    output += d.toString();
+  });
   let exited = false;
   let code: number | null = null;
-  child.on('exit', (c) => { exited = true; code = c; });
+  child.on('exit', (c) => {
+    exited = true;
+    code = c;
+  });
   const samples = await sampleUntil(bed, () => exited);
   const wall = performance.now() - t0;
   activeChild = null;
@@ -168,7 +199,11 @@ async function runTrafgen(bed: Testbed, configPath: string, args: Args): Promise
 function stats(xs: number[]): { mean: number; min: number; max: number } {
   const ok = xs.filter((x) => Number.isFinite(x));
   if (ok.length === 0) return { mean: NaN, min: NaN, max: NaN };
-  return { mean: ok.reduce((a, b) => a + b, 0) / ok.length, min: Math.min(...ok), max: Math.max(...ok) };
+  return {
+    mean: ok.reduce((a, b) => a + b, 0) / ok.length,
+    min: Math.min(...ok),
+    max: Math.max(...ok),
+  };
 }
 
 const kpps = (x: number): string => (Number.isFinite(x) ? (x / 1000).toFixed(1) : '-');
@@ -184,10 +219,19 @@ function report(trials: Trial[]): void {
     };
   });
   const head = ['engine', 'kpps mean', 'min', 'max', 'wall kpps', 'own count kpps'];
-  const body = rows.map((r) => [r.engine, kpps(r.steady.mean), kpps(r.steady.min), kpps(r.steady.max),
-    kpps(r.wall.mean), kpps(r.self.mean)]);
+  const body = rows.map((r) => [
+    r.engine,
+    kpps(r.steady.mean),
+    kpps(r.steady.min),
+    kpps(r.steady.max),
+    kpps(r.wall.mean),
+    kpps(r.self.mean),
+  ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
+      .join('  ');
   console.log();
   console.log(line(head));
   for (const b of body) console.log(line(b));
@@ -205,14 +249,16 @@ function report(trials: Trial[]): void {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   if (process.getuid?.() !== 0) throw new Error('needs root (network namespaces, AF_PACKET)');
-  if (spawnSync('trafgen', ['--version'], { stdio: 'ignore' }).error) throw new Error('trafgen (netsniff-ng) is not installed');
+  if (spawnSync('trafgen', ['--version'], { stdio: 'ignore' }).error)
+    throw new Error('trafgen (netsniff-ng) is not installed');
 
   // Keep this process's own thread off the sending CPU: the generator thread pins itself to
   // --cpu and trafgen to CPU 0, and the sampler should not compete with either.
   const other = args.cpu === 0 ? 1 : 0;
   spawnSync('taskset', ['-pc', String(other), String(process.pid)], { stdio: 'ignore' });
 
-  if (args.cpu !== 0) console.warn(`note: trafgen always pins itself to CPU 0; ours runs on CPU ${args.cpu}`);
+  if (args.cpu !== 0)
+    console.warn(`note: trafgen always pins itself to CPU 0; ours runs on CPU ${args.cpu}`);
 
   // The classic 64-byte frame (60 bytes + FCS) of the udp64 fixture.
   const frame = (await loadFixture(DEFAULT_FIXTURE)).frames[0]!;
@@ -227,7 +273,11 @@ async function main(): Promise<void> {
     cleaned = true;
     activeGenerator?.stop();
     if (activeChild?.pid !== undefined && activeChild.exitCode === null) {
-      try { process.kill(-activeChild.pid, 'SIGINT'); } catch { /* already gone */ }
+      try {
+        process.kill(-activeChild.pid, 'SIGINT');
+      } catch {
+        /* already gone */
+      }
     }
     destroyAllSync();
     rmSync(dir, { recursive: true, force: true });
@@ -241,23 +291,34 @@ async function main(): Promise<void> {
   }
 
   try {
-    console.log(`${args.trials} trials x ${ENGINES.length} engines, ${args.frames} frames of ${frame.length} bytes each, ` +
-      `flat out on CPU ${args.cpu}, batch ${args.batch}, ${bed.senderIf} -> ${bed.captureIf}`);
+    console.log(
+      `${args.trials} trials x ${ENGINES.length} engines, ${args.frames} frames of ${frame.length} bytes each, ` +
+        `flat out on CPU ${args.cpu}, batch ${args.batch}, ${bed.senderIf} -> ${bed.captureIf}`,
+    );
     // Other work on a 2-CPU machine moves these numbers by tens of percent: say how busy it was.
-    console.log(`load average at start: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+    console.log(
+      `load average at start: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
+    );
     const trials: Trial[] = [];
     for (let t = 0; t < args.trials; t++) {
       // Rotate the order every trial so no engine always runs first (cold) or last.
       for (let k = 0; k < ENGINES.length; k++) {
         const engine = ENGINES[(t + k) % ENGINES.length] as Engine;
-        const trial = engine === 'trafgen'
-          ? await runTrafgen(bed, configPath, args)
-          : await runOurs(bed, engine, frame, args);
+        const trial =
+          engine === 'trafgen'
+            ? await runTrafgen(bed, configPath, args)
+            : await runOurs(bed, engine, frame, args);
         trials.push(trial);
-        const exact = trial.delivered === args.frames ? '' : `  (delivered ${trial.delivered}, expected ${args.frames})`;
-        console.log(`trial ${t + 1} ${engine.padEnd(8)} ${kpps(trial.pps).padStart(7)} kpps` +
-          `  wall ${kpps(trial.wallPps).padStart(7)}` +
-          (trial.selfPps !== null ? `  own ${kpps(trial.selfPps).padStart(7)}` : '') + exact);
+        const exact =
+          trial.delivered === args.frames
+            ? ''
+            : `  (delivered ${trial.delivered}, expected ${args.frames})`;
+        console.log(
+          `trial ${t + 1} ${engine.padEnd(8)} ${kpps(trial.pps).padStart(7)} kpps` +
+            `  wall ${kpps(trial.wallPps).padStart(7)}` +
+            (trial.selfPps !== null ? `  own ${kpps(trial.selfPps).padStart(7)}` : '') +
+            exact,
+        );
       }
     }
     report(trials);

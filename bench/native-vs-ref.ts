@@ -36,8 +36,26 @@ import { DEFAULT_FIXTURE, expectedIpv4, loadFixture, type Fixture } from '../src
 import { RunningGenerator } from '../src/net/generator.js';
 import { createTestbed, destroyTestbed } from '../src/net/testbed.js';
 import {
-  CAP_CPU, GEN_CPU, REPO, drainCount, installCleanup, listMethods, loadAverage, parseArgs, printTable, ratio, requireRoot,
-  rowProblem, runCapbench, runMain, stats, tempDir, track, pps, ppsRange, ratioRange,
+  CAP_CPU,
+  GEN_CPU,
+  REPO,
+  drainCount,
+  installCleanup,
+  listMethods,
+  loadAverage,
+  parseArgs,
+  printTable,
+  ratio,
+  requireRoot,
+  rowProblem,
+  runCapbench,
+  runMain,
+  stats,
+  tempDir,
+  track,
+  pps,
+  ppsRange,
+  ratioRange,
 } from './ring-common.js';
 
 const METHODS = ['socket', 'socket-mmsg', 'pcap-native', 'packet-mmap', 'af-xdp'];
@@ -54,7 +72,9 @@ let activeGenerator: RunningGenerator | null = null;
 /** Builds every reference it can into a temporary directory; method → binary path. */
 function buildRefs(): { bins: Map<string, string>; log: string } {
   const out = tempDir();
-  const r = spawnSync('make', ['-k', '-C', join(REPO, 'bench', 'ref'), `OUT=${out}`], { encoding: 'utf8' });
+  const r = spawnSync('make', ['-k', '-C', join(REPO, 'bench', 'ref'), `OUT=${out}`], {
+    encoding: 'utf8',
+  });
   const bins = new Map<string, string>();
   for (const m of METHODS) if (existsSync(join(out, m))) bins.set(m, join(out, m));
   return { bins, log: `${r.stdout ?? ''}${r.stderr ?? ''}` };
@@ -74,9 +94,15 @@ function rxPackets(ifname: string): number {
 
 async function refTrial(bin: string, count: number, fixture: Fixture): Promise<RefTrial> {
   const bed = await createTestbed();
-  const child = track(spawn('taskset', ['-c', String(CAP_CPU), bin, bed.captureIf, String(count)], { stdio: ['pipe', 'pipe', 'pipe'] }));
+  const child = track(
+    spawn('taskset', ['-c', String(CAP_CPU), bin, bed.captureIf, String(count)], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    }),
+  );
   let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
   const nextLine = async (what: string, ms: number): Promise<string> => {
@@ -86,10 +112,17 @@ async function refTrial(bin: string, count: number, fixture: Fixture): Promise<R
     return r.value;
   };
   try {
-    if ((await nextLine('"ready"', READY_TIMEOUT_MS)).trim() !== 'ready') throw new Error(`${bin}: expected "ready"\n${stderr}`);
+    if ((await nextLine('"ready"', READY_TIMEOUT_MS)).trim() !== 'ready')
+      throw new Error(`${bin}: expected "ready"\n${stderr}`);
     const base = rxPackets(bed.captureIf);
     activeGenerator = new RunningGenerator({
-      netnsPath: bed.netnsPath, ifname: bed.senderIf, fixture, count, durationMs: 0, ratePps: 0, cpu: GEN_CPU,
+      netnsPath: bed.netnsPath,
+      ifname: bed.senderIf,
+      fixture,
+      count,
+      durationMs: 0,
+      ratePps: 0,
+      cpu: GEN_CPU,
     });
     const sent = (await activeGenerator.wait(abort.signal)).sent;
     activeGenerator = null;
@@ -101,7 +134,13 @@ async function refTrial(bin: string, count: number, fixture: Fixture): Promise<R
     const result = await nextLine('result', 60_000);
     const m = /^frames (\d+) ipv4 (\d+) ns (\d+) cpu_ns (\d+) drops (\d+)/.exec(result);
     if (!m) throw new Error(`${bin}: unexpected output "${result}"\n${stderr}`);
-    const [frames, ipv4, ns, cpuNs, drops] = m.slice(1).map(Number) as [number, number, number, number, number];
+    const [frames, ipv4, ns, cpuNs, drops] = m.slice(1).map(Number) as [
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
     const want = expectedIpv4(fixture, sent);
     const exact = frames === sent && ipv4 === want;
     return {
@@ -139,8 +178,13 @@ function empty(method: string, problem: string | null): Result {
  * Alternating reference and capbench trials; with `capbenchProblem` (capbench cannot run the
  * method on this checkout) the reference alone, so its figures are there when capbench's are.
  */
-async function measure(method: string, bin: string, args: { count: number; trials: number }, fixture: Fixture,
-  capbenchProblem: string | null): Promise<Result> {
+async function measure(
+  method: string,
+  bin: string,
+  args: { count: number; trials: number },
+  fixture: Fixture,
+  capbenchProblem: string | null,
+): Promise<Result> {
   const res = empty(method, capbenchProblem);
   res.count = args.count;
   // One reference window not recorded, as capbench's warm-up window.
@@ -157,8 +201,20 @@ async function measure(method: string, bin: string, args: { count: number; trial
     };
     const runNative = async (): Promise<void> => {
       if (capbenchProblem) return;
-      const { rows, tscHz } = await runCapbench(['--methods', method, '--tier', 'native', '--mode', 'drain',
-        '--count', String(args.count), '--fixture', 'udp64', '--trials', '1']);
+      const { rows, tscHz } = await runCapbench([
+        '--methods',
+        method,
+        '--tier',
+        'native',
+        '--mode',
+        'drain',
+        '--count',
+        String(args.count),
+        '--fixture',
+        'udp64',
+        '--trials',
+        '1',
+      ]);
       const row = rows.find((r) => r.method === method && r.tier === 'native');
       const problem = rowProblem(row);
       if (problem) res.notes.push(`capbench trial ${t + 1}: ${problem}`);
@@ -168,44 +224,70 @@ async function measure(method: string, bin: string, args: { count: number; trial
       }
     };
     // Alternate which goes first, so neither always runs on a cooler or warmer machine.
-    if (t % 2 === 0) { await runRef(); await runNative(); } else { await runNative(); await runRef(); }
+    if (t % 2 === 0) {
+      await runRef();
+      await runNative();
+    } else {
+      await runNative();
+      await runRef();
+    }
     if (Number.isFinite(ref)) res.ref.push(ref);
     if (Number.isFinite(nat)) res.native.push(nat);
     if (Number.isFinite(ref) && Number.isFinite(nat)) res.paired.push(nat / ref);
     if (Number.isFinite(refCpu) && Number.isFinite(natCpu)) res.pairedCpu.push(natCpu / refCpu);
-    console.log(`  ${method} trial ${t + 1}: ref ${pps(ref)}, capbench native ${capbenchProblem ? 'unavailable' : pps(nat)}, ratio ${ratio(nat / ref)}; ` +
-      `per CPU-second: ref ${pps(refCpu)}, capbench ${pps(natCpu)}, ratio ${ratio(natCpu / refCpu)}`);
+    console.log(
+      `  ${method} trial ${t + 1}: ref ${pps(ref)}, capbench native ${capbenchProblem ? 'unavailable' : pps(nat)}, ratio ${ratio(nat / ref)}; ` +
+        `per CPU-second: ref ${pps(refCpu)}, capbench ${pps(natCpu)}, ratio ${ratio(natCpu / refCpu)}`,
+    );
   }
   return res;
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2), { count: 'auto', trials: 5, methods: METHODS.join(',') },
-    'native-vs-ref [--count N|auto] [--trials T] [--methods a,b,...]');
+  const args = parseArgs(
+    process.argv.slice(2),
+    { count: 'auto', trials: 5, methods: METHODS.join(',') },
+    'native-vs-ref [--count N|auto] [--trials T] [--methods a,b,...]',
+  );
   requireRoot();
   installCleanup(() => activeGenerator?.stop());
 
   const wanted = args.methods.split(',').filter((m) => m !== '');
   const unknown = wanted.filter((m) => !METHODS.includes(m));
-  if (unknown.length > 0) throw new Error(`no reference for ${unknown.join(', ')} (have: ${METHODS.join(', ')})`);
+  if (unknown.length > 0)
+    throw new Error(`no reference for ${unknown.join(', ')} (have: ${METHODS.join(', ')})`);
   const fixture = await loadFixture(DEFAULT_FIXTURE);
   const capbench = listMethods();
   const { bins, log } = buildRefs();
 
-  console.log(`native tier vs reference C programs: drain of N frames of ${fixture.frames[0]!.length} bytes ` +
-    `(udp64), ${args.trials} alternating trials each; generator on CPU ${GEN_CPU}, readers on CPU ${CAP_CPU}`);
+  console.log(
+    `native tier vs reference C programs: drain of N frames of ${fixture.frames[0]!.length} bytes ` +
+      `(udp64), ${args.trials} alternating trials each; generator on CPU ${GEN_CPU}, readers on CPU ${CAP_CPU}`,
+  );
   console.log(`load average at start: ${loadAverage()}`);
 
   const results: Result[] = [];
   for (const method of wanted) {
     const avail = capbench.get(method);
     const bin = bins.get(method);
-    const capbenchProblem = avail?.available ? null : `capbench: unavailable (${avail?.reason || 'not listed'})`;
+    const capbenchProblem = avail?.available
+      ? null
+      : `capbench: unavailable (${avail?.reason || 'not listed'})`;
     if (!bin) {
-      const why = log.split('\n').find((l) => l.includes(`${method}.c`) && /error/i.test(l)) ?? 'see make output';
+      const why =
+        log.split('\n').find((l) => l.includes(`${method}.c`) && /error/i.test(l)) ??
+        'see make output';
       results.push(empty(method, `unavailable (reference did not build: ${why.trim()})`));
     } else {
-      results.push(await measure(method, bin, { count: drainCount(method, args.count), trials: args.trials }, fixture, capbenchProblem));
+      results.push(
+        await measure(
+          method,
+          bin,
+          { count: drainCount(method, args.count), trials: args.trials },
+          fixture,
+          capbenchProblem,
+        ),
+      );
     }
   }
 
@@ -215,11 +297,32 @@ async function main(): Promise<void> {
     if (r.problem) return [r.method, String(r.count), ppsRange(stats(r.ref)), r.problem];
     const paired = stats(r.paired);
     const met = paired.n > 0 ? (paired.median >= GOAL ? 'met' : 'NOT met') : 'no data';
-    return [r.method, String(r.count), ppsRange(stats(r.ref)), ppsRange(stats(r.native)), ratioRange(paired),
-      ratio(stats(r.native).mean / stats(r.ref).mean), ratioRange(stats(r.pairedCpu)), `≥ ${GOAL.toFixed(2)}`, met];
+    return [
+      r.method,
+      String(r.count),
+      ppsRange(stats(r.ref)),
+      ppsRange(stats(r.native)),
+      ratioRange(paired),
+      ratio(stats(r.native).mean / stats(r.ref).mean),
+      ratioRange(stats(r.pairedCpu)),
+      `≥ ${GOAL.toFixed(2)}`,
+      met,
+    ];
   });
-  printTable(['method', 'N', 'ref pps mean (min–max)', 'capbench native pps', 'native/ref median (min–max)',
-    'of means', 'per CPU-second', 'goal', ''], body);
+  printTable(
+    [
+      'method',
+      'N',
+      'ref pps mean (min–max)',
+      'capbench native pps',
+      'native/ref median (min–max)',
+      'of means',
+      'per CPU-second',
+      'goal',
+      '',
+    ],
+    body,
+  );
   for (const r of results) for (const n of r.notes) console.log(`note: ${r.method}: ${n}`);
   console.log(`load average at end: ${loadAverage()}`);
 }

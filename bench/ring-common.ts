@@ -30,10 +30,12 @@ export function parseArgs<T extends Args>(argv: string[], defaults: T, usage: st
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i]?.replace(/^--/, '') ?? '';
     const raw = argv[i + 1];
-    if (!(key in defaults) || raw === undefined) throw new Error(`usage: ${usage} (at "${argv[i] ?? ''}")`);
+    if (!(key in defaults) || raw === undefined)
+      throw new Error(`usage: ${usage} (at "${argv[i] ?? ''}")`);
     if (typeof defaults[key] === 'number') {
       const value = Number(raw);
-      if (!Number.isInteger(value) || value < 1) throw new Error(`--${key} wants a positive integer, got "${raw}"`);
+      if (!Number.isInteger(value) || value < 1)
+        throw new Error(`--${key} wants a positive integer, got "${raw}"`);
       args[key] = value;
     } else {
       args[key] = raw;
@@ -61,7 +63,8 @@ const DRAIN_COUNT: Record<string, number> = {
 export function drainCount(method: string, arg: string): number {
   if (arg === 'auto') return DRAIN_COUNT[method] ?? 1_000_000;
   const n = Number(arg);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--count wants a positive integer or auto, got "${arg}"`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`--count wants a positive integer or auto, got "${arg}"`);
   return n;
 }
 
@@ -100,7 +103,11 @@ function cleanupSync(): void {
   if (cleaned) return;
   cleaned = true;
   for (const f of onExit) {
-    try { f(); } catch { /* on the way out */ }
+    try {
+      f();
+    } catch {
+      /* on the way out */
+    }
   }
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   destroyAllSync();
@@ -118,11 +125,16 @@ export function installCleanup(extra?: () => void): void {
   const onSignal = (sig: 'SIGINT' | 'SIGTERM'): void => {
     if (stopping) return;
     stopping = true;
-    const capbenches = [...children].filter((c) => c.spawnargs.includes(CAPBENCH) && c.exitCode === null);
+    const capbenches = [...children].filter(
+      (c) => c.spawnargs.includes(CAPBENCH) && c.exitCode === null,
+    );
     for (const c of capbenches) c.kill('SIGTERM');
     const deadline = Date.now() + 10_000;
     const finish = (): void => {
-      if (capbenches.some((c) => c.exitCode === null && c.signalCode === null) && Date.now() < deadline) {
+      if (
+        capbenches.some((c) => c.exitCode === null && c.signalCode === null) &&
+        Date.now() < deadline
+      ) {
         setTimeout(finish, 50);
         return;
       }
@@ -176,15 +188,41 @@ export interface CapbenchRun {
 export async function runCapbench(args: string[]): Promise<CapbenchRun> {
   const dir = tempDir();
   const json = join(dir, 'results.json');
-  const child = track(spawn(process.execPath, [CAPBENCH, 'run', ...args, '--gen-cpu', String(GEN_CPU),
-    '--cap-cpu', String(CAP_CPU), '--json', json, '--no-color'], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  const child = track(
+    spawn(
+      process.execPath,
+      [
+        CAPBENCH,
+        'run',
+        ...args,
+        '--gen-cpu',
+        String(GEN_CPU),
+        '--cap-cpu',
+        String(CAP_CPU),
+        '--json',
+        json,
+        '--no-color',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    ),
+  );
   let output = '';
-  child.stdout?.on('data', (d: Buffer) => { output += d.toString(); });
-  child.stderr?.on('data', (d: Buffer) => { output += d.toString(); });
-  const status = await new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 1)));
+  child.stdout?.on('data', (d: Buffer) => {
+    output += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    output += d.toString();
+  });
+  const status = await new Promise<number>((resolve) =>
+    child.on('close', (code) => resolve(code ?? 1)),
+  );
   try {
-    if (status !== 0 && status !== 1) throw new Error(`capbench run ${args.join(' ')} exited with ${status}:\n${output}`);
-    const results = JSON.parse(readFileSync(json, 'utf8')) as { rows: Row[]; host: { tscHz: number } };
+    if (status !== 0 && status !== 1)
+      throw new Error(`capbench run ${args.join(' ')} exited with ${status}:\n${output}`);
+    const results = JSON.parse(readFileSync(json, 'utf8')) as {
+      rows: Row[];
+      host: { tscHz: number };
+    };
     return { rows: results.rows, tscHz: results.host.tscHz, status };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -215,7 +253,13 @@ export function stats(xs: readonly number[]): Stats {
   if (ok.length === 0) return { mean: NaN, median: NaN, min: NaN, max: NaN, n: 0 };
   const mid = ok.length >> 1;
   const median = ok.length % 2 === 1 ? ok[mid]! : (ok[mid - 1]! + ok[mid]!) / 2;
-  return { mean: ok.reduce((a, b) => a + b, 0) / ok.length, median, min: ok[0]!, max: ok[ok.length - 1]!, n: ok.length };
+  return {
+    mean: ok.reduce((a, b) => a + b, 0) / ok.length,
+    median,
+    min: ok[0]!,
+    max: ok[ok.length - 1]!,
+    n: ok.length,
+  };
 }
 
 /** pps as k or M with three significant digits. */
@@ -244,19 +288,33 @@ export function ratioRange(s: Stats): string {
  */
 export function printTable(head: string[], body: string[][]): void {
   const widths = head.map((h, i) =>
-    Math.max(h.length, ...body.map((b) => (b.length < head.length && i === b.length - 1 ? 0 : (b[i] ?? '').length))));
+    Math.max(
+      h.length,
+      ...body.map((b) => (b.length < head.length && i === b.length - 1 ? 0 : (b[i] ?? '').length)),
+    ),
+  );
   const cell = (c: string, i: number, n: number): string =>
-    n < head.length && i === n - 1 ? c : i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0);
-  const line = (cells: string[]): string => cells.map((c, i) => cell(c, i, cells.length)).join('  ').trimEnd();
+    n < head.length && i === n - 1
+      ? c
+      : i === 0
+        ? c.padEnd(widths[i] ?? 0)
+        : c.padStart(widths[i] ?? 0);
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => cell(c, i, cells.length))
+      .join('  ')
+      .trimEnd();
   console.log(line(head));
   for (const b of body) console.log(line(b));
 }
 
 /** Runs main, prints an error as one line, and always cleans up. */
 export function runMain(main: () => Promise<void>): void {
-  main().catch((err: unknown) => {
-    if (stopping) return;
-    console.error(err instanceof Error ? err.message : err);
-    process.exitCode = 1;
-  }).finally(cleanupSync);
+  main()
+    .catch((err: unknown) => {
+      if (stopping) return;
+      console.error(err instanceof Error ? err.message : err);
+      process.exitCode = 1;
+    })
+    .finally(cleanupSync);
 }

@@ -70,7 +70,12 @@ function inetChecksum(...parts: number[][]): number {
   return ~sum & 0xffff;
 }
 
-function ethernet(dst: number[], etherType: number, payload: number[], vlanId?: number): Uint8Array {
+function ethernet(
+  dst: number[],
+  etherType: number,
+  payload: number[],
+  vlanId?: number,
+): Uint8Array {
   const tag = vlanId === undefined ? [] : [...u16(ETH_VLAN), ...u16(vlanId & 0x0fff)];
   const frame = [...dst, ...SRC_MAC, ...tag, ...u16(etherType), ...payload];
   while (frame.length < MIN_FRAME) frame.push(0);
@@ -86,7 +91,20 @@ interface Flow {
 const DEFAULT_FLOW: Flow = { srcIp: SRC_IP, srcPort: UDP_SRC_PORT };
 
 function ipv4(protocol: number, id: number, payload: number[], srcIp = SRC_IP): number[] {
-  const header = [0x45, 0, ...u16(20 + payload.length), ...u16(id), 0, 0, 64, protocol, 0, 0, ...srcIp, ...DST_IP];
+  const header = [
+    0x45,
+    0,
+    ...u16(20 + payload.length),
+    ...u16(id),
+    0,
+    0,
+    64,
+    protocol,
+    0,
+    0,
+    ...srcIp,
+    ...DST_IP,
+  ];
   const sum = inetChecksum(header);
   header[10] = sum >> 8;
   header[11] = sum & 0xff;
@@ -99,9 +117,20 @@ function transportChecksum(pseudo: number[], segment: number[]): number {
 }
 
 /** UDP segment; `pseudo` gives the IP pseudo-header for a segment length, which differs by family. */
-function udp(pseudo: (length: number) => number[], payloadLength: number, srcPort = UDP_SRC_PORT): number[] {
+function udp(
+  pseudo: (length: number) => number[],
+  payloadLength: number,
+  srcPort = UDP_SRC_PORT,
+): number[] {
   const length = 8 + payloadLength;
-  const segment = [...u16(srcPort), ...u16(UDP_DST_PORT), ...u16(length), 0, 0, ...pattern(payloadLength)];
+  const segment = [
+    ...u16(srcPort),
+    ...u16(UDP_DST_PORT),
+    ...u16(length),
+    0,
+    0,
+    ...pattern(payloadLength),
+  ];
   // A UDP checksum of 0 means "none", so a computed 0 goes out as its equivalent 0xffff.
   const sum = transportChecksum(pseudo(length), segment) || 0xffff;
   segment[6] = sum >> 8;
@@ -109,8 +138,12 @@ function udp(pseudo: (length: number) => number[], payloadLength: number, srcPor
   return segment;
 }
 
-const pseudo4 = (protocol: number, srcIp = SRC_IP) => (length: number): number[] => [...srcIp, ...DST_IP, 0, protocol, ...u16(length)];
-const pseudo6 = (next: number) => (length: number): number[] => [...SRC_IP6, ...DST_IP6, ...u32(length), 0, 0, 0, next];
+const pseudo4 =
+  (protocol: number, srcIp = SRC_IP) =>
+  (length: number): number[] => [...srcIp, ...DST_IP, 0, protocol, ...u16(length)];
+const pseudo6 =
+  (next: number) =>
+  (length: number): number[] => [...SRC_IP6, ...DST_IP6, ...u32(length), 0, 0, 0, next];
 
 /** IPv4 UDP frame of exactly frameLen bytes (without FCS). */
 function udp4Frame(frameLen: number, id: number, vlanId?: number, flow = DEFAULT_FLOW): Uint8Array {
@@ -121,13 +154,17 @@ function udp4Frame(frameLen: number, id: number, vlanId?: number, flow = DEFAULT
 
 function tcpSynFrame(id: number): Uint8Array {
   const segment = [
-    ...u16(TCP_SRC_PORT), ...u16(TCP_DST_PORT),
+    ...u16(TCP_SRC_PORT),
+    ...u16(TCP_DST_PORT),
     ...u32(0x10000000 + id), // sequence number
     ...u32(0), // ack
-    0x50, 0x02, // data offset 5 words; flags SYN
+    0x50,
+    0x02, // data offset 5 words; flags SYN
     ...u16(64240), // window
-    0, 0, // checksum
-    0, 0, // urgent pointer
+    0,
+    0, // checksum
+    0,
+    0, // urgent pointer
   ];
   const sum = transportChecksum(pseudo4(PROTO_TCP)(segment.length), segment);
   segment[16] = sum >> 8;
@@ -144,9 +181,20 @@ function udp6Frame(payloadLength: number): Uint8Array {
 /** An ARP request is broadcast, as on a real link. */
 function arpRequestFrame(): Uint8Array {
   const arp = [
-    ...u16(1), ...u16(ETH_IPV4), 6, 4, ...u16(1), // Ethernet/IPv4, request
-    ...SRC_MAC, ...SRC_IP,
-    0, 0, 0, 0, 0, 0, ...ARP_TARGET_IP,
+    ...u16(1),
+    ...u16(ETH_IPV4),
+    6,
+    4,
+    ...u16(1), // Ethernet/IPv4, request
+    ...SRC_MAC,
+    ...SRC_IP,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    ...ARP_TARGET_IP,
   ];
   return ethernet(BROADCAST_MAC, ETH_ARP, arp);
 }
@@ -196,7 +244,10 @@ function mixed(): Uint8Array[] {
  */
 function udp64Flows(): Uint8Array[] {
   return Array.from({ length: FLOWS }, (_, i) =>
-    udp4Frame(64 - FCS, i + 1, undefined, { srcIp: [...FLOW_SRC_NET, i], srcPort: UDP_SRC_PORT + i }),
+    udp4Frame(64 - FCS, i + 1, undefined, {
+      srcIp: [...FLOW_SRC_NET, i],
+      srcPort: UDP_SRC_PORT + i,
+    }),
   );
 }
 

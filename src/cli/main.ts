@@ -50,7 +50,10 @@ export function buildProgram(ctx: CliContext): Command {
         'Needs root (CAP_NET_ADMIN, CAP_NET_RAW, CAP_SYS_ADMIN).',
     )
     // One line, like every other error capbench prints.
-    .configureOutput({ outputError: (text, write) => write(`capbench: ${text.replace(/^error: /, '').trimEnd()} (see capbench --help)\n`) })
+    .configureOutput({
+      outputError: (text, write) =>
+        write(`capbench: ${text.replace(/^error: /, '').trimEnd()} (see capbench --help)\n`),
+    })
     .exitOverride();
   registerRun(program, ctx);
   registerSweep(program, ctx);

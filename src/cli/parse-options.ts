@@ -4,10 +4,23 @@
  */
 import os from 'node:os';
 import {
-  defaultCpus, FANOUT_MODES, METHOD_NAMES, RUN_DEFAULTS,
-  type FanoutMode, type MeasureDefaults, type MethodName, type Mode, type RunConfig, type Tier,
+  defaultCpus,
+  FANOUT_MODES,
+  METHOD_NAMES,
+  RUN_DEFAULTS,
+  type FanoutMode,
+  type MeasureDefaults,
+  type MethodName,
+  type Mode,
+  type RunConfig,
+  type Tier,
 } from '../core/config.js';
-import { optionKey, type MethodOption, type MethodOptionValues, type OptionValue } from '../core/method-options.js';
+import {
+  optionKey,
+  type MethodOption,
+  type MethodOptionValues,
+  type OptionValue,
+} from '../core/method-options.js';
 import { METHOD_OPTIONS } from '../methods/registry.js';
 import { UsageError } from '../shared/errors.js';
 import { positiveInt, positiveNumber } from '../shared/parse-number.js';
@@ -18,7 +31,9 @@ export function cpuIndex(flag: string, value: string): number {
   const n = Number(value);
   const cpus = os.cpus().length;
   if (!/^-?\d+$/.test(value.trim()) || n < -1 || n >= cpus) {
-    throw new UsageError(`${flag} must be a CPU number from 0 to ${cpus - 1}, or -1 to leave it unpinned, got '${value}'`);
+    throw new UsageError(
+      `${flag} must be a CPU number from 0 to ${cpus - 1}, or -1 to leave it unpinned, got '${value}'`,
+    );
   }
   return n;
 }
@@ -28,13 +43,16 @@ export function cpuList(flag: string, value: string): number[] {
   const cpus = os.cpus().length;
   const list = parseCpuList(value);
   if (list === null || list.length === 0 || list.some((c) => c >= cpus)) {
-    throw new UsageError(`${flag} must be a list of CPUs from 0 to ${cpus - 1} such as 1,3 or 0-3, got '${value}'`);
+    throw new UsageError(
+      `${flag} must be a list of CPUs from 0 to ${cpus - 1} such as 1,3 or 0-3, got '${value}'`,
+    );
   }
   return list;
 }
 
 export function fanout(value: string): FanoutMode {
-  if (!(FANOUT_MODES as readonly string[]).includes(value)) throw new UsageError(`--fanout must be one of ${FANOUT_MODES.join(', ')}, got '${value}'`);
+  if (!(FANOUT_MODES as readonly string[]).includes(value))
+    throw new UsageError(`--fanout must be one of ${FANOUT_MODES.join(', ')}, got '${value}'`);
   return value as FanoutMode;
 }
 
@@ -51,23 +69,31 @@ export function rate(value: string): number | 'max' {
 
 export function methods(value: string): MethodName[] {
   if (value === 'all') return [...METHOD_NAMES];
-  const names = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  if (names.length === 0) throw new UsageError(`--methods needs at least one of: ${METHOD_NAMES.join(', ')}`);
+  const names = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (names.length === 0)
+    throw new UsageError(`--methods needs at least one of: ${METHOD_NAMES.join(', ')}`);
   for (const name of names) {
     if (!(METHOD_NAMES as readonly string[]).includes(name)) {
-      throw new UsageError(`unknown method '${name}': choose from ${METHOD_NAMES.join(', ')} (or all)`);
+      throw new UsageError(
+        `unknown method '${name}': choose from ${METHOD_NAMES.join(', ')} (or all)`,
+      );
     }
   }
   return [...new Set(names)] as MethodName[];
 }
 
 export function mode(value: string): Mode {
-  if (value !== 'drain' && value !== 'live') throw new UsageError(`--mode must be drain or live, got '${value}'`);
+  if (value !== 'drain' && value !== 'live')
+    throw new UsageError(`--mode must be drain or live, got '${value}'`);
   return value;
 }
 
 export function onOff(flag: string, value: string): boolean {
-  if (value !== 'on' && value !== 'off') throw new UsageError(`${flag} must be on or off, got '${value}'`);
+  if (value !== 'on' && value !== 'off')
+    throw new UsageError(`${flag} must be on or off, got '${value}'`);
   return value === 'on';
 }
 
@@ -105,11 +131,19 @@ export interface RawRunOptions {
  * The methods' own options as commander hands them over (its key for `--ring-mb` is `ringMb`),
  * parsed by their declarations, each not given at its default: the results then say what ran.
  */
-export function methodOptionValues(raw: RawRunOptions, options: readonly MethodOption[] = METHOD_OPTIONS): MethodOptionValues {
+export function methodOptionValues(
+  raw: RawRunOptions,
+  options: readonly MethodOption[] = METHOD_OPTIONS,
+): MethodOptionValues {
   const values: Record<string, OptionValue> = {};
   for (const o of options) {
     const given = raw[optionKey(o)];
-    values[o.name] = given === undefined ? o.default : o.parse === undefined ? given === true : o.parse(String(given));
+    values[o.name] =
+      given === undefined
+        ? o.default
+        : o.parse === undefined
+          ? given === true
+          : o.parse(String(given));
   }
   return values;
 }
@@ -117,18 +151,31 @@ export function methodOptionValues(raw: RawRunOptions, options: readonly MethodO
 /** Options as given, over `defaults` (core/config.ts) for what was not. */
 export function runConfig(raw: RawRunOptions, d: MeasureDefaults = RUN_DEFAULTS): RunConfig {
   const cpus = defaultCpus(os.cpus().length);
-  const generatorCpu = raw.genCpu === undefined ? cpus.generatorCpu : cpuIndex('--gen-cpu', raw.genCpu);
-  const generatorThreads = raw.genThreads === undefined ? d.generatorThreads : threads('--gen-threads', raw.genThreads);
+  const generatorCpu =
+    raw.genCpu === undefined ? cpus.generatorCpu : cpuIndex('--gen-cpu', raw.genCpu);
+  const generatorThreads =
+    raw.genThreads === undefined ? d.generatorThreads : threads('--gen-threads', raw.genThreads);
   const captureCpus = raw.capCpus === undefined ? null : cpuList('--cap-cpus', raw.capCpus);
   // One reader runs on the calling thread: --cap-cpu, or the first of --cap-cpus.
-  const captureCpu = raw.capCpu !== undefined ? cpuIndex('--cap-cpu', raw.capCpu) : captureCpus !== null ? captureCpus[0]! : cpus.captureCpu;
+  const captureCpu =
+    raw.capCpu !== undefined
+      ? cpuIndex('--cap-cpu', raw.capCpu)
+      : captureCpus !== null
+        ? captureCpus[0]!
+        : cpus.captureCpu;
   return {
     methods: raw.methods === undefined ? [...METHOD_NAMES] : methods(raw.methods),
     // Traffic from elsewhere cannot be held back: live by default. With --gen-iface it is ours again.
-    mode: raw.mode === undefined ? (raw.iface !== undefined && raw.genIface === undefined ? 'live' : d.mode) : mode(raw.mode),
+    mode:
+      raw.mode === undefined
+        ? raw.iface !== undefined && raw.genIface === undefined
+          ? 'live'
+          : d.mode
+        : mode(raw.mode),
     count: raw.count === undefined ? d.count : positiveInt('--count', raw.count),
     countGiven: raw.count !== undefined,
-    durationSec: raw.duration === undefined ? d.durationSec : positiveNumber('--duration', raw.duration),
+    durationSec:
+      raw.duration === undefined ? d.durationSec : positiveNumber('--duration', raw.duration),
     rate: raw.rate === undefined ? d.rate : rate(raw.rate),
     fixturePath: fixturePath(raw.fixture ?? d.fixture),
     trials: raw.trials === undefined ? d.trials : positiveInt('--trials', raw.trials),

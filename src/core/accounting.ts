@@ -4,7 +4,16 @@
  * check. Kept apart from the runner so they can be tested without a kernel.
  */
 import type { CpuUsage } from './cpu-time.js';
-import type { CycleSource, CyclesPerPacket, DeliverSource, DeliveryMeasure, DropCounts, DropsSource, SystemDelivery, TrialResult } from './results.js';
+import type {
+  CycleSource,
+  CyclesPerPacket,
+  DeliverSource,
+  DeliveryMeasure,
+  DropCounts,
+  DropsSource,
+  SystemDelivery,
+  TrialResult,
+} from './results.js';
 import { rme } from './statistics.js';
 
 /**
@@ -80,14 +89,25 @@ function senderDeliver(d: DeliveryMeasure, packets: number, baseline: Baseline |
   if (d.sent <= 0) return { secPerPacket: null, source: null, note: 'nothing was sent' };
   if (d.twinSec !== null && d.twinSent !== null) {
     const source = 'sender-clocks-vs-twin';
-    if (d.twinSent <= 0 || d.twinSec <= 0) return { secPerPacket: null, source, note: 'the twin generator sent nothing' };
-    if (!baseline?.twinPerFrame) return { secPerPacket: null, source, note: 'no twin cost measured in this run' };
+    if (d.twinSent <= 0 || d.twinSec <= 0)
+      return { secPerPacket: null, source, note: 'the twin generator sent nothing' };
+    if (!baseline?.twinPerFrame)
+      return { secPerPacket: null, source, note: 'no twin cost measured in this run' };
     const ratio = senderPerFrame(d) / (d.twinSec / d.twinSent);
-    return { secPerPacket: ((ratio - 1) * baseline.twinPerFrame * d.sent) / packets, source, note: null };
+    return {
+      secPerPacket: ((ratio - 1) * baseline.twinPerFrame * d.sent) / packets,
+      source,
+      note: null,
+    };
   }
   const source = 'sender-clocks-vs-none';
-  if (baseline?.senderPerFrame == null) return { secPerPacket: null, source, note: 'no none baseline in this run' };
-  return { secPerPacket: ((senderPerFrame(d) - baseline.senderPerFrame) * d.sent) / packets, source, note: null };
+  if (baseline?.senderPerFrame == null)
+    return { secPerPacket: null, source, note: 'no none baseline in this run' };
+  return {
+    secPerPacket: ((senderPerFrame(d) - baseline.senderPerFrame) * d.sent) / packets,
+    source,
+    note: null,
+  };
 }
 
 function baselineBusy(baseline: Baseline, load: Pick<WindowLoad, 'sent' | 'windowSec'>): number {
@@ -97,7 +117,10 @@ function baselineBusy(baseline: Baseline, load: Pick<WindowLoad, 'sent' | 'windo
 }
 
 /** What `loads` add up to, and whether /proc/stat's ticks can resolve it. */
-function sumLoads(loads: readonly WindowLoad[], cpus: number): { cpu: CpuUsage; windowSec: number; packets: number; sent: number | null; longEnough: boolean } {
+function sumLoads(
+  loads: readonly WindowLoad[],
+  cpus: number,
+): { cpu: CpuUsage; windowSec: number; packets: number; sent: number | null; longEnough: boolean } {
   const sum = (f: (t: WindowLoad) => number): number => loads.reduce((a, t) => a + f(t), 0);
   const windowSec = sum((t) => t.windowSec);
   return {
@@ -118,14 +141,20 @@ function sumLoads(loads: readonly WindowLoad[], cpus: number): { cpu: CpuUsage; 
  * Two-port mode: what the machine spent delivering the frames, beyond the reading thread and what
  * the same frames cost with nothing attached, if the phases are long enough for /proc/stat.
  */
-function twoPortDeliver(loads: readonly WindowLoad[], cpus: number, baseline: Baseline | null): Deliver {
+function twoPortDeliver(
+  loads: readonly WindowLoad[],
+  cpus: number,
+  baseline: Baseline | null,
+): Deliver {
   const source = 'system-busy-two-port';
-  if (baseline?.systemPerFrame == null) return { secPerPacket: null, source, note: 'no none baseline in this run' };
+  if (baseline?.systemPerFrame == null)
+    return { secPerPacket: null, source, note: 'no none baseline in this run' };
   const phases = loads.map((l) => l.delivery!.system!);
   const wallSec = phases.reduce((a, p) => a + p.wallSec, 0);
   if (wallSec < MIN_SYSTEM_WINDOW_SEC_PER_CPU * cpus) {
     return {
-      secPerPacket: null, source,
+      secPerPacket: null,
+      source,
       note: `/proc/stat counts 10 ms ticks: needs ${MIN_SYSTEM_WINDOW_SEC_PER_CPU * cpus} s of delivery in all (more --count, --trials or --duration)`,
     };
   }
@@ -133,7 +162,8 @@ function twoPortDeliver(loads: readonly WindowLoad[], cpus: number, baseline: Ba
   const sent = loads.reduce((a, l) => a + l.delivery!.sent, 0);
   const packets = loads.reduce((a, l) => a + l.packets, 0);
   return {
-    secPerPacket: (spent - baseline.systemPerFrame * sent) / packets, source,
+    secPerPacket: (spent - baseline.systemPerFrame * sent) / packets,
+    source,
     note: "machine-wide busy time: on a NIC the receive path runs on the receiving port's interrupt CPU, out of the sender's clocks",
   };
 }
@@ -143,8 +173,13 @@ function twoPortDeliver(loads: readonly WindowLoad[], cpus: number, baseline: Ba
  * its packets; in two-port mode, from the machine's busy time over the delivering phases; without
  * capbench's traffic (--iface alone), from /proc/stat busy time, if the windows are long enough.
  */
-function rowDeliver(loads: readonly WindowLoad[], cpus: number, baseline: Baseline | null): Deliver {
-  if (loads.length > 0 && loads.every((l) => l.delivery?.system != null)) return twoPortDeliver(loads, cpus, baseline);
+function rowDeliver(
+  loads: readonly WindowLoad[],
+  cpus: number,
+  baseline: Baseline | null,
+): Deliver {
+  if (loads.length > 0 && loads.every((l) => l.delivery?.system != null))
+    return twoPortDeliver(loads, cpus, baseline);
   const withClocks = loads.filter((l) => l.delivery !== null);
   if (withClocks.length === loads.length) {
     let sec = 0;
@@ -155,16 +190,28 @@ function rowDeliver(loads: readonly WindowLoad[], cpus: number, baseline: Baseli
       sec += d.secPerPacket * l.packets;
       packets += l.packets;
     }
-    return { secPerPacket: sec / packets, source: senderDeliver(loads[0]!.delivery!, 1, baseline).source, note: null };
+    return {
+      secPerPacket: sec / packets,
+      source: senderDeliver(loads[0]!.delivery!, 1, baseline).source,
+      note: null,
+    };
   }
   const source = 'system-busy-vs-none';
   if (!baseline) return { secPerPacket: null, source, note: 'no none baseline in this run' };
   const total = sumLoads(loads, cpus);
   if (!total.longEnough) {
-    return { secPerPacket: null, source, note: `/proc/stat counts 10 ms ticks: needs ${MIN_SYSTEM_WINDOW_SEC_PER_CPU * cpus} s of windows in all` };
+    return {
+      secPerPacket: null,
+      source,
+      note: `/proc/stat counts 10 ms ticks: needs ${MIN_SYSTEM_WINDOW_SEC_PER_CPU * cpus} s of windows in all`,
+    };
   }
   const busy = total.cpu.systemBusySec - total.cpu.threadSec - baselineBusy(baseline, total);
-  return { secPerPacket: busy / total.packets, source, note: 'machine-wide busy time: traffic from elsewhere has no sender clock to read' };
+  return {
+    secPerPacket: busy / total.packets,
+    source,
+    note: 'machine-wide busy time: traffic from elsewhere has no sender clock to read',
+  };
 }
 
 /** What rowCycles is asked: whether deliver is measured at all (--deliver). */
@@ -196,28 +243,49 @@ function belowZero(d: Deliver): Deliver {
  * row is the reference, not a row with cycles: rows.ts buildBaselineRow.)
  */
 export function rowCycles(
-  loads: readonly WindowLoad[], cpus: number, tscHz: number, baseline: Baseline | null, source: CycleSource,
+  loads: readonly WindowLoad[],
+  cpus: number,
+  tscHz: number,
+  baseline: Baseline | null,
+  source: CycleSource,
   options: RowCyclesOptions = {},
 ): CyclesPerPacket {
   const total = sumLoads(loads, cpus);
   const none: CyclesPerPacket = {
-    deliver: null, read: null, total: null, totalRme: null, deliverSource: null, deliverNote: null,
-    user: null, sys: null, systemBusy: null, source,
+    deliver: null,
+    read: null,
+    total: null,
+    totalRme: null,
+    deliverSource: null,
+    deliverNote: null,
+    user: null,
+    sys: null,
+    systemBusy: null,
+    source,
   };
   if (total.packets < MIN_PACKETS) {
-    return { ...none, deliverNote: `${total.packets} packets reached the counter, fewer than ${MIN_PACKETS}: too few for a per-packet figure` };
+    return {
+      ...none,
+      deliverNote: `${total.packets} packets reached the counter, fewer than ${MIN_PACKETS}: too few for a per-packet figure`,
+    };
   }
   const cycles = (sec: number, packets = total.packets): number => (sec * tscHz) / packets;
   const { cpu } = total;
   const sampled = cpu.threadUserSec + cpu.threadSysSec;
   const read = cycles(cpu.threadSec);
-  const measured = options.deliver === false ? { secPerPacket: null, source: null, note: DELIVER_OFF_NOTE } : rowDeliver(loads, cpus, baseline);
-  const deliver = measured.secPerPacket !== null && measured.secPerPacket < 0 ? belowZero(measured) : measured;
+  const measured =
+    options.deliver === false
+      ? { secPerPacket: null, source: null, note: DELIVER_OFF_NOTE }
+      : rowDeliver(loads, cpus, baseline);
+  const deliver =
+    measured.secPerPacket !== null && measured.secPerPacket < 0 ? belowZero(measured) : measured;
   const deliverCycles = deliver.secPerPacket === null ? null : deliver.secPerPacket * tscHz;
   // Per-window totals for the margin of error: each window's deliver against the same reference.
   const perWindow = loads.map((l) => {
     const d = rowDeliver([l], cpus, baseline).secPerPacket;
-    return d === null || l.packets < MIN_PACKETS ? null : d * tscHz + cycles(l.cpu.threadSec, l.packets);
+    return d === null || l.packets < MIN_PACKETS
+      ? null
+      : d * tscHz + cycles(l.cpu.threadSec, l.packets);
   });
   const windowTotals = perWindow.every((t) => t !== null) ? perWindow : [];
   return {
@@ -229,19 +297,36 @@ export function rowCycles(
     deliverNote: deliver.note,
     user: sampled > 0 ? cycles((cpu.threadSec * cpu.threadUserSec) / sampled) : null,
     sys: sampled > 0 ? cycles((cpu.threadSec * cpu.threadSysSec) / sampled) : null,
-    systemBusy: baseline && total.longEnough ? cycles(Math.max(0, cpu.systemBusySec - baselineBusy(baseline, total))) : null,
+    systemBusy:
+      baseline && total.longEnough
+        ? cycles(Math.max(0, cpu.systemBusySec - baselineBusy(baseline, total)))
+        : null,
     source,
   };
 }
 
 /** The reference for `deliver`, from the `none` row's windows and every drain fill's twin. */
-export function baselineFrom(noneLoads: readonly WindowLoad[], allLoads: readonly WindowLoad[], mode: 'drain' | 'live'): Baseline | null {
-  const twins = allLoads.map((l) => l.delivery).filter((d): d is DeliveryMeasure => d?.twinSec != null && (d.twinSent ?? 0) > 0);
+export function baselineFrom(
+  noneLoads: readonly WindowLoad[],
+  allLoads: readonly WindowLoad[],
+  mode: 'drain' | 'live',
+): Baseline | null {
+  const twins = allLoads
+    .map((l) => l.delivery)
+    .filter((d): d is DeliveryMeasure => d?.twinSec != null && (d.twinSent ?? 0) > 0);
   const twinSec = twins.reduce((a, d) => a + d.twinSec!, 0);
   const twinSent = twins.reduce((a, d) => a + d.twinSent!, 0);
   const twinPerFrame = twinSent > 0 ? twinSec / twinSent : null;
   if (noneLoads.length === 0) {
-    return twinPerFrame === null ? null : { busyPerSec: 0, busyPerSentFrame: null, senderPerFrame: null, twinPerFrame, systemPerFrame: null };
+    return twinPerFrame === null
+      ? null
+      : {
+          busyPerSec: 0,
+          busyPerSentFrame: null,
+          senderPerFrame: null,
+          twinPerFrame,
+          systemPerFrame: null,
+        };
   }
   const sum = (f: (l: WindowLoad) => number): number => noneLoads.reduce((a, l) => a + f(l), 0);
   const sent = sum((l) => l.sent ?? 0);
@@ -249,11 +334,13 @@ export function baselineFrom(noneLoads: readonly WindowLoad[], allLoads: readonl
   const system = (l: WindowLoad): SystemDelivery | null => l.delivery?.system ?? null;
   const systemClocked = clocked && noneLoads.every((l) => system(l) !== null);
   return {
-    busyPerSec: sum((l) => (l.windowSec > 0 ? l.cpu.systemBusySec / l.windowSec : 0)) / noneLoads.length,
+    busyPerSec:
+      sum((l) => (l.windowSec > 0 ? l.cpu.systemBusySec / l.windowSec : 0)) / noneLoads.length,
     busyPerSentFrame: mode === 'live' && sent > 0 ? sum((l) => l.cpu.systemBusySec) / sent : null,
-    senderPerFrame: mode === 'live' && clocked
-      ? sum((l) => l.delivery!.senderSec + l.delivery!.softirqSec) / sum((l) => l.delivery!.sent)
-      : null,
+    senderPerFrame:
+      mode === 'live' && clocked
+        ? sum((l) => l.delivery!.senderSec + l.delivery!.softirqSec) / sum((l) => l.delivery!.sent)
+        : null,
     twinPerFrame,
     systemPerFrame: systemClocked
       ? sum((l) => system(l)!.busySec - system(l)!.readerSec) / sum((l) => l.delivery!.sent)
@@ -317,19 +404,35 @@ export interface WindowCounts {
  * missed) less what the kernel then dropped is its "received". A method that cannot count its own
  * drops has them derived from the sent count, if there is one, and unknown otherwise.
  */
-export function windowLoss(c: WindowCounts): { received: number; drops: DropCounts; resent: number; dropsSource: DropsSource } {
+export function windowLoss(c: WindowCounts): {
+  received: number;
+  drops: DropCounts;
+  resent: number;
+  dropsSource: DropsSource;
+} {
   const veth = c.link === 'veth';
-  const stackDropped = veth ? Math.max(0, c.captureDropped - (c.backlogDrops - c.twinDropped)) : c.captureDropped;
+  const stackDropped = veth
+    ? Math.max(0, c.captureDropped - (c.backlogDrops - c.twinDropped))
+    : c.captureDropped;
   const captureIf = stackDropped + c.captureNicLost;
   const senderIf = veth ? 0 : c.senderDropped;
   const baseline = c.counted === null;
   const received = c.counted ?? c.captureRx - stackDropped;
-  const dropsSource: DropsSource = baseline || c.methodDrops !== null ? 'kernel' : c.sent !== null ? 'derived' : 'unknown';
-  const method = baseline ? 0
-    : c.methodDrops !== null ? c.methodDrops
-      : c.sent !== null ? Math.max(0, c.sent - received - captureIf - senderIf)
+  const dropsSource: DropsSource =
+    baseline || c.methodDrops !== null ? 'kernel' : c.sent !== null ? 'derived' : 'unknown';
+  const method = baseline
+    ? 0
+    : c.methodDrops !== null
+      ? c.methodDrops
+      : c.sent !== null
+        ? Math.max(0, c.sent - received - captureIf - senderIf)
         : null;
-  return { received, drops: { senderIf, captureIf, method }, resent: veth ? c.senderDropped : 0, dropsSource };
+  return {
+    received,
+    drops: { senderIf, captureIf, method },
+    resent: veth ? c.senderDropped : 0,
+    dropsSource,
+  };
 }
 
 /** All drops of a window or row; null when the method's part is unknown. */
@@ -370,14 +473,22 @@ export function checkTrial(t: TrialResult, check: TrialCheck): Verdict {
     };
   }
   if (t.sent !== null) {
-    if (check.genIface != null && t.sent > 0 && t.received === 0 && (check.derived || dropped === 0)) {
+    if (
+      check.genIface != null &&
+      t.sent > 0 &&
+      t.received === 0 &&
+      (check.derived || dropped === 0)
+    ) {
       return {
         ok: false,
         reason: `none of ${t.sent} frames sent on ${check.genIface} arrived on ${check.iface}, and neither port counted a drop: are the two ports cabled to each other?`,
       };
     }
     if (t.received > t.sent) {
-      return { ok: false, reason: `received ${t.received} frames but only ${t.sent} were sent: the capture interface is not quiet` };
+      return {
+        ok: false,
+        reason: `received ${t.received} frames but only ${t.sent} were sent: the capture interface is not quiet`,
+      };
     }
     if (!check.derived && dropped !== null && t.received + dropped !== t.sent) {
       return {
@@ -386,14 +497,21 @@ export function checkTrial(t: TrialResult, check: TrialCheck): Verdict {
       };
     }
     if (check.mode === 'drain' && t.received !== t.sent) {
-      return { ok: false, reason: `drain lost ${t.sent - t.received} of ${t.sent} frames (buffer too small or frames missing)` };
+      return {
+        ok: false,
+        reason: `drain lost ${t.sent - t.received} of ${t.sent} frames (buffer too small or frames missing)`,
+      };
     }
   }
   if (check.ipv4Expected !== null && t.ipv4Counted !== null && dropped !== null) {
     const lo = check.ipv4Expected - dropped;
     if (t.ipv4Counted > check.ipv4Expected || t.ipv4Counted < lo) {
-      const want = dropped === 0 ? `${check.ipv4Expected}` : `${Math.max(0, lo)}..${check.ipv4Expected}`;
-      return { ok: false, reason: `counted ${t.ipv4Counted} IPv4 frames, the fixture says ${want}` };
+      const want =
+        dropped === 0 ? `${check.ipv4Expected}` : `${Math.max(0, lo)}..${check.ipv4Expected}`;
+      return {
+        ok: false,
+        reason: `counted ${t.ipv4Counted} IPv4 frames, the fixture says ${want}`,
+      };
     }
   }
   return { ok: true, reason: null };

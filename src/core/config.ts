@@ -7,14 +7,26 @@ import type { MethodOptionValues } from './method-options.js';
  * typed against this list, so a name cannot be added in one place only.
  */
 export const METHOD_NAMES = [
-  'none', 'socket', 'socket-mmsg', 'pcap', 'pcap-native', 'packet-mmap', 'af-xdp', 'fastnet-read', 'fastnet-ring', 'fastnet-zc',
+  'none',
+  'socket',
+  'socket-mmsg',
+  'pcap',
+  'pcap-native',
+  'packet-mmap',
+  'af-xdp',
+  'fastnet-read',
+  'fastnet-ring',
+  'fastnet-zc',
 ] as const;
 export type MethodName = (typeof METHOD_NAMES)[number];
 /** The baseline: nothing attached, the reference every other row's deliver is charged against. */
 export const BASELINE = 'none' satisfies MethodName;
-export const BASELINE_SUMMARY = 'nothing attached: the baseline every other row is measured against';
+export const BASELINE_SUMMARY =
+  'nothing attached: the baseline every other row is measured against';
 export type CaptureMethodName = Exclude<MethodName, typeof BASELINE>;
-export const CAPTURE_METHOD_NAMES = METHOD_NAMES.filter((n): n is CaptureMethodName => n !== BASELINE);
+export const CAPTURE_METHOD_NAMES = METHOD_NAMES.filter(
+  (n): n is CaptureMethodName => n !== BASELINE,
+);
 
 export type Mode = 'drain' | 'live';
 
@@ -104,7 +116,10 @@ export function trafficFrom(config: Pick<RunConfig, 'iface' | 'genIface'>): Traf
  * kernel picks by the sending CPU, so several generator threads feed several queues. A method may
  * need more (`methodsNeed`: af-xdp binds a socket to each of --queues, CaptureMethod.queuesNeeded).
  */
-export function testbedQueues(config: Pick<RunConfig, 'threads' | 'generatorThreads'>, methodsNeed = 1): number {
+export function testbedQueues(
+  config: Pick<RunConfig, 'threads' | 'generatorThreads'>,
+  methodsNeed = 1,
+): number {
   return Math.max(1, config.threads, config.generatorThreads, methodsNeed);
 }
 
@@ -112,9 +127,15 @@ export function testbedQueues(config: Pick<RunConfig, 'threads' | 'generatorThre
  * The generator threads' CPUs: the first on --gen-cpu, the others on the CPUs after it, so that
  * each sends on a queue of its own (veth picks the queue by the sending CPU). [] leaves them.
  */
-export function generatorCpus(config: Pick<RunConfig, 'generatorCpu' | 'generatorThreads'>, cpus: number): number[] {
+export function generatorCpus(
+  config: Pick<RunConfig, 'generatorCpu' | 'generatorThreads'>,
+  cpus: number,
+): number[] {
   if (config.generatorCpu < 0) return [];
-  return Array.from({ length: Math.min(config.generatorThreads, cpus) }, (_, i) => (config.generatorCpu + i) % cpus);
+  return Array.from(
+    { length: Math.min(config.generatorThreads, cpus) },
+    (_, i) => (config.generatorCpu + i) % cpus,
+  );
 }
 
 /**
@@ -124,7 +145,10 @@ export function generatorCpus(config: Pick<RunConfig, 'generatorCpu' | 'generato
  */
 export function defaultCaptureCpus(generator: readonly number[], cpus: number): number[] {
   const all = Array.from({ length: cpus }, (_, c) => c);
-  return [...all.filter((c) => !generator.includes(c)), ...all.filter((c) => generator.includes(c))];
+  return [
+    ...all.filter((c) => !generator.includes(c)),
+    ...all.filter((c) => generator.includes(c)),
+  ];
 }
 
 /** An offered rate as the generator takes it: packets per second, 0 for flat out. */

@@ -48,7 +48,11 @@ function steps(frames: number, received: () => number, step: Step, after?: () =>
   return got;
 }
 
-export async function drive(limit: ConsumeLimit, received: () => number, step: Step): Promise<number> {
+export async function drive(
+  limit: ConsumeLimit,
+  received: () => number,
+  step: Step,
+): Promise<number> {
   let lastFrameAt = performance.now();
   for (;;) {
     throwIfAborted(limit.signal);

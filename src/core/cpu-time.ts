@@ -45,8 +45,11 @@ export function snapshot(end: 'start' | 'end'): CpuSnapshot {
   const t = native().threadCpuTime();
   const wallSec = performance.now() / 1000;
   return {
-    threadUserNs: t.userNs, threadSysNs: t.sysNs, threadTotalNs: t.totalNs,
-    systemIdleSec: end === 'start' ? idleFirst : systemIdleSeconds(), wallSec,
+    threadUserNs: t.userNs,
+    threadSysNs: t.sysNs,
+    threadTotalNs: t.totalNs,
+    systemIdleSec: end === 'start' ? idleFirst : systemIdleSeconds(),
+    wallSec,
   };
 }
 
@@ -64,7 +67,9 @@ export function usageBetween(a: CpuSnapshot, b: CpuSnapshot): CpuUsage {
     threadSec: (b.threadTotalNs - a.threadTotalNs) / 1e9,
     threadUserSec: (b.threadUserNs - a.threadUserNs) / 1e9,
     threadSysSec: (b.threadSysNs - a.threadSysNs) / 1e9,
-    systemBusySec: Math.max(0, (b.wallSec - a.wallSec) * os.cpus().length - (b.systemIdleSec - a.systemIdleSec)),
+    systemBusySec: Math.max(
+      0,
+      (b.wallSec - a.wallSec) * os.cpus().length - (b.systemIdleSec - a.systemIdleSec),
+    ),
   };
 }
-

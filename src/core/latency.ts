@@ -49,6 +49,7 @@ export interface LatencySummary {
 export function summarizeLatency(samples: readonly number[]): LatencySummary | null {
   if (samples.length === 0) return null;
   const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  const at = (q: number): number =>
+    sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
   return { p50Ns: at(0.5), p99Ns: at(0.99), samples: sorted.length };
 }

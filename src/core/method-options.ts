@@ -24,7 +24,10 @@ export interface MethodOption<T extends OptionValue = OptionValue> {
 /** The values a run was given, by option name; an option not in it has its default. */
 export type MethodOptionValues = Readonly<Record<string, OptionValue>>;
 
-export function optionValue<T extends OptionValue>(values: MethodOptionValues, option: MethodOption<T>): T {
+export function optionValue<T extends OptionValue>(
+  values: MethodOptionValues,
+  option: MethodOption<T>,
+): T {
   const v = values[option.name];
   return v === undefined ? option.default : (v as T);
 }

@@ -13,11 +13,18 @@ export function effectiveCapabilities(status = readFileSync('/proc/self/status',
   return m ? BigInt('0x' + m[1]) : 0n;
 }
 
-export function missingCapabilities(needed: readonly CapName[], eff = effectiveCapabilities()): CapName[] {
+export function missingCapabilities(
+  needed: readonly CapName[],
+  eff = effectiveCapabilities(),
+): CapName[] {
   return needed.filter((c) => (eff & (1n << BigInt(CAPS[c]))) === 0n);
 }
 
-export function requireCapabilities(needed: readonly CapName[], what: string, eff = effectiveCapabilities()): void {
+export function requireCapabilities(
+  needed: readonly CapName[],
+  what: string,
+  eff = effectiveCapabilities(),
+): void {
   const missing = missingCapabilities(needed, eff);
   if (missing.length > 0) {
     throw new PermissionError(

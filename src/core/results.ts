@@ -40,7 +40,11 @@ export type CycleSource = 'perf' | 'tsc';
  *   the receive softirq interrupts the reading thread, a kernel without IRQ_TIME_ACCOUNTING
  *   charges it to that thread: it then shows in `read`, not `deliver`; `total` is the same.
  */
-export type DeliverSource = 'sender-clocks-vs-twin' | 'sender-clocks-vs-none' | 'system-busy-vs-none' | 'system-busy-two-port';
+export type DeliverSource =
+  | 'sender-clocks-vs-twin'
+  | 'sender-clocks-vs-none'
+  | 'system-busy-vs-none'
+  | 'system-busy-two-port';
 
 export interface CyclesPerPacket {
   /**

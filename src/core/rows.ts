@@ -5,13 +5,27 @@
  * The rows' windows are interleaved, one round at a time: on a shared machine the speed drifts
  * over seconds, and a row measured all at once would carry whatever the machine did then.
  */
-import { baselineFrom, checkTrial, MIN_PACKETS, rowCycles, sumDrops, totalDrops, type Baseline } from './accounting.js';
+import {
+  baselineFrom,
+  checkTrial,
+  MIN_PACKETS,
+  rowCycles,
+  sumDrops,
+  totalDrops,
+  type Baseline,
+} from './accounting.js';
 import { summarizeLatency } from './latency.js';
 import { BASELINE, type MethodName, type RunConfig, type Tier } from './config.js';
 import { InterruptedError, UsageError } from '../shared/errors.js';
 import type { CycleSource, CyclesPerPacket, Row, ThreadShare, TrialResult } from './results.js';
 import { summarize } from './statistics.js';
-import { measureBaseline, measureWindow, type BaselineSpec, type WindowResult, type WindowSpec } from './window.js';
+import {
+  measureBaseline,
+  measureWindow,
+  type BaselineSpec,
+  type WindowResult,
+  type WindowSpec,
+} from './window.js';
 
 export interface Progress {
   method: MethodName;
@@ -46,32 +60,80 @@ export interface RowPlan {
 
 export function planRow(spec: WindowSpec, note: string | null = null): RowPlan {
   return {
-    method: spec.method.name, tier: spec.tier, measure: () => measureWindow(spec), warmUp: true, spec,
-    windows: [], lastPps: null, failure: null, note,
+    method: spec.method.name,
+    tier: spec.tier,
+    measure: () => measureWindow(spec),
+    warmUp: true,
+    spec,
+    windows: [],
+    lastPps: null,
+    failure: null,
+    note,
   };
 }
 
 export function planBaseline(spec: BaselineSpec): RowPlan {
   return {
-    method: BASELINE, tier: 'js', measure: () => measureBaseline(spec), warmUp: false, spec,
-    windows: [], lastPps: null, failure: null, note: null,
+    method: BASELINE,
+    tier: 'js',
+    measure: () => measureBaseline(spec),
+    warmUp: false,
+    spec,
+    windows: [],
+    lastPps: null,
+    failure: null,
+    note: null,
   };
 }
 
 function noCycles(source: CycleSource): CyclesPerPacket {
   return {
-    deliver: null, read: null, total: null, totalRme: null, deliverSource: null, deliverNote: null,
-    user: null, sys: null, systemBusy: null, source,
+    deliver: null,
+    read: null,
+    total: null,
+    totalRme: null,
+    deliverSource: null,
+    deliverNote: null,
+    user: null,
+    sys: null,
+    systemBusy: null,
+    source,
   };
 }
 
-export function unavailableRow(config: RunConfig, method: MethodName, tier: Tier, reason: string): Row {
+export function unavailableRow(
+  config: RunConfig,
+  method: MethodName,
+  tier: Tier,
+  reason: string,
+): Row {
   return {
-    method, tier, mode: config.mode, threads: config.threads, available: false, reason,
-    sent: null, received: 0, dropped: 0, drops: { senderIf: 0, captureIf: 0, method: 0 }, resent: 0, dropsSource: 'kernel',
-    ipv4Counted: null, ipv4Expected: null, pps: null, ppsRme: null, ppsP50: null, ppsP99: null,
-    ppsSamples: [], noisy: false, point: null, latency: null,
-    cyclesPerPacket: noCycles('tsc'), trials: [], perThread: null, ok: false,
+    method,
+    tier,
+    mode: config.mode,
+    threads: config.threads,
+    available: false,
+    reason,
+    sent: null,
+    received: 0,
+    dropped: 0,
+    drops: { senderIf: 0, captureIf: 0, method: 0 },
+    resent: 0,
+    dropsSource: 'kernel',
+    ipv4Counted: null,
+    ipv4Expected: null,
+    pps: null,
+    ppsRme: null,
+    ppsP50: null,
+    ppsP99: null,
+    ppsSamples: [],
+    noisy: false,
+    point: null,
+    latency: null,
+    cyclesPerPacket: noCycles('tsc'),
+    trials: [],
+    perThread: null,
+    ok: false,
   };
 }
 
@@ -79,7 +141,11 @@ export function unavailableRow(config: RunConfig, method: MethodName, tier: Tier
  * Each reader thread's part of a row, summed over its trials; null with one reader. Its cycles
  * are its own CPU time over its own packets: the waiting thread's time is only in the row's read.
  */
-function threadShares(trials: readonly TrialResult[], cpus: readonly number[], tscHz: number): ThreadShare[] | null {
+function threadShares(
+  trials: readonly TrialResult[],
+  cpus: readonly number[],
+  tscHz: number,
+): ThreadShare[] | null {
   const per = trials.map((t) => t.perThread ?? null);
   const first = per[0];
   if (!first || per.some((p) => p === null || p.length !== first.length)) return null;
@@ -97,7 +163,13 @@ function threadShares(trials: readonly TrialResult[], cpus: readonly number[], t
   });
 }
 
-async function runWindow(plan: RowPlan, trial: number, trials: number, keep: boolean, onProgress?: (p: Progress) => void): Promise<void> {
+async function runWindow(
+  plan: RowPlan,
+  trial: number,
+  trials: number,
+  keep: boolean,
+  onProgress?: (p: Progress) => void,
+): Promise<void> {
   if (plan.failure !== null) return;
   onProgress?.({ method: plan.method, tier: plan.tier, trial, trials, lastPps: plan.lastPps });
   try {
@@ -116,7 +188,11 @@ async function runWindow(plan: RowPlan, trial: number, trials: number, keep: boo
  * Runs every plan's warm-up window, then `trials` rounds of one window per plan. Each round starts
  * one plan further on, so that no row always follows the same one.
  */
-export async function runInterleaved(plans: readonly RowPlan[], trials: number, onProgress?: (p: Progress) => void): Promise<void> {
+export async function runInterleaved(
+  plans: readonly RowPlan[],
+  trials: number,
+  onProgress?: (p: Progress) => void,
+): Promise<void> {
   for (const plan of plans) {
     if (plan.warmUp) await runWindow(plan, 0, trials, false, onProgress);
   }
@@ -128,46 +204,83 @@ export async function runInterleaved(plans: readonly RowPlan[], trials: number, 
 }
 
 /** The reference `deliver` is charged against, from the baseline's windows and every fill's twin. */
-export function pointBaseline(basePlan: RowPlan | null, plans: readonly RowPlan[], mode: 'drain' | 'live'): Baseline | null {
-  return baselineFrom(basePlan?.windows.map((w) => w.load) ?? [], plans.flatMap((p) => p.windows.map((w) => w.load)), mode);
+export function pointBaseline(
+  basePlan: RowPlan | null,
+  plans: readonly RowPlan[],
+  mode: 'drain' | 'live',
+): Baseline | null {
+  return baselineFrom(
+    basePlan?.windows.map((w) => w.load) ?? [],
+    plans.flatMap((p) => p.windows.map((w) => w.load)),
+    mode,
+  );
 }
 
 /** Sums, checks and summarises a plan's windows into a row. */
-export function buildRow(plan: RowPlan, config: RunConfig, baseline: Baseline | null, cycleSource: CycleSource): Row {
+export function buildRow(
+  plan: RowPlan,
+  config: RunConfig,
+  baseline: Baseline | null,
+  cycleSource: CycleSource,
+): Row {
   const { spec } = plan;
   const cycles = (w: readonly WindowResult[]): CyclesPerPacket =>
-    rowCycles(w.map((x) => x.load), spec.cpus, spec.tscHz, baseline, cycleSource, { deliver: config.deliver });
+    rowCycles(
+      w.map((x) => x.load),
+      spec.cpus,
+      spec.tscHz,
+      baseline,
+      cycleSource,
+      { deliver: config.deliver },
+    );
   return summariseRow(plan, config, cycles);
 }
 
 /** The baseline's row: delivers nothing by definition, reads nothing, counts nothing. */
 export function buildBaselineRow(plan: RowPlan, config: RunConfig, cycleSource: CycleSource): Row {
   const reference: CyclesPerPacket = {
-    ...noCycles(cycleSource), deliver: 0, deliverNote: 'nothing attached: the reference the other rows are charged against',
+    ...noCycles(cycleSource),
+    deliver: 0,
+    deliverNote: 'nothing attached: the reference the other rows are charged against',
   };
   return summariseRow(plan, config, () => reference);
 }
 
-function summariseRow(plan: RowPlan, config: RunConfig, cycles: (w: readonly WindowResult[]) => CyclesPerPacket): Row {
+function summariseRow(
+  plan: RowPlan,
+  config: RunConfig,
+  cycles: (w: readonly WindowResult[]) => CyclesPerPacket,
+): Row {
   const { spec, windows, method, tier } = plan;
-  if (plan.failure !== null) return { ...unavailableRow(config, method, tier, plan.failure), available: true };
+  if (plan.failure !== null)
+    return { ...unavailableRow(config, method, tier, plan.failure), available: true };
   const trials: TrialResult[] = windows.map((w) => ({
     ...w.trial,
     latency: w.trial.received < MIN_PACKETS ? null : w.trial.latency,
     cyclesPerPacket: cycles([w]),
   }));
   const drops = sumDrops(trials);
-  const sent = trials.every((t) => t.sent !== null) ? trials.reduce((a, t) => a + (t.sent ?? 0), 0) : null;
+  const sent = trials.every((t) => t.sent !== null)
+    ? trials.reduce((a, t) => a + (t.sent ?? 0), 0)
+    : null;
   const received = trials.reduce((a, t) => a + t.received, 0);
   const counting = trials.every((t) => t.ipv4Counted !== null);
   const counted = counting ? trials.reduce((a, t) => a + t.ipv4Counted!, 0) : null;
-  const expected = counting && sent !== null ? trials.reduce((a, t) => a + (t.ipv4Expected ?? 0), 0) : null;
-  const dropsSource = windows.some((w) => w.dropsSource === 'unknown') ? 'unknown' : windows.some((w) => w.dropsSource === 'derived') ? 'derived' : 'kernel';
+  const expected =
+    counting && sent !== null ? trials.reduce((a, t) => a + (t.ipv4Expected ?? 0), 0) : null;
+  const dropsSource = windows.some((w) => w.dropsSource === 'unknown')
+    ? 'unknown'
+    : windows.some((w) => w.dropsSource === 'derived')
+      ? 'derived'
+      : 'kernel';
   let verdict: { ok: boolean; reason: string | null } = { ok: true, reason: null };
   for (const [i, t] of trials.entries()) {
     const v = checkTrial(t, {
-      mode: config.mode, ipv4Expected: t.ipv4Expected,
-      derived: dropsSource === 'derived', iface: spec.captureIf, genIface: config.genIface,
+      mode: config.mode,
+      ipv4Expected: t.ipv4Expected,
+      derived: dropsSource === 'derived',
+      iface: spec.captureIf,
+      genIface: config.genIface,
     });
     if (!v.ok) {
       verdict = { ok: false, reason: trials.length > 1 ? `trial ${i + 1}: ${v.reason}` : v.reason };
@@ -176,21 +289,38 @@ function summariseRow(plan: RowPlan, config: RunConfig, cycles: (w: readonly Win
   }
   const pps = trials.every((t) => t.pps !== null) ? summarize(trials.map((t) => t.pps!)) : null;
   // A margin of error resting on a handful of stray frames says nothing (see MIN_PACKETS).
-  const ppsRme = received < MIN_PACKETS ? null : pps?.rme ?? null;
+  const ppsRme = received < MIN_PACKETS ? null : (pps?.rme ?? null);
   const cyclesPerPacket = cycles(windows);
-  const noisy = trials.length > 1 && [ppsRme, cyclesPerPacket.totalRme].some((r) => r != null && r > config.noisyRme);
+  const noisy =
+    trials.length > 1 &&
+    [ppsRme, cyclesPerPacket.totalRme].some((r) => r != null && r > config.noisyRme);
   return {
-    method, tier, mode: config.mode, threads: config.threads, available: true,
+    method,
+    tier,
+    mode: config.mode,
+    threads: config.threads,
+    available: true,
     reason: [verdict.reason, plan.note].filter((r) => r !== null).join('; ') || null,
-    sent, received, dropped: totalDrops(drops), drops, resent: trials.reduce((a, t) => a + t.resent, 0),
+    sent,
+    received,
+    dropped: totalDrops(drops),
+    drops,
+    resent: trials.reduce((a, t) => a + t.resent, 0),
     dropsSource,
-    ipv4Counted: counted, ipv4Expected: expected,
-    pps: pps?.mean ?? null, ppsRme, ppsP50: pps?.p50 ?? null, ppsP99: pps?.p99 ?? null,
+    ipv4Counted: counted,
+    ipv4Expected: expected,
+    pps: pps?.mean ?? null,
+    ppsRme,
+    ppsP50: pps?.p50 ?? null,
+    ppsP99: pps?.p99 ?? null,
     ppsSamples: trials.map((t) => t.pps ?? 0),
     noisy,
     point: null,
-    latency: received < MIN_PACKETS ? null : summarizeLatency(windows.flatMap((w) => w.latencySamples)),
+    latency:
+      received < MIN_PACKETS ? null : summarizeLatency(windows.flatMap((w) => w.latencySamples)),
     cyclesPerPacket,
-    trials, perThread: threadShares(trials, spec.options.captureCpus, spec.tscHz), ok: verdict.ok,
+    trials,
+    perThread: threadShares(trials, spec.options.captureCpus, spec.tscHz),
+    ok: verdict.ok,
   };
 }

@@ -4,14 +4,39 @@
  * --gen-iface), measures the baseline, runs every method and tier (rows.ts), and removes the test
  * bed whatever happens.
  */
-import { BASELINE, defaultCaptureCpus, generatorCpus, ratePps, testbedQueues, trafficFrom, type CaptureMethodName, type RunConfig } from './config.js';
+import {
+  BASELINE,
+  defaultCaptureCpus,
+  generatorCpus,
+  ratePps,
+  testbedQueues,
+  trafficFrom,
+  type CaptureMethodName,
+  type RunConfig,
+} from './config.js';
 import type { LinkKind } from './accounting.js';
 import { checkTwoPort } from './two-port.js';
 import { UsageError } from '../shared/errors.js';
 import type { Machine } from './machine.js';
 import type { Availability, CaptureMethod, MethodOptions } from './method.js';
-import { RESULTS_SCHEMA, type CycleSource, type HostInfo, type Results, type Row } from './results.js';
-import { buildBaselineRow, buildRow, planBaseline, planRow, pointBaseline, runInterleaved, unavailableRow, type Progress, type RowPlan } from './rows.js';
+import {
+  RESULTS_SCHEMA,
+  type CycleSource,
+  type HostInfo,
+  type Results,
+  type Row,
+} from './results.js';
+import {
+  buildBaselineRow,
+  buildRow,
+  planBaseline,
+  planRow,
+  pointBaseline,
+  runInterleaved,
+  unavailableRow,
+  type Progress,
+  type RowPlan,
+} from './rows.js';
 import { largestFrame, loadFixture, type Fixture } from '../net/fixture.js';
 import type { Testbed } from '../net/testbed.js';
 import type { WindowSpec } from './window.js';
@@ -28,7 +53,9 @@ export interface RunDeps {
 
 /** The test bed's queues for this run: its threads', and what its methods need (af-xdp's --queues). */
 export function bedQueues(config: RunConfig, methods: RunDeps['methods']): number {
-  const need = config.methods.map((n) => (n === BASELINE ? 1 : methods.get(n)?.queuesNeeded?.(config.methodOptions) ?? 1));
+  const need = config.methods.map((n) =>
+    n === BASELINE ? 1 : (methods.get(n)?.queuesNeeded?.(config.methodOptions) ?? 1),
+  );
   return testbedQueues(config, Math.max(1, ...need));
 }
 
@@ -36,7 +63,11 @@ export function bedQueues(config: RunConfig, methods: RunDeps['methods']): numbe
  * What methods are told. `readers`: the reader threads' CPUs (readerCpus); `queues`: the test
  * bed's queues, as built (a sweep builds it once for its most threads), 0 without a test bed.
  */
-export function methodOptions(config: RunConfig, readers: readonly number[], queues: number): MethodOptions {
+export function methodOptions(
+  config: RunConfig,
+  readers: readonly number[],
+  queues: number,
+): MethodOptions {
   return {
     values: config.methodOptions,
     ratePps: ratePps(config.rate),
@@ -54,7 +85,11 @@ export function methodOptions(config: RunConfig, readers: readonly number[], que
  * interrupts go to CPUs 0, 1, ... in order; the kernel's delivery and the reading then share a
  * cache. Elsewhere (veth has no interrupts), every CPU, those without a generator thread first.
  */
-export function readerCpus(config: RunConfig, machine: Pick<Machine, 'queueIrqCpus'>, cpus: number): number[] {
+export function readerCpus(
+  config: RunConfig,
+  machine: Pick<Machine, 'queueIrqCpus'>,
+  cpus: number,
+): number[] {
   if (config.captureCpus !== null) return config.captureCpus;
   if (config.iface !== null && config.threads > 1) {
     const irq = machine.queueIrqCpus(config.iface);
@@ -74,22 +109,35 @@ interface Checked {
  * what the run's own config found, reused by a point with the same fixture (a sweep's points
  * differ in size, rate and threads; only a fixture of its own must be loaded and fit the ports).
  */
-async function validate(config: RunConfig, { methods, machine }: RunDeps, known: Checked & { fixturePath: string } | null = null): Promise<Checked> {
+async function validate(
+  config: RunConfig,
+  { methods, machine }: RunDeps,
+  known: (Checked & { fixturePath: string }) | null = null,
+): Promise<Checked> {
   if (config.genIface !== null && config.iface === null) {
-    throw new UsageError('--gen-iface GEN needs --iface CAP: the port its frames arrive on, where the methods capture');
+    throw new UsageError(
+      '--gen-iface GEN needs --iface CAP: the port its frames arrive on, where the methods capture',
+    );
   }
   const from = trafficFrom(config);
   if (from === 'elsewhere' && config.mode === 'drain') {
-    throw new UsageError("--iface alone captures traffic from elsewhere, so only --mode live can be used with it (or send capbench's own with --gen-iface GEN)");
+    throw new UsageError(
+      "--iface alone captures traffic from elsewhere, so only --mode live can be used with it (or send capbench's own with --gen-iface GEN)",
+    );
   }
   if (from === 'elsewhere') machine.requireInterface(config.iface!);
   const same = known !== null && known.fixturePath === config.fixturePath;
   const fixture = same ? known.fixture : await loadFixture(config.fixturePath);
-  const link = same ? known.link : from === 'two-port' ? await checkTwoPort(config.iface!, config.genIface!, fixture, machine) : null;
+  const link = same
+    ? known.link
+    : from === 'two-port'
+      ? await checkTwoPort(config.iface!, config.genIface!, fixture, machine)
+      : null;
   for (const name of config.methods) {
     const method = name === BASELINE ? undefined : methods.get(name);
     const queues = trafficFrom(config) === 'testbed' ? bedQueues(config, methods) : 0;
-    if (method?.probe(config.iface).available) method.checkOptions?.(methodOptions(config, [], queues), config.iface);
+    if (method?.probe(config.iface).available)
+      method.checkOptions?.(methodOptions(config, [], queues), config.iface);
   }
   return { fixture, link };
 }
@@ -101,15 +149,23 @@ async function validate(config: RunConfig, { methods, machine }: RunDeps, known:
  * instead, and the row says so.
  */
 export function drainCount(
-  method: CaptureMethod, config: RunConfig, frameBytes: number, options: MethodOptions,
+  method: CaptureMethod,
+  config: RunConfig,
+  frameBytes: number,
+  options: MethodOptions,
 ): { count: number; note: string | null } {
   const max = config.mode === 'drain' ? method.maxHoldFrames(frameBytes, options) : null;
   if (max === null || config.count <= max) return { count: config.count, note: null };
   const fits = `at most ${max} frames of ${frameBytes} bytes`;
   if (config.countGiven || max < 1) {
-    throw new UsageError(`--count ${config.count} does not fit in ${method.name}'s kernel buffer: ${fits} (give --count ${max} or less)`);
+    throw new UsageError(
+      `--count ${config.count} does not fit in ${method.name}'s kernel buffer: ${fits} (give --count ${max} or less)`,
+    );
   }
-  return { count: max, note: `drained ${max} frames per trial, not the default ${config.count}: ${method.name}'s kernel buffer holds ${fits}` };
+  return {
+    count: max,
+    note: `drained ${max} frames per trial, not the default ${config.count}: ${method.name}'s kernel buffer holds ${fits}`,
+  };
 }
 
 /** What stays the same across the points of a run or a sweep: the machine and the test bed. */
@@ -127,12 +183,19 @@ export interface BenchContext {
  * Checks privileges, sweeps what crashed runs left, builds the test bed, hands a BenchContext to
  * `use`, and removes the test bed whatever happens.
  */
-export async function withBench<T>(config: RunConfig, deps: RunDeps, use: (bench: BenchContext) => Promise<T>): Promise<T> {
+export async function withBench<T>(
+  config: RunConfig,
+  deps: RunDeps,
+  use: (bench: BenchContext) => Promise<T>,
+): Promise<T> {
   const { machine } = deps;
   const checked = await validate(config, deps);
   // Only the test bed needs a namespace (ip netns, setns); ports are used where they are.
   const withTestbed = trafficFrom(config) === 'testbed';
-  machine.requireCapabilities(['CAP_NET_ADMIN', 'CAP_NET_RAW', ...(withTestbed ? (['CAP_SYS_ADMIN'] as const) : [])], 'capbench');
+  machine.requireCapabilities(
+    ['CAP_NET_ADMIN', 'CAP_NET_RAW', ...(withTestbed ? (['CAP_SYS_ADMIN'] as const) : [])],
+    'capbench',
+  );
   const { info: host, cycles } = machine.host();
   await machine.sweepLeftovers();
   let testbed: Testbed | null = null;
@@ -142,7 +205,10 @@ export async function withBench<T>(config: RunConfig, deps: RunDeps, use: (bench
     return await use({
       host,
       measure: async (point, options = {}) => {
-        const pointChecked = await validate(point, deps, { ...checked, fixturePath: config.fixturePath });
+        const pointChecked = await validate(point, deps, {
+          ...checked,
+          fixturePath: config.fixturePath,
+        });
         return measurePoint(point, pointChecked, bed, host, cycles, deps, options.baseline ?? true);
       },
     });
@@ -158,11 +224,18 @@ export async function withBench<T>(config: RunConfig, deps: RunDeps, use: (bench
  * generator on --gen-iface in this namespace; or only a capture port, the traffic from elsewhere.
  */
 function wiring(
-  config: RunConfig, fixture: Fixture, link: LinkKind | null, testbed: Testbed | null, cpus: number,
+  config: RunConfig,
+  fixture: Fixture,
+  link: LinkKind | null,
+  testbed: Testbed | null,
+  cpus: number,
 ): Pick<WindowSpec, 'captureIf' | 'sender' | 'traffic' | 'twin' | 'link' | 'deliveryClock'> {
   const send = {
-    fixture, ratePps: ratePps(config.rate), cpu: config.generatorCpu,
-    threads: config.generatorThreads, cpus: generatorCpus(config, cpus),
+    fixture,
+    ratePps: ratePps(config.rate),
+    cpu: config.generatorCpu,
+    threads: config.generatorThreads,
+    cpus: generatorCpus(config, cpus),
   };
   if (testbed) {
     return {
@@ -170,8 +243,12 @@ function wiring(
       sender: { ifname: testbed.senderIf, netns: testbed.netns },
       traffic: { netnsPath: testbed.netnsPath, ifname: testbed.senderIf, ...send },
       // The twin is deliver's reference: with --deliver off nothing sends into it.
-      twin: config.mode === 'drain' && config.deliver ? { senderIf: testbed.twinSenderIf, captureIf: testbed.twinCaptureIf } : null,
-      link: 'veth', deliveryClock: 'sender',
+      twin:
+        config.mode === 'drain' && config.deliver
+          ? { senderIf: testbed.twinSenderIf, captureIf: testbed.twinCaptureIf }
+          : null,
+      link: 'veth',
+      deliveryClock: 'sender',
     };
   }
   if (link !== null) {
@@ -180,22 +257,46 @@ function wiring(
       captureIf: config.iface!,
       sender: { ifname: config.genIface!, netns: null },
       traffic: { netnsPath: null, ifname: config.genIface!, ...send },
-      twin: null, link, deliveryClock: 'system',
+      twin: null,
+      link,
+      deliveryClock: 'system',
     };
   }
-  return { captureIf: config.iface!, sender: null, traffic: null, twin: null, link: 'veth', deliveryClock: 'sender' };
+  return {
+    captureIf: config.iface!,
+    sender: null,
+    traffic: null,
+    twin: null,
+    link: 'veth',
+    deliveryClock: 'sender',
+  };
 }
 
 /** Whether the method runs here, and with --threads above 1, whether it can spread. */
-function spreadable(method: CaptureMethod, config: RunConfig, options: MethodOptions, captureIf: string): Availability {
+function spreadable(
+  method: CaptureMethod,
+  config: RunConfig,
+  options: MethodOptions,
+  captureIf: string,
+): Availability {
   const here = method.probe(captureIf);
   if (!here.available || config.threads <= 1) return here;
-  return method.spread?.(options, config.iface) ?? { available: false, reason: `${method.name} reads on one thread only` };
+  return (
+    method.spread?.(options, config.iface) ?? {
+      available: false,
+      reason: `${method.name} reads on one thread only`,
+    }
+  );
 }
 
 async function measurePoint(
-  config: RunConfig, { fixture, link }: Checked, testbed: Testbed | null, host: HostInfo, cycles: CycleSource,
-  deps: RunDeps, withBaseline: boolean,
+  config: RunConfig,
+  { fixture, link }: Checked,
+  testbed: Testbed | null,
+  host: HostInfo,
+  cycles: CycleSource,
+  deps: RunDeps,
+  withBaseline: boolean,
 ): Promise<Row[]> {
   // Node's helper threads go elsewhere, or the scheduler runs them on the capture CPU mid-window.
   // Before each point: a thread Node started since the last (libuv's pool is lazy) inherited the pin.
@@ -206,8 +307,14 @@ async function measurePoint(
   const base = {
     mode: config.mode,
     ...wiring(config, fixture, link, testbed, host.cpus),
-    fixture, count: config.count, durationSec: config.durationSec, options: methodOptions(config, readerCpus(config, machine, host.cpus), testbed?.queues ?? 0),
-    machine, tscHz: host.tscHz, cpus: host.cpus, signal: deps.signal,
+    fixture,
+    count: config.count,
+    durationSec: config.durationSec,
+    options: methodOptions(config, readerCpus(config, machine, host.cpus), testbed?.queues ?? 0),
+    machine,
+    tscHz: host.tscHz,
+    cpus: host.cpus,
+    signal: deps.signal,
   };
 
   // The baseline is measured alongside the rows: every other row's deliver is relative to it.
@@ -220,10 +327,14 @@ async function measurePoint(
     const method = deps.methods.get(name);
     if (!method) throw new UsageError(`unknown method ${name}`);
     const availability = spreadable(method, config, base.options, base.captureIf);
-    const { count, note } = availability.available ? drainCount(method, config, largestFrame(fixture), base.options) : { count: config.count, note: null };
+    const { count, note } = availability.available
+      ? drainCount(method, config, largestFrame(fixture), base.options)
+      : { count: config.count, note: null };
     for (const tier of config.tiers) {
-      if (!availability.available) slots.push(unavailableRow(config, name, tier, availability.reason));
-      else if (!method.tiers.includes(tier)) slots.push(unavailableRow(config, name, tier, `${name} has no ${tier} tier`));
+      if (!availability.available)
+        slots.push(unavailableRow(config, name, tier, availability.reason));
+      else if (!method.tiers.includes(tier))
+        slots.push(unavailableRow(config, name, tier, `${name} has no ${tier} tier`));
       else slots.push(planRow({ ...base, count, method, tier }, note));
     }
   }
@@ -231,12 +342,22 @@ async function measurePoint(
   const plans = [...(basePlan && !showNone ? [basePlan] : []), ...slots.filter(isPlan)];
   await runInterleaved(plans, config.trials, deps.onProgress);
   const baseline = pointBaseline(basePlan, plans, config.mode);
-  return slots.map((s) => (!isPlan(s) ? s : s === basePlan ? buildBaselineRow(s, config, cycles) : buildRow(s, config, baseline, cycles)));
+  return slots.map((s) =>
+    !isPlan(s)
+      ? s
+      : s === basePlan
+        ? buildBaselineRow(s, config, cycles)
+        : buildRow(s, config, baseline, cycles),
+  );
 }
 
 export async function runBenchmark(config: RunConfig, deps: RunDeps): Promise<Results> {
   const startedAt = new Date().toISOString();
   return withBench(config, deps, async (bench) => ({
-    schema: RESULTS_SCHEMA, startedAt, host: bench.host, config, rows: await bench.measure(config),
+    schema: RESULTS_SCHEMA,
+    startedAt,
+    host: bench.host,
+    config,
+    rows: await bench.measure(config),
   }));
 }

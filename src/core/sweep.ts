@@ -23,14 +23,20 @@ export interface SweepConfig {
 }
 
 /** How a sweep gets its test bed: withBench, or a fake in tests. */
-export type OpenBench = <T>(config: RunConfig, deps: RunDeps, use: (bench: BenchContext) => Promise<T>) => Promise<T>;
+export type OpenBench = <T>(
+  config: RunConfig,
+  deps: RunDeps,
+  use: (bench: BenchContext) => Promise<T>,
+) => Promise<T>;
 
 /** Stop when the bracket is this narrow, relative to its top, or after MAX_STEPS windows. */
 const SEARCH_RESOLUTION = 0.02;
 const MAX_STEPS = 10;
 
 export function lossOf(row: Row): number | null {
-  return row.sent === null || row.sent === 0 || row.dropped === null ? null : row.dropped / row.sent;
+  return row.sent === null || row.sent === 0 || row.dropped === null
+    ? null
+    : row.dropped / row.sent;
 }
 
 /** What the generator actually sent per second over the row's windows. */
@@ -51,7 +57,12 @@ function withPoint(rows: Row[], point: SweepPoint): Row[] {
  * point records of cfg.threads: null when the sweep does not vary it.
  */
 export async function searchRate(
-  bench: BenchContext, cfg: RunConfig, maxPps: number, loss: number, frameBytes: number | null, threads: number | null = null,
+  bench: BenchContext,
+  cfg: RunConfig,
+  maxPps: number,
+  loss: number,
+  frameBytes: number | null,
+  threads: number | null = null,
 ): Promise<Row> {
   let lo = 0;
   let hi = Math.ceil(maxPps);
@@ -73,7 +84,8 @@ export async function searchRate(
         // was never offered: what was sent is the highest rate this test bed can show.
         const offered = Math.round(achieved);
         return {
-          ...last, point: { threads, frameBytes, offeredPps: offered },
+          ...last,
+          point: { threads, frameBytes, offeredPps: offered },
           reason: `generator-limited: asked for ${rate} pps, could send ${offered} pps with ${cfg.methods[0]} attached, and nothing was lost`,
         };
       }
@@ -95,23 +107,38 @@ function threadSteps(threads: number[] | null | undefined): (number | null)[] {
   return threads;
 }
 
-const withThreads = (cfg: RunConfig, threads: number | null): RunConfig => (threads === null ? cfg : { ...cfg, threads });
+const withThreads = (cfg: RunConfig, threads: number | null): RunConfig =>
+  threads === null ? cfg : { ...cfg, threads };
 
-export async function runSweep(sweep: SweepConfig, deps: RunDeps, open: OpenBench = withBench): Promise<Results> {
+export async function runSweep(
+  sweep: SweepConfig,
+  deps: RunDeps,
+  open: OpenBench = withBench,
+): Promise<Results> {
   const startedAt = new Date().toISOString();
   // Rates are offered while capturing: those points are live.
   const base: RunConfig = sweep.rates === null ? sweep.base : { ...sweep.base, mode: 'live' };
   if (trafficFrom(base) === 'elsewhere') {
-    throw new UsageError("sweep offers its own traffic: --iface needs --gen-iface GEN, a port cabled to it (or leave both out for the test bed)");
+    throw new UsageError(
+      'sweep offers its own traffic: --iface needs --gen-iface GEN, a port cabled to it (or leave both out for the test bed)',
+    );
   }
   const counts = threadSteps(sweep.threads);
-  const fixtures = (sweep.sizes ?? [null]).map((size) => ({ size, path: size === null ? base.fixturePath : fixturePath(`udp${size}`) }));
+  const fixtures = (sweep.sizes ?? [null]).map((size) => ({
+    size,
+    path: size === null ? base.fixturePath : fixturePath(`udp${size}`),
+  }));
   // Every size is checked against the ports before the first point is measured, not after.
   if (trafficFrom(base) === 'two-port') {
-    for (const { path } of fixtures.slice(1)) await checkTwoPort(base.iface!, base.genIface!, await loadFixture(path), deps.machine);
+    for (const { path } of fixtures.slice(1))
+      await checkTwoPort(base.iface!, base.genIface!, await loadFixture(path), deps.machine);
   }
   // The runner sizes the test bed's queues from config.threads: one bed for the most readers any point has.
-  const bedConfig: RunConfig = { ...base, fixturePath: fixtures[0]!.path, threads: Math.max(...counts.map((n) => n ?? base.threads)) };
+  const bedConfig: RunConfig = {
+    ...base,
+    fixturePath: fixtures[0]!.path,
+    threads: Math.max(...counts.map((n) => n ?? base.threads)),
+  };
 
   return open(bedConfig, deps, async (bench) => {
     const rows: Row[] = [];
@@ -124,9 +151,15 @@ export async function runSweep(sweep: SweepConfig, deps: RunDeps, open: OpenBenc
       if (sweep.rates === 'search') {
         // The generator's own flat-out rate with nothing attached bounds the search; with no
         // reader, the thread count does not change it.
-        const [none] = await bench.measure({ ...cfg, methods: ['none'], mode: 'live', rate: 'max' });
+        const [none] = await bench.measure({
+          ...cfg,
+          methods: ['none'],
+          mode: 'live',
+          rate: 'max',
+        });
         const maxPps = none?.pps ?? 0;
-        if (!(maxPps > 0)) throw new Error('the generator sent nothing: cannot bound the rate search');
+        if (!(maxPps > 0))
+          throw new Error('the generator sent nothing: cannot bound the rate search');
         for (const method of cfg.methods.filter((m) => m !== 'none')) {
           for (const tier of cfg.tiers) {
             for (const threads of counts) {
@@ -139,8 +172,14 @@ export async function runSweep(sweep: SweepConfig, deps: RunDeps, open: OpenBenc
       }
       for (const rate of sweep.rates ?? [cfg.rate]) {
         for (const threads of counts) {
-          const point: SweepPoint = { threads, frameBytes, offeredPps: rate === 'max' ? null : rate };
-          rows.push(...withPoint(await bench.measure(withThreads({ ...cfg, rate }, threads)), point));
+          const point: SweepPoint = {
+            threads,
+            frameBytes,
+            offeredPps: rate === 'max' ? null : rate,
+          };
+          rows.push(
+            ...withPoint(await bench.measure(withThreads({ ...cfg, rate }, threads)), point),
+          );
         }
       }
     }

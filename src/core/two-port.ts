@@ -13,17 +13,36 @@ import { destinations, mtuNeeded, type Fixture } from '../net/fixture.js';
 const BROADCAST = 'ff:ff:ff:ff:ff:ff';
 
 /** Refuses a pair of ports that cannot carry this fixture exactly; returns what links them. */
-export async function checkTwoPort(cap: string, gen: string, fixture: Fixture, machine: Pick<Machine, 'requireInterface' | 'describePort'>): Promise<LinkKind> {
+export async function checkTwoPort(
+  cap: string,
+  gen: string,
+  fixture: Fixture,
+  machine: Pick<Machine, 'requireInterface' | 'describePort'>,
+): Promise<LinkKind> {
   if (gen === cap) {
-    throw new UsageError(`--gen-iface ${gen} is the capture port too: two-port mode sends from one port to another (--iface CAP --gen-iface GEN)`);
+    throw new UsageError(
+      `--gen-iface ${gen} is the capture port too: two-port mode sends from one port to another (--iface CAP --gen-iface GEN)`,
+    );
   }
   machine.requireInterface(cap);
   machine.requireInterface(gen);
   const [c, g] = await Promise.all([machine.describePort(cap), machine.describePort(gen)]);
-  for (const [p, other] of [[g, cap], [c, gen]] as const) {
-    if (p.linkType === 'loopback') throw new UsageError(`${p.ifname} is a loopback: two-port mode needs two ports cabled to each other`);
-    if (!p.up) throw new UsageError(`${p.ifname} is down: bring it up first (ip link set dev ${p.ifname} up)`);
-    if (!p.carrier) throw new UsageError(`${p.ifname} has no carrier: is it cabled to ${other}, and is ${other} up?`);
+  for (const [p, other] of [
+    [g, cap],
+    [c, gen],
+  ] as const) {
+    if (p.linkType === 'loopback')
+      throw new UsageError(
+        `${p.ifname} is a loopback: two-port mode needs two ports cabled to each other`,
+      );
+    if (!p.up)
+      throw new UsageError(
+        `${p.ifname} is down: bring it up first (ip link set dev ${p.ifname} up)`,
+      );
+    if (!p.carrier)
+      throw new UsageError(
+        `${p.ifname} has no carrier: is it cabled to ${other}, and is ${other} up?`,
+      );
   }
   // The test bed raises its own MTU for big frames; a user's port is theirs to change.
   const need = mtuNeeded(fixture);
@@ -37,7 +56,9 @@ export async function checkTwoPort(cap: string, gen: string, fixture: Fixture, m
   if (g.kind === 'veth') {
     // A veth's counters mean what they do because its peer receives inside its transmit.
     if (g.peer !== cap) {
-      throw new UsageError(`${gen} is a veth whose peer is ${g.peer ?? 'in another namespace'}, not ${cap}: over veth, two-port mode needs the two ends of one pair`);
+      throw new UsageError(
+        `${gen} is a veth whose peer is ${g.peer ?? 'in another namespace'}, not ${cap}: over veth, two-port mode needs the two ends of one pair`,
+      );
     }
     return 'veth';
   }

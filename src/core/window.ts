@@ -26,7 +26,13 @@ import { LatencySampler, summarizeLatency } from './latency.js';
 import type { Mode, Tier } from './config.js';
 import type { CaptureMethod, CaptureSession, MethodOptions, ThreadCounts } from './method.js';
 import type { Generator, WindowMachine } from './machine.js';
-import type { DeliveryMeasure, DropsSource, SystemDelivery, ThreadTrial, TrialResult } from './results.js';
+import type {
+  DeliveryMeasure,
+  DropsSource,
+  SystemDelivery,
+  ThreadTrial,
+  TrialResult,
+} from './results.js';
 import { countersDelta, type InterfaceCounters } from '../net/interface-stats.js';
 import type { TrafficSpec, TrafficStatus } from '../net/generator.js';
 import { expectedIpv4, largestFrame, type Fixture } from '../net/fixture.js';
@@ -125,7 +131,11 @@ async function portArrived(spec: BaselineSpec, before: Counters): Promise<number
  * the capture port's counters, since the port's receive path runs apart from the sender and its
  * CPU belongs to the fill. null: nothing to wait on.
  */
-function arrivals(spec: BaselineSpec, session: CaptureSession | null, before: Counters): (() => Promise<number | null>) | null {
+function arrivals(
+  spec: BaselineSpec,
+  session: CaptureSession | null,
+  before: Counters,
+): (() => Promise<number | null>) | null {
   const own = session?.stats().seen ?? null;
   if (own !== null) return () => Promise.resolve(session!.stats().seen);
   return spec.deliveryClock === 'system' ? () => portArrived(spec, before) : null;
@@ -137,7 +147,12 @@ function arrivals(spec: BaselineSpec, session: CaptureSession | null, before: Co
  * enough where the sender's backlog can pause for a whole poll (seen under qemu: bench/README.md,
  * "Figures behind design choices in the code"); then for `settleMs` (ring block retirement).
  */
-async function settle(spec: BaselineSpec, arrived: (() => Promise<number | null>) | null, sent: number, settleMs: number): Promise<void> {
+async function settle(
+  spec: BaselineSpec,
+  arrived: (() => Promise<number | null>) | null,
+  sent: number,
+  settleMs: number,
+): Promise<void> {
   const deadline = performance.now() + SETTLE_LIMIT_MS;
   let last = -1;
   let quiet = 0;
@@ -145,7 +160,13 @@ async function settle(spec: BaselineSpec, arrived: (() => Promise<number | null>
     throwIfAborted(spec.signal);
     const seen = await arrived();
     quiet = seen === last ? quiet + 1 : 0;
-    if (seen === null || seen >= sent || quiet >= SETTLE_QUIET_POLLS || performance.now() > deadline) break;
+    if (
+      seen === null ||
+      seen >= sent ||
+      quiet >= SETTLE_QUIET_POLLS ||
+      performance.now() > deadline
+    )
+      break;
     last = seen;
     await sleep(10);
   }
@@ -198,7 +219,11 @@ interface Filled {
  * two-port mode the machine's, until the kernel has every frame where the reader reads it. A
  * session that reads on the event loop (`pcap`) is kept from it until then.
  */
-async function fill(spec: BaselineSpec, session: CaptureSession | null, before: Counters): Promise<Filled> {
+async function fill(
+  spec: BaselineSpec,
+  session: CaptureSession | null,
+  before: Counters,
+): Promise<Filled> {
   const m = spec.machine;
   const traffic = trafficOf(spec);
   const settleMs = session?.settleMs ?? 0;
@@ -206,7 +231,9 @@ async function fill(spec: BaselineSpec, session: CaptureSession | null, before: 
   const c0 = spec.deliveryClock === 'system' ? m.cpuSnapshot('start') : null;
   const softirq0 = m.softirqCpuSec();
   // The twin starts first and stops last, so it runs through the whole of the fill.
-  const twin = spec.twin && m.startGenerator({ ...traffic, ifname: spec.twin.senderIf, count: 0, durationMs: 0 });
+  const twin =
+    spec.twin &&
+    m.startGenerator({ ...traffic, ifname: spec.twin.senderIf, count: 0, durationMs: 0 });
   let gen: Generator | null = null;
   let filled: TrafficStatus;
   let twinFilled: TrafficStatus | null;
@@ -223,8 +250,12 @@ async function fill(spec: BaselineSpec, session: CaptureSession | null, before: 
   else await settle(spec, arrivals(spec, session, before), filled.sent, settleMs);
   const system = c0 && systemDelivery(c0, m.cpuSnapshot('end'));
   const delivery = {
-    senderSec: filled.cpuNs / 1e9, softirqSec: m.softirqCpuSec() - softirq0, sent: filled.sent,
-    twinSec: twinFilled && twinFilled.cpuNs / 1e9, twinSent: twinFilled && twinFilled.sent, system,
+    senderSec: filled.cpuNs / 1e9,
+    softirqSec: m.softirqCpuSec() - softirq0,
+    sent: filled.sent,
+    twinSec: twinFilled && twinFilled.cpuNs / 1e9,
+    twinSent: twinFilled && twinFilled.sent,
+    system,
   };
   return { delivery, threadSent: filled.threadSent };
 }
@@ -240,14 +271,32 @@ interface Sent {
  * Offers traffic for the window's duration (when capbench sends any) while `during` runs, and
  * stops it; `during` gets the running generator, or null, and returns when the window ends.
  */
-async function offer(spec: BaselineSpec, stamp: boolean, during: (gen: Generator | null) => Promise<number>): Promise<Sent & { tEnd: number }> {
+async function offer(
+  spec: BaselineSpec,
+  stamp: boolean,
+  during: (gen: Generator | null) => Promise<number>,
+): Promise<Sent & { tEnd: number }> {
   let gen: Generator | null = null;
   try {
-    gen = spec.traffic && spec.machine.startGenerator({ ...spec.traffic, count: 0, durationMs: spec.durationSec * 1000, stamp });
+    gen =
+      spec.traffic &&
+      spec.machine.startGenerator({
+        ...spec.traffic,
+        count: 0,
+        durationMs: spec.durationSec * 1000,
+        stamp,
+      });
     const tEnd = await during(gen);
     const final = gen?.stop() ?? null;
     if (!final) return { tEnd, sent: null, threadSent: [], delivery: null };
-    const delivery = { senderSec: final.cpuNs / 1e9, softirqSec: 0, sent: final.sent, twinSec: null, twinSent: null, system: null };
+    const delivery = {
+      senderSec: final.cpuNs / 1e9,
+      softirqSec: 0,
+      sent: final.sent,
+      twinSec: null,
+      twinSent: null,
+      system: null,
+    };
     return { tEnd, sent: final.sent, threadSent: final.threadSent, delivery };
   } catch (err) {
     stopQuietly(gen);
@@ -256,7 +305,13 @@ async function offer(spec: BaselineSpec, stamp: boolean, during: (gen: Generator
 }
 
 /** ksoftirqd's share, and in two-port mode the machine's clocks over the whole live window. */
-function liveDelivery(spec: BaselineSpec, delivery: DeliveryMeasure | null, softirq0: number, c0: CpuSnapshot, c1: CpuSnapshot): void {
+function liveDelivery(
+  spec: BaselineSpec,
+  delivery: DeliveryMeasure | null,
+  softirq0: number,
+  c0: CpuSnapshot,
+  c1: CpuSnapshot,
+): void {
   if (!delivery) return;
   delivery.softirqSec = spec.machine.softirqCpuSec() - softirq0;
   // Live, the frames are delivered throughout the window: the machine's clocks over all of it.
@@ -270,18 +325,23 @@ function liveDelivery(spec: BaselineSpec, delivery: DeliveryMeasure | null, soft
  * counters in from a periodic task.
  */
 async function lossSince(
-  spec: BaselineSpec, before: Counters, sent: number | null, reader: { counted: number; drops: () => number | null } | null,
+  spec: BaselineSpec,
+  before: Counters,
+  sent: number | null,
+  reader: { counted: number; drops: () => number | null } | null,
 ): Promise<ReturnType<typeof windowLoss>> {
   const read = async (): Promise<ReturnType<typeof windowLoss>> => {
     const after = await readAll(spec);
     const capture = countersDelta(after.capture, before.capture);
-    const sender = after.sender && before.sender ? countersDelta(after.sender, before.sender) : null;
+    const sender =
+      after.sender && before.sender ? countersDelta(after.sender, before.sender) : null;
     return windowLoss({
       link: spec.link,
       captureRx: capture.rxPackets,
       captureDropped: capture.rxDropped,
       captureNicLost: capture.rxMissed + capture.rxErrors,
-      senderDropped: sender === null ? 0 : sender.txDropped + (spec.link === 'wire' ? sender.txErrors : 0),
+      senderDropped:
+        sender === null ? 0 : sender.txDropped + (spec.link === 'wire' ? sender.txErrors : 0),
       backlogDrops: after.backlogDrops - before.backlogDrops,
       twinDropped: after.twinDropped - before.twinDropped,
       methodDrops: reader && reader.drops(),
@@ -294,7 +354,9 @@ async function lossSince(
     const deadline = performance.now() + NIC_COUNTERS_LAG_MS;
     const short = (): boolean => sent - loss.received - (totalDrops(loss.drops) ?? 0) > 0;
     while (short() && performance.now() < deadline) {
-      await sleep(NIC_COUNTERS_POLL_MS, undefined, { signal: spec.signal }).catch(() => throwIfAborted(spec.signal));
+      await sleep(NIC_COUNTERS_POLL_MS, undefined, { signal: spec.signal }).catch(() =>
+        throwIfAborted(spec.signal),
+      );
       loss = await read();
     }
   }
@@ -311,18 +373,33 @@ async function lossSince(
  */
 export async function measureBaseline(spec: BaselineSpec): Promise<WindowResult> {
   const before = await readAll(spec);
-  const { sent, c0, c1, windowMs } = spec.mode === 'drain' ? await idleAfterFill(spec, before) : await liveWithNothing(spec);
+  const { sent, c0, c1, windowMs } =
+    spec.mode === 'drain' ? await idleAfterFill(spec, before) : await liveWithNothing(spec);
   const { received, drops, resent, dropsSource } = await lossSince(spec, before, sent.sent, null);
   const windowSec = windowMs / 1000;
   return {
     trial: {
-      sent: sent.sent, received, drops, resent, latency: null, ipv4Counted: null, ipv4Expected: null, windowSec,
+      sent: sent.sent,
+      received,
+      drops,
+      resent,
+      latency: null,
+      ipv4Counted: null,
+      ipv4Expected: null,
+      windowSec,
       // In drain nothing arrives while the baseline's idle machine is timed: no rate.
       pps: spec.mode === 'live' && windowSec > 0 ? received / windowSec : null,
-      delivery: sent.delivery, perThread: null,
+      delivery: sent.delivery,
+      perThread: null,
     },
     // In live mode the frames sent during the window scale the baseline; in drain none are.
-    load: { cpu: usageBetween(c0, c1), windowSec, packets: 0, sent: spec.mode === 'live' ? sent.sent : null, delivery: sent.delivery },
+    load: {
+      cpu: usageBetween(c0, c1),
+      windowSec,
+      packets: 0,
+      sent: spec.mode === 'live' ? sent.sent : null,
+      delivery: sent.delivery,
+    },
     latencySamples: [],
     dropsSource,
   };
@@ -340,9 +417,16 @@ async function idleAfterFill(spec: BaselineSpec, before: Counters): Promise<Time
   const { delivery, threadSent } = await fill(spec, null, before);
   const c0 = spec.machine.cpuSnapshot('start');
   const t0 = performance.now();
-  await sleep(BASELINE_IDLE_MS, undefined, { signal: spec.signal }).catch(() => throwIfAborted(spec.signal));
+  await sleep(BASELINE_IDLE_MS, undefined, { signal: spec.signal }).catch(() =>
+    throwIfAborted(spec.signal),
+  );
   const windowMs = performance.now() - t0;
-  return { sent: { sent: delivery.sent, threadSent, delivery }, c0, c1: spec.machine.cpuSnapshot('end'), windowMs };
+  return {
+    sent: { sent: delivery.sent, threadSent, delivery },
+    c0,
+    c1: spec.machine.cpuSnapshot('end'),
+    windowMs,
+  };
 }
 
 /** Live: the window's traffic with nothing reading it, timed whole. */
@@ -353,7 +437,10 @@ async function liveWithNothing(spec: BaselineSpec): Promise<Timed> {
   const t0 = performance.now();
   const offered = await offer(spec, false, async (gen) => {
     if (gen) await gen.wait(spec.signal);
-    else await sleep(spec.durationSec * 1000, undefined, { signal: spec.signal }).catch(() => throwIfAborted(spec.signal));
+    else
+      await sleep(spec.durationSec * 1000, undefined, { signal: spec.signal }).catch(() =>
+        throwIfAborted(spec.signal),
+      );
     return performance.now();
   });
   const c1 = m.cpuSnapshot('end');
@@ -365,7 +452,11 @@ async function liveWithNothing(spec: BaselineSpec): Promise<Timed> {
 
 export async function measureWindow(spec: WindowSpec): Promise<WindowResult> {
   // Reader threads count apart from this one, where no sampler can follow them.
-  const sampled = spec.mode === 'live' && spec.traffic !== null && spec.tier === 'js' && spec.options.threads <= 1;
+  const sampled =
+    spec.mode === 'live' &&
+    spec.traffic !== null &&
+    spec.tier === 'js' &&
+    spec.options.threads <= 1;
   const latency = sampled ? new LatencySampler() : null;
   const session = spec.method.open({
     latency,
@@ -379,7 +470,10 @@ export async function measureWindow(spec: WindowSpec): Promise<WindowResult> {
   });
   let result: WindowResult;
   try {
-    result = spec.mode === 'drain' ? await drain(spec, session) : await live(spec, session, latency !== null);
+    result =
+      spec.mode === 'drain'
+        ? await drain(spec, session)
+        : await live(spec, session, latency !== null);
   } catch (err) {
     // The error that ended the window (an interrupt, say) is the one to report, not close()'s.
     try {
@@ -390,7 +484,13 @@ export async function measureWindow(spec: WindowSpec): Promise<WindowResult> {
     throw err;
   }
   session.close();
-  return latency ? { ...result, latencySamples: latency.samples, trial: { ...result.trial, latency: summarizeLatency(latency.samples) } } : result;
+  return latency
+    ? {
+        ...result,
+        latencySamples: latency.samples,
+        trial: { ...result.trial, latency: summarizeLatency(latency.samples) },
+      }
+    : result;
 }
 
 async function drain(spec: WindowSpec, session: CaptureSession): Promise<WindowResult> {
@@ -401,13 +501,22 @@ async function drain(spec: WindowSpec, session: CaptureSession): Promise<WindowR
 
   const c0 = spec.machine.cpuSnapshot('start');
   const t0 = performance.now();
-  const tEnd = await session.consume({ frames: readable, untilMs: Infinity, idleMs: DRAIN_IDLE_MS, signal: spec.signal });
+  const tEnd = await session.consume({
+    frames: readable,
+    untilMs: Infinity,
+    idleMs: DRAIN_IDLE_MS,
+    signal: spec.signal,
+  });
   const c1 = spec.machine.cpuSnapshot('end');
   const sent = { sent: delivery.sent, threadSent, delivery };
   return finish(spec, session, before, sent, tEnd - t0, usageBetween(c0, c1));
 }
 
-async function live(spec: WindowSpec, session: CaptureSession, stamp: boolean): Promise<WindowResult> {
+async function live(
+  spec: WindowSpec,
+  session: CaptureSession,
+  stamp: boolean,
+): Promise<WindowResult> {
   const before = await readAll(spec);
   const m = spec.machine;
   const softirq0 = spec.traffic ? m.softirqCpuSec() : 0;
@@ -422,7 +531,10 @@ async function live(spec: WindowSpec, session: CaptureSession, stamp: boolean): 
       signal: spec.signal,
     }),
   );
-  const tEnd = offered.sent === null ? offered.tEnd : await readTail(session, offered.sent, offered.tEnd, spec.signal);
+  const tEnd =
+    offered.sent === null
+      ? offered.tEnd
+      : await readTail(session, offered.sent, offered.tEnd, spec.signal);
   const c1 = m.cpuSnapshot('end');
   liveDelivery(spec, offered.delivery, softirq0, c0, c1);
   return finish(spec, session, before, offered, tEnd - t0, usageBetween(c0, c1));
@@ -433,7 +545,12 @@ async function live(spec: WindowSpec, session: CaptureSession, stamp: boolean): 
  * sit in the sender CPU's input backlog when the generator stops, so the target is read again
  * after each pass until the kernel's own count of frames for the method stops moving.
  */
-async function readTail(session: CaptureSession, sent: number, tEnd: number, signal: AbortSignal): Promise<number> {
+async function readTail(
+  session: CaptureSession,
+  sent: number,
+  tEnd: number,
+  signal: AbortSignal,
+): Promise<number> {
   const deadline = performance.now() + SETTLE_LIMIT_MS;
   let seen: number | null = -1;
   while (performance.now() < deadline) {
@@ -441,14 +558,29 @@ async function readTail(session: CaptureSession, sent: number, tEnd: number, sig
     if (kernel.seen === seen) break;
     seen = kernel.seen;
     const target = seen === null ? sent : seen - (kernel.drops ?? 0);
-    tEnd = await session.consume({ frames: target, untilMs: deadline, idleMs: TAIL_IDLE_MS, signal });
+    tEnd = await session.consume({
+      frames: target,
+      untilMs: deadline,
+      idleMs: TAIL_IDLE_MS,
+      signal,
+    });
     if (seen === null) break;
   }
   return tEnd;
 }
 
-async function finish(spec: WindowSpec, session: CaptureSession, before: Counters, sent: Sent, windowMs: number, cpu: CpuUsage): Promise<WindowResult> {
-  const { received, drops, resent, dropsSource } = await lossSince(spec, before, sent.sent, { counted: session.received, drops: () => session.stats().drops });
+async function finish(
+  spec: WindowSpec,
+  session: CaptureSession,
+  before: Counters,
+  sent: Sent,
+  windowMs: number,
+  cpu: CpuUsage,
+): Promise<WindowResult> {
+  const { received, drops, resent, dropsSource } = await lossSince(spec, before, sent.sent, {
+    counted: session.received,
+    drops: () => session.stats().drops,
+  });
   const windowSec = windowMs / 1000;
   const readers = session.threads?.() ?? null;
   const reading = readers ? withReaders(cpu, readers) : cpu;
@@ -464,10 +596,22 @@ async function finish(spec: WindowSpec, session: CaptureSession, before: Counter
       windowSec,
       pps: windowSec > 0 ? received / windowSec : null,
       delivery: sent.delivery,
-      perThread: readers && readers.map((t): ThreadTrial => ({ received: t.received, drops: t.drops, cpuSec: t.cpuSec })),
+      perThread:
+        readers &&
+        readers.map((t): ThreadTrial => ({
+          received: t.received,
+          drops: t.drops,
+          cpuSec: t.cpuSec,
+        })),
     },
     // In live mode the frames sent during the window scale the baseline; in drain none are.
-    load: { cpu: reading, windowSec, packets: received, sent: spec.mode === 'live' ? sent.sent : null, delivery: sent.delivery },
+    load: {
+      cpu: reading,
+      windowSec,
+      packets: received,
+      sent: spec.mode === 'live' ? sent.sent : null,
+      delivery: sent.delivery,
+    },
     latencySamples: [],
     dropsSource,
   };

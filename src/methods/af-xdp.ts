@@ -85,13 +85,13 @@ function maxHoldFrames(frameBytes: number, options: MethodOptions): number | nul
 /** Refuses more queues than the interface has, where the kernel says how many. */
 function checkQueues(wanted: number, ifname: string): void {
   const queues = rxQueueCount(ifname);
-  if (queues !== null && wanted > queues) throw new UsageError(tooFewQueues(wanted, ifname, queues));
+  if (queues !== null && wanted > queues)
+    throw new UsageError(tooFewQueues(wanted, ifname, queues));
 }
 
 function tooFewQueues(wanted: number, ifname: string, queues: number): string {
   return `--queues/--threads ${wanted}: ${ifname} has ${queues} receive queue${queues === 1 ? '' : 's'}, and af-xdp binds one socket to each of queues 0..${wanted - 1}`;
 }
-
 
 function readNumber(path: string): number | null {
   try {
@@ -118,15 +118,22 @@ function sizing(ctx: OpenContext): Sizing {
   // With --iface the traffic is not the fixture's: leave room for what the MTU lets through
   // (a larger frame than the UMEM frame holds would be dropped, and counted as such).
   const mtu = readNumber(`/sys/class/net/${ctx.ifname}/mtu`);
-  if (ctx.mode === 'live' && mtu !== null && mtu + 18 + XDP_HEADROOM > frameBytes) frameBytes = 4096;
+  if (ctx.mode === 'live' && mtu !== null && mtu + 18 + XDP_HEADROOM > frameBytes)
+    frameBytes = 4096;
   if (ctx.mode === 'drain') {
     const max = maxHoldFrames(ctx.maxFrameBytes, ctx) ?? 0;
     if (ctx.holdFrames > max) {
       const queues = queuesOf(ctx);
-      throw new UsageError(`af-xdp: ${ctx.holdFrames} frames do not fit in ${queues} × UMEM of at most ${MAX_UMEM_BYTES / queues} bytes: at most ${max}`);
+      throw new UsageError(
+        `af-xdp: ${ctx.holdFrames} frames do not fit in ${queues} × UMEM of at most ${MAX_UMEM_BYTES / queues} bytes: at most ${max}`,
+      );
     }
     const frameCount = ctx.holdFrames + SPARE_FRAMES;
-    return { frameBytes, frameCount, ringSize: Math.min(MAX_RING, Math.max(MIN_RING, nextPow2(frameCount))) };
+    return {
+      frameBytes,
+      frameCount,
+      ringSize: Math.min(MAX_RING, Math.max(MIN_RING, nextPow2(frameCount))),
+    };
   }
   const frameCount = Math.max(MIN_RING, Math.floor(LIVE_BUFFER_BYTES / frameBytes));
   return { frameBytes, frameCount, ringSize: Math.min(MAX_RING, nextPow2(frameCount)) };
@@ -139,7 +146,13 @@ function batchOf(ctx: OpenContext): number {
 
 function openSocket(ctx: OpenContext, queue: number, size: Sizing): AfXdpSocket {
   try {
-    return new (native().AfXdpSocket)({ ifname: ctx.ifname, queue, ...size, batch: batchOf(ctx), zeroCopy: optionValue(ctx.values, ZEROCOPY) });
+    return new (native().AfXdpSocket)({
+      ifname: ctx.ifname,
+      queue,
+      ...size,
+      batch: batchOf(ctx),
+      zeroCopy: optionValue(ctx.values, ZEROCOPY),
+    });
   } catch (err) {
     const errno = (err as { errno?: unknown }).errno;
     if (optionValue(ctx.values, ZEROCOPY) && errno === EOPNOTSUPP && err instanceof Error) {
@@ -238,7 +251,8 @@ class AfXdpSession extends SteppedSession {
     // One reader of several leaves the interface's share of the drops to the whole session (afXdp.open).
     this.interfaceDrops = ctx.reader === null ? interfaceDropsSince(ctx.ifname) : () => 0;
     try {
-      for (const q of readerQueues(queuesOf(ctx), ctx.reader)) this.socks.push(openSocket(ctx, q, size));
+      for (const q of readerQueues(queuesOf(ctx), ctx.reader))
+        this.socks.push(openSocket(ctx, q, size));
       const first = this.socks[0]!;
       // The readers of a spread session share one program (the addon counts its users): the first
       // records it, and is closed last (threaded-session.ts), when the program goes.
@@ -254,7 +268,8 @@ class AfXdpSession extends SteppedSession {
       this.close();
       throw err;
     }
-    this.step = ctx.tier === 'native' ? this.nativeQueuesStep() : this.jsStep(batchOf(ctx), ctx.latency);
+    this.step =
+      ctx.tier === 'native' ? this.nativeQueuesStep() : this.jsStep(batchOf(ctx), ctx.latency);
   }
 
   private jsStep(batch: number, latency: LatencySampler | null): Step {
@@ -302,7 +317,10 @@ class AfXdpSession extends SteppedSession {
       sockDrops += s.rxDropped + s.rxRingFull + s.rxInvalid;
       produced += s.rxProduced;
     }
-    return withoutInterfaceDrops({ seen: produced + sockDrops, drops: sockDrops }, this.interfaceDrops());
+    return withoutInterfaceDrops(
+      { seen: produced + sockDrops, drops: sockDrops },
+      this.interfaceDrops(),
+    );
   }
 
   close(): void {
@@ -338,11 +356,15 @@ const ZEROCOPY: MethodOption<boolean> = {
 };
 
 export const afXdp = {
-  ...readerThreads('af-xdp', (c) => new AfXdpSession(c), (ctx) => {
-    // The interface's drops are the whole session's, taken out once (see AfXdpSession.stats).
-    const interfaceDrops = interfaceDropsSince(ctx.ifname);
-    return (s) => withoutInterfaceDrops(s, interfaceDrops());
-  }),
+  ...readerThreads(
+    'af-xdp',
+    (c) => new AfXdpSession(c),
+    (ctx) => {
+      // The interface's drops are the whole session's, taken out once (see AfXdpSession.stats).
+      const interfaceDrops = interfaceDropsSince(ctx.ifname);
+      return (s) => withoutInterfaceDrops(s, interfaceDrops());
+    },
+  ),
   summary: 'AF_XDP socket per queue, XDP redirect in driver mode, frames read in place in the UMEM',
   tiers: ['js', 'native'],
   options: [BATCH, QUEUES, ZEROCOPY],
@@ -359,12 +381,16 @@ export const afXdp = {
     }
     // The test bed is made with the queues asked for (queuesNeeded), and veth has no zero-copy AF_XDP.
     if (optionValue(options.values, ZEROCOPY)) {
-      throw new UsageError('--zerocopy: zero-copy AF_XDP is not supported by veth (the test bed); use --iface with a NIC whose driver has it');
+      throw new UsageError(
+        '--zerocopy: zero-copy AF_XDP is not supported by veth (the test bed); use --iface with a NIC whose driver has it',
+      );
     }
   },
   // One socket per queue, so a reader thread per queue at most.
   spread(options, iface) {
     const queues = iface === null ? null : rxQueueCount(iface);
-    return queues !== null && queuesOf(options) > queues ? { available: false, reason: tooFewQueues(queuesOf(options), iface!, queues) } : { available: true };
+    return queues !== null && queuesOf(options) > queues
+      ? { available: false, reason: tooFewQueues(queuesOf(options), iface!, queues) }
+      : { available: true };
   },
 } satisfies CaptureMethod;

@@ -11,11 +11,14 @@ const MAX_BATCH = 1024;
 export const BATCH: MethodOption<number> = {
   name: 'batch',
   arg: '<n>',
-  help: 'socket-mmsg, pcap-native, af-xdp, fastnet-ring: frames per call (recvmmsg(), pcap_dispatch(), an af-xdp rx peek, a js step over fastnet\'s slots), both tiers',
+  help: "socket-mmsg, pcap-native, af-xdp, fastnet-ring: frames per call (recvmmsg(), pcap_dispatch(), an af-xdp rx peek, a js step over fastnet's slots), both tiers",
   default: 64,
   parse(value) {
     const n = positiveInt('--batch', value);
-    if (n > MAX_BATCH) throw new UsageError(`--batch must be at most ${MAX_BATCH} (the kernel's limit per recvmmsg call), got '${value}'`);
+    if (n > MAX_BATCH)
+      throw new UsageError(
+        `--batch must be at most ${MAX_BATCH} (the kernel's limit per recvmmsg call), got '${value}'`,
+      );
     return n;
   },
 };

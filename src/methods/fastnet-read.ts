@@ -1,6 +1,11 @@
 /** fastnet-read: the fastnet module in READ mode, one read() per frame (see fastnet-session.ts). */
 import type { CaptureMethod } from '../core/method.js';
-import { FASTNET_MAX_HOLD, FastnetSession, fastnetProbe, fastnetSpread } from './fastnet-session.js';
+import {
+  FASTNET_MAX_HOLD,
+  FastnetSession,
+  fastnetProbe,
+  fastnetSpread,
+} from './fastnet-session.js';
 
 export const fastnetRead = {
   name: 'fastnet-read',

@@ -1,7 +1,12 @@
 /** fastnet-ring: the fastnet module in RING mode, slots read in place (see fastnet-session.ts). */
 import type { CaptureMethod } from '../core/method.js';
 import { BATCH } from './batch.js';
-import { FASTNET_MAX_HOLD, FastnetSession, fastnetProbe, fastnetSpread } from './fastnet-session.js';
+import {
+  FASTNET_MAX_HOLD,
+  FastnetSession,
+  fastnetProbe,
+  fastnetSpread,
+} from './fastnet-session.js';
 
 export const fastnetRing = {
   name: 'fastnet-ring',

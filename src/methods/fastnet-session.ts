@@ -12,7 +12,12 @@ import { countTable, doSomething } from '../core/counter.js';
 import type { Step } from '../core/consume-loop.js';
 import { fromNative } from '../shared/errors.js';
 import type { Availability, OpenContext, SessionStats } from '../core/method.js';
-import { native, type FastnetHandle, type FastnetMode, type FastnetStats } from '../native/binding.js';
+import {
+  native,
+  type FastnetHandle,
+  type FastnetMode,
+  type FastnetStats,
+} from '../native/binding.js';
 import { LIVE_BUFFER_BYTES } from '../core/config.js';
 import { socketBytesPerFrame } from './buffer-sizing.js';
 import { SteppedSession } from './stepped-session.js';
@@ -55,7 +60,12 @@ function finished(s: FastnetStats): number {
  */
 export function fastnetDepth(ctx: OpenContext, mode: FastnetMode): number {
   if (ctx.mode === 'drain') return Math.min(FASTNET_MAX_DEPTH, ctx.holdFrames + DRAIN_SLACK);
-  const perFrame = mode === 'zc' ? ZC_SLOT_SIZE : mode === 'ring' ? FASTNET_SLOT_SIZE : socketBytesPerFrame(ctx.maxFrameBytes);
+  const perFrame =
+    mode === 'zc'
+      ? ZC_SLOT_SIZE
+      : mode === 'ring'
+        ? FASTNET_SLOT_SIZE
+        : socketBytesPerFrame(ctx.maxFrameBytes);
   return Math.min(FASTNET_MAX_DEPTH, Math.floor(LIVE_BUFFER_BYTES / perFrame));
 }
 
@@ -64,7 +74,11 @@ export function fastnetDepth(ctx: OpenContext, mode: FastnetMode): number {
  * (EBUSY): the module has no way to share an interface's frames between readers.
  */
 export function fastnetSpread(): Availability {
-  return { available: false, reason: 'fastnet binds one reader per interface (the module has no fanout): it reads on one thread only' };
+  return {
+    available: false,
+    reason:
+      'fastnet binds one reader per interface (the module has no fanout): it reads on one thread only',
+  };
 }
 
 export function fastnetProbe(): Availability {
@@ -85,7 +99,9 @@ export function fastnetZcProbe(ifname: string | null): Availability {
   } catch (err) {
     // No hook in the driver: the test bed's veth, or any NIC but capbench's e1000.
     const noHook = (err as { errno?: unknown }).errno === EOPNOTSUPP;
-    const where = noHook ? ': it runs in two-port mode on such a port (--iface CAP --gen-iface GEN, as npm run bench:vm does in the VM)' : '';
+    const where = noHook
+      ? ': it runs in two-port mode on such a port (--iface CAP --gen-iface GEN, as npm run bench:vm does in the VM)'
+      : '';
     return { available: false, reason: (err as Error).message + where };
   }
 }
@@ -110,7 +126,8 @@ export class FastnetSession extends SteppedSession {
       throw fromNative(err, `bind /dev/fastnet to ${ctx.ifname} in ${mode} mode`);
     }
     const handle = this.handle;
-    if (ctx.tier === 'native') this.step = this.nativeStep((max, slice, idle) => handle.consumeNative(max, slice, idle));
+    if (ctx.tier === 'native')
+      this.step = this.nativeStep((max, slice, idle) => handle.consumeNative(max, slice, idle));
     else this.step = mode === 'read' ? this.jsReadStep(ctx) : this.jsRingStep(ctx);
   }
 

@@ -7,11 +7,17 @@
  */
 import type { CaptureMethod } from '../core/method.js';
 import { BATCH } from './batch.js';
-import { FASTNET_ZC_MAX_HOLD, FastnetSession, fastnetZcProbe, fastnetSpread } from './fastnet-session.js';
+import {
+  FASTNET_ZC_MAX_HOLD,
+  FastnetSession,
+  fastnetZcProbe,
+  fastnetSpread,
+} from './fastnet-session.js';
 
 export const fastnetZc = {
   name: 'fastnet-zc',
-  summary: '/dev/fastnet kernel module, ZC mode: the NIC writes frames into mmap()ed slots (patched e1000 only)',
+  summary:
+    '/dev/fastnet kernel module, ZC mode: the NIC writes frames into mmap()ed slots (patched e1000 only)',
   tiers: ['js', 'native'],
   options: [BATCH],
   probe: fastnetZcProbe,

@@ -130,20 +130,34 @@ function drainBlockBytes(frameBytes: number, options: MethodOptions): number {
  * timeout while they arrive (a block retires at least every R ms, possibly part-full), plus 2
  * (the block open when sending starts and the one the last frames land in).
  */
-function drainBlocksNeeded(frames: number, blockBytes: number, frameBytes: number, options: MethodOptions, flatOut = MIN_ASSUMED_PPS): number {
+function drainBlocksNeeded(
+  frames: number,
+  blockBytes: number,
+  frameBytes: number,
+  options: MethodOptions,
+  flatOut = MIN_ASSUMED_PPS,
+): number {
   const fillMs = (frames / offeredPps(options, flatOut)) * 1000;
-  return Math.ceil(frames / framesPerBlock(blockBytes, frameBytes)) + Math.ceil(fillMs / DRAIN_RETIRE_MS) + 2;
+  return (
+    Math.ceil(frames / framesPerBlock(blockBytes, frameBytes)) +
+    Math.ceil(fillMs / DRAIN_RETIRE_MS) +
+    2
+  );
 }
 
 /** The ring --ring-mb asks for, cut into blocks: at least 16 of them where the size allows. */
 function fixedRingLayout(ringBytes: number, preferredBlock: number, frameBytes: number): Layout {
-  const blockBytes = Math.max(minBlockBytes(frameBytes), Math.min(preferredBlock, pow2floor(ringBytes / 16)));
+  const blockBytes = Math.max(
+    minBlockBytes(frameBytes),
+    Math.min(preferredBlock, pow2floor(ringBytes / 16)),
+  );
   return { blockBytes, blockCount: Math.min(MAX_BLOCKS, Math.floor(ringBytes / blockBytes)) };
 }
 
 /** Largest count whose drain needs fit in blockCount blocks of blockBytes (0 if none). */
 function largestFitting(layout: Layout, frameBytes: number, options: MethodOptions): number {
-  const fits = (n: number): boolean => drainBlocksNeeded(n, layout.blockBytes, frameBytes, options) <= layout.blockCount;
+  const fits = (n: number): boolean =>
+    drainBlocksNeeded(n, layout.blockBytes, frameBytes, options) <= layout.blockCount;
   let lo = 0;
   let hi = layout.blockCount * framesPerBlock(layout.blockBytes, frameBytes);
   while (lo < hi) {
@@ -156,12 +170,16 @@ function largestFitting(layout: Layout, frameBytes: number, options: MethodOptio
 
 export function drainLayout(frames: number, frameBytes: number, options: MethodOptions): Layout {
   const ringBytes = ringBytesOf(options);
-  if (ringBytes !== null) return fixedRingLayout(ringBytes, drainBlockBytes(frameBytes, options), frameBytes);
+  if (ringBytes !== null)
+    return fixedRingLayout(ringBytes, drainBlockBytes(frameBytes, options), frameBytes);
   // Few frames: a block no bigger than they need.
   const small = clampBlock(frames * ringFrameBytes(frameBytes) + BLOCK_HEADER + 1, frameBytes);
   const blockBytes = Math.min(drainBlockBytes(frameBytes, options), small);
   const slow = drainBlocksNeeded(frames, blockBytes, frameBytes, options, SLOWEST_ASSUMED_PPS);
-  const blockCount = slow * blockBytes <= SLOW_SENDER_RING_BYTES ? slow : drainBlocksNeeded(frames, blockBytes, frameBytes, options);
+  const blockCount =
+    slow * blockBytes <= SLOW_SENDER_RING_BYTES
+      ? slow
+      : drainBlocksNeeded(frames, blockBytes, frameBytes, options);
   return { blockBytes, blockCount };
 }
 
@@ -180,8 +198,14 @@ class PacketMmapSession extends SteppedSession {
   constructor(ctx: OpenContext) {
     super();
     const drain = ctx.mode === 'drain';
-    const layout = drain ? drainLayout(ctx.holdFrames, ctx.maxFrameBytes, ctx) : liveLayout(ctx.maxFrameBytes, ctx);
-    if (layout.blockCount < 1 || layout.blockCount > MAX_BLOCKS || layout.blockBytes * layout.blockCount > 2 ** 31) {
+    const layout = drain
+      ? drainLayout(ctx.holdFrames, ctx.maxFrameBytes, ctx)
+      : liveLayout(ctx.maxFrameBytes, ctx);
+    if (
+      layout.blockCount < 1 ||
+      layout.blockCount > MAX_BLOCKS ||
+      layout.blockBytes * layout.blockCount > 2 ** 31
+    ) {
       throw new SystemError(
         `packet-mmap on ${ctx.ifname}: no ring layout for ${ctx.holdFrames} frames of ${ctx.maxFrameBytes} bytes ` +
           `(${layout.blockCount} blocks of ${layout.blockBytes} bytes)`,
@@ -189,7 +213,12 @@ class PacketMmapSession extends SteppedSession {
     }
     const retireMs = drain ? DRAIN_RETIRE_MS : LIVE_RETIRE_MS;
     try {
-      this.ring = new (native().PacketMmapRing)({ ifname: ctx.ifname, ...layout, retireMs, fanout: fanoutJoin(ctx) });
+      this.ring = new (native().PacketMmapRing)({
+        ifname: ctx.ifname,
+        ...layout,
+        retireMs,
+        fanout: fanoutJoin(ctx),
+      });
     } catch (err) {
       throw fromNative(err, `open PACKET_RX_RING on ${ctx.ifname}`);
     }
@@ -230,7 +259,8 @@ class PacketMmapSession extends SteppedSession {
 
 export const packetMmap = {
   ...readerThreads('packet-mmap', (c) => new PacketMmapSession(c)),
-  summary: 'PACKET_RX_RING with TPACKET_V3: retired blocks of the mapped ring read in place, no copy',
+  summary:
+    'PACKET_RX_RING with TPACKET_V3: retired blocks of the mapped ring read in place, no copy',
   tiers: ['js', 'native'],
   options: [RING_MB],
   // AF_PACKET rings exist on every Linux kernel capbench runs on.
@@ -238,10 +268,18 @@ export const packetMmap = {
   maxHoldFrames(frameBytes, options) {
     const ringBytes = ringBytesOf(options);
     if (ringBytes !== null) {
-      return largestFitting(fixedRingLayout(ringBytes, drainBlockBytes(frameBytes, options), frameBytes), frameBytes, options);
+      return largestFitting(
+        fixedRingLayout(ringBytes, drainBlockBytes(frameBytes, options), frameBytes),
+        frameBytes,
+        options,
+      );
     }
     const blockBytes = drainBlockBytes(frameBytes, options);
-    return largestFitting({ blockBytes, blockCount: Math.min(MAX_BLOCKS, Math.floor(MAX_RING_BYTES / blockBytes)) }, frameBytes, options);
+    return largestFitting(
+      { blockBytes, blockCount: Math.min(MAX_BLOCKS, Math.floor(MAX_RING_BYTES / blockBytes)) },
+      frameBytes,
+      options,
+    );
   },
   spread: fanoutSpread,
 } satisfies CaptureMethod;

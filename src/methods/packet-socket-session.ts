@@ -28,7 +28,11 @@ export class PacketSocketSession extends SteppedSession {
     const rcvbufBytes =
       ctx.mode === 'drain' ? socketBufferFor(ctx.holdFrames, ctx.maxFrameBytes) : LIVE_BUFFER_BYTES;
     try {
-      this.sock = new (native().PacketSocket)({ ifname: ctx.ifname, rcvbufBytes, fanout: fanoutJoin(ctx) });
+      this.sock = new (native().PacketSocket)({
+        ifname: ctx.ifname,
+        rcvbufBytes,
+        fanout: fanoutJoin(ctx),
+      });
     } catch (err) {
       throw fromNative(err, `open AF_PACKET socket on ${ctx.ifname}`);
     }
@@ -36,7 +40,9 @@ export class PacketSocketSession extends SteppedSession {
     this.step =
       ctx.tier === 'native'
         ? this.nativeStep((max, slice, idle) => sock.consumeNative(max, batch, slice, idle))
-        : batch === 1 ? this.jsRecvStep(ctx) : this.jsBatchStep(ctx, batch);
+        : batch === 1
+          ? this.jsRecvStep(ctx)
+          : this.jsBatchStep(ctx, batch);
   }
 
   private jsRecvStep(ctx: OpenContext): Step {

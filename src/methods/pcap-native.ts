@@ -24,7 +24,10 @@ function snaplenFor(maxFrameBytes: number): number {
 
 function bufferFor(frames: number, frameBytes: number): number {
   // A quarter more than the frames need: blocks retired part-full waste the rest of the block.
-  return Math.min(MAX_PCAP_BUFFER, Math.ceil(frames * ringBytesPerFrame(frameBytes) * 1.25) + 2 ** 20);
+  return Math.min(
+    MAX_PCAP_BUFFER,
+    Math.ceil(frames * ringBytesPerFrame(frameBytes) * 1.25) + 2 ** 20,
+  );
 }
 
 class PcapNativeSession extends SteppedSession {
@@ -85,13 +88,17 @@ export const pcapNative = {
     const p = native().pcapProbe();
     return p.available ? { available: true } : { available: false, reason: p.reason };
   },
-  maxHoldFrames: (frameBytes) => Math.floor((MAX_PCAP_BUFFER - 2 ** 20) / 1.25 / ringBytesPerFrame(frameBytes)),
+  maxHoldFrames: (frameBytes) =>
+    Math.floor((MAX_PCAP_BUFFER - 2 ** 20) / 1.25 / ringBytesPerFrame(frameBytes)),
   // libpcap has no call to join a PACKET_FANOUT group (checked up to 1.10): a handle per thread
   // would each see every frame. Joining one behind libpcap's back through pcap_fileno() would no
   // longer measure libpcap.
   spread() {
     const p = native().pcapProbe();
-    return { available: false, reason: `${p.version || 'libpcap'} has no fanout support: a handle per thread would each see every frame` };
+    return {
+      available: false,
+      reason: `${p.version || 'libpcap'} has no fanout support: a handle per thread would each see every frame`,
+    };
   },
   open: (ctx) => new PcapNativeSession(ctx),
 } satisfies CaptureMethod;

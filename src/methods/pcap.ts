@@ -8,7 +8,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { doSomething } from '../core/counter.js';
 import { throwIfAborted } from '../core/consume-loop.js';
 import { SystemError } from '../shared/errors.js';
-import type { CaptureMethod, CaptureSession, ConsumeLimit, OpenContext, SessionStats } from '../core/method.js';
+import type {
+  CaptureMethod,
+  CaptureSession,
+  ConsumeLimit,
+  OpenContext,
+  SessionStats,
+} from '../core/method.js';
 import { LIVE_BUFFER_BYTES } from '../core/config.js';
 import { MAX_PCAP_BUFFER } from './buffer-sizing.js';
 
@@ -127,7 +133,10 @@ export const pcap = {
     return { available: true };
   },
   maxHoldFrames: () => Math.floor(MAX_PCAP_BUFFER / 2048),
-  spread: () => ({ available: false, reason: "the cap package reads on Node's event loop: one thread only" }),
+  spread: () => ({
+    available: false,
+    reason: "the cap package reads on Node's event loop: one thread only",
+  }),
   open(ctx) {
     const mod = loadCap();
     if (mod instanceof Error) throw new SystemError(`cap: ${mod.message}`);

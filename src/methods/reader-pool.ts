@@ -5,11 +5,25 @@
  * run ends them all when it is over (CaptureMethod.release). A reader that failed is never given
  * back: it is ended, or terminated when it does not answer.
  */
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import {
+  MessageChannel,
+  receiveMessageOnPort,
+  Worker,
+  type MessagePort,
+} from 'node:worker_threads';
 import type { CaptureMethodName } from '../core/config.js';
 import type { OpenContext, ThreadCounts } from '../core/method.js';
 import { SystemError } from '../shared/errors.js';
-import { CMD, CTRL, NUM, newShared, sharedLayout, type OpenRequest, type ReaderData, type ReaderMessage } from './reader-protocol.js';
+import {
+  CMD,
+  CTRL,
+  NUM,
+  newShared,
+  sharedLayout,
+  type OpenRequest,
+  type ReaderData,
+  type ReaderMessage,
+} from './reader-protocol.js';
 
 /** How long a reader may take to start (a Worker boots Node first) or to open its socket. */
 const START_TIMEOUT_MS = 10_000;
@@ -17,7 +31,10 @@ const START_TIMEOUT_MS = 10_000;
 const ANSWER_TIMEOUT_MS = 3000;
 
 /** The script reader Workers run, and what it is handed (ReaderData.scriptData). */
-const READER_SCRIPT = { url: new URL('./reader-thread.js', import.meta.url), data: null as unknown };
+const READER_SCRIPT = {
+  url: new URL('./reader-thread.js', import.meta.url),
+  data: null as unknown,
+};
 let script = READER_SCRIPT;
 
 /**
@@ -72,10 +89,16 @@ export class Reader {
 
   failure(doing: string): SystemError {
     let msg: ReaderMessage | undefined;
-    while ((msg = receiveMessageOnPort(this.port)?.message as ReaderMessage | undefined) !== undefined) {
-      if (msg.kind === 'error') return new SystemError(`reader thread ${this.index}: ${msg.message}`);
+    while (
+      (msg = receiveMessageOnPort(this.port)?.message as ReaderMessage | undefined) !== undefined
+    ) {
+      if (msg.kind === 'error')
+        return new SystemError(`reader thread ${this.index}: ${msg.message}`);
     }
-    if (this.dead) return new SystemError(`reader thread ${this.index} exited${this.exited === null ? '' : ` (code ${this.exited})`} while ${doing}`);
+    if (this.dead)
+      return new SystemError(
+        `reader thread ${this.index} exited${this.exited === null ? '' : ` (code ${this.exited})`} while ${doing}`,
+      );
     return new SystemError(`reader thread ${this.index} failed while ${doing}`);
   }
 
@@ -110,13 +133,19 @@ export class Reader {
   /** Runs a command and waits for it; throws what the reader reported. */
   call(cmd: number, doing: string, timeoutMs = ANSWER_TIMEOUT_MS): void {
     this.send(cmd);
-    if (!this.waitAck(this.seq, timeoutMs)) throw new SystemError(`reader thread ${this.index} did not answer within ${timeoutMs} ms while ${doing}`);
+    if (!this.waitAck(this.seq, timeoutMs))
+      throw new SystemError(
+        `reader thread ${this.index} did not answer within ${timeoutMs} ms while ${doing}`,
+      );
     if (this.failed) throw this.failure(doing);
   }
 
   /** Waits for the thread to start: it pins itself first. */
   started(): void {
-    if (!this.waitAck(0, START_TIMEOUT_MS)) throw new SystemError(`reader thread ${this.index} did not start within ${START_TIMEOUT_MS} ms`);
+    if (!this.waitAck(0, START_TIMEOUT_MS))
+      throw new SystemError(
+        `reader thread ${this.index} did not start within ${START_TIMEOUT_MS} ms`,
+      );
     if (this.failed) throw this.failure('starting');
   }
 
@@ -126,7 +155,8 @@ export class Reader {
     this.port.postMessage(request);
     this.call(CMD.OPEN, 'opening', START_TIMEOUT_MS);
     const ready = receiveMessageOnPort(this.port)?.message as ReaderMessage | undefined;
-    if (ready?.kind !== 'ready') throw new SystemError(`reader thread ${this.index} opened nothing`);
+    if (ready?.kind !== 'ready')
+      throw new SystemError(`reader thread ${this.index} opened nothing`);
     return ready;
   }
 
@@ -155,9 +185,13 @@ export class Reader {
   counts(): ThreadCounts {
     const n = this.num;
     return {
-      received: n[NUM.RECEIVED]!, ipv4: n[NUM.IPV4]!,
+      received: n[NUM.RECEIVED]!,
+      ipv4: n[NUM.IPV4]!,
       drops: Number.isNaN(n[NUM.DROPS]) ? null : n[NUM.DROPS]!,
-      cpuSec: n[NUM.CPU]!, userSec: n[NUM.USER]!, sysSec: n[NUM.SYS]!, cpu: this.cpu,
+      cpuSec: n[NUM.CPU]!,
+      userSec: n[NUM.USER]!,
+      sysSec: n[NUM.SYS]!,
+      cpu: this.cpu,
     };
   }
 
@@ -175,7 +209,12 @@ export class Reader {
 const idle = new Map<string, Reader[]>();
 
 /** A started reader for this method, tier, slot and CPU: one the pool kept, or a new one. */
-export function takeReader(method: CaptureMethodName, ctx: OpenContext, index: number, cpu: number | null): Reader {
+export function takeReader(
+  method: CaptureMethodName,
+  ctx: OpenContext,
+  index: number,
+  cpu: number | null,
+): Reader {
   const key = JSON.stringify([method, ctx.tier, index, cpu]);
   const kept = idle.get(key)?.pop();
   if (kept && !kept.failed) return kept;
@@ -198,7 +237,11 @@ export function takeReader(method: CaptureMethodName, ctx: OpenContext, index: n
 export function giveBack(reader: Reader): SystemError | null {
   let error: SystemError | null = null;
   if (reader.failed || !reader.stop()) {
-    error = reader.failed ? reader.failure('reading') : new SystemError(`reader thread ${reader.index} did not stop within ${ANSWER_TIMEOUT_MS} ms`);
+    error = reader.failed
+      ? reader.failure('reading')
+      : new SystemError(
+          `reader thread ${reader.index} did not stop within ${ANSWER_TIMEOUT_MS} ms`,
+        );
   } else {
     try {
       reader.call(CMD.CLOSE, 'closing');

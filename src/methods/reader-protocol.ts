@@ -53,7 +53,10 @@ const NUM_SLOTS = 16;
 export const CMD = { OPEN: 1, CONSUME: 2, STATS: 3, CLOSE: 4, EXIT: 5 } as const;
 
 export function sharedLayout(buffer: SharedArrayBuffer): { ctrl: Int32Array; num: Float64Array } {
-  return { ctrl: new Int32Array(buffer, 0, CTRL_WORDS), num: new Float64Array(buffer, CTRL_WORDS * 4, NUM_SLOTS) };
+  return {
+    ctrl: new Int32Array(buffer, 0, CTRL_WORDS),
+    num: new Float64Array(buffer, CTRL_WORDS * 4, NUM_SLOTS),
+  };
 }
 
 export function newShared(): SharedArrayBuffer {

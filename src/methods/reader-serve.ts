@@ -9,7 +9,15 @@
 import { receiveMessageOnPort, workerData } from 'node:worker_threads';
 import type { CaptureSession } from '../core/method.js';
 import { native } from '../native/binding.js';
-import { CMD, CTRL, NUM, sharedLayout, type OpenRequest, type ReaderData, type ReaderMessage } from './reader-protocol.js';
+import {
+  CMD,
+  CTRL,
+  NUM,
+  sharedLayout,
+  type OpenRequest,
+  type ReaderData,
+  type ReaderMessage,
+} from './reader-protocol.js';
 import { METHODS } from './registry.js';
 import { SteppedSession } from './stepped-session.js';
 
@@ -33,7 +41,11 @@ let hooks: ReaderHooks = {};
 
 function report(err: unknown): void {
   const errno = (err as { errno?: unknown }).errno;
-  post({ kind: 'error', message: err instanceof Error ? err.message : String(err), errno: typeof errno === 'number' ? errno : null });
+  post({
+    kind: 'error',
+    message: err instanceof Error ? err.message : String(err),
+    errno: typeof errno === 'number' ? errno : null,
+  });
   Atomics.store(ctrl, CTRL.FAILED, 1);
 }
 

@@ -29,7 +29,9 @@ const BY_NAME: { readonly [N in CaptureMethodName]: CaptureMethod & { readonly n
 };
 
 /** In the order rows are run and shown. */
-export const METHODS: ReadonlyMap<CaptureMethodName, CaptureMethod> = new Map(CAPTURE_METHOD_NAMES.map((n) => [n, BY_NAME[n]]));
+export const METHODS: ReadonlyMap<CaptureMethodName, CaptureMethod> = new Map(
+  CAPTURE_METHOD_NAMES.map((n) => [n, BY_NAME[n]]),
+);
 
 /**
  * Every option the methods declare, once each in the order first declared: an option several
@@ -40,7 +42,10 @@ export const METHOD_OPTIONS: readonly MethodOption[] = (() => {
   for (const method of METHODS.values()) {
     for (const option of method.options ?? []) {
       const seen = byName.get(option.name);
-      if (seen !== undefined && seen !== option) throw new Error(`two methods declare --${option.name} differently: declare it once and share it`);
+      if (seen !== undefined && seen !== option)
+        throw new Error(
+          `two methods declare --${option.name} differently: declare it once and share it`,
+        );
       byName.set(option.name, option);
     }
   }

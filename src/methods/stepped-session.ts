@@ -14,7 +14,9 @@ export abstract class SteppedSession implements CaptureSession {
   protected abstract readonly step: Step;
 
   /** The native tier: one call runs the method's loop and the C counter for up to a slice. */
-  protected nativeStep(consumeNative: (maxFrames: number, sliceMs: number, idleMs: number) => NativeCount): Step {
+  protected nativeStep(
+    consumeNative: (maxFrames: number, sliceMs: number, idleMs: number) => NativeCount,
+  ): Step {
     return (max, waitMs) => {
       const r = consumeNative(max, SLICE_MS, waitMs);
       this.received += r.received;

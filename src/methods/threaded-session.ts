@@ -15,7 +15,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { throwIfAborted } from '../core/consume-loop.js';
 import type { CaptureMethodName } from '../core/config.js';
-import type { CaptureSession, ConsumeLimit, OpenContext, SessionStats, ThreadCounts } from '../core/method.js';
+import type {
+  CaptureSession,
+  ConsumeLimit,
+  OpenContext,
+  SessionStats,
+  ThreadCounts,
+} from '../core/method.js';
 import type { SystemError } from '../shared/errors.js';
 import { CMD, NUM } from './reader-protocol.js';
 import { endReaders, giveBack, takeReader, type Reader } from './reader-pool.js';
@@ -36,7 +42,11 @@ export class ThreadedSession implements CaptureSession {
    * `adjust` turns the readers' summed stats into the session's, for a method whose drops are
    * also seen at the interface (af-xdp), which only the whole session can take out once.
    */
-  constructor(method: CaptureMethodName, ctx: OpenContext, private readonly adjust: (s: SessionStats) => SessionStats = (s) => s) {
+  constructor(
+    method: CaptureMethodName,
+    ctx: OpenContext,
+    private readonly adjust: (s: SessionStats) => SessionStats = (s) => s,
+  ) {
     let settleMs = 0;
     try {
       let group = 0;
@@ -44,7 +54,10 @@ export class ThreadedSession implements CaptureSession {
         const cpus = ctx.captureCpus;
         const reader = takeReader(method, ctx, i, cpus.length > 0 ? cpus[i % cpus.length]! : null);
         this.readers.push(reader);
-        const ready = reader.open({ method, ctx: { ...ctx, latency: null, reader: { index: i, of: ctx.threads, fanoutGroup: group } } });
+        const ready = reader.open({
+          method,
+          ctx: { ...ctx, latency: null, reader: { index: i, of: ctx.threads, fanoutGroup: group } },
+        });
         if (i === 0) group = ready.fanoutGroup;
         settleMs = Math.max(settleMs, ready.settleMs);
       }
@@ -70,7 +83,8 @@ export class ThreadedSession implements CaptureSession {
    */
   async consume(limit: ConsumeLimit): Promise<number> {
     const own = Number.isFinite(limit.frames);
-    for (const r of this.readers) r.consume(own, Number.isFinite(limit.idleMs) ? limit.idleMs : 2 ** 31);
+    for (const r of this.readers)
+      r.consume(own, Number.isFinite(limit.idleMs) ? limit.idleMs : 2 ** 31);
     const started = performance.now();
     const finished = Promise.all(this.readers.map((r) => r.settled()));
     let stopped = false;
@@ -94,7 +108,8 @@ export class ThreadedSession implements CaptureSession {
     // Told to stop, the window ends when the last reader did (it counted what it read until
     // then); run out on their own, at the last frame any of them read.
     const offset = Number(process.hrtime.bigint()) / 1e6 - performance.now();
-    const at = (slot: number): number[] => this.readers.map((r) => r.num[slot]!).filter((t) => !Number.isNaN(t));
+    const at = (slot: number): number[] =>
+      this.readers.map((r) => r.num[slot]!).filter((t) => !Number.isNaN(t));
     const ends = at(stopped ? NUM.END_HR_MS : NUM.LAST_FRAME_HR_MS);
     return ends.length > 0 ? Math.max(...ends) - offset : started;
   }
@@ -147,11 +162,16 @@ export class ThreadedSession implements CaptureSession {
  * with the run. `adjust`, given the session's context at open: see ThreadedSession.
  */
 export function readerThreads<N extends CaptureMethodName>(
-  name: N, single: (ctx: OpenContext) => CaptureSession, adjust?: (ctx: OpenContext) => (s: SessionStats) => SessionStats,
+  name: N,
+  single: (ctx: OpenContext) => CaptureSession,
+  adjust?: (ctx: OpenContext) => (s: SessionStats) => SessionStats,
 ): { name: N; open: (ctx: OpenContext) => CaptureSession; release: () => void } {
   return {
     name,
-    open: (ctx) => (ctx.threads > 1 && ctx.reader === null ? new ThreadedSession(name, ctx, adjust?.(ctx)) : single(ctx)),
+    open: (ctx) =>
+      ctx.threads > 1 && ctx.reader === null
+        ? new ThreadedSession(name, ctx, adjust?.(ctx))
+        : single(ctx),
     release: () => endReaders(name),
   };
 }

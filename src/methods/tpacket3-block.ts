@@ -71,7 +71,9 @@ export class Tpacket3Blocks {
     const lastStart = last + u16[(last + HDR_MAC) >>> 1]!;
     const lastLength = u32[(last + HDR_SNAPLEN) >>> 2]!;
     if (!(last >= blockOff && lastStart + lastLength <= blockOff + this.blockBytes)) {
-      throw new SystemError(`PACKET_RX_RING on ${this.ifname}: the frames of the block at byte ${blockOff} run outside it`);
+      throw new SystemError(
+        `PACKET_RX_RING on ${this.ifname}: the frames of the block at byte ${blockOff} run outside it`,
+      );
     }
     latency?.offer(u8, lastStart, lastLength);
   }

@@ -41,19 +41,26 @@ function isUntaggedIpv4(frame: Uint8Array): boolean {
 export async function loadFixture(path: string): Promise<Fixture> {
   const file = await readPcapFile(path);
   if (file.linkType !== LINKTYPE_ETHERNET) {
-    throw new UsageError(`${path}: link type ${file.linkType} is not Ethernet (1); fixtures must hold Ethernet frames`);
+    throw new UsageError(
+      `${path}: link type ${file.linkType} is not Ethernet (1); fixtures must hold Ethernet frames`,
+    );
   }
-  if (file.records.length === 0) throw new UsageError(`${path}: no frames; a fixture needs at least one`);
+  if (file.records.length === 0)
+    throw new UsageError(`${path}: no frames; a fixture needs at least one`);
 
   const frames: Uint8Array[] = [];
   file.records.forEach((r, i) => {
     const len = r.data.length;
     if (len < MIN_FRAME || len > MAX_FRAME) {
-      throw new UsageError(`${path}: frame ${i + 1} is ${len} bytes; fixture frames must be ${MIN_FRAME}..${MAX_FRAME}`);
+      throw new UsageError(
+        `${path}: frame ${i + 1} is ${len} bytes; fixture frames must be ${MIN_FRAME}..${MAX_FRAME}`,
+      );
     }
     // The generator sends what was captured; a snapped frame would not be the frame recorded.
     if (r.origLen !== len) {
-      throw new UsageError(`${path}: frame ${i + 1} was cut to ${len} of its ${r.origLen} bytes when captured`);
+      throw new UsageError(
+        `${path}: frame ${i + 1} was cut to ${len} of its ${r.origLen} bytes when captured`,
+      );
     }
     frames.push(r.data);
   });
@@ -66,7 +73,14 @@ export async function loadFixture(path: string): Promise<Fixture> {
     pos += f.length;
   }
   const ipv4PerCycle = frames.filter(isUntaggedIpv4).length;
-  return { name: basename(path).replace(/\.pcap$/, ''), path, frames, concatenated, lengths, ipv4PerCycle };
+  return {
+    name: basename(path).replace(/\.pcap$/, ''),
+    path,
+    frames,
+    concatenated,
+    lengths,
+    ipv4PerCycle,
+  };
 }
 
 /**
@@ -110,7 +124,10 @@ export function fixturePath(nameOrPath: string): string {
   if (existsSync(nameOrPath) && statSync(nameOrPath).isFile()) return nameOrPath;
   const bare = !nameOrPath.includes('/');
   if (bare) {
-    const candidate = join(FIXTURES_DIR, nameOrPath.endsWith('.pcap') ? nameOrPath : `${nameOrPath}.pcap`);
+    const candidate = join(
+      FIXTURES_DIR,
+      nameOrPath.endsWith('.pcap') ? nameOrPath : `${nameOrPath}.pcap`,
+    );
     if (existsSync(candidate)) return candidate;
   }
   const known = availableFixtures();
@@ -143,6 +160,7 @@ export function mtuNeeded(fixture: Fixture): number {
 /** The fixture's destination MAC addresses, once each, lower case with colons. */
 export function destinations(fixture: Fixture): string[] {
   const macs = new Set<string>();
-  for (const f of fixture.frames) macs.add(Array.from(f.subarray(0, 6), (b) => b.toString(16).padStart(2, '0')).join(':'));
+  for (const f of fixture.frames)
+    macs.add(Array.from(f.subarray(0, 6), (b) => b.toString(16).padStart(2, '0')).join(':'));
   return [...macs];
 }

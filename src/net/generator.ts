@@ -70,8 +70,10 @@ const nativeGenerator: GeneratorFactory = (options) => new (native().Generator)(
  * threads. A count of 0 stays 0 for everyone (each runs until duration or stop).
  */
 export function splitCount(count: number, threads: number): number[] {
-  if (!Number.isSafeInteger(count) || count < 0) throw new RangeError(`splitCount: count must be a non-negative integer, got ${count}`);
-  if (!Number.isSafeInteger(threads) || threads < 1) throw new RangeError(`splitCount: threads must be a positive integer, got ${threads}`);
+  if (!Number.isSafeInteger(count) || count < 0)
+    throw new RangeError(`splitCount: count must be a non-negative integer, got ${count}`);
+  if (!Number.isSafeInteger(threads) || threads < 1)
+    throw new RangeError(`splitCount: threads must be a positive integer, got ${threads}`);
   const base = Math.floor(count / threads);
   return Array.from({ length: threads }, (_, i) => base + (i < count % threads ? 1 : 0));
 }
@@ -83,7 +85,12 @@ export function combineStatus(statuses: readonly GeneratorStatus[]): TrafficStat
   if (statuses.length === 0) throw new RangeError('combineStatus: no threads');
   const failed = statuses.findIndex((s) => s.error !== null);
   // One thread keeps the message it always had; with several, say whose it was.
-  const error = failed < 0 ? null : statuses.length === 1 ? statuses[0]!.error : `thread ${failed}: ${statuses[failed]!.error}`;
+  const error =
+    failed < 0
+      ? null
+      : statuses.length === 1
+        ? statuses[0]!.error
+        : `thread ${failed}: ${statuses[failed]!.error}`;
   return {
     running: statuses.some((s) => s.running),
     sent: statuses.reduce((a, s) => a + s.sent, 0),
@@ -96,16 +103,24 @@ export function combineStatus(statuses: readonly GeneratorStatus[]): TrafficStat
 
 function threadCount(spec: TrafficSpec): number {
   const n = spec.threads ?? 1;
-  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`generator threads must be a positive integer, got ${n}`);
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new UsageError(`generator threads must be a positive integer, got ${n}`);
   return n;
 }
 
 /** A thread's CPU: from `cpus`, round robin; `spec.cpu` for every thread when cpus is absent or empty. */
 function cpuOf(spec: TrafficSpec, thread: number): number {
-  return spec.cpus === undefined || spec.cpus.length === 0 ? spec.cpu : spec.cpus[thread % spec.cpus.length]!;
+  return spec.cpus === undefined || spec.cpus.length === 0
+    ? spec.cpu
+    : spec.cpus[thread % spec.cpus.length]!;
 }
 
-function optionsFor(spec: TrafficSpec, threads: number, count: number, cpu: number): GeneratorOptions {
+function optionsFor(
+  spec: TrafficSpec,
+  threads: number,
+  count: number,
+  cpu: number,
+): GeneratorOptions {
   return {
     netnsPath: spec.netnsPath,
     ifname: spec.ifname,
@@ -156,11 +171,14 @@ export class RunningGenerator {
     try {
       for (let i = 0; i < n; i++) {
         const idle = spec.count > 0 && shares[i] === 0;
-        gens.push(idle ? null : startThread(create, optionsFor(spec, sending, shares[i]!, cpuOf(spec, i))));
+        gens.push(
+          idle ? null : startThread(create, optionsFor(spec, sending, shares[i]!, cpuOf(spec, i))),
+        );
       }
     } catch (err) {
       gens.forEach(stopThread);
-      const which = n === 1 ? '' : `thread ${gens.length} of ${n} (CPU ${cpuOf(spec, gens.length)}) `;
+      const which =
+        n === 1 ? '' : `thread ${gens.length} of ${n} (CPU ${cpuOf(spec, gens.length)}) `;
       throw fromNative(err, `start generator ${which}on ${spec.ifname}`);
     }
     this.gens = gens;

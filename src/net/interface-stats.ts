@@ -7,7 +7,9 @@ import { run } from './ip-command.js';
 /** Refuses an interface this namespace does not have, naming the ones it has. */
 export function requireInterface(ifname: string): void {
   if (!existsSync(`/sys/class/net/${ifname}`)) {
-    throw new UsageError(`no interface named ${ifname} (interfaces here: ${readdirSync('/sys/class/net').sort().join(', ')})`);
+    throw new UsageError(
+      `no interface named ${ifname} (interfaces here: ${readdirSync('/sys/class/net').sort().join(', ')})`,
+    );
   }
 }
 
@@ -29,8 +31,13 @@ export interface InterfaceCounters {
 }
 
 const FIELDS: Record<keyof InterfaceCounters, string> = {
-  rxPackets: 'rx_packets', rxDropped: 'rx_dropped', rxMissed: 'rx_missed_errors', rxErrors: 'rx_errors',
-  txPackets: 'tx_packets', txDropped: 'tx_dropped', txErrors: 'tx_errors',
+  rxPackets: 'rx_packets',
+  rxDropped: 'rx_dropped',
+  rxMissed: 'rx_missed_errors',
+  rxErrors: 'rx_errors',
+  txPackets: 'tx_packets',
+  txDropped: 'tx_dropped',
+  txErrors: 'tx_errors',
 };
 
 interface IpLinkStats {
@@ -41,11 +48,16 @@ interface IpLinkStats {
 }
 
 /** Counters of `ifname`, inside `netns` when given (via `ip -n NS -s -s -j link`), else from sysfs. */
-export async function readCounters(ifname: string, netns: string | null): Promise<InterfaceCounters> {
+export async function readCounters(
+  ifname: string,
+  netns: string | null,
+): Promise<InterfaceCounters> {
   if (netns === null) {
     const base = `/sys/class/net/${ifname}/statistics/`;
     const keys = Object.keys(FIELDS) as (keyof InterfaceCounters)[];
-    const values = await Promise.all(keys.map(async (k) => Number((await readFile(base + FIELDS[k], 'utf8')).trim())));
+    const values = await Promise.all(
+      keys.map(async (k) => Number((await readFile(base + FIELDS[k], 'utf8')).trim())),
+    );
     return Object.fromEntries(keys.map((k, i) => [k, values[i]!])) as unknown as InterfaceCounters;
   }
   const out = await run('ip', ['-n', netns, '-s', '-s', '-j', 'link', 'show', 'dev', ifname]);
@@ -53,14 +65,24 @@ export async function readCounters(ifname: string, netns: string | null): Promis
   const s = link?.stats64;
   if (!s) throw new Error(`ip -s -j link show ${ifname} returned no stats64`);
   return {
-    rxPackets: s.rx.packets, rxDropped: s.rx.dropped, rxMissed: s.rx.missed_errors ?? 0, rxErrors: s.rx.errors ?? 0,
-    txPackets: s.tx.packets, txDropped: s.tx.dropped, txErrors: s.tx.errors ?? 0,
+    rxPackets: s.rx.packets,
+    rxDropped: s.rx.dropped,
+    rxMissed: s.rx.missed_errors ?? 0,
+    rxErrors: s.rx.errors ?? 0,
+    txPackets: s.tx.packets,
+    txDropped: s.tx.dropped,
+    txErrors: s.tx.errors ?? 0,
   };
 }
 
-export function countersDelta(after: InterfaceCounters, before: InterfaceCounters): InterfaceCounters {
+export function countersDelta(
+  after: InterfaceCounters,
+  before: InterfaceCounters,
+): InterfaceCounters {
   const keys = Object.keys(FIELDS) as (keyof InterfaceCounters)[];
-  return Object.fromEntries(keys.map((k) => [k, after[k] - before[k]])) as unknown as InterfaceCounters;
+  return Object.fromEntries(
+    keys.map((k) => [k, after[k] - before[k]]),
+  ) as unknown as InterfaceCounters;
 }
 
 /**

@@ -19,7 +19,9 @@ function readOr(path: string, fallback: string): string {
 /** RX queues under /sys/class/net/IF/queues; null when the kernel does not say (no such interface). */
 export function rxQueueCount(ifname: string): number | null {
   try {
-    const n = readdirSync(`/sys/class/net/${ifname}/queues`).filter((q) => q.startsWith('rx-')).length;
+    const n = readdirSync(`/sys/class/net/${ifname}/queues`).filter((q) =>
+      q.startsWith('rx-'),
+    ).length;
     return n > 0 ? n : null;
   } catch {
     return null;
@@ -62,7 +64,11 @@ export function queueIrqCpus(
   const cpus: number[] = [];
   for (let q = 0; irqs.has(q); q++) {
     const irq = irqs.get(q)!;
-    const list = parseCpuList(read(`/proc/irq/${irq}/effective_affinity_list`) || read(`/proc/irq/${irq}/smp_affinity_list`)) ?? [];
+    const list =
+      parseCpuList(
+        read(`/proc/irq/${irq}/effective_affinity_list`) ||
+          read(`/proc/irq/${irq}/smp_affinity_list`),
+      ) ?? [];
     if (list.length === 0) break;
     cpus.push(list[0]!);
   }

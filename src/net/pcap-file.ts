@@ -54,7 +54,9 @@ export function readPcap(bytes: Uint8Array, name: string): PcapFile {
     le = false;
     resolution = magicBE === MAGIC_NS ? 'ns' : 'us';
   } else if (magicBE === MAGIC_PCAPNG) {
-    return fail('is pcapng, only classic pcap is supported (convert with: editcap -F pcap in.pcapng out.pcap)');
+    return fail(
+      'is pcapng, only classic pcap is supported (convert with: editcap -F pcap in.pcapng out.pcap)',
+    );
   } else {
     return fail(`not a pcap file (magic ${hex32(magicBE)})`);
   }
@@ -90,7 +92,12 @@ export function readPcap(bytes: Uint8Array, name: string): PcapFile {
     }
     // A copy, so a record neither keeps the whole file alive nor aliases the caller's buffer.
     // (Not bytes.slice(): on a Buffer, from readFile, that is a view, and a Buffer at that.)
-    records.push({ tsSec, tsFrac, origLen, data: new Uint8Array(bytes.subarray(pos, pos + capLen)) });
+    records.push({
+      tsSec,
+      tsFrac,
+      origLen,
+      data: new Uint8Array(bytes.subarray(pos, pos + capLen)),
+    });
     pos += capLen;
   }
   return { byteOrder: le ? 'le' : 'be', resolution, snaplen, linkType, records };
@@ -113,13 +120,19 @@ export function writePcap(file: PcapFile): Uint8Array {
     checkU32(r.tsFrac, `record ${i + 1} tsFrac`);
     checkU32(r.origLen, `record ${i + 1} origLen`);
     if (r.tsFrac >= fracLimit) {
-      throw new RangeError(`pcap: record ${i + 1} tsFrac ${r.tsFrac} is not below ${fracLimit} (${file.resolution})`);
+      throw new RangeError(
+        `pcap: record ${i + 1} tsFrac ${r.tsFrac} is not below ${fracLimit} (${file.resolution})`,
+      );
     }
     if (r.data.length > file.snaplen) {
-      throw new RangeError(`pcap: record ${i + 1} has ${r.data.length} bytes, more than snaplen ${file.snaplen}`);
+      throw new RangeError(
+        `pcap: record ${i + 1} has ${r.data.length} bytes, more than snaplen ${file.snaplen}`,
+      );
     }
     if (r.origLen < r.data.length) {
-      throw new RangeError(`pcap: record ${i + 1} origLen ${r.origLen} is below its ${r.data.length} captured bytes`);
+      throw new RangeError(
+        `pcap: record ${i + 1} origLen ${r.origLen} is below its ${r.data.length} captured bytes`,
+      );
     }
     total += RECORD_HEADER + r.data.length;
   });
@@ -150,7 +163,9 @@ function describeFsError(path: string, err: unknown): UsageError {
   if (code === 'ENOENT') return new UsageError(`${path}: no such file`);
   if (code === 'EISDIR') return new UsageError(`${path}: is a directory, not a pcap file`);
   if (code === 'EACCES') return new UsageError(`${path}: permission denied`);
-  return new UsageError(`${path}: cannot read (${err instanceof Error ? err.message : String(err)})`);
+  return new UsageError(
+    `${path}: cannot read (${err instanceof Error ? err.message : String(err)})`,
+  );
 }
 
 export async function readPcapFile(path: string): Promise<PcapFile> {
@@ -162,7 +177,6 @@ export async function readPcapFile(path: string): Promise<PcapFile> {
   }
   return readPcap(bytes, path);
 }
-
 
 /** Atomic: readers see the old file or the whole new one, never a half-written one. */
 export async function writePcapFile(path: string, file: PcapFile): Promise<void> {

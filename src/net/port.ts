@@ -43,7 +43,7 @@ export function portFromIpJson(json: string): PortInfo {
     ifname: l.ifname,
     kind,
     linkType: l.link_type ?? '',
-    peer: kind === 'veth' ? l.link ?? null : null,
+    peer: kind === 'veth' ? (l.link ?? null) : null,
     mtu: l.mtu,
     mac: (l.address ?? '').toLowerCase(),
     up: flags.includes('UP'),

@@ -56,7 +56,12 @@ const NETNS_DIR = '/run/netns';
 /** tag = owner pid in base 36, then 3 random base-36 characters: at most 8 characters. */
 const TAG_RE = /^([0-9a-z]{1,5})([0-9a-z]{3})$/;
 
-function namesFor(tag: string): Pick<Testbed, 'netns' | 'netnsPath' | 'captureIf' | 'senderIf' | 'twinCaptureIf' | 'twinSenderIf'> {
+function namesFor(
+  tag: string,
+): Pick<
+  Testbed,
+  'netns' | 'netnsPath' | 'captureIf' | 'senderIf' | 'twinCaptureIf' | 'twinSenderIf'
+> {
   // Interface names are limited to 15 characters: "cb" + 8 + "ct" is 12. The twin's names do not
   // end in "c", so listTestbeds never takes them for a capture end.
   return {
@@ -73,12 +78,21 @@ function namesFor(tag: string): Pick<Testbed, 'netns' | 'netnsPath' | 'captureIf
  * Two /30s (the pair's, then the twin's) out of 198.18.0.0/15 chosen from the tag, so concurrent
  * test beds rarely share one.
  */
-function addressesFor(tag: string): Pick<Testbed, 'captureAddr' | 'senderAddr'> & { twinCaptureAddr: string; twinSenderAddr: string } {
+function addressesFor(tag: string): Pick<Testbed, 'captureAddr' | 'senderAddr'> & {
+  twinCaptureAddr: string;
+  twinSenderAddr: string;
+} {
   let h = 0;
   for (const ch of tag) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
   const base = (198 << 24) + (18 << 16) + ((h % (1 << 14)) << 3);
-  const dotted = (n: number): string => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-  return { captureAddr: dotted(base + 1), senderAddr: dotted(base + 2), twinCaptureAddr: dotted(base + 5), twinSenderAddr: dotted(base + 6) };
+  const dotted = (n: number): string =>
+    [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+  return {
+    captureAddr: dotted(base + 1),
+    senderAddr: dotted(base + 2),
+    twinCaptureAddr: dotted(base + 5),
+    twinSenderAddr: dotted(base + 6),
+  };
 }
 
 function randomSuffix(): string {
@@ -110,7 +124,16 @@ export async function createTestbed(options: TestbedOptions = {}): Promise<Testb
   try {
     await ip('netns', 'add', tb.netns);
     // `default` for the sender ends created below, `all` for what the namespace already has.
-    await run('ip', ['netns', 'exec', tb.netns, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
+    await run('ip', [
+      'netns',
+      'exec',
+      tb.netns,
+      'sysctl',
+      '-q',
+      '-w',
+      'net.ipv6.conf.all.disable_ipv6=1',
+      'net.ipv6.conf.default.disable_ipv6=1',
+    ]);
     await addSilentPair(tb, tb.captureIf, tb.senderIf, tb.captureAddr, tb.senderAddr);
     await addSilentPair(tb, tb.twinCaptureIf, tb.twinSenderIf, twinCaptureAddr, twinSenderAddr);
     // A persistent test bed outlives this process: only `env down` removes it.
@@ -132,9 +155,28 @@ function queueArgs(queues: number): string[] {
 }
 
 /** A veth pair from here into tb's namespace, silenced and up. */
-async function addSilentPair(tb: Testbed, captureIf: string, senderIf: string, captureAddr: string, senderAddr: string): Promise<void> {
+async function addSilentPair(
+  tb: Testbed,
+  captureIf: string,
+  senderIf: string,
+  captureAddr: string,
+  senderAddr: string,
+): Promise<void> {
   const q = queueArgs(tb.queues);
-  await ip('link', 'add', captureIf, ...q, 'type', 'veth', 'peer', 'name', senderIf, ...q, 'netns', tb.netns);
+  await ip(
+    'link',
+    'add',
+    captureIf,
+    ...q,
+    'type',
+    'veth',
+    'peer',
+    'name',
+    senderIf,
+    ...q,
+    'netns',
+    tb.netns,
+  );
   writeFileSync(`/proc/sys/net/ipv6/conf/${captureIf}/disable_ipv6`, '1');
   await ip('link', 'set', 'dev', captureIf, 'addrgenmode', 'none', 'arp', 'off');
   await ip('-n', tb.netns, 'link', 'set', 'dev', senderIf, 'addrgenmode', 'none', 'arp', 'off');
@@ -174,7 +216,8 @@ export async function destroyTestbed(tb: Testbed): Promise<void> {
   live.delete(tb);
   if (existsSync(tb.netnsPath)) await ip('netns', 'del', tb.netns).catch(() => undefined);
   for (const ifname of [tb.captureIf, tb.twinCaptureIf]) {
-    if (existsSync(`/sys/class/net/${ifname}`)) await ip('link', 'del', ifname).catch(() => undefined);
+    if (existsSync(`/sys/class/net/${ifname}`))
+      await ip('link', 'del', ifname).catch(() => undefined);
   }
 }
 
@@ -222,7 +265,13 @@ export function listTestbeds(): Testbed[] {
     if (!m) continue;
     const { captureAddr, senderAddr } = addressesFor(tag);
     const names = namesFor(tag);
-    beds.push({ ...names, captureAddr, senderAddr, owner: parseInt(m[1]!, 36), queues: rxQueueCount(names.captureIf) ?? 1 });
+    beds.push({
+      ...names,
+      captureAddr,
+      senderAddr,
+      owner: parseInt(m[1]!, 36),
+      queues: rxQueueCount(names.captureIf) ?? 1,
+    });
   }
   return beds;
 }

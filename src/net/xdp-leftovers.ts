@@ -13,7 +13,16 @@
  * interface still has exactly the recorded program id attached (ids are not reused while the
  * kernel runs): a program capbench did not attach is never touched.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SystemError } from '../shared/errors.js';
@@ -70,7 +79,12 @@ export function recordXdpAttach(
   rec: Omit<XdpAttachRecord, 'owner' | 'ownerStart' | 'createdAt'>,
   dir: string = XDP_STATE_DIR,
 ): string {
-  const full: XdpAttachRecord = { ...rec, owner: process.pid, ownerStart: processStartTime(process.pid), createdAt: new Date().toISOString() };
+  const full: XdpAttachRecord = {
+    ...rec,
+    owner: process.pid,
+    ownerStart: processStartTime(process.pid),
+    createdAt: new Date().toISOString(),
+  };
   mkdirSync(dir, { recursive: true, mode: 0o755 });
   const path = join(dir, `xdp-${process.pid}-${rec.ifindex}.json`);
   const temp = join(dir, `.xdp-${process.pid}-${rec.ifindex}.json.tmp`);
@@ -89,7 +103,9 @@ export function recordXdpAttach(
     } catch {
       // It was never created.
     }
-    throw new SystemError(`record the XDP program attached to ${rec.ifname} in ${path}: ${(err as Error).message}`);
+    throw new SystemError(
+      `record the XDP program attached to ${rec.ifname} in ${path}: ${(err as Error).message}`,
+    );
   }
   return path;
 }
@@ -125,16 +141,31 @@ function attachedPrograms(link: IpLink): { mode: number; id: number }[] {
   const xdp = link.xdp;
   if (!xdp) return [];
   const list = xdp.attached ?? [{ mode: xdp.mode, prog: xdp.prog }];
-  return list.flatMap((a) => (a.mode !== undefined && a.prog?.id !== undefined ? [{ mode: a.mode, id: a.prog.id }] : []));
+  return list.flatMap((a) =>
+    a.mode !== undefined && a.prog?.id !== undefined ? [{ mode: a.mode, id: a.prog.id }] : [],
+  );
 }
 
 function parseRecord(text: string): XdpAttachRecord | null {
   try {
     const r = JSON.parse(text) as Partial<XdpAttachRecord>;
-    if (typeof r.ifindex !== 'number' || typeof r.progId !== 'number' || typeof r.owner !== 'number' || typeof r.ifname !== 'string') {
+    if (
+      typeof r.ifindex !== 'number' ||
+      typeof r.progId !== 'number' ||
+      typeof r.owner !== 'number' ||
+      typeof r.ifname !== 'string'
+    ) {
       return null;
     }
-    return { ifindex: r.ifindex, ifname: r.ifname, progId: r.progId, attach: r.attach === 'netlink' ? 'netlink' : 'link', owner: r.owner, ownerStart: typeof r.ownerStart === 'number' ? r.ownerStart : null, createdAt: String(r.createdAt ?? '') };
+    return {
+      ifindex: r.ifindex,
+      ifname: r.ifname,
+      progId: r.progId,
+      attach: r.attach === 'netlink' ? 'netlink' : 'link',
+      owner: r.owner,
+      ownerStart: typeof r.ownerStart === 'number' ? r.ownerStart : null,
+      createdAt: String(r.createdAt ?? ''),
+    };
   } catch {
     return null;
   }
@@ -178,9 +209,13 @@ export async function sweepStaleXdp(dir: string = XDP_STATE_DIR): Promise<string
         const keyword = MODE_KEYWORD[ours.mode] ?? 'xdp';
         try {
           await ip('link', 'set', 'dev', link.ifname, keyword, 'off');
-          removed.push(`removed XDP program ${rec.progId} that capbench process ${rec.owner} left attached to ${link.ifname}`);
+          removed.push(
+            `removed XDP program ${rec.progId} that capbench process ${rec.owner} left attached to ${link.ifname}`,
+          );
         } catch (err) {
-          failed.push(`XDP program ${rec.progId} on ${link.ifname} (left by capbench process ${rec.owner}): ${(err as Error).message}`);
+          failed.push(
+            `XDP program ${rec.progId} on ${link.ifname} (left by capbench process ${rec.owner}): ${(err as Error).message}`,
+          );
           continue;
         }
       }

@@ -36,7 +36,9 @@ function measures(row: Row): Partial<Record<BmfMeasure, BmfMetric>> {
   const headline = headlineCycles(row);
   const cycles = headline === null ? null : metric(headline.value, headline.rme);
   if (throughput !== null) out.throughput = throughput;
-  if (cycles !== null) out[headline!.figure === 'total' ? 'total-cycles-per-packet' : 'read-cycles-per-packet'] = cycles;
+  if (cycles !== null)
+    out[headline!.figure === 'total' ? 'total-cycles-per-packet' : 'read-cycles-per-packet'] =
+      cycles;
   return out;
 }
 

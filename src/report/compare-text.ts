@@ -6,7 +6,17 @@
  */
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { Results } from '../core/results.js';
-import { changeLabel, METRICS, pointLabel, regressions, trafficLabel, type Comparison, type Metric, type MetricChange, type RowChange } from './compare.js';
+import {
+  changeLabel,
+  METRICS,
+  pointLabel,
+  regressions,
+  trafficLabel,
+  type Comparison,
+  type Metric,
+  type MetricChange,
+  type RowChange,
+} from './compare.js';
 import { DASH, si, whole } from './format-number.js';
 
 export interface CompareTextOptions {
@@ -27,7 +37,10 @@ export function signedPercent(fraction: number): string {
 /** "−30.0% ±2.1%", or "±?" when the noise could not be judged. */
 export function changeText(m: MetricChange): string {
   if (m.change === null) return DASH;
-  const u = m.uncertainty === null ? '±?' : `±${(m.uncertainty * 100).toFixed(m.uncertainty < 0.1 ? 1 : 0)}%`;
+  const u =
+    m.uncertainty === null
+      ? '±?'
+      : `±${(m.uncertainty * 100).toFixed(m.uncertainty < 0.1 ? 1 : 0)}%`;
   return `${signedPercent(m.change)} ${u}`;
 }
 
@@ -51,19 +64,39 @@ function paint(text: string, m: MetricChange, gates: boolean, c: ChalkInstance):
 function notGated(row: RowChange): string | null {
   if (row.gates) return null;
   const state = (r: typeof row.base, which: string): string | null =>
-    r === null ? null : !r.available ? `unavailable in ${which}` : !r.ok ? `failed in ${which}` : null;
+    r === null
+      ? null
+      : !r.available
+        ? `unavailable in ${which}`
+        : !r.ok
+          ? `failed in ${which}`
+          : null;
   const why = [state(row.base, 'base'), state(row.next, 'new')].filter((s) => s !== null);
   return why.length > 0 ? why.join(', ') : null;
 }
 
-function lines(row: RowChange, thresholdPct: number, c: ChalkInstance, notes: string[]): string[][] {
+function lines(
+  row: RowChange,
+  thresholdPct: number,
+  c: ChalkInstance,
+  notes: string[],
+): string[][] {
   const r = (row.next ?? row.base)!;
   const point = r.point === null ? DASH : pointLabel(r.point);
   const id = [r.method, r.tier, r.mode, point];
   const blank = id.map(() => '');
   if (row.metrics === null) {
     const which = row.status === 'added' ? 'only in new' : 'only in base';
-    return [[...id, METRICS.pps.label, row.base ? value('pps', row.base.pps) : DASH, row.next ? value('pps', row.next.pps) : DASH, DASH, c.dim(which)]];
+    return [
+      [
+        ...id,
+        METRICS.pps.label,
+        row.base ? value('pps', row.base.pps) : DASH,
+        row.next ? value('pps', row.next.pps) : DASH,
+        DASH,
+        c.dim(which),
+      ],
+    ];
   }
   const why = notGated(row);
   let note = '';
@@ -96,7 +129,8 @@ function pad(s: string, w: number, right: boolean): string {
 
 function describe(results: Results): string {
   const { config, host } = results;
-  const traffic = config.iface !== null ? trafficLabel(results) : (config.fixturePath.split('/').pop() ?? '');
+  const traffic =
+    config.iface !== null ? trafficLabel(results) : (config.fixturePath.split('/').pop() ?? '');
   return `${results.startedAt}, ${config.mode}, ${traffic}, ${config.trials} trials; ${host.cpus} × ${host.cpuModel}, Linux ${host.kernel}`;
 }
 
@@ -105,20 +139,33 @@ function readFallbacks(c: Comparison): string[] {
   const why = new Set<string>();
   for (const row of c.rows) {
     if (row.metrics?.cycles.figure !== 'read') continue;
-    for (const [which, r] of [['base', row.base], ['new', row.next]] as const) {
-      if (r !== null && r.cyclesPerPacket.total === null) why.add(`  ${which}: ${r.cyclesPerPacket.deliverNote ?? 'deliver not measured'}`);
+    for (const [which, r] of [
+      ['base', row.base],
+      ['new', row.next],
+    ] as const) {
+      if (r !== null && r.cyclesPerPacket.total === null)
+        why.add(`  ${which}: ${r.cyclesPerPacket.deliverNote ?? 'deliver not measured'}`);
     }
   }
-  return why.size === 0 ? [] : ['cyc/pkt read: compared on the capturing thread alone where a row has no total:', ...why];
+  return why.size === 0
+    ? []
+    : ['cyc/pkt read: compared on the capturing thread alone where a row has no total:', ...why];
 }
 
 /** Differences that make a comparison less meaningful, worth a line above the table. */
 function caveats(c: Comparison): string[] {
   const out: string[] = [];
   const { base, next } = c;
-  if (base.host.cpuModel !== next.host.cpuModel || base.host.cpus !== next.host.cpus) out.push('the two runs were on different machines');
-  if (base.config.fixturePath.split('/').pop() !== next.config.fixturePath.split('/').pop()) out.push('the fixtures differ');
-  if (base.config.mode === 'drain' && next.config.mode === 'drain' && base.config.count !== next.config.count) out.push('--count differs');
+  if (base.host.cpuModel !== next.host.cpuModel || base.host.cpus !== next.host.cpus)
+    out.push('the two runs were on different machines');
+  if (base.config.fixturePath.split('/').pop() !== next.config.fixturePath.split('/').pop())
+    out.push('the fixtures differ');
+  if (
+    base.config.mode === 'drain' &&
+    next.config.mode === 'drain' &&
+    base.config.count !== next.config.count
+  )
+    out.push('--count differs');
   if (base.config.rate !== next.config.rate) out.push('the offered rate differs');
   return out;
 }
@@ -128,10 +175,16 @@ export function renderComparisonText(comparison: Comparison, options: CompareTex
   const notes: string[] = [];
   const body = comparison.rows.flatMap((row) => lines(row, comparison.thresholdPct, c, notes));
   const widths = HEADERS.map((h, i) => Math.max(width(h), ...body.map((r) => width(r[i] ?? ''))));
-  const line = (r: string[]): string => r.map((s, i) => pad(s, widths[i]!, RIGHT.has(i))).join('  ').trimEnd();
+  const line = (r: string[]): string =>
+    r
+      .map((s, i) => pad(s, widths[i]!, RIGHT.has(i)))
+      .join('  ')
+      .trimEnd();
 
   const out = [
-    c.bold(`capbench compare: threshold ${comparison.thresholdPct}%, change = new ÷ base − 1, ± is its 95% noise margin`),
+    c.bold(
+      `capbench compare: threshold ${comparison.thresholdPct}%, change = new ÷ base − 1, ± is its 95% noise margin`,
+    ),
     `base: ${describe(comparison.base)}`,
     `new:  ${describe(comparison.next)}`,
   ];
@@ -150,12 +203,25 @@ export function renderComparisonText(comparison: Comparison, options: CompareTex
   const bad = regressions(comparison);
   out.push('');
   if (comparison.matched === 0) {
-    out.push(c.red('no rows in common: the two files measured different methods, tiers, modes or sweep points'));
+    out.push(
+      c.red(
+        'no rows in common: the two files measured different methods, tiers, modes or sweep points',
+      ),
+    );
   } else if (bad.length === 0) {
-    out.push(c.green(`no regressions beyond ${comparison.thresholdPct}% and the noise (${comparison.matched} rows compared)`));
+    out.push(
+      c.green(
+        `no regressions beyond ${comparison.thresholdPct}% and the noise (${comparison.matched} rows compared)`,
+      ),
+    );
   } else {
-    out.push(c.red.bold(`${bad.length} regression${bad.length === 1 ? '' : 's'} beyond ${comparison.thresholdPct}% and the noise:`));
-    for (const { row, change } of bad) out.push(c.red(`  ${row.label} ${changeLabel(change)}: ${changeText(change)}`));
+    out.push(
+      c.red.bold(
+        `${bad.length} regression${bad.length === 1 ? '' : 's'} beyond ${comparison.thresholdPct}% and the noise:`,
+      ),
+    );
+    for (const { row, change } of bad)
+      out.push(c.red(`  ${row.label} ${changeLabel(change)}: ${changeText(change)}`));
   }
   return out.join('\n') + '\n';
 }

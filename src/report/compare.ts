@@ -104,7 +104,8 @@ export interface SampleStats {
   n: number;
 }
 
-const finite = (values: readonly (number | null)[]): number[] => values.filter((v): v is number => v !== null && Number.isFinite(v));
+const finite = (values: readonly (number | null)[]): number[] =>
+  values.filter((v): v is number => v !== null && Number.isFinite(v));
 
 /** Mean and standard error of at least two finite values; null otherwise. */
 export function sampleStats(values: readonly (number | null)[]): SampleStats | null {
@@ -132,10 +133,15 @@ export interface Headline {
  */
 export function headlineCycles(row: Row): Headline | null {
   const cpp = row.cyclesPerPacket;
-  const figure: CyclesFigure | null = cpp.total !== null ? 'total' : cpp.read !== null ? 'read' : null;
+  const figure: CyclesFigure | null =
+    cpp.total !== null ? 'total' : cpp.read !== null ? 'read' : null;
   if (figure === null || !Number.isFinite(cpp[figure])) return null;
   const spread = rme(finite(cyclesSamples(row, figure)));
-  return { figure, value: cpp[figure]!, rme: figure === 'total' ? (cpp.totalRme ?? spread) : spread };
+  return {
+    figure,
+    value: cpp[figure]!,
+    rme: figure === 'total' ? (cpp.totalRme ?? spread) : spread,
+  };
 }
 
 /** 95% half-width of (next − base) by Welch's t-test, in absolute units. */
@@ -161,7 +167,8 @@ const ran = (row: Row | null): row is Row => row !== null && row.available;
 /** total where both rows have it, else read where both do; null when they share neither. */
 export function commonCyclesFigure(base: Row | null, next: Row | null): CyclesFigure | null {
   if (!ran(base) || !ran(next)) return null;
-  const both = (f: CyclesFigure): boolean => base.cyclesPerPacket[f] !== null && next.cyclesPerPacket[f] !== null;
+  const both = (f: CyclesFigure): boolean =>
+    base.cyclesPerPacket[f] !== null && next.cyclesPerPacket[f] !== null;
   return both('total') ? 'total' : both('read') ? 'read' : null;
 }
 
@@ -169,10 +176,19 @@ function side(row: Row | null, metric: Metric, figure: CyclesFigure): Side {
   if (!ran(row)) return { value: null, samples: [], rme: null };
   if (metric === 'pps') return { value: row.pps, samples: row.ppsSamples, rme: row.ppsRme };
   const cpp = row.cyclesPerPacket;
-  return { value: cpp[figure], samples: cyclesSamples(row, figure), rme: figure === 'total' ? cpp.totalRme : null };
+  return {
+    value: cpp[figure],
+    samples: cyclesSamples(row, figure),
+    rme: figure === 'total' ? cpp.totalRme : null,
+  };
 }
 
-function uncertaintyOf(base: Side, next: Side, b: number, n: number): { uncertainty: number | null; noise: NoiseTest } {
+function uncertaintyOf(
+  base: Side,
+  next: Side,
+  b: number,
+  n: number,
+): { uncertainty: number | null; noise: NoiseTest } {
   const sb = sampleStats(base.samples);
   const sn = sampleStats(next.samples);
   if (sb !== null && sn !== null) return { uncertainty: welchMargin(sb, sn) / b, noise: 'welch' };
@@ -183,21 +199,45 @@ function uncertaintyOf(base: Side, next: Side, b: number, n: number): { uncertai
   return { uncertainty: null, noise: 'unknown' };
 }
 
-export function compareMetric(baseRow: Row | null, nextRow: Row | null, metric: Metric, thresholdPct: number): MetricChange {
+export function compareMetric(
+  baseRow: Row | null,
+  nextRow: Row | null,
+  metric: Metric,
+  thresholdPct: number,
+): MetricChange {
   const common = metric === 'cycles' ? commonCyclesFigure(baseRow, nextRow) : null;
   // Not compared, cycles: each side's read is shown, the one figure a row that ran has.
   const base = side(baseRow, metric, common ?? 'read');
   const next = side(nextRow, metric, common ?? 'read');
   const b = base.value;
   const n = next.value;
-  if ((metric === 'cycles' && common === null) || b === null || n === null || !Number.isFinite(b) || !Number.isFinite(n) || b <= 0) {
-    return { metric, figure: null, base: b, next: n, change: null, uncertainty: null, noise: 'unknown', verdict: 'n/a', within: null };
+  if (
+    (metric === 'cycles' && common === null) ||
+    b === null ||
+    n === null ||
+    !Number.isFinite(b) ||
+    !Number.isFinite(n) ||
+    b <= 0
+  ) {
+    return {
+      metric,
+      figure: null,
+      base: b,
+      next: n,
+      change: null,
+      uncertainty: null,
+      noise: 'unknown',
+      verdict: 'n/a',
+      within: null,
+    };
   }
   const change = n / b - 1;
   const { uncertainty, noise } = uncertaintyOf(base, next, b, n);
   const known = { metric, figure: common, base: b, next: n, change, uncertainty, noise };
-  if (uncertainty !== null && Math.abs(change) <= uncertainty) return { ...known, verdict: 'same', within: 'noise' };
-  if (Math.abs(change) * 100 <= thresholdPct) return { ...known, verdict: 'same', within: 'threshold' };
+  if (uncertainty !== null && Math.abs(change) <= uncertainty)
+    return { ...known, verdict: 'same', within: 'noise' };
+  if (Math.abs(change) * 100 <= thresholdPct)
+    return { ...known, verdict: 'same', within: 'threshold' };
   const up = change > 0;
   const better = METRICS[metric].better === 'bigger' ? up : !up;
   return { ...known, verdict: better ? 'faster' : 'slower', within: null };
@@ -210,7 +250,13 @@ export function changeLabel(m: MetricChange): string {
 
 /** Stable identity of a row across files; rows of one reader thread keep the key they had before threads existed. */
 export function rowKey(row: Row): string {
-  const key = [row.method, row.tier, row.mode, row.point?.frameBytes ?? null, row.point?.offeredPps ?? null];
+  const key = [
+    row.method,
+    row.tier,
+    row.mode,
+    row.point?.frameBytes ?? null,
+    row.point?.offeredPps ?? null,
+  ];
   return JSON.stringify(readerThreads(row) > 1 ? [...key, readerThreads(row)] : key);
 }
 
@@ -242,7 +288,9 @@ export function fixtureName(results: Results): string {
 export function trafficLabel(results: Results): string {
   const { iface, genIface } = results.config;
   if (iface === null) return fixtureName(results);
-  return genIface === null ? `iface ${iface}` : `${fixtureName(results)} iface ${iface} gen ${genIface}`;
+  return genIface === null
+    ? `iface ${iface}`
+    : `${fixtureName(results)} iface ${iface} gen ${genIface}`;
 }
 
 /**
@@ -260,11 +308,19 @@ function rowChange(base: Row | null, next: Row | null, thresholdPct: number): Ro
   const status: RowStatus = base === null ? 'added' : next === null ? 'removed' : 'matched';
   const metrics =
     status === 'matched'
-      ? { pps: compareMetric(base, next, 'pps', thresholdPct), cycles: compareMetric(base, next, 'cycles', thresholdPct) }
+      ? {
+          pps: compareMetric(base, next, 'pps', thresholdPct),
+          cycles: compareMetric(base, next, 'cycles', thresholdPct),
+        }
       : null;
-  const gates = base !== null && next !== null && base.available && next.available && base.ok && next.ok;
+  const gates =
+    base !== null && next !== null && base.available && next.available && base.ok && next.ok;
   const regressed =
-    gates && metrics !== null ? Object.values(metrics).filter((m) => m.verdict === 'slower').map((m) => m.metric) : [];
+    gates && metrics !== null
+      ? Object.values(metrics)
+          .filter((m) => m.verdict === 'slower')
+          .map((m) => m.metric)
+      : [];
   return { key: rowKey(row), label: rowLabel(row), status, base, next, metrics, gates, regressed };
 }
 
@@ -285,9 +341,17 @@ export function compare(base: Results, next: Results, options: CompareOptions): 
   for (const row of next.rows) {
     // Whatever is still pending had no partner in base; take each exactly once, in next's order.
     const queue = pending.get(rowKey(row));
-    if (queue !== undefined && queue[0] === row) rows.push(rowChange(null, queue.shift()!, options.thresholdPct));
+    if (queue !== undefined && queue[0] === row)
+      rows.push(rowChange(null, queue.shift()!, options.thresholdPct));
   }
-  return { kind: 'capbench.comparison', thresholdPct: options.thresholdPct, base, next, rows, matched };
+  return {
+    kind: 'capbench.comparison',
+    thresholdPct: options.thresholdPct,
+    base,
+    next,
+    rows,
+    matched,
+  };
 }
 
 export interface Regression {
@@ -296,7 +360,9 @@ export interface Regression {
 }
 
 export function regressions(comparison: Comparison): Regression[] {
-  return comparison.rows.flatMap((row) => row.regressed.map((m) => ({ row, change: row.metrics![m] })));
+  return comparison.rows.flatMap((row) =>
+    row.regressed.map((m) => ({ row, change: row.metrics![m] })),
+  );
 }
 
 /**

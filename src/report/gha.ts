@@ -15,7 +15,14 @@
 import { methodOptionsText } from './method-options-text.js';
 import type { Results, Row } from '../core/results.js';
 import { changeText, verdictText } from './compare-text.js';
-import { benchmarkName, headlineCycles, isComparison, type Comparison, type Metric, type RowChange } from './compare.js';
+import {
+  benchmarkName,
+  headlineCycles,
+  isComparison,
+  type Comparison,
+  type Metric,
+  type RowChange,
+} from './compare.js';
 import { whole } from './format-number.js';
 
 export interface GhaEntry {
@@ -31,7 +38,9 @@ export interface GhaEntry {
 export type GhaMetric = Metric;
 
 /** github-action-benchmark tool name for each metric's file. */
-export const GHA_TOOL: Readonly<Record<GhaMetric, 'customBiggerIsBetter' | 'customSmallerIsBetter'>> = {
+export const GHA_TOOL: Readonly<
+  Record<GhaMetric, 'customBiggerIsBetter' | 'customSmallerIsBetter'>
+> = {
   pps: 'customBiggerIsBetter',
   cycles: 'customSmallerIsBetter',
 };
@@ -46,10 +55,15 @@ export function ghaCyclesPath(path: string): string {
 }
 
 /** The value, its margin, and for cycles which figure it is: each figure is a series of its own. */
-function measure(row: Row, metric: GhaMetric): { value: number | null; rme: number | null; suffix: string } {
+function measure(
+  row: Row,
+  metric: GhaMetric,
+): { value: number | null; rme: number | null; suffix: string } {
   if (metric === 'pps') return { value: row.pps, rme: row.ppsRme, suffix: '' };
   const h = headlineCycles(row);
-  return h === null ? { value: null, rme: null, suffix: '' } : { value: h.value, rme: h.rme, suffix: ` ${h.figure}` };
+  return h === null
+    ? { value: null, rme: null, suffix: '' }
+    : { value: h.value, rme: h.rme, suffix: ` ${h.figure}` };
 }
 
 /** What the cycles value is made of, and where deliver came from or why it is missing. */
@@ -76,15 +90,24 @@ interface Against {
   thresholdPct: number;
 }
 
-function entry(row: Row, results: Results, metric: GhaMetric, against: Against | undefined): GhaEntry | null {
+function entry(
+  row: Row,
+  results: Results,
+  metric: GhaMetric,
+  against: Against | undefined,
+): GhaEntry | null {
   if (!row.available || !row.ok) return null;
   const { value, rme, suffix } = measure(row, metric);
   if (value === null || !Number.isFinite(value)) return null;
   const extra = [hostLine(results)];
   if (metric === 'cycles') extra.push(cyclesLine(row));
-  if (rme !== null && rme > results.config.noisyRme) extra.push('noisy: margin of error above --noisy-rme');
+  if (rme !== null && rme > results.config.noisyRme)
+    extra.push('noisy: margin of error above --noisy-rme');
   const m = against?.change.metrics?.[metric];
-  if (against !== undefined && m !== undefined) extra.push(`vs base${m.figure === null ? '' : ` (${m.figure})`}: ${changeText(m)}, ${verdictText(m, against.thresholdPct)}`);
+  if (against !== undefined && m !== undefined)
+    extra.push(
+      `vs base${m.figure === null ? '' : ` (${m.figure})`}: ${changeText(m)}, ${verdictText(m, against.thresholdPct)}`,
+    );
   return {
     name: benchmarkName(row, results) + suffix,
     unit: UNIT[metric],
@@ -98,9 +121,13 @@ export function ghaEntries(input: Results | Comparison, metric: GhaMetric): GhaE
   const results = isComparison(input) ? input.next : input;
   const against = new Map<Row, Against>();
   if (isComparison(input)) {
-    for (const change of input.rows) if (change.next !== null) against.set(change.next, { change, thresholdPct: input.thresholdPct });
+    for (const change of input.rows)
+      if (change.next !== null)
+        against.set(change.next, { change, thresholdPct: input.thresholdPct });
   }
-  const entries = results.rows.map((row) => entry(row, results, metric, against.get(row))).filter((e): e is GhaEntry => e !== null);
+  const entries = results.rows
+    .map((row) => entry(row, results, metric, against.get(row)))
+    .filter((e): e is GhaEntry => e !== null);
   return uniqueNames(entries);
 }
 

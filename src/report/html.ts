@@ -10,7 +10,13 @@ import type { DeliverSource, Results, Row, ThreadShare } from '../core/results.j
 import { methodOptionsText } from './method-options-text.js';
 import { headlineCycles, pointLabel, readerThreads } from './compare.js';
 import { DASH, delay, percent, si, whole } from './format-number.js';
-import { barChart, escapeXml as esc, lineChart, type BarValue, type LineSeries } from './svg-chart.js';
+import {
+  barChart,
+  escapeXml as esc,
+  lineChart,
+  type BarValue,
+  type LineSeries,
+} from './svg-chart.js';
 import { cpuShareNote, oneReaderNote, threadCounts } from './table.js';
 
 const CSS = `
@@ -68,10 +74,15 @@ function describeRun(results: Results): string {
   const { config } = results;
   const fixture = `fixture ${config.fixturePath.split('/').pop() ?? ''}`;
   const traffic =
-    config.iface === null ? fixture
-      : config.genIface === null ? `on ${config.iface}, traffic from elsewhere`
+    config.iface === null
+      ? fixture
+      : config.genIface === null
+        ? `on ${config.iface}, traffic from elsewhere`
         : `on ${config.iface}, traffic from capbench's generator on ${config.genIface}, ${fixture}`;
-  const what = config.mode === 'drain' ? `drain of ${whole(config.count)} frames` : `live for ${config.durationSec} s`;
+  const what =
+    config.mode === 'drain'
+      ? `drain of ${whole(config.count)} frames`
+      : `live for ${config.durationSec} s`;
   const rate = config.rate === 'max' ? 'flat out' : `${whole(config.rate)} pps offered`;
   return `${what}, ${rate}, ${traffic}, ${config.trials} trial${config.trials === 1 ? '' : 's'} per row`;
 }
@@ -83,14 +94,19 @@ function facts(title: string, pairs: [string, string][]): string {
 
 /** Where deliver came from, short enough for a fact line or a tooltip. */
 const DELIVER_FROM: Readonly<Record<DeliverSource, string>> = {
-  'sender-clocks-vs-twin': "the sender's CPU clocks during the fill, against a twin veth filled beside it",
+  'sender-clocks-vs-twin':
+    "the sender's CPU clocks during the fill, against a twin veth filled beside it",
   'sender-clocks-vs-none': "the sender's CPU clocks per frame sent, against the none baseline",
-  'system-busy-vs-none': 'machine-wide busy time less the reading thread, against the none baseline',
-  'system-busy-two-port': 'machine-wide busy time less the reading thread while the frames were delivered, against the none baseline per frame sent',
+  'system-busy-vs-none':
+    'machine-wide busy time less the reading thread, against the none baseline',
+  'system-busy-two-port':
+    'machine-wide busy time less the reading thread while the frames were delivered, against the none baseline per frame sent',
 };
 
 function deliverSources(rows: readonly Row[]): DeliverSource[] {
-  return unique(rows.map((r) => r.cyclesPerPacket.deliverSource).filter((s): s is DeliverSource => s !== null));
+  return unique(
+    rows.map((r) => r.cyclesPerPacket.deliverSource).filter((s): s is DeliverSource => s !== null),
+  );
 }
 
 function hostAndConfig(results: Results): string {
@@ -103,24 +119,35 @@ function hostAndConfig(results: Results): string {
     ['Node', host.node],
     ['TSC', `${(host.tscHz / 1e6).toFixed(0)} MHz`],
     ['cycles from', source === 'perf' ? 'hardware cycle counters' : 'CPU time × TSC rate'],
-    ['deliver from', delivered.length === 0 ? 'not measured' : delivered.map((d) => DELIVER_FROM[d]).join('; ')],
+    [
+      'deliver from',
+      delivered.length === 0 ? 'not measured' : delivered.map((d) => DELIVER_FROM[d]).join('; '),
+    ],
     ['started', results.startedAt],
   ];
   const configPairs: [string, string][] = [
     ['methods', config.methods.join(', ')],
     ['mode', config.mode],
-    [config.mode === 'drain' ? 'count' : 'duration', config.mode === 'drain' ? whole(config.count) : `${config.durationSec} s`],
+    [
+      config.mode === 'drain' ? 'count' : 'duration',
+      config.mode === 'drain' ? whole(config.count) : `${config.durationSec} s`,
+    ],
     ['rate', config.rate === 'max' ? 'max' : `${whole(config.rate)} pps`],
     [
       'traffic',
-      config.iface === null ? config.fixturePath
-        : config.genIface === null ? `interface ${config.iface}`
+      config.iface === null
+        ? config.fixturePath
+        : config.genIface === null
+          ? `interface ${config.iface}`
           : `${config.fixturePath} from ${config.genIface} to interface ${config.iface}`,
     ],
     ['trials', String(config.trials)],
     ['tiers', config.tiers.join(', ')],
     ['method options', methodOptionsText(config)],
-    ['CPUs', `generator ${config.generatorCpu < 0 ? 'unpinned' : config.generatorCpu}, capture ${config.captureCpu < 0 ? 'unpinned' : config.captureCpu}`],
+    [
+      'CPUs',
+      `generator ${config.generatorCpu < 0 ? 'unpinned' : config.generatorCpu}, capture ${config.captureCpu < 0 ? 'unpinned' : config.captureCpu}`,
+    ],
     ['reader threads', readersFact(results)],
     ['noisy above', `${config.noisyRme}% rme`],
   ];
@@ -133,7 +160,8 @@ function readersFact(results: Results): string {
   const most = counts[counts.length - 1] ?? 1;
   if (most === 1) return '1';
   const fanout = (results.config.fanout as string | undefined) ?? null;
-  const spread = fanout === null ? '' : `, spread by PACKET_FANOUT ${fanout} (af-xdp: by receive queue)`;
+  const spread =
+    fanout === null ? '' : `, spread by PACKET_FANOUT ${fanout} (af-xdp: by receive queue)`;
   return `${counts.length > 1 ? `${counts.join(', ')}, one row per count` : String(most)}${spread}`;
 }
 
@@ -148,18 +176,32 @@ function ppsChart(rows: Row[]): string {
   const modes = unique(rows.map((r) => r.mode));
   const category = (r: Row): string => (modes.length > 1 ? `${r.method} ${r.mode}` : r.method);
   // The none baseline runs but delivers nothing to count: no bar to draw. Unavailable methods stay, as n/a.
-  const categories = unique(rows.map(category)).filter((c) => rows.some((r) => category(r) === c && (!r.available || r.pps !== null)));
+  const categories = unique(rows.map(category)).filter((c) =>
+    rows.some((r) => category(r) === c && (!r.available || r.pps !== null)),
+  );
   const tiers = unique(rows.map((r) => r.tier));
   const values = categories.map((c) =>
     tiers.map((t): BarValue => {
       const row = rows.find((r) => category(r) === c && r.tier === t);
       // A rate resting on a few stray frames is no bar to scale the others by (see MIN_PACKETS).
-      return row === undefined || !row.available || row.received < MIN_PACKETS ? { value: null } : { value: row.pps, errorPct: row.ppsRme };
+      return row === undefined || !row.available || row.received < MIN_PACKETS
+        ? { value: null }
+        : { value: row.pps, errorPct: row.ppsRme };
     }),
   );
   if (!values.flat().some((v) => v.value !== null)) return '';
-  const svg = barChart({ title: 'Packets delivered per second', yLabel: 'rx pps', categories, series: tiers, values, format: si });
-  return figure(svg, 'Mean over trials; the error bars are the 95% margin of error (rme). n/a: the method could not run here or has no such tier.');
+  const svg = barChart({
+    title: 'Packets delivered per second',
+    yLabel: 'rx pps',
+    categories,
+    series: tiers,
+    values,
+    format: si,
+  });
+  return figure(
+    svg,
+    'Mean over trials; the error bars are the 95% margin of error (rme). n/a: the method could not run here or has no such tier.',
+  );
 }
 
 /** deliver and read piled into total, for every row with a reading thread's figure. */
@@ -171,7 +213,9 @@ function cyclesChart(rows: Row[]): string {
   const name = (r: Row): string => `${r.method}/${r.tier}${modes.length > 1 ? ` ${r.mode}` : ''}`;
   const withDeliver = shown.some((r) => r.cyclesPerPacket.deliver !== null);
   const svg = barChart({
-    title: withDeliver ? 'CPU cycles per packet: deliver + read = total' : 'CPU cycles per packet of the capturing thread',
+    title: withDeliver
+      ? 'CPU cycles per packet: deliver + read = total'
+      : 'CPU cycles per packet of the capturing thread',
     yLabel: 'cycles / packet',
     categories: shown.map(name),
     series: withDeliver ? ['deliver', 'read'] : ['read'],
@@ -181,10 +225,19 @@ function cyclesChart(rows: Row[]): string {
       // The pile's error bar: total's margin of error, or read's where total is missing.
       const rme = headlineCycles(r)?.rme ?? null;
       const why = cpp.deliverNote === null ? '' : `: ${cpp.deliverNote}`;
-      const sum = cpp.total === null ? `deliver not measured${why}` : `total ${whole(cpp.total)} ${percent(rme)}`;
-      const read: BarValue = { value: cpp.read, errorPct: rme, tip: `${name(r)} read: ${whole(cpp.read)} (user ${whole(cpp.user)} · sys ${whole(cpp.sys)}); ${sum}` };
+      const sum =
+        cpp.total === null
+          ? `deliver not measured${why}`
+          : `total ${whole(cpp.total)} ${percent(rme)}`;
+      const read: BarValue = {
+        value: cpp.read,
+        errorPct: rme,
+        tip: `${name(r)} read: ${whole(cpp.read)} (user ${whole(cpp.user)} · sys ${whole(cpp.sys)}); ${sum}`,
+      };
       const from = cpp.deliverSource === null ? '' : `, from ${DELIVER_FROM[cpp.deliverSource]}`;
-      return withDeliver ? [{ value: cpp.deliver, tip: `${name(r)} deliver: ${whole(cpp.deliver)}${from}` }, read] : [read];
+      return withDeliver
+        ? [{ value: cpp.deliver, tip: `${name(r)} deliver: ${whole(cpp.deliver)}${from}` }, read]
+        : [read];
     }),
     format: (n) => whole(n),
   });
@@ -195,7 +248,9 @@ function cyclesChart(rows: Row[]): string {
       "veth it runs on the sender's CPU, where the reading thread never sees it. read: the capturing thread's CPU time × TSC " +
       "rate ÷ packets. The pile is total, what a packet costs the machine; its error bar is total's 95% margin of error. " +
       'A negative deliver (within the noise of its reference) adds nothing to the pile.' +
-      (missing ? ' Where deliver is missing it was not measured; the notes below the table say why.' : ''),
+      (missing
+        ? ' Where deliver is missing it was not measured; the notes below the table say why.'
+        : ''),
   );
 }
 
@@ -209,18 +264,24 @@ interface Curves {
   caption: string;
 }
 
-const CURVE_CAPTION = 'Mean over trials with its 95% margin of error, one line per method and tier.';
+const CURVE_CAPTION =
+  'Mean over trials with its 95% margin of error, one line per method and tier.';
 
 function curvesFor(rows: Row[]): Curves {
   if (threadCounts(rows).length < 2) return { name: seriesName, caption: CURVE_CAPTION };
   const readers = (n: number): string => `${n} reader${n === 1 ? '' : 's'}`;
   return {
     name: (r) => `${seriesName(r)}, ${readers(readerThreads(r))}`,
-    caption: 'Mean over trials with its 95% margin of error, one line per method, tier and reader thread count.',
+    caption:
+      'Mean over trials with its 95% margin of error, one line per method, tier and reader thread count.',
   };
 }
 
-function sweepSeries(rows: Sweepable[], x: (r: Sweepable) => number | null, curves: Curves): LineSeries[] {
+function sweepSeries(
+  rows: Sweepable[],
+  x: (r: Sweepable) => number | null,
+  curves: Curves,
+): LineSeries[] {
   return unique(rows.map(curves.name)).map((name) => ({
     name,
     points: rows
@@ -238,7 +299,14 @@ const hasLine = (series: LineSeries[]): boolean => series.some((s) => s.points.l
 function bySize(rows: Sweepable[], title: string, curves: Curves, note = ''): string | null {
   const series = sweepSeries(rows, (r) => r.point.frameBytes, curves);
   if (!hasLine(series)) return null;
-  const svg = lineChart({ title, xLabel: 'frame size on the wire (bytes)', yLabel: 'rx pps', series, formatX: (n) => `${n}`, formatY: si });
+  const svg = lineChart({
+    title,
+    xLabel: 'frame size on the wire (bytes)',
+    yLabel: 'rx pps',
+    series,
+    formatX: (n) => `${n}`,
+    formatY: si,
+  });
   return figure(svg, `${curves.caption}${note}`);
 }
 
@@ -246,10 +314,18 @@ function byRate(rows: Sweepable[], frames: string, curves: Curves): string | nul
   const series = sweepSeries(rows, (r) => r.point.offeredPps, curves);
   if (!hasLine(series)) return null;
   const svg = lineChart({
-    title: `rx pps by offered rate, ${frames}`, xLabel: 'offered pps', yLabel: 'rx pps', series, formatX: si, formatY: si,
+    title: `rx pps by offered rate, ${frames}`,
+    xLabel: 'offered pps',
+    yLabel: 'rx pps',
+    series,
+    formatX: si,
+    formatY: si,
     identityLine: 'offered',
   });
-  return figure(svg, `${curves.caption} The dashed line is the offered rate: on it a method keeps up; below it, it drops.`);
+  return figure(
+    svg,
+    `${curves.caption} The dashed line is the offered rate: on it a method keeps up; below it, it drops.`,
+  );
 }
 
 /**
@@ -265,18 +341,36 @@ function sweepCharts(rows: Row[]): string {
   const out: (string | null)[] = [];
   for (const offered of unique(sweep.map((r) => r.point.offeredPps))) {
     const rate = offered === null ? 'flat out' : `${si(offered)}pps offered`;
-    out.push(bySize(sweep.filter((r) => r.point.offeredPps === offered), `rx pps by frame size, ${rate}`, curves));
+    out.push(
+      bySize(
+        sweep.filter((r) => r.point.offeredPps === offered),
+        `rx pps by frame size, ${rate}`,
+        curves,
+      ),
+    );
   }
   for (const bytes of unique(sweep.map((r) => r.point.frameBytes))) {
-    const frames = bytes === null ? 'the run\'s fixture' : `${bytes}-byte frames`;
-    out.push(byRate(sweep.filter((r) => r.point.frameBytes === bytes && r.point.offeredPps !== null), frames, curves));
+    const frames = bytes === null ? "the run's fixture" : `${bytes}-byte frames`;
+    out.push(
+      byRate(
+        sweep.filter((r) => r.point.frameBytes === bytes && r.point.offeredPps !== null),
+        frames,
+        curves,
+      ),
+    );
   }
   const charts = out.filter((c): c is string => c !== null);
   if (charts.length > 0) return charts.join('\n');
 
-  const onePerSize = new Set(sweep.map((r) => `${curves.name(r)} ${r.point.frameBytes}`)).size === sweep.length;
+  const onePerSize =
+    new Set(sweep.map((r) => `${curves.name(r)} ${r.point.frameBytes}`)).size === sweep.length;
   const searched = onePerSize
-    ? bySize(sweep, 'rx pps by frame size', curves, ' Each point was measured at its own offered rate (see the table).')
+    ? bySize(
+        sweep,
+        'rx pps by frame size',
+        curves,
+        ' Each point was measured at its own offered rate (see the table).',
+      )
     : null;
   if (searched !== null) return searched;
   if (threadCounts(sweep).length > 1) return '';
@@ -285,7 +379,9 @@ function sweepCharts(rows: Row[]): string {
     yLabel: 'rx pps',
     categories: sweep.map((r) => `${seriesName(r)} ${pointLabel(r.point)}`),
     series: ['rx pps'],
-    values: sweep.map((r) => [r.available ? { value: r.pps, errorPct: r.ppsRme } : { value: null }]),
+    values: sweep.map((r) => [
+      r.available ? { value: r.pps, errorPct: r.ppsRme } : { value: null },
+    ]),
     format: si,
   });
   return figure(svg, 'Mean over trials with its 95% margin of error.');
@@ -300,8 +396,10 @@ interface ScalingGroup {
   rows: Row[];
 }
 
-const framesOf = (bytes: number | null): string => (bytes === null ? "the run's fixture" : `${bytes}-byte frames`);
-const offeredOf = (pps: number | null): string => (pps === null ? 'flat out' : `${si(pps)}pps offered`);
+const framesOf = (bytes: number | null): string =>
+  bytes === null ? "the run's fixture" : `${bytes}-byte frames`;
+const offeredOf = (pps: number | null): string =>
+  pps === null ? 'flat out' : `${si(pps)}pps offered`;
 
 /**
  * The rows each scaling curve compares: same frame size and offered rate. A rate search leaves
@@ -310,28 +408,47 @@ const offeredOf = (pps: number | null): string => (pps === null ? 'flat out' : `
 function scalingGroups(rows: Row[]): { groups: ScalingGroup[]; ownRates: boolean } {
   const bytes = (r: Row): number | null => r.point?.frameBytes ?? null;
   const offered = (r: Row): number | null => r.point?.offeredPps ?? null;
-  const perSize = new Set(rows.map((r) => `${seriesName(r)} ${readerThreads(r)} ${bytes(r)}`)).size === rows.length;
+  const perSize =
+    new Set(rows.map((r) => `${seriesName(r)} ${readerThreads(r)} ${bytes(r)}`)).size ===
+    rows.length;
   const ownRates = perSize && unique(rows.map(offered)).length > 1;
   const key = (r: Row): string => (ownRates ? `${bytes(r)}` : `${bytes(r)} ${offered(r)}`);
   const groups = unique(rows.map(key)).map((k) => {
     const members = rows.filter((r) => key(r) === k);
     const first = members[0]!;
-    return { what: ownRates ? framesOf(bytes(first)) : `${framesOf(bytes(first))}, ${offeredOf(offered(first))}`, rows: members };
+    return {
+      what: ownRates
+        ? framesOf(bytes(first))
+        : `${framesOf(bytes(first))}, ${offeredOf(offered(first))}`,
+      rows: members,
+    };
   });
   return { groups, ownRates };
 }
 
-function threadSeries(rows: Row[], y: (r: Row) => { y: number | null; errorPct: number | null }): LineSeries[] {
+function threadSeries(
+  rows: Row[],
+  y: (r: Row) => { y: number | null; errorPct: number | null },
+): LineSeries[] {
   return unique(rows.map(seriesName)).map((name) => ({
     name,
-    points: rows.filter((r) => seriesName(r) === name).map((r) => ({ x: readerThreads(r), ...y(r) })),
+    points: rows
+      .filter((r) => seriesName(r) === name)
+      .map((r) => ({ x: readerThreads(r), ...y(r) })),
   }));
 }
 
 function scalingPps(group: ScalingGroup, caption: string): string | null {
   const series = threadSeries(group.rows, (r) => ({ y: r.pps, errorPct: r.ppsRme }));
   if (!hasLine(series)) return null;
-  const svg = lineChart({ title: `rx pps by reader threads, ${group.what}`, xLabel: 'reader threads', yLabel: 'rx pps', series, formatX: String, formatY: si });
+  const svg = lineChart({
+    title: `rx pps by reader threads, ${group.what}`,
+    xLabel: 'reader threads',
+    yLabel: 'rx pps',
+    series,
+    formatX: String,
+    formatY: si,
+  });
   return figure(svg, caption);
 }
 
@@ -339,15 +456,25 @@ function scalingPps(group: ScalingGroup, caption: string): string | null {
 function scalingCycles(group: ScalingGroup, caption: string): string | null {
   const withTotal = group.rows.every((r) => r.cyclesPerPacket.total !== null);
   const series = threadSeries(group.rows, (r) =>
-    withTotal ? { y: r.cyclesPerPacket.total, errorPct: headlineCycles(r)?.rme ?? null } : { y: r.cyclesPerPacket.read, errorPct: null },
+    withTotal
+      ? { y: r.cyclesPerPacket.total, errorPct: headlineCycles(r)?.rme ?? null }
+      : { y: r.cyclesPerPacket.read, errorPct: null },
   );
   if (!hasLine(series)) return null;
   const svg = lineChart({
-    title: `${withTotal ? 'total' : 'read'} cycles/pkt by reader threads, ${group.what}`, xLabel: 'reader threads', yLabel: 'cycles / packet', series,
-    formatX: String, formatY: (n) => whole(n),
+    title: `${withTotal ? 'total' : 'read'} cycles/pkt by reader threads, ${group.what}`,
+    xLabel: 'reader threads',
+    yLabel: 'cycles / packet',
+    series,
+    formatX: String,
+    formatY: (n) => whole(n),
   });
-  const read = "read is every reader's CPU time, and the waiting thread's, over all the packets the readers received";
-  return figure(svg, `${caption} ${withTotal ? `total = deliver + read; ${read}.` : `${read}; deliver was not measured.`}`);
+  const read =
+    "read is every reader's CPU time, and the waiting thread's, over all the packets the readers received";
+  return figure(
+    svg,
+    `${caption} ${withTotal ? `total = deliver + read; ${read}.` : `${read}; deliver was not measured.`}`,
+  );
 }
 
 /**
@@ -358,9 +485,13 @@ function scalingSection(results: Results): string {
   if (threadCounts(results.rows).length < 2) return '';
   // A row without a reader (the none baseline) has no place on a reader-threads axis; leaving it
   // out also gives both charts of a group the same lines, in the same colours.
-  const { groups, ownRates } = scalingGroups(results.rows.filter((r) => measured(r) && r.cyclesPerPacket.read !== null));
+  const { groups, ownRates } = scalingGroups(
+    results.rows.filter((r) => measured(r) && r.cyclesPerPacket.read !== null),
+  );
   const caption = `${CURVE_CAPTION}${ownRates ? ' Each point was measured at its own offered rate (see the table).' : ''}`;
-  const charts = groups.flatMap((g) => [scalingPps(g, caption), scalingCycles(g, caption)]).filter((c): c is string => c !== null);
+  const charts = groups
+    .flatMap((g) => [scalingPps(g, caption), scalingCycles(g, caption)])
+    .filter((c): c is string => c !== null);
   if (charts.length === 0) return '';
   return `<h2>Scaling over reader threads</h2>
 <div class="charts">
@@ -414,7 +545,9 @@ function rowCells(row: Row, noisyRme: number, columns: Columns): string {
   const num = (text: string, sub?: string, title?: string | null): string =>
     `<td class="num"${title ? ` title="${esc(title)}"` : ''}>${esc(text)}${sub ? `<span class="sub">${esc(sub)}</span>` : ''}</td>`;
   const id = [
-    row.method, row.tier, row.mode,
+    row.method,
+    row.tier,
+    row.mode,
     ...(columns.point ? [row.point === null ? DASH : pointLabel(row.point)] : []),
     ...(columns.threads ? [String(readerThreads(row))] : []),
   ]
@@ -424,23 +557,50 @@ function rowCells(row: Row, noisyRme: number, columns: Columns): string {
     const empty = 8 + (columns.latency ? 1 : 0);
     return `<tr>${id}${'<td class="num na">—</td>'.repeat(empty)}<td class="verdict">${verdict(row)}</td></tr>`;
   }
-  const drops = row.dropped === null ? '?' : `${whole(row.dropped)}${row.dropsSource === 'derived' && row.dropped > 0 ? '*' : ''}`;
+  const drops =
+    row.dropped === null
+      ? '?'
+      : `${whole(row.dropped)}${row.dropsSource === 'derived' && row.dropped > 0 ? '*' : ''}`;
   const dropsSub =
     `sender ${whole(row.drops.senderIf)} · if ${whole(row.drops.captureIf)} · method ${whole(row.drops.method)}\n` +
     `of ${whole(row.sent)} sent · ${whole(row.resent)} resent`;
-  const ipv4 = row.ipv4Counted === null ? DASH : `${whole(row.ipv4Counted)} / ${row.ipv4Expected === null ? '?' : whole(row.ipv4Expected)}`;
+  const ipv4 =
+    row.ipv4Counted === null
+      ? DASH
+      : `${whole(row.ipv4Counted)} / ${row.ipv4Expected === null ? '?' : whole(row.ipv4Expected)}`;
   const readers = threadDetail(row);
-  const under = (text: string, more: string | undefined): string => (more === undefined ? text : `${text}\n${more}`);
+  const under = (text: string, more: string | undefined): string =>
+    more === undefined ? text : `${text}\n${more}`;
   const cells = [
-    num(si(row.pps), under(`p50 ${si(row.ppsP50)} · p99 ${si(row.ppsP99)}`, readers?.received), readers?.tip),
+    num(
+      si(row.pps),
+      under(`p50 ${si(row.ppsP50)} · p99 ${si(row.ppsP99)}`, readers?.received),
+      readers?.tip,
+    ),
     rmeCell(row.ppsRme, noisyRme),
     num(drops, dropsSub),
     num(whole(cpp.deliver), undefined, cpp.deliverNote),
-    num(whole(cpp.read), under(`user ${whole(cpp.user)} · sys ${whole(cpp.sys)}`, readers?.read), readers?.tip),
-    num(whole(cpp.total), `busy Δ ${whole(cpp.systemBusy)}`, 'busy Δ: machine-wide busy time less the none baseline, a cross-check from /proc/stat'),
+    num(
+      whole(cpp.read),
+      under(`user ${whole(cpp.user)} · sys ${whole(cpp.sys)}`, readers?.read),
+      readers?.tip,
+    ),
+    num(
+      whole(cpp.total),
+      `busy Δ ${whole(cpp.systemBusy)}`,
+      'busy Δ: machine-wide busy time less the none baseline, a cross-check from /proc/stat',
+    ),
     rmeCell(cpp.totalRme, noisyRme),
     num(ipv4),
-    ...(columns.latency ? [num(row.latency === null ? DASH : `${delay(row.latency.p50Ns)} / ${delay(row.latency.p99Ns)}`)] : []),
+    ...(columns.latency
+      ? [
+          num(
+            row.latency === null
+              ? DASH
+              : `${delay(row.latency.p50Ns)} / ${delay(row.latency.p99Ns)}`,
+          ),
+        ]
+      : []),
   ];
   return `<tr>${id}${cells.join('')}<td class="verdict">${verdict(row)}</td></tr>`;
 }
@@ -452,10 +612,21 @@ function rowsTable(results: Results): string {
     latency: results.rows.some((r) => r.latency !== null),
   };
   const head = [
-    ['method', ''], ['tier', ''], ['mode', ''], ...(columns.point ? [['point', '']] : []), ...(columns.threads ? [['threads', '']] : []),
-    ['rx pps', 'num'], ['rme', 'num'], ['drops', 'num'],
-    ['cyc/pkt deliver', 'num'], ['read', 'num'], ['total', 'num'], ['rme', 'num'], ['IPv4 counted / expected', 'num'],
-    ...(columns.latency ? [['latency p50 / p99', 'num']] : []), ['verdict', ''],
+    ['method', ''],
+    ['tier', ''],
+    ['mode', ''],
+    ...(columns.point ? [['point', '']] : []),
+    ...(columns.threads ? [['threads', '']] : []),
+    ['rx pps', 'num'],
+    ['rme', 'num'],
+    ['drops', 'num'],
+    ['cyc/pkt deliver', 'num'],
+    ['read', 'num'],
+    ['total', 'num'],
+    ['rme', 'num'],
+    ['IPv4 counted / expected', 'num'],
+    ...(columns.latency ? [['latency p50 / p99', 'num']] : []),
+    ['verdict', ''],
   ]
     .map(([h, cls]) => `<th${cls ? ` class="${cls}"` : ''}>${esc(h!)}</th>`)
     .join('');
@@ -466,24 +637,40 @@ function rowsTable(results: Results): string {
 function notes(results: Results): string {
   const items: string[] = [];
   if (results.rows.some((r) => r.noisy)) {
-    items.push(`! noisy: a margin of error is above ${results.config.noisyRme}% (--noisy-rme): the machine was busy or the windows too short.`);
+    items.push(
+      `! noisy: a margin of error is above ${results.config.noisyRme}% (--noisy-rme): the machine was busy or the windows too short.`,
+    );
   }
   if (results.rows.some((r) => r.dropsSource === 'derived' && (r.dropped ?? 0) > 0)) {
     items.push('* drops derived as sent − received: the method cannot report its own.');
   }
   if (results.rows.some((r) => r.available && r.dropped === null)) {
-    items.push('? drops unknown: the method cannot report its own, and traffic from elsewhere has no sent count to derive them from.');
+    items.push(
+      '? drops unknown: the method cannot report its own, and traffic from elsewhere has no sent count to derive them from.',
+    );
   }
-  items.push('Drops: at the generator\'s end of the veth (sender), at the capture interface (if), inside the method (method).');
-  items.push('resent: frames the sender\'s veth refused under backpressure and the generator sent again; not lost.');
+  items.push(
+    "Drops: at the generator's end of the veth (sender), at the capture interface (if), inside the method (method).",
+  );
+  items.push(
+    "resent: frames the sender's veth refused under backpressure and the generator sent again; not lost.",
+  );
   if (results.rows.some((r) => (r.perThread?.length ?? 0) > 1)) {
-    items.push("per reader: with several reader threads, each one's packets received (under rx pps) and its own CPU time over its own packets (under read); hover for its CPU and drops.");
+    items.push(
+      "per reader: with several reader threads, each one's packets received (under rx pps) and its own CPU time over its own packets (under read); hover for its CPU and drops.",
+    );
   }
   const lopsided = oneReaderNote(results);
   if (lopsided !== null) items.push(lopsided);
-  items.push('cyc/pkt: total = deliver + read, what a packet costs the machine; rme is total\'s. busy Δ under it is a cross-check from /proc/stat (machine-wide busy time less the none baseline, in 10 ms ticks).');
-  const unmeasured = results.rows.filter((r) => r.available && r.cyclesPerPacket.deliver === null && r.cyclesPerPacket.deliverNote !== null);
-  for (const note of unique(unmeasured.map((r) => r.cyclesPerPacket.deliverNote!))) items.push(`deliver ${DASH}: ${note}`);
+  items.push(
+    "cyc/pkt: total = deliver + read, what a packet costs the machine; rme is total's. busy Δ under it is a cross-check from /proc/stat (machine-wide busy time less the none baseline, in 10 ms ticks).",
+  );
+  const unmeasured = results.rows.filter(
+    (r) =>
+      r.available && r.cyclesPerPacket.deliver === null && r.cyclesPerPacket.deliverNote !== null,
+  );
+  for (const note of unique(unmeasured.map((r) => r.cyclesPerPacket.deliverNote!)))
+    items.push(`deliver ${DASH}: ${note}`);
   return `<ul class="notes">${items.map((i) => `<li>${esc(i)}</li>`).join('')}</ul>`;
 }
 

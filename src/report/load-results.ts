@@ -34,20 +34,26 @@ function rowProblem(row: unknown, v1: boolean): string | null {
   for (const field of ['method', 'tier', 'mode'] as const) {
     if (typeof row[field] !== 'string') return `has no ${field}`;
   }
-  if (typeof row.available !== 'boolean' || typeof row.ok !== 'boolean') return 'has no available/ok flags';
-  if (!numberOrNull(row.pps) || !numberOrNull(row.ppsRme)) return 'has a pps or ppsRme that is not a number';
+  if (typeof row.available !== 'boolean' || typeof row.ok !== 'boolean')
+    return 'has no available/ok flags';
+  if (!numberOrNull(row.pps) || !numberOrNull(row.ppsRme))
+    return 'has a pps or ppsRme that is not a number';
   if (!Array.isArray(row.ppsSamples)) return 'has no ppsSamples list';
   const cycles = row.cyclesPerPacket;
   if (!isObject(cycles)) return 'has no cyclesPerPacket';
   for (const field of v1 ? ['thread'] : ['deliver', 'read', 'total']) {
     if (!numberOrNull(cycles[field])) return `has no cyclesPerPacket.${field}`;
   }
-  if (!Array.isArray(row.trials) || !row.trials.every((t) => isObject(t) && isObject(t.cyclesPerPacket))) {
+  if (
+    !Array.isArray(row.trials) ||
+    !row.trials.every((t) => isObject(t) && isObject(t.cyclesPerPacket))
+  ) {
     return 'has no trials list';
   }
   const point = row.point;
   if (point !== null && point !== undefined) {
-    if (!isObject(point) || !numberOrNull(point.frameBytes) || !numberOrNull(point.offeredPps)) return 'has a malformed point';
+    if (!isObject(point) || !numberOrNull(point.frameBytes) || !numberOrNull(point.offeredPps))
+      return 'has a malformed point';
   }
   return null;
 }
@@ -55,25 +61,43 @@ function rowProblem(row: unknown, v1: boolean): string | null {
 /** A /1 cyclesPerPacket ({thread, user, sys, system, source}) in the /2 shape. */
 function cyclesFromV1(c: Json): CyclesPerPacket {
   return {
-    deliver: null, read: c.thread as number | null, total: null, totalRme: null, deliverSource: null, deliverNote: V1_DELIVER_NOTE,
-    user: (c.user ?? null) as number | null, sys: (c.sys ?? null) as number | null, systemBusy: (c.system ?? null) as number | null,
+    deliver: null,
+    read: c.thread as number | null,
+    total: null,
+    totalRme: null,
+    deliverSource: null,
+    deliverNote: V1_DELIVER_NOTE,
+    user: (c.user ?? null) as number | null,
+    sys: (c.sys ?? null) as number | null,
+    systemBusy: (c.system ?? null) as number | null,
     source: c.source as CyclesPerPacket['source'],
   };
 }
 
 function rowFromV1(row: Json): Json {
-  const trials = (row.trials as Json[]).map((t) => ({ ...t, delivery: null, ipv4Expected: null, cyclesPerPacket: cyclesFromV1(t.cyclesPerPacket as Json) }));
+  const trials = (row.trials as Json[]).map((t) => ({
+    ...t,
+    delivery: null,
+    ipv4Expected: null,
+    cyclesPerPacket: cyclesFromV1(t.cyclesPerPacket as Json),
+  }));
   return { ...row, cyclesPerPacket: cyclesFromV1(row.cyclesPerPacket as Json), trials };
 }
 
 /** /1 and /2 kept the methods' options in config fields of their own: /3's bag, by option name. */
 function optionsBeforeV3(config: Json): Json {
-  return { batch: config.batch ?? null, 'ring-mb': config.ringMb ?? null, queues: config.queues ?? null, zerocopy: config.zeroCopy ?? null };
+  return {
+    batch: config.batch ?? null,
+    'ring-mb': config.ringMb ?? null,
+    queues: config.queues ?? null,
+    zerocopy: config.zeroCopy ?? null,
+  };
 }
 
 /** Validates parsed JSON; `name` is how the file is called in messages. */
 export function toResults(data: unknown, name: string): Results {
-  if (!isObject(data)) throw new UsageError(`${name}: not a capbench results file (the JSON is not an object)`);
+  if (!isObject(data))
+    throw new UsageError(`${name}: not a capbench results file (the JSON is not an object)`);
   const v1 = data.schema === V1_SCHEMA;
   if (data.schema !== RESULTS_SCHEMA && data.schema !== V2_SCHEMA && !v1) {
     const found = typeof data.schema === 'string' ? `schema '${data.schema}'` : 'no schema field';
@@ -87,11 +111,17 @@ export function toResults(data: unknown, name: string): Results {
     if (problem !== null) throw new UsageError(`${name}: row ${i + 1} ${problem}`);
   }
   // Older files written before `point` existed: treat as outside a sweep.
-  const rows = (data.rows as Json[]).map((row) => ({ ...(v1 ? rowFromV1(row) : row), point: row.point ?? null }));
+  const rows = (data.rows as Json[]).map((row) => ({
+    ...(v1 ? rowFromV1(row) : row),
+    point: row.point ?? null,
+  }));
   // Files written before two-port mode: no generator port; before --deliver and the default count's
   // cut: deliver measured, the count as given; before /3: the methods' options in fields of their own.
   const config = {
-    ...data.config, genIface: data.config.genIface ?? null, deliver: data.config.deliver ?? true, countGiven: data.config.countGiven ?? true,
+    ...data.config,
+    genIface: data.config.genIface ?? null,
+    deliver: data.config.deliver ?? true,
+    countGiven: data.config.countGiven ?? true,
     methodOptions: data.config.methodOptions ?? optionsBeforeV3(data.config),
   };
   return { ...data, schema: RESULTS_SCHEMA, config, rows } as unknown as Results;
@@ -115,7 +145,14 @@ export async function loadResults(path: string): Promise<Results> {
     text = await readFile(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'is a directory'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : (err as Error).message;
     throw new UsageError(`cannot read ${path}: ${why}`);
   }
   return parseResults(text, path);

@@ -5,5 +5,10 @@ import type { RunConfig } from '../core/config.js';
 export function methodOptionsText(config: Pick<RunConfig, 'methodOptions'>): string {
   const entries = Object.entries(config.methodOptions);
   if (entries.length === 0) return 'none';
-  return entries.map(([name, v]) => `${name} ${v === null ? '—' : typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v)}`).join(', ');
+  return entries
+    .map(
+      ([name, v]) =>
+        `${name} ${v === null ? '—' : typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v)}`,
+    )
+    .join(', ');
 }

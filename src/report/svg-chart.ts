@@ -11,7 +11,16 @@ export function escapeXml(text: string): string {
 }
 
 /** Okabe–Ito colours (without yellow, too pale on white): distinguishable with colour blindness. */
-export const PALETTE = ['#0072b2', '#e69f00', '#009e73', '#cc79a7', '#56b4e9', '#d55e00', '#555555', '#999999'];
+export const PALETTE = [
+  '#0072b2',
+  '#e69f00',
+  '#009e73',
+  '#cc79a7',
+  '#56b4e9',
+  '#d55e00',
+  '#555555',
+  '#999999',
+];
 
 const color = (i: number): string => PALETTE[i % PALETTE.length]!;
 
@@ -23,7 +32,8 @@ export function niceScale(max: number): { top: number; step: number } {
   if (!(max > 0) || !Number.isFinite(max)) return { top: 1, step: 0.2 };
   const rough = max / 5;
   const magnitude = 10 ** Math.floor(Math.log10(rough));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => s >= rough) ?? 10 * magnitude;
+  const step =
+    [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => s >= rough) ?? 10 * magnitude;
   return { top: Math.ceil(max / step - 1e-9) * step, step };
 }
 
@@ -66,12 +76,21 @@ const WIDTH = 600;
 /** Rough width of a character of the chart font, for deciding when labels need rotating. */
 const CHAR_W = 6.6;
 
-function yAxis(top: number, step: number, x0: number, x1: number, yOf: (v: number) => number, format: (n: number) => string): string {
+function yAxis(
+  top: number,
+  step: number,
+  x0: number,
+  x1: number,
+  yOf: (v: number) => number,
+  format: (n: number) => string,
+): string {
   const out: string[] = [];
   for (let v = 0; v <= top + step / 2; v += step) {
     const y = f(yOf(v));
     out.push(`<line class="grid" x1="${f(x0)}" x2="${f(x1)}" y1="${y}" y2="${y}"/>`);
-    out.push(`<text class="tick" x="${f(x0 - 6)}" y="${y}" text-anchor="end" dominant-baseline="middle">${escapeXml(format(v))}</text>`);
+    out.push(
+      `<text class="tick" x="${f(x0 - 6)}" y="${y}" text-anchor="end" dominant-baseline="middle">${escapeXml(format(v))}</text>`,
+    );
   }
   return out.join('');
 }
@@ -80,7 +99,12 @@ function yAxis(top: number, step: number, x0: number, x1: number, yOf: (v: numbe
  * Legend items left to right under the title, wrapping onto more rows; none for a single series
  * unless `dashed` (a reference line's caption) is given.
  */
-function legend(series: string[], x0: number, x1: number, dashed?: string): { svg: string; rows: number } {
+function legend(
+  series: string[],
+  x0: number,
+  x1: number,
+  dashed?: string,
+): { svg: string; rows: number } {
   if (series.length < 2 && dashed === undefined) return { svg: '', rows: 0 };
   const items: string[] = [];
   let x = x0;
@@ -92,11 +116,16 @@ function legend(series: string[], x0: number, x1: number, dashed?: string): { sv
       row++;
     }
     const y = 30 + row * 18;
-    items.push(`${swatch(x, y)}<text class="legend" x="${f(x + 16)}" y="${y + 10}">${escapeXml(label)}</text>`);
+    items.push(
+      `${swatch(x, y)}<text class="legend" x="${f(x + 16)}" y="${y + 10}">${escapeXml(label)}</text>`,
+    );
     x += w;
   };
-  series.forEach((s, i) => place(s, (x, y) => `<rect x="${f(x)}" y="${y}" width="12" height="12" fill="${color(i)}"/>`));
-  if (dashed !== undefined) place(dashed, (x, y) => `<path class="identity" d="M${f(x)} ${y + 6}h12"/>`);
+  series.forEach((s, i) =>
+    place(s, (x, y) => `<rect x="${f(x)}" y="${y}" width="12" height="12" fill="${color(i)}"/>`),
+  );
+  if (dashed !== undefined)
+    place(dashed, (x, y) => `<path class="identity" d="M${f(x)} ${y + 6}h12"/>`);
   return { svg: items.join(''), rows: row + 1 };
 }
 
@@ -136,7 +165,9 @@ export function barChart(spec: BarChartSpec): string {
       return { datum, known, low, high, err: datum.errorPct ?? null };
     });
   });
-  const { top, step } = niceScale(Math.max(0, ...bars.flat().map((b) => b.high * (1 + Math.max(0, b.err ?? 0) / 100))));
+  const { top, step } = niceScale(
+    Math.max(0, ...bars.flat().map((b) => b.high * (1 + Math.max(0, b.err ?? 0) / 100))),
+  );
   const yOf = (v: number): number => y0 - (Math.max(0, Math.min(v, top)) / top) * plotH;
 
   const barW = (groupW * 0.8) / (stacked ? 1 : Math.max(1, spec.series.length));
@@ -146,7 +177,10 @@ export function barChart(spec: BarChartSpec): string {
     const pile = bars[ci] ?? [];
     const valueLabel = (value: number, high: number, err: number | null, cx: number): void => {
       const labelY = yOf(high * (1 + Math.max(0, err ?? 0) / 100)) - 5;
-      if (barW >= 40) marks.push(`<text class="value" x="${f(cx)}" y="${f(labelY)}" text-anchor="middle">${escapeXml(spec.format(value))}</text>`);
+      if (barW >= 40)
+        marks.push(
+          `<text class="value" x="${f(cx)}" y="${f(labelY)}" text-anchor="middle">${escapeXml(spec.format(value))}</text>`,
+        );
     };
     spec.series.forEach((series, si) => {
       const { datum, known, low, high, err } = pile[si]!;
@@ -155,24 +189,34 @@ export function barChart(spec: BarChartSpec): string {
       if (!known) {
         // In a pile a missing value is just not drawn: n/a once, and only for an empty pile.
         if (!stacked || (si === 0 && pile.every((b) => !b.known))) {
-          marks.push(`<text class="na" x="${f(cx)}" y="${f(y0 - 4)}" text-anchor="middle">n/a</text>`);
+          marks.push(
+            `<text class="na" x="${f(cx)}" y="${f(y0 - 4)}" text-anchor="middle">n/a</text>`,
+          );
         }
         return;
       }
       const value = datum.value!;
       const errText = err === null ? '' : ` ±${err.toFixed(1)}%`;
-      const tip = datum.tip ?? `${category}${spec.series.length > 1 ? ` ${series}` : ''}: ${spec.format(value)}${errText}`;
+      const tip =
+        datum.tip ??
+        `${category}${spec.series.length > 1 ? ` ${series}` : ''}: ${spec.format(value)}${errText}`;
       // A bar without height has no box to measure; only bars with height carry the "mark" class.
       const cls = high > low ? 'bar mark' : 'bar';
       marks.push(
         `<rect class="${cls}" x="${f(x + 1)}" y="${f(yOf(high))}" width="${f(Math.max(1, barW - 2))}" height="${f(yOf(low) - yOf(high))}" fill="${color(si)}"><title>${escapeXml(tip)}</title></rect>`,
       );
-      if (err !== null && err > 0) marks.push(errorBar(cx, yOf(high * (1 - err / 100)), yOf(high * (1 + err / 100))));
+      if (err !== null && err > 0)
+        marks.push(errorBar(cx, yOf(high * (1 - err / 100)), yOf(high * (1 + err / 100))));
       if (!stacked) valueLabel(value, high, err, cx);
     });
     const last = pile[pile.length - 1];
     if (stacked && last !== undefined && pile.every((b) => b.known)) {
-      valueLabel(pile.reduce((a, b) => a + b.datum.value!, 0), last.high, last.err, gx + barW / 2);
+      valueLabel(
+        pile.reduce((a, b) => a + b.datum.value!, 0),
+        last.high,
+        last.err,
+        gx + barW / 2,
+      );
     }
     const lx = x0 + ci * groupW + groupW / 2;
     const label = escapeXml(category);
@@ -224,31 +268,46 @@ export function lineChart(spec: LineChartSpec): string {
   const bottom = 52;
   // Room on the right for half of the last x tick's label.
   const plotW = width - MARGIN.left - MARGIN.right - 8 - 16;
-  const key = legend(spec.series.map((s) => s.name), MARGIN.left, width - MARGIN.right, spec.identityLine);
+  const key = legend(
+    spec.series.map((s) => s.name),
+    MARGIN.left,
+    width - MARGIN.right,
+    spec.identityLine,
+  );
   const top0 = topMargin(key.rows);
   const height = spec.height ?? PLOT_H + top0 + bottom;
   const plotH = height - top0 - bottom;
   const x0 = MARGIN.left + 8;
   const y0 = top0 + plotH;
 
-  const xs = [...new Set(spec.series.flatMap((s) => s.points.map((p) => p.x)))].filter(Number.isFinite).sort((a, b) => a - b);
+  const xs = [...new Set(spec.series.flatMap((s) => s.points.map((p) => p.x)))]
+    .filter(Number.isFinite)
+    .sort((a, b) => a - b);
   const lo = xs[0] ?? 0;
   const hi = xs[xs.length - 1] ?? 1;
   // Sweeps double their steps (64…1518 B, 10k…1M pps): a log axis spaces them evenly.
   const log = lo > 0 && hi / lo >= 8;
   const tx = (x: number): number => (log ? Math.log(x) : x);
   const span = tx(hi) - tx(lo);
-  const xOf = (x: number): number => (span === 0 ? x0 + plotW / 2 : x0 + ((tx(x) - tx(lo)) / span) * plotW);
+  const xOf = (x: number): number =>
+    span === 0 ? x0 + plotW / 2 : x0 + ((tx(x) - tx(lo)) / span) * plotW;
 
-  const ys = spec.series.flatMap((s) => s.points.map((p) => (p.y ?? 0) * (1 + Math.max(0, p.errorPct ?? 0) / 100)));
-  const { top, step } = niceScale(Math.max(0, ...ys, ...(spec.identityLine !== undefined ? xs : [])));
+  const ys = spec.series.flatMap((s) =>
+    s.points.map((p) => (p.y ?? 0) * (1 + Math.max(0, p.errorPct ?? 0) / 100)),
+  );
+  const { top, step } = niceScale(
+    Math.max(0, ...ys, ...(spec.identityLine !== undefined ? xs : [])),
+  );
   const yOf = (v: number): number => y0 - (Math.max(0, Math.min(v, top)) / top) * plotH;
 
   // Tick at every measured x, thinned out when they would collide.
   const every = Math.max(1, Math.ceil((xs.length * 56) / plotW));
   const xTicks = xs
     .filter((_, i) => i % every === 0)
-    .map((x) => `<line class="grid" x1="${f(xOf(x))}" x2="${f(xOf(x))}" y1="${top0}" y2="${f(y0)}"/><text class="tick" x="${f(xOf(x))}" y="${f(y0 + 16)}" text-anchor="middle">${escapeXml(spec.formatX(x))}</text>`)
+    .map(
+      (x) =>
+        `<line class="grid" x1="${f(xOf(x))}" x2="${f(xOf(x))}" y1="${top0}" y2="${f(y0)}"/><text class="tick" x="${f(xOf(x))}" y="${f(y0 + 16)}" text-anchor="middle">${escapeXml(spec.formatX(x))}</text>`,
+    )
     .join('');
 
   const identity =
@@ -257,11 +316,16 @@ export function lineChart(spec: LineChartSpec): string {
       : `<path class="identity" d="${xs.map((x, i) => `${i === 0 ? 'M' : 'L'}${f(xOf(x))} ${f(yOf(x))}`).join('')}"/>`;
 
   const lines = spec.series.map((s, i) => {
-    const pts = s.points.filter((p): p is LinePoint & { y: number } => p.y !== null && Number.isFinite(p.y)).sort((a, b) => a.x - b.x);
+    const pts = s.points
+      .filter((p): p is LinePoint & { y: number } => p.y !== null && Number.isFinite(p.y))
+      .sort((a, b) => a.x - b.x);
     const d = pts.map((p, j) => `${j === 0 ? 'M' : 'L'}${f(xOf(p.x))} ${f(yOf(p.y))}`).join('');
     const marks = pts.map((p) => {
       const err = p.errorPct ?? null;
-      const bar = err !== null && err > 0 ? errorBar(xOf(p.x), yOf(p.y * (1 - err / 100)), yOf(p.y * (1 + err / 100))) : '';
+      const bar =
+        err !== null && err > 0
+          ? errorBar(xOf(p.x), yOf(p.y * (1 - err / 100)), yOf(p.y * (1 + err / 100)))
+          : '';
       const tip = `${s.name} at ${spec.formatX(p.x)}: ${spec.formatY(p.y)}${err === null ? '' : ` ±${err.toFixed(1)}%`}`;
       return `${bar}<circle class="point mark" cx="${f(xOf(p.x))}" cy="${f(yOf(p.y))}" r="3.5" fill="${color(i)}"><title>${escapeXml(tip)}</title></circle>`;
     });

@@ -13,7 +13,21 @@ export interface TableOptions {
   color: boolean;
 }
 
-const HEADERS = ['method', 'tier', 'mode', 'rx pps', '', 'rme', 'drops', 'cyc/pkt deliver', 'read', 'total', 'rme', 'IPv4 counted/expected', 'verdict'];
+const HEADERS = [
+  'method',
+  'tier',
+  'mode',
+  'rx pps',
+  '',
+  'rme',
+  'drops',
+  'cyc/pkt deliver',
+  'read',
+  'total',
+  'rme',
+  'IPv4 counted/expected',
+  'verdict',
+];
 /** Columns holding numbers are right-aligned. */
 const RIGHT = new Set([3, 5, 6, 7, 8, 9, 10, 11]);
 const BAR_WIDTH = 10;
@@ -36,38 +50,84 @@ function ipv4(row: Row): string {
   return `${whole(row.ipv4Counted)} / ${row.ipv4Expected === null ? '?' : whole(row.ipv4Expected)}`;
 }
 
-function cells(row: Row, note: number | null, c: ChalkInstance, maxPps: number, noisyRme: number): string[] {
+function cells(
+  row: Row,
+  note: number | null,
+  c: ChalkInstance,
+  maxPps: number,
+  noisyRme: number,
+): string[] {
   const verdict = !row.available
     ? c.dim(`unavailable [${note}]`)
-    : row.ok ? c.green(note === null ? 'ok' : `ok [${note}]`) : c.red(`FAIL [${note}]`);
-  const drops = row.dropped === null ? '?' : row.dropsSource === 'derived' && row.dropped > 0 ? `${whole(row.dropped)}*` : whole(row.dropped);
-  if (!row.available) return [row.method, row.tier, row.mode, DASH, '', DASH, DASH, DASH, DASH, DASH, DASH, DASH, verdict];
+    : row.ok
+      ? c.green(note === null ? 'ok' : `ok [${note}]`)
+      : c.red(`FAIL [${note}]`);
+  const drops =
+    row.dropped === null
+      ? '?'
+      : row.dropsSource === 'derived' && row.dropped > 0
+        ? `${whole(row.dropped)}*`
+        : whole(row.dropped);
+  if (!row.available)
+    return [
+      row.method,
+      row.tier,
+      row.mode,
+      DASH,
+      '',
+      DASH,
+      DASH,
+      DASH,
+      DASH,
+      DASH,
+      DASH,
+      DASH,
+      verdict,
+    ];
   const cpp = row.cyclesPerPacket;
-  const rme = (value: number | null): string => (value !== null && value > noisyRme ? c.yellow(`${percent(value)}!`) : percent(value));
+  const rme = (value: number | null): string =>
+    value !== null && value > noisyRme ? c.yellow(`${percent(value)}!`) : percent(value);
   return [
-    row.method, row.tier, row.mode, si(row.pps), c.cyan(bar(measured(row) ? row.pps : null, maxPps)), rme(row.ppsRme), drops,
-    whole(cpp.deliver), whole(cpp.read), c.bold(whole(cpp.total)), rme(cpp.totalRme), ipv4(row), verdict,
+    row.method,
+    row.tier,
+    row.mode,
+    si(row.pps),
+    c.cyan(bar(measured(row) ? row.pps : null, maxPps)),
+    rme(row.ppsRme),
+    drops,
+    whole(cpp.deliver),
+    whole(cpp.read),
+    c.bold(whole(cpp.total)),
+    rme(cpp.totalRme),
+    ipv4(row),
+    verdict,
   ];
 }
 
 /** What the header says about where `deliver` came from, from the sources the rows used. */
 function deliverLine(rows: readonly Row[]): string | null {
-  const sources = new Set(rows.map((r) => r.cyclesPerPacket.deliverSource).filter((s) => s !== null));
+  const sources = new Set(
+    rows.map((r) => r.cyclesPerPacket.deliverSource).filter((s) => s !== null),
+  );
   const said: Record<string, string> = {
-    'sender-clocks-vs-twin': "the sender's CPU clocks (generator thread, ksoftirqd) during the fill, against a twin veth filled at the same time",
-    'sender-clocks-vs-none': "the sender's CPU clocks (generator thread, ksoftirqd) per frame sent, against the none baseline",
-    'system-busy-vs-none': 'machine-wide busy time (/proc/stat) less the reading thread, against the none baseline',
+    'sender-clocks-vs-twin':
+      "the sender's CPU clocks (generator thread, ksoftirqd) during the fill, against a twin veth filled at the same time",
+    'sender-clocks-vs-none':
+      "the sender's CPU clocks (generator thread, ksoftirqd) per frame sent, against the none baseline",
+    'system-busy-vs-none':
+      'machine-wide busy time (/proc/stat) less the reading thread, against the none baseline',
     'system-busy-two-port':
       'machine-wide busy time (/proc/stat) less the reading thread while the frames were delivered, against the none baseline per frame sent ' +
       "(on a NIC the receive path runs on the capture port's interrupt CPU)",
   };
-  return sources.size === 0 ? null : `deliver: the kernel's work to bring a frame to the method, from ${[...sources].map((s) => said[s]).join('; ')}`;
+  return sources.size === 0
+    ? null
+    : `deliver: the kernel's work to bring a frame to the method, from ${[...sources].map((s) => said[s]).join('; ')}`;
 }
 
 function latencyCell(row: Row): string {
   return row.latency === null ? DASH : `${delay(row.latency.p50Ns)} / ${delay(row.latency.p99Ns)}`;
 }
-
 
 /** The reader thread counts the rows were measured at, ascending. */
 export function threadCounts(rows: readonly Row[]): number[] {
@@ -92,13 +152,17 @@ export function cpuShareNote(results: Results): string {
     : `This machine has ${plural(host.cpus, 'CPU')}: readers and the generator share them, so ` +
       `${free >= 1 ? `past ${plural(free, 'reader')} ` : ''}more threads take turns on the same cores instead of adding any, ` +
       'and figures over thread counts say little about scaling on a larger machine. Where a reader shares a CPU with a sender, ' +
-      "the receive softirq interrupts it and is charged to it (this kernel has no IRQ time accounting): part of deliver then shows in read; compare total.";
+      'the receive softirq interrupts it and is charged to it (this kernel has no IRQ time accounting): part of deliver then shows in read; compare total.';
   // Pinned to fewer CPUs than readers is news only where the machine had a CPU for each.
   const pinned = (config.captureCpus as number[] | undefined) ?? [];
-  const pins = own && pinned.length > 0 && pinned.length < readers ? ` The readers were pinned to ${plural(pinned.length, 'CPU')} (${pinned.join(', ')}): more readers than that share them.` : '';
-  const veth = config.iface === null
-    ? ` On the veth test bed the kernel delivers each frame on the CPU that sent it, so what ${plural(generators, 'generator thread')} can send and deliver bounds rx pps however many readers there are.`
-    : '';
+  const pins =
+    own && pinned.length > 0 && pinned.length < readers
+      ? ` The readers were pinned to ${plural(pinned.length, 'CPU')} (${pinned.join(', ')}): more readers than that share them.`
+      : '';
+  const veth =
+    config.iface === null
+      ? ` On the veth test bed the kernel delivers each frame on the CPU that sent it, so what ${plural(generators, 'generator thread')} can send and deliver bounds rx pps however many readers there are.`
+      : '';
   return shared + pins + veth;
 }
 
@@ -112,13 +176,20 @@ const LOPSIDED = 0.99;
  * every row with several readers spread its frames.
  */
 export function oneReaderNote(results: Results): string | null {
-  const spread = results.rows.filter((r) => r.available && (r.perThread?.length ?? 0) > 1 && r.received >= MIN_PACKETS);
+  const spread = results.rows.filter(
+    (r) => r.available && (r.perThread?.length ?? 0) > 1 && r.received >= MIN_PACKETS,
+  );
   const lopsided = spread.filter((r) => {
     const got = r.perThread!.map((t) => t.received);
     return Math.max(...got) >= LOPSIDED * got.reduce((a, n) => a + n, 0);
   });
   if (lopsided.length === 0) return null;
-  const which = lopsided.map((r) => `${r.method}/${r.tier} with ${readerThreads(r)} readers${r.point === null ? '' : ` at ${pointLabel(r.point)}`}`).join(', ');
+  const which = lopsided
+    .map(
+      (r) =>
+        `${r.method}/${r.tier} with ${readerThreads(r)} readers${r.point === null ? '' : ` at ${pointLabel(r.point)}`}`,
+    )
+    .join(', ');
   return (
     `In ${lopsided.length} of ${spread.length} rows with several readers one reader received ${LOPSIDED * 100}% of the frames or more (${which}): ` +
     'PACKET_FANOUT by hash keeps each flow on one socket and by cpu each receiving CPU, and af-xdp reads the queue a frame arrived on, ' +
@@ -132,7 +203,11 @@ function pointCells(row: Row, withThreads: boolean): string[] {
   const p = row.point;
   const threads = withThreads ? [String(readerThreads(row))] : [];
   if (!p) return [DASH, DASH, ...threads];
-  return [p.frameBytes === null ? DASH : `${p.frameBytes} B`, p.offeredPps === null ? 'max' : si(p.offeredPps), ...threads];
+  return [
+    p.frameBytes === null ? DASH : `${p.frameBytes} B`,
+    p.offeredPps === null ? 'max' : si(p.offeredPps),
+    ...threads,
+  ];
 }
 
 /** Visible width: chalk's escape codes take no columns. */
@@ -151,7 +226,7 @@ export function renderTable(results: Results, options: TableOptions): string {
   const { host, config } = results;
   const notes: string[] = [];
   // Bars compare measured rows only: a few stray frames are not a rate to scale the others by.
-  const maxPps = Math.max(0, ...results.rows.map((r) => (measured(r) ? r.pps ?? 0 : 0)));
+  const maxPps = Math.max(0, ...results.rows.map((r) => (measured(r) ? (r.pps ?? 0) : 0)));
   // Sweep rows say which point they measured, in extra columns after the mode: size and offered
   // rate, and reader threads where the rows were measured at more than one count.
   const swept = results.rows.some((r) => r.point !== null);
@@ -159,9 +234,12 @@ export function renderTable(results: Results, options: TableOptions): string {
   const pointHeaders = swept ? ['size', 'offered', ...(mixed ? ['threads'] : [])] : [];
   const pointCols = pointHeaders.length;
   const withPoint = (cols: string[], row: Row | null): string[] =>
-    swept ? [...cols.slice(0, 3), ...(row ? pointCells(row, mixed) : pointHeaders), ...cols.slice(3)] : cols;
+    swept
+      ? [...cols.slice(0, 3), ...(row ? pointCells(row, mixed) : pointHeaders), ...cols.slice(3)]
+      : cols;
   const latencyCol = HEADERS.length - 1 + pointCols;
-  const right = (i: number): boolean => i === latencyCol || (i >= 3 && i < 3 + pointCols) || RIGHT.has(i - pointCols);
+  const right = (i: number): boolean =>
+    i === latencyCol || (i >= 3 && i < 3 + pointCols) || RIGHT.has(i - pointCols);
   const body = results.rows.map((row) => {
     let note: number | null = null;
     if (row.reason !== null) {
@@ -172,51 +250,83 @@ export function renderTable(results: Results, options: TableOptions): string {
   });
   // Live rows with the generator's timestamps get a latency column before the verdict.
   const timed = results.rows.some((r) => r.latency !== null);
-  const withLatency = (cols: string[], text: string): string[] => (timed ? [...cols.slice(0, -1), text, cols[cols.length - 1]!] : cols);
+  const withLatency = (cols: string[], text: string): string[] =>
+    timed ? [...cols.slice(0, -1), text, cols[cols.length - 1]!] : cols;
   const headers = withLatency(withPoint(HEADERS, null), 'latency p50/p99');
   body.forEach((cols, i) => (body[i] = withLatency(cols, latencyCell(results.rows[i]!))));
   const widths = headers.map((h, i) => Math.max(width(h), ...body.map((r) => width(r[i] ?? ''))));
-  const line = (r: string[]): string => r.map((s, i) => pad(s, widths[i]!, right(i))).join('  ').trimEnd();
+  const line = (r: string[]): string =>
+    r
+      .map((s, i) => pad(s, widths[i]!, right(i)))
+      .join('  ')
+      .trimEnd();
 
   const from = trafficFrom(config);
-  const rate = `at ${config.rate === 'max' ? 'the generator\'s maximum rate' : `${whole(config.rate)} pps offered`}`;
+  const rate = `at ${config.rate === 'max' ? "the generator's maximum rate" : `${whole(config.rate)} pps offered`}`;
   const offered = from === 'elsewhere' ? `on ${config.iface}, traffic from elsewhere` : rate;
-  const ports = from === 'two-port' ? ` on ${config.iface}, traffic from capbench's generator on ${config.genIface}` : '';
+  const ports =
+    from === 'two-port'
+      ? ` on ${config.iface}, traffic from capbench's generator on ${config.genIface}`
+      : '';
   // A run with several readers says so once; a sweep over counts says it per row.
   const [only = 1] = threadCounts(results.rows);
   const readers = !mixed && only > 1 ? `, ${only} reader threads` : '';
-  const what = config.mode === 'drain' ? `drain of ${whole(config.count)} frames${ports}${readers}` : `live for ${config.durationSec} s ${offered}${ports}${readers}`;
+  const what =
+    config.mode === 'drain'
+      ? `drain of ${whole(config.count)} frames${ports}${readers}`
+      : `live for ${config.durationSec} s ${offered}${ports}${readers}`;
   const fixtureNote =
-    from === 'elsewhere' ? 'no fixture'
-      : swept && results.rows.some((r) => r.point?.frameBytes != null) ? 'fixture per size'
+    from === 'elsewhere'
+      ? 'no fixture'
+      : swept && results.rows.some((r) => r.point?.frameBytes != null)
+        ? 'fixture per size'
         : `fixture ${config.fixturePath.split('/').pop()}`;
   const source =
     results.rows.find((r) => r.available)?.cyclesPerPacket.source === 'perf'
       ? 'hardware cycle counters'
       : 'CPU time × TSC rate (no hardware cycle counters)';
   const out = [
-    c.bold(`capbench: ${swept ? 'sweep, ' : ''}${what}, ${config.trials} trial${config.trials === 1 ? '' : 's'} per row, ${fixtureNote}`),
+    c.bold(
+      `capbench: ${swept ? 'sweep, ' : ''}${what}, ${config.trials} trial${config.trials === 1 ? '' : 's'} per row, ${fixtureNote}`,
+    ),
     `${host.cpus} × ${host.cpuModel}, Linux ${host.kernel}, Node ${host.node}`,
     `cycles/packet at ${(host.tscHz / 1e6).toFixed(0)} MHz, from ${source}; read: ${only > 1 || mixed ? "the reader threads' CPU clocks and the waiting thread's" : "the capturing thread's CPU clock"}; total = deliver + read`,
-    ...[config.deliver === false ? "deliver: not measured (--deliver off), so no total: compare read" : deliverLine(results.rows)].filter((l) => l !== null),
+    ...[
+      config.deliver === false
+        ? 'deliver: not measured (--deliver off), so no total: compare read'
+        : deliverLine(results.rows),
+    ].filter((l) => l !== null),
     '',
     c.bold(line(headers)),
     ...body.map(line),
   ];
   if (results.rows.some((r) => r.noisy)) {
-    out.push('', `! noisy: a margin of error is above ${config.noisyRme}% (--noisy-rme); the machine was busy or the windows too short`);
+    out.push(
+      '',
+      `! noisy: a margin of error is above ${config.noisyRme}% (--noisy-rme); the machine was busy or the windows too short`,
+    );
   }
   if (results.rows.some((r) => r.dropsSource === 'derived' && (r.dropped ?? 0) > 0)) {
     out.push('', '* drops derived as sent − received: the method cannot report its own');
   }
   if (results.rows.some((r) => r.available && r.dropped === null)) {
-    out.push('', '? drops unknown: the method cannot report its own, and traffic from elsewhere has no sent count to derive them from');
+    out.push(
+      '',
+      '? drops unknown: the method cannot report its own, and traffic from elsewhere has no sent count to derive them from',
+    );
   }
   // With --deliver off the header has said it once.
   const deliverNotes = new Set(
     config.deliver === false
       ? []
-      : results.rows.filter((r) => r.available && r.cyclesPerPacket.deliver === null && r.cyclesPerPacket.deliverNote !== null).map((r) => r.cyclesPerPacket.deliverNote),
+      : results.rows
+          .filter(
+            (r) =>
+              r.available &&
+              r.cyclesPerPacket.deliver === null &&
+              r.cyclesPerPacket.deliverNote !== null,
+          )
+          .map((r) => r.cyclesPerPacket.deliverNote),
   );
   for (const note of deliverNotes) out.push('', `deliver ${DASH}: ${note}`);
   if (mixed || only > 1) out.push('', cpuShareNote(results));

@@ -44,7 +44,11 @@ test('compare --format gha writes a non-empty JSON list of {name, unit, value}',
     const out = join(dir, 'bench.json');
     const r = await cli(['compare', base, base, '--format', 'gha', '--out', out]);
     assert.equal(r.code, 0, r.stderr);
-    const list = JSON.parse(readFileSync(out, 'utf8')) as { name: string; unit: string; value: number }[];
+    const list = JSON.parse(readFileSync(out, 'utf8')) as {
+      name: string;
+      unit: string;
+      value: number;
+    }[];
     assert.ok(Array.isArray(list) && list.length > 0);
     for (const item of list) {
       assert.equal(typeof item.name, 'string');

@@ -4,8 +4,18 @@ import { leftoversOf, runJson } from './harness.js';
 
 test('drain on mixed.pcap: every method and tier receives all it was sent and counts IPv4 exactly', async () => {
   const { result, results } = await runJson([
-    '--methods', 'none,socket,socket-mmsg,pcap,pcap-native', '--mode', 'drain', '--count', '20000',
-    '--fixture', 'mixed', '--trials', '2', '--tier', 'both',
+    '--methods',
+    'none,socket,socket-mmsg,pcap,pcap-native',
+    '--mode',
+    'drain',
+    '--count',
+    '20000',
+    '--fixture',
+    'mixed',
+    '--trials',
+    '2',
+    '--tier',
+    'both',
   ]);
   assert.equal(result.code, 0, result.stderr + result.stdout);
   assert.equal(results.schema, 'capbench.results/3');

@@ -7,7 +7,13 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Worker } from 'node:worker_threads';
-import { native, type FanoutOptions, type NativeCount, type PacketMmapRing, type PacketSocket } from '../../src/native/binding.js';
+import {
+  native,
+  type FanoutOptions,
+  type NativeCount,
+  type PacketMmapRing,
+  type PacketSocket,
+} from '../../src/native/binding.js';
 import { fixturePath, loadFixture, type Fixture } from '../../src/net/fixture.js';
 import { RunningGenerator } from '../../src/net/generator.js';
 import { createTestbed, destroyTestbed, type Testbed } from '../../src/net/testbed.js';
@@ -40,7 +46,11 @@ interface Member {
 }
 
 function socketMember(fanout: FanoutOptions | null): Member {
-  const s: PacketSocket = new (native().PacketSocket)({ ifname: bed().captureIf, rcvbufBytes: 8 << 20, fanout });
+  const s: PacketSocket = new (native().PacketSocket)({
+    ifname: bed().captureIf,
+    rcvbufBytes: 8 << 20,
+    fanout,
+  });
   return {
     get fanoutGroup() {
       return s.fanoutGroup;
@@ -52,7 +62,13 @@ function socketMember(fanout: FanoutOptions | null): Member {
 }
 
 function ringMember(fanout: FanoutOptions | null): Member {
-  const r: PacketMmapRing = new (native().PacketMmapRing)({ ifname: bed().captureIf, blockBytes: 1 << 16, blockCount: 16, retireMs: 5, fanout });
+  const r: PacketMmapRing = new (native().PacketMmapRing)({
+    ifname: bed().captureIf,
+    blockBytes: 1 << 16,
+    blockCount: 16,
+    retireMs: 5,
+    fanout,
+  });
   return {
     get fanoutGroup() {
       return r.fanoutGroup;
@@ -65,7 +81,15 @@ function ringMember(fanout: FanoutOptions | null): Member {
 
 /** Sends FRAMES frames of udp64 flat out from the test bed's namespace; returns how many went. */
 function send(): number {
-  const gen = new RunningGenerator({ netnsPath: bed().netnsPath, ifname: bed().senderIf, fixture, count: FRAMES, durationMs: 0, ratePps: 0, cpu: -1 });
+  const gen = new RunningGenerator({
+    netnsPath: bed().netnsPath,
+    ifname: bed().senderIf,
+    fixture,
+    count: FRAMES,
+    durationMs: 0,
+    ratePps: 0,
+    cpu: -1,
+  });
   return gen.waitBlocking().sent;
 }
 
@@ -73,13 +97,19 @@ function closeAll(members: Member[]): void {
   for (const m of members) m.close();
 }
 
-for (const [kind, open] of [['PacketSocket', socketMember], ['PacketMmapRing', ringMember]] as const) {
+for (const [kind, open] of [
+  ['PacketSocket', socketMember],
+  ['PacketMmapRing', ringMember],
+] as const) {
   test(`${kind}: two members of an lb group share the frames; per-socket statistics add up to what was sent`, () => {
     const members: Member[] = [];
     try {
       const first = open({ mode: 'lb', group: 0 });
       members.push(first);
-      assert.ok(first.fanoutGroup >= 1 && first.fanoutGroup <= 65535, `new group id ${first.fanoutGroup}`);
+      assert.ok(
+        first.fanoutGroup >= 1 && first.fanoutGroup <= 65535,
+        `new group id ${first.fanoutGroup}`,
+      );
       const second = open({ mode: 'lb', group: first.fanoutGroup });
       members.push(second);
       assert.equal(second.fanoutGroup, first.fanoutGroup);
@@ -113,7 +143,12 @@ for (const [kind, open] of [['PacketSocket', socketMember], ['PacketMmapRing', r
         () => members.push(open({ mode: 'hash', group })),
         (err: Error & { errno?: number }) => {
           assert.equal(err.errno, EINVAL, err.message);
-          assert.match(err.message, new RegExp(`^PACKET_FANOUT join group ${group} \\(hash\\) on ${bed().captureIf}\\b.*: Invalid argument$`));
+          assert.match(
+            err.message,
+            new RegExp(
+              `^PACKET_FANOUT join group ${group} \\(hash\\) on ${bed().captureIf}\\b.*: Invalid argument$`,
+            ),
+          );
           return true;
         },
       );
@@ -180,12 +215,18 @@ function nextMessage(w: Worker): Promise<WorkerReply> {
   });
 }
 
-test('in a worker thread: the addon loads, pinThread pins and names the thread, a PacketSocket joins the main thread\'s group', async () => {
+test("in a worker thread: the addon loads, pinThread pins and names the thread, a PacketSocket joins the main thread's group", async () => {
   const main = socketMember({ mode: 'lb', group: 0 });
   const cpu = 0;
   const worker = new Worker(WORKER, {
     eval: true,
-    workerData: { binding: new URL('../../src/native/binding.js', import.meta.url).href, ifname: bed().captureIf, group: main.fanoutGroup, frames: FRAMES, cpu },
+    workerData: {
+      binding: new URL('../../src/native/binding.js', import.meta.url).href,
+      ifname: bed().captureIf,
+      group: main.fanoutGroup,
+      frames: FRAMES,
+      cpu,
+    },
   });
   try {
     const ready = await nextMessage(worker);
@@ -210,4 +251,3 @@ test('in a worker thread: the addon loads, pinThread pins and names the thread, 
     await worker.terminate();
   }
 });
-

@@ -32,7 +32,9 @@ export function startCli(args: string[], options: { prefix?: string[] } = {}): C
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const done = new Promise<CliResult>((resolve) => {
-    child.on('close', (code, signal) => resolve({ pid: child.pid ?? -1, code, signal, stdout, stderr }));
+    child.on('close', (code, signal) =>
+      resolve({ pid: child.pid ?? -1, code, signal, stdout, stderr }),
+    );
   });
   return { child, done };
 }
@@ -51,7 +53,9 @@ export async function runJson(args: string[]): Promise<{ result: CliResult; resu
     try {
       results = JSON.parse(readFileSync(file, 'utf8')) as Results;
     } catch {
-      throw new Error(`no results written (exit ${result.code}): ${result.stderr}\n${result.stdout}`);
+      throw new Error(
+        `no results written (exit ${result.code}): ${result.stderr}\n${result.stdout}`,
+      );
     }
     return { result, results };
   } finally {
@@ -63,7 +67,11 @@ export async function runJson(args: string[]): Promise<{ result: CliResult; resu
 export function machineState(): { netns: string[]; links: string[] } {
   // /run/netns appears with the first `ip netns add` on a machine: on a fresh one it may not exist.
   const netns = existsSync('/run/netns') ? readdirSync('/run/netns').sort() : [];
-  const links = (JSON.parse(execFileSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' })) as { ifname: string }[])
+  const links = (
+    JSON.parse(execFileSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' })) as {
+      ifname: string;
+    }[]
+  )
     .map((l) => l.ifname)
     .sort();
   return { netns, links };
@@ -81,5 +89,8 @@ export function leftoversOf(pid: number): string[] {
 /** capbench's own objects: what must be gone after any run. */
 export function capbenchLeftovers(): string[] {
   const s = machineState();
-  return [...s.netns.filter((n) => n.startsWith('capbench-')), ...s.links.filter((l) => /^cb[0-9a-z]+[cg]t?$/.test(l))];
+  return [
+    ...s.netns.filter((n) => n.startsWith('capbench-')),
+    ...s.links.filter((l) => /^cb[0-9a-z]+[cg]t?$/.test(l)),
+  ];
 }

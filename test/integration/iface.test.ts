@@ -22,7 +22,17 @@ after(async () => {
 
 /** Sends from the test bed's far end at `rate` pps until stopped. */
 function generator(rate: number): CliRun {
-  return startCli(['gen', '--netns', netns, '--iface', sender, '--rate', String(rate), '--duration', '120']);
+  return startCli([
+    'gen',
+    '--netns',
+    netns,
+    '--iface',
+    sender,
+    '--rate',
+    String(rate),
+    '--duration',
+    '120',
+  ]);
 }
 
 async function stop(gen: CliRun): Promise<void> {
@@ -37,7 +47,10 @@ test('--iface with nothing arriving: no traffic is the verdict, exit 1, no per-p
   assert.equal(result.code, 1, result.stdout);
   for (const row of results.rows.filter((r) => r.method !== 'none')) {
     assert.equal(row.ok, false, row.method);
-    assert.match(row.reason!, new RegExp(`no traffic: 0 frames arrived on ${capture} .*is the generator running\\?`));
+    assert.match(
+      row.reason!,
+      new RegExp(`no traffic: 0 frames arrived on ${capture} .*is the generator running\\?`),
+    );
     assert.equal(row.cyclesPerPacket.read, null);
     assert.equal(row.cyclesPerPacket.total, null);
     assert.equal(row.ppsRme, null);

@@ -6,11 +6,26 @@ import { leftoversOf, startCli } from './harness.js';
 // Moments chosen to land in setup, the baseline, a drain fill, a consume and a live window.
 const MOMENTS_MS = [50, 400, 900, 1600, 2500];
 
-for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const) {
   for (const at of MOMENTS_MS) {
     test(`${signal} after ${at} ms leaves no namespace, veth or socket behind (exit ${code})`, async () => {
       const mode = at % 2 === 0 ? 'drain' : 'live';
-      const run = startCli(['run', '--methods', 'socket,pcap,pcap-native', '--mode', mode, '--count', '200000', '--duration', '2', '--trials', '3']);
+      const run = startCli([
+        'run',
+        '--methods',
+        'socket,pcap,pcap-native',
+        '--mode',
+        mode,
+        '--count',
+        '200000',
+        '--duration',
+        '2',
+        '--trials',
+        '3',
+      ]);
       await sleep(at);
       run.child.kill(signal);
       const result = await run.done;

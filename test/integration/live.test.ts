@@ -15,19 +15,41 @@ function assertAccounted(row: Row): void {
 
 test('live at the maximum rate: received + dropped == sent for every row', async () => {
   const { result, results } = await runJson([
-    '--methods', 'socket,socket-mmsg,pcap,pcap-native', '--mode', 'live', '--duration', '1',
-    '--fixture', 'mixed', '--trials', '1', '--tier', 'both',
+    '--methods',
+    'socket,socket-mmsg,pcap,pcap-native',
+    '--mode',
+    'live',
+    '--duration',
+    '1',
+    '--fixture',
+    'mixed',
+    '--trials',
+    '1',
+    '--tier',
+    'both',
   ]);
   assert.equal(result.code, 0, result.stderr + result.stdout);
-  for (const row of results.rows.filter((r) => r.method !== 'none' && !(r.method === 'pcap' && r.tier === 'native'))) {
+  for (const row of results.rows.filter(
+    (r) => r.method !== 'none' && !(r.method === 'pcap' && r.tier === 'native'),
+  )) {
     assertAccounted(row);
   }
 });
 
 test('live at a modest rate: nothing dropped and IPv4 counted exactly', async () => {
   const { result, results } = await runJson([
-    '--methods', 'socket-mmsg,pcap-native', '--mode', 'live', '--duration', '1', '--rate', '20000',
-    '--fixture', 'mixed', '--trials', '1',
+    '--methods',
+    'socket-mmsg,pcap-native',
+    '--mode',
+    'live',
+    '--duration',
+    '1',
+    '--rate',
+    '20000',
+    '--fixture',
+    'mixed',
+    '--trials',
+    '1',
   ]);
   assert.equal(result.code, 0, result.stderr + result.stdout);
   for (const row of results.rows.filter((r) => r.method !== 'none')) {
@@ -38,6 +60,9 @@ test('live at a modest rate: nothing dropped and IPv4 counted exactly', async ()
     assert.ok(row.sent! > 15000 && row.sent! < 25000, `${row.method}: sent ${row.sent}`);
     // Frames carry their send time: every live js row reports send-to-counter latency.
     assert.ok(row.latency !== null && row.latency.samples > 0, `${row.method}: no latency`);
-    assert.ok(row.latency.p50Ns > 0 && row.latency.p50Ns <= row.latency.p99Ns && row.latency.p99Ns < 1e9, JSON.stringify(row.latency));
+    assert.ok(
+      row.latency.p50Ns > 0 && row.latency.p50Ns <= row.latency.p99Ns && row.latency.p99Ns < 1e9,
+      JSON.stringify(row.latency),
+    );
   }
 });

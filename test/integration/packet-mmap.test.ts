@@ -28,7 +28,18 @@ function rowsOf(rows: Row[]): Row[] {
 test('packet-mmap drain on mixed.pcap: both tiers receive every frame and count IPv4 exactly', async () => {
   const before = capbenchLeftovers();
   const { result, results } = await runJson([
-    '--methods', 'packet-mmap', '--mode', 'drain', '--count', '20000', '--fixture', 'mixed', '--trials', '3', '--tier', 'both',
+    '--methods',
+    'packet-mmap',
+    '--mode',
+    'drain',
+    '--count',
+    '20000',
+    '--fixture',
+    'mixed',
+    '--trials',
+    '3',
+    '--tier',
+    'both',
   ]);
   assert.equal(result.code, 0, result.stderr + result.stdout);
   for (const row of rowsOf(results.rows)) {
@@ -52,7 +63,18 @@ test('packet-mmap drain on mixed.pcap: both tiers receive every frame and count 
 test('packet-mmap live at the maximum rate: received + dropped == sent in both tiers', async () => {
   const before = capbenchLeftovers();
   const { result, results } = await runJson([
-    '--methods', 'packet-mmap', '--mode', 'live', '--duration', '2', '--fixture', 'mixed', '--trials', '1', '--tier', 'both',
+    '--methods',
+    'packet-mmap',
+    '--mode',
+    'live',
+    '--duration',
+    '2',
+    '--fixture',
+    'mixed',
+    '--trials',
+    '1',
+    '--tier',
+    'both',
   ]);
   assert.equal(result.code, 0, result.stderr + result.stdout);
   for (const row of rowsOf(results.rows)) {
@@ -70,7 +92,20 @@ test('packet-mmap live at the maximum rate: received + dropped == sent in both t
 
 test('packet-mmap live at a modest rate: nothing dropped, IPv4 exact, js tier reports latency', async () => {
   const { result, results } = await runJson([
-    '--methods', 'packet-mmap', '--mode', 'live', '--duration', '1', '--rate', '20000', '--fixture', 'mixed', '--trials', '1', '--tier', 'both',
+    '--methods',
+    'packet-mmap',
+    '--mode',
+    'live',
+    '--duration',
+    '1',
+    '--rate',
+    '20000',
+    '--fixture',
+    'mixed',
+    '--trials',
+    '1',
+    '--tier',
+    'both',
   ]);
   assert.equal(result.code, 0, result.stderr + result.stdout);
   for (const row of rowsOf(results.rows)) {
@@ -88,9 +123,23 @@ test('packet-mmap live at a modest rate: nothing dropped, IPv4 exact, js tier re
 
 test('packet-mmap --ring-mb: a --count that does not fit is refused with the largest that does, which runs exactly', async () => {
   const before = capbenchLeftovers();
-  const refused = await cli(['run', '--methods', 'packet-mmap', '--mode', 'drain', '--ring-mb', '1', '--count', '100000', '--no-color']);
+  const refused = await cli([
+    'run',
+    '--methods',
+    'packet-mmap',
+    '--mode',
+    'drain',
+    '--ring-mb',
+    '1',
+    '--count',
+    '100000',
+    '--no-color',
+  ]);
   assert.equal(refused.code, 2, refused.stderr + refused.stdout);
-  const m = /--count 100000 does not fit in packet-mmap's kernel buffer: at most (\d+) frames of (\d+) bytes/.exec(refused.stderr);
+  const m =
+    /--count 100000 does not fit in packet-mmap's kernel buffer: at most (\d+) frames of (\d+) bytes/.exec(
+      refused.stderr,
+    );
   assert.ok(m, refused.stderr);
   const most = Number(m[1]);
   // A 1 MiB ring holds at most 1 MiB / 144 bytes of 60-byte frames (each takes 144 in a block).
@@ -99,7 +148,18 @@ test('packet-mmap --ring-mb: a --count that does not fit is refused with the lar
 
   // The largest count it names really fits: nothing dropped, in either tier.
   const { result, results } = await runJson([
-    '--methods', 'packet-mmap', '--mode', 'drain', '--ring-mb', '1', '--count', String(most), '--trials', '2', '--tier', 'both',
+    '--methods',
+    'packet-mmap',
+    '--mode',
+    'drain',
+    '--ring-mb',
+    '1',
+    '--count',
+    String(most),
+    '--trials',
+    '2',
+    '--tier',
+    'both',
   ]);
   assert.equal(result.code, 0, result.stderr + result.stdout);
   for (const row of rowsOf(results.rows)) {
@@ -110,10 +170,27 @@ test('packet-mmap --ring-mb: a --count that does not fit is refused with the lar
   await assertNothingLeft(before);
 });
 
-for (const [mode, at] of [['drain', 1500], ['live', 2500]] as const) {
+for (const [mode, at] of [
+  ['drain', 1500],
+  ['live', 2500],
+] as const) {
   test(`packet-mmap: SIGINT ${at} ms into a ${mode} run exits 130 and leaves nothing behind`, async () => {
     const before = capbenchLeftovers();
-    const run = startCli(['run', '--methods', 'packet-mmap', '--mode', mode, '--count', '1000000', '--duration', '3', '--trials', '3', '--tier', 'both']);
+    const run = startCli([
+      'run',
+      '--methods',
+      'packet-mmap',
+      '--mode',
+      mode,
+      '--count',
+      '1000000',
+      '--duration',
+      '3',
+      '--trials',
+      '3',
+      '--tier',
+      'both',
+    ]);
     await sleep(at);
     run.child.kill('SIGINT');
     const result = await run.done;

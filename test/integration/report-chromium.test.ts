@@ -20,19 +20,29 @@ const CANDIDATES = ['chromium', 'chromium-browser', 'google-chrome', 'google-chr
 
 function findChromium(): string {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    for (const name of CANDIDATES) if (dir !== '' && existsSync(join(dir, name))) return join(dir, name);
+    for (const name of CANDIDATES)
+      if (dir !== '' && existsSync(join(dir, name))) return join(dir, name);
   }
-  assert.fail(`no Chromium on PATH (looked for ${CANDIDATES.join(', ')}): install it with \`apt-get install -y chromium\``);
+  assert.fail(
+    `no Chromium on PATH (looked for ${CANDIDATES.join(', ')}): install it with \`apt-get install -y chromium\``,
+  );
 }
 
 /** Loads `file` in a fresh headless profile and returns the DOM after the page's scripts ran. */
 function dumpDom(chromium: string, file: string, profile: string): Promise<string> {
   const args = [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--no-first-run', `--user-data-dir=${profile}`,
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    `--user-data-dir=${profile}`,
     // Belt and braces for "self-contained": any host name the page tried to reach would not resolve.
     '--host-resolver-rules=MAP * ~NOTFOUND',
-    '--dump-dom', pathToFileURL(file).href,
+    '--dump-dom',
+    pathToFileURL(file).href,
   ];
   return new Promise((resolve, reject) => {
     execFile(chromium, args, { timeout: 60_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
@@ -50,15 +60,28 @@ function withSweeps(): Results {
   for (const method of ['socket', 'packet-mmap'] as MethodName[]) {
     for (const frameBytes of [64, 512, 1518]) {
       for (const offeredPps of [200_000, 800_000, null]) {
-        const pps = Math.min(offeredPps ?? Infinity, (method === 'socket' ? 700_000 : 1_500_000) * (64 / frameBytes) ** 0.25);
-        sweep.push({ ...row, method, pps, ppsSamples: [pps * 0.97, pps, pps * 1.03], ppsRme: 7.4, point: { frameBytes, offeredPps } });
+        const pps = Math.min(
+          offeredPps ?? Infinity,
+          (method === 'socket' ? 700_000 : 1_500_000) * (64 / frameBytes) ** 0.25,
+        );
+        sweep.push({
+          ...row,
+          method,
+          pps,
+          ppsSamples: [pps * 0.97, pps, pps * 1.03],
+          ppsRme: 7.4,
+          point: { frameBytes, offeredPps },
+        });
       }
     }
   }
   return { ...r, rows: [...r.rows, ...sweep] };
 }
 
-for (const [name, results] of [['sample results', sampleResults()], ['sample results with sweeps', withSweeps()]] as const) {
+for (const [name, results] of [
+  ['sample results', sampleResults()],
+  ['sample results with sweeps', withSweeps()],
+] as const) {
   test(`report in Chromium: every chart mark of the ${name} is drawn with a non-empty box`, async () => {
     const chromium = findChromium();
     const dir = mkdtempSync(join(tmpdir(), 'capbench-report-'));
@@ -71,10 +94,16 @@ for (const [name, results] of [['sample results', sampleResults()], ['sample res
       const marks = (html.match(/class="(bar|point) mark"/g) ?? []).length;
       assert.ok(marks > 0, 'the page has chart marks to draw');
       const drawn = /<html[^>]* data-marks-drawn="(\d+)\/(\d+)"/.exec(dom);
-      assert.ok(drawn, `the page's self-check did not run; dumped DOM starts: ${dom.slice(0, 300)}`);
+      assert.ok(
+        drawn,
+        `the page's self-check did not run; dumped DOM starts: ${dom.slice(0, 300)}`,
+      );
       assert.equal(Number(drawn[2]), marks, 'the browser found every mark the page has');
       assert.equal(Number(drawn[1]), marks, 'every mark has a non-empty layout box');
-      assert.equal((dom.match(/<svg class="chart"/g) ?? []).length, (html.match(/<svg class="chart"/g) ?? []).length);
+      assert.equal(
+        (dom.match(/<svg class="chart"/g) ?? []).length,
+        (html.match(/<svg class="chart"/g) ?? []).length,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -19,8 +19,20 @@ async function sweep(args: string[]): Promise<Results> {
 }
 
 test('a size sweep gives one exact row per frame size', async () => {
-  const results = await sweep(['--sizes', '64,1518', '--methods', 'socket-mmsg', '--count', '5000', '--trials', '1']);
-  assert.deepEqual(results.rows.map((r) => r.point?.frameBytes), [64, 1518]);
+  const results = await sweep([
+    '--sizes',
+    '64,1518',
+    '--methods',
+    'socket-mmsg',
+    '--count',
+    '5000',
+    '--trials',
+    '1',
+  ]);
+  assert.deepEqual(
+    results.rows.map((r) => r.point?.frameBytes),
+    [64, 1518],
+  );
   for (const row of results.rows) {
     assert.ok(row.ok, row.reason ?? '');
     assert.equal(row.received, row.sent);
@@ -28,7 +40,18 @@ test('a size sweep gives one exact row per frame size', async () => {
 });
 
 test('a rate search on packet-mmap returns a rate whose measured loss is within --loss', async () => {
-  const results = await sweep(['--rates', 'search', '--loss', '0', '--methods', 'packet-mmap', '--duration', '0.5', '--trials', '1']);
+  const results = await sweep([
+    '--rates',
+    'search',
+    '--loss',
+    '0',
+    '--methods',
+    'packet-mmap',
+    '--duration',
+    '0.5',
+    '--trials',
+    '1',
+  ]);
   const [row] = results.rows;
   assert.ok(row && row.ok, row?.reason ?? 'no row');
   assert.ok(row.point !== null && row.point.offeredPps !== null && row.point.offeredPps > 0);
@@ -43,8 +66,25 @@ test('sweep without --sizes, --rates or --threads is refused', async () => {
 });
 
 test('a thread sweep gives one row per reader thread count, each saying its count', async () => {
-  const results = await sweep(['--threads', '1,2', '--methods', 'packet-mmap', '--mode', 'live', '--duration', '0.5', '--trials', '1']);
-  assert.deepEqual(results.rows.map((r) => [r.point?.threads, r.threads]), [[1, 1], [2, 2]]);
+  const results = await sweep([
+    '--threads',
+    '1,2',
+    '--methods',
+    'packet-mmap',
+    '--mode',
+    'live',
+    '--duration',
+    '0.5',
+    '--trials',
+    '1',
+  ]);
+  assert.deepEqual(
+    results.rows.map((r) => [r.point?.threads, r.threads]),
+    [
+      [1, 1],
+      [2, 2],
+    ],
+  );
   for (const row of results.rows) assert.ok(row.ok, row.reason ?? '');
   assert.equal(results.rows[1]!.perThread?.length, 2);
 });

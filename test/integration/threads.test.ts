@@ -27,17 +27,44 @@ function assertSpread(row: Row, threads: number): void {
   const shares = row.perThread;
   assert.ok(shares && shares.length === threads, `${what}: per-thread shares`);
   // The row is the sum of its threads, trial by trial and in all.
-  assert.equal(shares.reduce((a, s) => a + s.received, 0), row.received, what);
+  assert.equal(
+    shares.reduce((a, s) => a + s.received, 0),
+    row.received,
+    what,
+  );
   for (const t of row.trials) {
-    assert.equal(t.perThread!.reduce((a, s) => a + s.received, 0), t.received, what);
-    assert.ok(t.perThread!.every((s) => s.cpuSec >= 0), what);
+    assert.equal(
+      t.perThread!.reduce((a, s) => a + s.received, 0),
+      t.received,
+      what,
+    );
+    assert.ok(
+      t.perThread!.every((s) => s.cpuSec >= 0),
+      what,
+    );
   }
 }
 
 test('drain, --threads 2 --fanout lb: both threads read, counts exact, both tiers', async () => {
   const { result, results } = await runJson([
-    '--methods', SPREAD, '--threads', '2', '--fanout', 'lb', '--gen-threads', '2', '--mode', 'drain', '--count', '20000',
-    '--fixture', 'mixed', '--trials', '2', '--tier', 'both',
+    '--methods',
+    SPREAD,
+    '--threads',
+    '2',
+    '--fanout',
+    'lb',
+    '--gen-threads',
+    '2',
+    '--mode',
+    'drain',
+    '--count',
+    '20000',
+    '--fixture',
+    'mixed',
+    '--trials',
+    '2',
+    '--tier',
+    'both',
   ]);
   assert.equal(result.code, 0, result.stderr + result.stdout);
   for (const row of results.rows.filter((r) => r.method !== 'none')) {
@@ -45,10 +72,15 @@ test('drain, --threads 2 --fanout lb: both threads read, counts exact, both tier
     assert.equal(row.received, 40000, row.method);
     if (row.method !== 'af-xdp') {
       // Round robin over two sockets: half each, give or take the frames in flight when it turned.
-      for (const s of row.perThread!) assert.ok(s.received > 15000, `${row.method}/${row.tier}: ${JSON.stringify(row.perThread)}`);
+      for (const s of row.perThread!)
+        assert.ok(
+          s.received > 15000,
+          `${row.method}/${row.tier}: ${JSON.stringify(row.perThread)}`,
+        );
     } else {
       // Two generator threads on two CPUs send on both of the test bed's queues, a socket each.
-      for (const s of row.perThread!) assert.ok(s.received > 0, `af-xdp/${row.tier}: ${JSON.stringify(row.perThread)}`);
+      for (const s of row.perThread!)
+        assert.ok(s.received > 0, `af-xdp/${row.tier}: ${JSON.stringify(row.perThread)}`);
     }
   }
   assert.deepEqual(leftoversOf(result.pid), []);
@@ -56,27 +88,69 @@ test('drain, --threads 2 --fanout lb: both threads read, counts exact, both tier
 
 test('live, --threads 2 on udp64-flows with hash fanout: accounting closed, both tiers', async () => {
   const { result, results } = await runJson([
-    '--methods', SPREAD, '--threads', '2', '--gen-threads', '2', '--mode', 'live', '--duration', '1', '--rate', '50000',
-    '--fixture', 'udp64-flows', '--trials', '1', '--tier', 'both',
+    '--methods',
+    SPREAD,
+    '--threads',
+    '2',
+    '--gen-threads',
+    '2',
+    '--mode',
+    'live',
+    '--duration',
+    '1',
+    '--rate',
+    '50000',
+    '--fixture',
+    'udp64-flows',
+    '--trials',
+    '1',
+    '--tier',
+    'both',
   ]);
   assert.equal(result.code, 0, result.stderr + result.stdout);
   for (const row of results.rows.filter((r) => r.method !== 'none')) {
     assertSpread(row, 2);
     assert.equal(row.dropped, 0, `${row.method}/${row.tier}: paced at 50 kpps nothing is lost`);
     // 256 flows hashed over two sockets: each gets a fair part.
-    if (row.method !== 'af-xdp') for (const s of row.perThread!) assert.ok(s.received > row.received / 5, JSON.stringify(row.perThread));
+    if (row.method !== 'af-xdp')
+      for (const s of row.perThread!)
+        assert.ok(s.received > row.received / 5, JSON.stringify(row.perThread));
   }
 });
 
 test('af-xdp with more reader threads than the interface has queues says so in its row', async () => {
-  const { results } = await runJson(['--methods', 'af-xdp', '--threads', '2', '--iface', 'lo', '--mode', 'live', '--duration', '0.2', '--trials', '1']);
+  const { results } = await runJson([
+    '--methods',
+    'af-xdp',
+    '--threads',
+    '2',
+    '--iface',
+    'lo',
+    '--mode',
+    'live',
+    '--duration',
+    '0.2',
+    '--trials',
+    '1',
+  ]);
   const rows = results.rows.filter((r) => r.method === 'af-xdp');
-  assert.ok(rows.length > 0 && rows.every((r) => !r.available && /lo has 1 receive queue/.test(r.reason ?? '')), JSON.stringify(rows.map((r) => r.reason)));
+  assert.ok(
+    rows.length > 0 &&
+      rows.every((r) => !r.available && /lo has 1 receive queue/.test(r.reason ?? '')),
+    JSON.stringify(rows.map((r) => r.reason)),
+  );
 });
 
 test('methods that read on one thread say why, and the run still passes', async () => {
   const { result, results } = await runJson([
-    '--methods', 'socket,pcap,pcap-native,fastnet-ring', '--threads', '2', '--count', '2000', '--trials', '1',
+    '--methods',
+    'socket,pcap,pcap-native,fastnet-ring',
+    '--threads',
+    '2',
+    '--count',
+    '2000',
+    '--trials',
+    '1',
   ]);
   assert.equal(result.code, 0, result.stderr + result.stdout);
   const reasons = new Map(results.rows.map((r) => [r.method, r.reason ?? '']));
@@ -102,8 +176,18 @@ for (const fault of ['open:1', 'consume:1', 'crash:1']) {
     const tasks = readdirSync('/proc/self/task').length;
     installReaderScript(new URL('./faulty-reader-thread.js', import.meta.url), fault);
     try {
-      const config = runConfig({ methods: 'socket-mmsg,af-xdp', threads: '2', count: '5000', trials: '1', tier: 'both' });
-      const results = await runBenchmark(config, { methods: METHODS, machine: realMachine, signal: new AbortController().signal });
+      const config = runConfig({
+        methods: 'socket-mmsg,af-xdp',
+        threads: '2',
+        count: '5000',
+        trials: '1',
+        tier: 'both',
+      });
+      const results = await runBenchmark(config, {
+        methods: METHODS,
+        machine: realMachine,
+        signal: new AbortController().signal,
+      });
       for (const row of results.rows) {
         assert.equal(row.ok, false, `${row.method}/${row.tier}`);
         assert.match(row.reason ?? '', /reader thread 1/);
@@ -112,10 +196,14 @@ for (const fault of ['open:1', 'consume:1', 'crash:1']) {
       installReaderScript(null);
     }
     // Workers end asynchronously once told to close (or terminated): give them a moment.
-    for (let i = 0; i < 50 && readdirSync('/proc/self/task').length > tasks; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 50 && readdirSync('/proc/self/task').length > tasks; i++)
+      await new Promise((r) => setTimeout(r, 20));
     assert.equal(socketFds(), sockets, 'sockets left open');
     assert.ok(readdirSync('/proc/self/task').length <= tasks, 'threads left running');
-    assert.deepEqual(capbenchLeftovers().filter((n) => n.includes(process.pid.toString(36))), []);
+    assert.deepEqual(
+      capbenchLeftovers().filter((n) => n.includes(process.pid.toString(36))),
+      [],
+    );
   });
 }
 
@@ -135,7 +223,23 @@ test('bad input: --threads 0, --fanout nope, --cap-cpus 99', async () => {
 for (const at of [700, 1500, 2600]) {
   test(`SIGINT after ${at} ms of a --threads 2 run exits 130 and leaves no namespace, veth or XDP program`, async () => {
     const mode = at === 1500 ? 'live' : 'drain';
-    const run = startCli(['run', '--methods', 'socket-mmsg,packet-mmap,af-xdp', '--threads', '2', '--mode', mode, '--count', '100000', '--duration', '2', '--trials', '3', '--tier', 'both']);
+    const run = startCli([
+      'run',
+      '--methods',
+      'socket-mmsg,packet-mmap,af-xdp',
+      '--threads',
+      '2',
+      '--mode',
+      mode,
+      '--count',
+      '100000',
+      '--duration',
+      '2',
+      '--trials',
+      '3',
+      '--tier',
+      'both',
+    ]);
     await new Promise((r) => setTimeout(r, at));
     run.child.kill('SIGINT');
     const result = await run.done;
@@ -143,7 +247,15 @@ for (const at of [700, 1500, 2600]) {
     assert.equal(result.code, 130, result.stderr);
     assert.match(result.stderr, /interrupted by SIGINT/);
     assert.deepEqual(leftoversOf(result.pid), []);
-    const xdp = JSON.parse(execFileSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' })) as { ifname: string; xdp?: unknown }[];
-    assert.deepEqual(xdp.filter((l) => l.xdp !== undefined && l.ifname.startsWith(`cb${result.pid.toString(36)}`)).map((l) => l.ifname), []);
+    const xdp = JSON.parse(execFileSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' })) as {
+      ifname: string;
+      xdp?: unknown;
+    }[];
+    assert.deepEqual(
+      xdp
+        .filter((l) => l.xdp !== undefined && l.ifname.startsWith(`cb${result.pid.toString(36)}`))
+        .map((l) => l.ifname),
+      [],
+    );
   });
 }

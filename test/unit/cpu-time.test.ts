@@ -11,7 +11,13 @@ test('idle time is idle+iowait+steal, in seconds', () => {
 
 test('busy time is wall time on every CPU less what was idle; thread time is exact', () => {
   const a = { threadUserNs: 0, threadSysNs: 0, threadTotalNs: 0, systemIdleSec: 10, wallSec: 100 };
-  const b = { threadUserNs: 0, threadSysNs: 0, threadTotalNs: 5e8, systemIdleSec: 11, wallSec: 101 };
+  const b = {
+    threadUserNs: 0,
+    threadSysNs: 0,
+    threadTotalNs: 5e8,
+    systemIdleSec: 11,
+    wallSec: 101,
+  };
   const u = usageBetween(a, b);
   assert.equal(u.threadSec, 0.5);
   assert.equal(u.systemBusySec, os.cpus().length - 1);

@@ -17,8 +17,16 @@ test('an option not given comes from the defaults table, not from commander', ()
   const c = runConfig(parsed([], RUN_DEFAULTS));
   assert.deepEqual(
     [c.mode, c.count, c.durationSec, c.rate, c.trials, c.tiers, c.noisyRme, c.fixturePath],
-    [RUN_DEFAULTS.mode, RUN_DEFAULTS.count, RUN_DEFAULTS.durationSec, RUN_DEFAULTS.rate, RUN_DEFAULTS.trials,
-      RUN_DEFAULTS.tiers, RUN_DEFAULTS.noisyRme, fixturePath(RUN_DEFAULTS.fixture)],
+    [
+      RUN_DEFAULTS.mode,
+      RUN_DEFAULTS.count,
+      RUN_DEFAULTS.durationSec,
+      RUN_DEFAULTS.rate,
+      RUN_DEFAULTS.trials,
+      RUN_DEFAULTS.tiers,
+      RUN_DEFAULTS.noisyRme,
+      fixturePath(RUN_DEFAULTS.fixture),
+    ],
   );
 });
 

@@ -8,7 +8,13 @@
 import os from 'node:os';
 import type { CpuSnapshot } from '../../src/core/cpu-time.js';
 import type { Generator, Machine } from '../../src/core/machine.js';
-import type { Availability, CaptureMethod, CaptureSession, ConsumeLimit, OpenContext } from '../../src/core/method.js';
+import type {
+  Availability,
+  CaptureMethod,
+  CaptureSession,
+  ConsumeLimit,
+  OpenContext,
+} from '../../src/core/method.js';
 import type { HostInfo } from '../../src/core/results.js';
 import { InterruptedError, UsageError } from '../../src/shared/errors.js';
 import type { TrafficSpec, TrafficStatus } from '../../src/net/generator.js';
@@ -16,17 +22,39 @@ import type { InterfaceCounters } from '../../src/net/interface-stats.js';
 import type { PortInfo } from '../../src/net/port.js';
 import type { Testbed } from '../../src/net/testbed.js';
 
-export const HOST: HostInfo = { kernel: 'fake', cpuModel: 'fake CPU', cpus: 2, tscHz: 1e9, node: process.version };
+export const HOST: HostInfo = {
+  kernel: 'fake',
+  cpuModel: 'fake CPU',
+  cpus: 2,
+  tscHz: 1e9,
+  node: process.version,
+};
 
 export const TESTBED: Testbed = {
-  netns: 'capbench-fake', netnsPath: '/run/netns/capbench-fake', captureIf: 'fkc', senderIf: 'fkg',
-  twinCaptureIf: 'fkct', twinSenderIf: 'fkgt', captureAddr: '198.18.0.1', senderAddr: '198.18.0.2', owner: 1, queues: 1,
+  netns: 'capbench-fake',
+  netnsPath: '/run/netns/capbench-fake',
+  captureIf: 'fkc',
+  senderIf: 'fkg',
+  twinCaptureIf: 'fkct',
+  twinSenderIf: 'fkgt',
+  captureAddr: '198.18.0.1',
+  senderAddr: '198.18.0.2',
+  owner: 1,
+  queues: 1,
 };
 
 /** A NIC port as describePort() says it, for two-port tests: up, with carrier, MTU 1500. */
 export function port(ifname: string, over: Partial<PortInfo> = {}): PortInfo {
   return {
-    ifname, kind: '', linkType: 'ether', peer: null, mtu: 1500, mac: '52:54:00:00:00:01', up: true, carrier: true, promiscuity: 1,
+    ifname,
+    kind: '',
+    linkType: 'ether',
+    peer: null,
+    mtu: 1500,
+    mac: '52:54:00:00:00:01',
+    up: true,
+    carrier: true,
+    promiscuity: 1,
     ...over,
   };
 }
@@ -83,7 +111,12 @@ export class FakeMachine implements Machine {
   /** Frames sent to `captureIf`, less what a `missing` NIC lost. */
   deliver(captureIf: string, n: number): void {
     const lost = this.missing && this.ports.has(captureIf) ? Math.min(n, this.missing.frames) : 0;
-    if (lost > 0) this.missed.push({ ifname: captureIf, frames: lost, visibleAt: performance.now() + this.missing!.lagMs });
+    if (lost > 0)
+      this.missed.push({
+        ifname: captureIf,
+        frames: lost,
+        visibleAt: performance.now() + this.missing!.lagMs,
+      });
     this.rx.set(captureIf, this.arrived(captureIf) + n - lost);
   }
 
@@ -100,8 +133,18 @@ export class FakeMachine implements Machine {
 
   readCounters(ifname: string): Promise<InterfaceCounters> {
     const now = performance.now();
-    const rxMissed = this.missed.filter((m) => m.ifname === ifname && m.visibleAt <= now).reduce((a, m) => a + m.frames, 0);
-    return Promise.resolve({ rxPackets: this.arrived(ifname), rxDropped: 0, rxMissed, rxErrors: 0, txPackets: 0, txDropped: 0, txErrors: 0 });
+    const rxMissed = this.missed
+      .filter((m) => m.ifname === ifname && m.visibleAt <= now)
+      .reduce((a, m) => a + m.frames, 0);
+    return Promise.resolve({
+      rxPackets: this.arrived(ifname),
+      rxDropped: 0,
+      rxMissed,
+      rxErrors: 0,
+      txPackets: 0,
+      txDropped: 0,
+      txErrors: 0,
+    });
   }
 
   readBacklogDrops(): Promise<number> {
@@ -119,8 +162,11 @@ export class FakeMachine implements Machine {
     this.fakeWallSec += 1;
     const wallSec = performance.now() / 1000 + this.fakeWallSec;
     return {
-      threadUserNs: this.threadNs, threadSysNs: 0, threadTotalNs: this.threadNs,
-      systemIdleSec: wallSec * os.cpus().length - this.busyNs / 1e9, wallSec,
+      threadUserNs: this.threadNs,
+      threadSysNs: 0,
+      threadTotalNs: this.threadNs,
+      systemIdleSec: wallSec * os.cpus().length - this.busyNs / 1e9,
+      wallSec,
     };
   }
 
@@ -141,7 +187,8 @@ export class FakeMachine implements Machine {
 
   requireInterface(ifname: string): void {
     this.calls.push(`requireInterface ${ifname}`);
-    if (this.ports.size > 0 && !this.ports.has(ifname)) throw new UsageError(`no interface named ${ifname}`);
+    if (this.ports.size > 0 && !this.ports.has(ifname))
+      throw new UsageError(`no interface named ${ifname}`);
   }
 
   describePort(ifname: string): Promise<PortInfo> {
@@ -193,7 +240,10 @@ class FakeGenerator implements Generator {
   private stopped = false;
   private readonly endsAt: number;
 
-  constructor(private readonly m: FakeMachine, private readonly spec: TrafficSpec) {
+  constructor(
+    private readonly m: FakeMachine,
+    private readonly spec: TrafficSpec,
+  ) {
     this.endsAt = performance.now() + spec.durationMs;
     if (spec.count > 0) this.send(spec.count);
   }
@@ -210,11 +260,22 @@ class FakeGenerator implements Generator {
   }
 
   get running(): boolean {
-    return !this.stopped && this.spec.count === 0 && (this.spec.durationMs === 0 || performance.now() < this.endsAt);
+    return (
+      !this.stopped &&
+      this.spec.count === 0 &&
+      (this.spec.durationMs === 0 || performance.now() < this.endsAt)
+    );
   }
 
   private status(): TrafficStatus {
-    return { running: this.running, sent: this.sent, elapsedNs: 1e6, cpuNs: this.sent * this.perFrame(), error: null, threadSent: [this.sent] };
+    return {
+      running: this.running,
+      sent: this.sent,
+      elapsedNs: 1e6,
+      cpuNs: this.sent * this.perFrame(),
+      error: null,
+      threadSent: [this.sent],
+    };
   }
 
   async wait(signal: AbortSignal): Promise<TrafficStatus> {
@@ -233,7 +294,10 @@ class FakeGenerator implements Generator {
   }
 
   stop(): TrafficStatus {
-    if (!this.stopped && this.spec.count === 0) this.send(this.spec.durationMs === 0 ? this.m.costs.liveFrames * 1.5 : this.m.costs.liveFrames);
+    if (!this.stopped && this.spec.count === 0)
+      this.send(
+        this.spec.durationMs === 0 ? this.m.costs.liveFrames * 1.5 : this.m.costs.liveFrames,
+      );
     this.stopped = true;
     this.m.running.delete(this);
     return this.status();
@@ -250,10 +314,22 @@ export interface FakeMethodOptions {
 
 /** A capture method whose sessions read what the fake wire brought, every frame IPv4. */
 export function fakeMethod(
-  m: FakeMachine, name: 'socket' | 'packet-mmap' | 'fastnet-zc' = 'socket', options: FakeMethodOptions = {},
-): CaptureMethod & { closed: number; probed: (string | null)[]; holdAsked: number; opened: OpenContext[] } {
+  m: FakeMachine,
+  name: 'socket' | 'packet-mmap' | 'fastnet-zc' = 'socket',
+  options: FakeMethodOptions = {},
+): CaptureMethod & {
+  closed: number;
+  probed: (string | null)[];
+  holdAsked: number;
+  opened: OpenContext[];
+} {
   const method = {
-    name, summary: 'fake', tiers: ['js', 'native'] as const, closed: 0, probed: [] as (string | null)[], holdAsked: 0,
+    name,
+    summary: 'fake',
+    tiers: ['js', 'native'] as const,
+    closed: 0,
+    probed: [] as (string | null)[],
+    holdAsked: 0,
     opened: [] as OpenContext[],
     probe: (ifname: string | null): Availability => {
       method.probed.push(ifname);
@@ -269,7 +345,10 @@ export function fakeMethod(
       m.attached++;
       const start = m.arrived(ctx.ifname);
       const session: CaptureSession = {
-        received: 0, ipv4: 0, readsOnEventLoop: false, settleMs: 0,
+        received: 0,
+        ipv4: 0,
+        readsOnEventLoop: false,
+        settleMs: 0,
         consume: async (limit: ConsumeLimit) => {
           while (limit.stop && !limit.stop()) {
             if (limit.signal.aborted) throw new InterruptedError('SIGINT');

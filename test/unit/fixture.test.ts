@@ -21,7 +21,18 @@ import { writePcapFile, type PcapRecord } from '../../src/net/pcap-file.js';
 // This file runs as dist/test/unit/fixture.test.js.
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const SCRIPT = fileURLToPath(new URL('../../scripts/make-fixtures.js', import.meta.url));
-const NAMES = ['imix', 'mixed', 'udp1024', 'udp128', 'udp1280', 'udp1518', 'udp256', 'udp512', 'udp64', 'udp64-flows'];
+const NAMES = [
+  'imix',
+  'mixed',
+  'udp1024',
+  'udp128',
+  'udp1280',
+  'udp1518',
+  'udp256',
+  'udp512',
+  'udp64',
+  'udp64-flows',
+];
 
 const load = (name: string): Promise<Fixture> => loadFixture(join(FIXTURES_DIR, `${name}.pcap`));
 const etherType = (f: Uint8Array, at = 12): number => (f[at]! << 8) | f[at + 1]!;
@@ -38,7 +49,13 @@ async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
 /** Writes a one-off pcap for the loader's error cases. */
 async function pcapWith(dir: string, records: PcapRecord[], linkType = 1): Promise<string> {
   const path = join(dir, 'case.pcap');
-  await writePcapFile(path, { byteOrder: 'le', resolution: 'us', snaplen: 65535, linkType, records });
+  await writePcapFile(path, {
+    byteOrder: 'le',
+    resolution: 'us',
+    snaplen: 65535,
+    linkType,
+    records,
+  });
   return path;
 }
 
@@ -55,7 +72,10 @@ test('committed fixtures are byte-for-byte what make-fixtures produces now', asy
     for (const name of NAMES) {
       const fresh = await readFile(join(dir, `${name}.pcap`));
       const committed = await readFile(join(FIXTURES_DIR, `${name}.pcap`));
-      assert.ok(fresh.equals(committed), `${name}.pcap differs from a fresh build: run npm run fixtures`);
+      assert.ok(
+        fresh.equals(committed),
+        `${name}.pcap differs from a fresh build: run npm run fixtures`,
+      );
     }
   });
 });
@@ -67,12 +87,15 @@ test('udp64 is one 60-byte IPv4 frame (64 on the wire with FCS)', async () => {
 });
 
 /** Source and destination address, protocol and ports of an untagged IPv4 UDP frame. */
-const fiveTuple = (f: Uint8Array): string => Array.from(f.subarray(26, 38), (b) => b.toString(16).padStart(2, '0')).join('') + f[23]!.toString(16);
+const fiveTuple = (f: Uint8Array): string =>
+  Array.from(f.subarray(26, 38), (b) => b.toString(16).padStart(2, '0')).join('') +
+  f[23]!.toString(16);
 
 /** RFC 1071 sum over the parts, folded; 0xffff when a checksum inside them is right. */
 function onesSum(...parts: Uint8Array[]): number {
   let sum = 0;
-  for (const p of parts) for (let i = 0; i < p.length; i += 2) sum += (p[i]! << 8) | (p[i + 1] ?? 0);
+  for (const p of parts)
+    for (let i = 0; i < p.length; i += 2) sum += (p[i]! << 8) | (p[i + 1] ?? 0);
   while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
   return sum;
 }
@@ -135,9 +158,17 @@ test('mixed has a VLAN-tagged IPv4 frame and does not count it', async () => {
 test('mixed holds IPv4 UDP, IPv4 TCP, IPv6, ARP and VLAN frames', async () => {
   const f = await load('mixed');
   const types = new Set(f.frames.map((fr) => etherType(fr)));
-  const ipv4Protocols = new Set(f.frames.filter((fr) => etherType(fr) === 0x0800).map((fr) => fr[23]));
-  assert.deepEqual([...types].sort((a, b) => a - b), [0x0800, 0x0806, 0x8100, 0x86dd]);
-  assert.deepEqual([...ipv4Protocols].sort((a, b) => a! - b!), [6, 17]);
+  const ipv4Protocols = new Set(
+    f.frames.filter((fr) => etherType(fr) === 0x0800).map((fr) => fr[23]),
+  );
+  assert.deepEqual(
+    [...types].sort((a, b) => a - b),
+    [0x0800, 0x0806, 0x8100, 0x86dd],
+  );
+  assert.deepEqual(
+    [...ipv4Protocols].sort((a, b) => a! - b!),
+    [6, 17],
+  );
 });
 
 test('every fixture agrees with the counter run over its concatenated frames', async () => {
@@ -174,8 +205,16 @@ test('every IPv4 header in the fixtures has a valid checksum and benchmarking ad
       for (let i = at; i < at + 20; i += 2) sum += (fr[i]! << 8) | fr[i + 1]!;
       while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
       assert.equal(sum, 0xffff, `${name}: bad IPv4 header checksum`);
-      assert.deepEqual([fr[at + 12], fr[at + 13]! & 0xfe], [198, 18], `${name}: source outside 198.18.0.0/15`);
-      assert.deepEqual([fr[at + 16], fr[at + 17]! & 0xfe], [198, 18], `${name}: destination outside 198.18.0.0/15`);
+      assert.deepEqual(
+        [fr[at + 12], fr[at + 13]! & 0xfe],
+        [198, 18],
+        `${name}: source outside 198.18.0.0/15`,
+      );
+      assert.deepEqual(
+        [fr[at + 16], fr[at + 17]! & 0xfe],
+        [198, 18],
+        `${name}: destination outside 198.18.0.0/15`,
+      );
     }
   }
 });
@@ -217,7 +256,14 @@ test('expectedIpv4 rejects a bad count of any thread', async () => {
 test('expectedIpv4 never counts a frame shorter than 14 bytes', () => {
   // The loader refuses such frames; the rule still must not read past a short frame's end.
   const short = Uint8Array.from([...new Array<number>(12).fill(0), 0x08]);
-  const f: Fixture = { name: 't', path: 't', frames: [short], concatenated: short, lengths: Uint32Array.of(13), ipv4PerCycle: 0 };
+  const f: Fixture = {
+    name: 't',
+    path: 't',
+    frames: [short],
+    concatenated: short,
+    lengths: Uint32Array.of(13),
+    ipv4PerCycle: 0,
+  };
   assert.equal(expectedIpv4(f, 1), 0);
 });
 
@@ -244,7 +290,10 @@ test('loadFixture refuses a frame shorter than 14 bytes', async () => {
 test('loadFixture refuses a frame longer than 9000 bytes', async () => {
   await withTempDir(async (dir) => {
     const path = await pcapWith(dir, [frame(9001)]);
-    await assert.rejects(loadFixture(path), /frame 1 is 9001 bytes; fixture frames must be 14\.\.9000/);
+    await assert.rejects(
+      loadFixture(path),
+      /frame 1 is 9001 bytes; fixture frames must be 14\.\.9000/,
+    );
   });
 });
 
@@ -259,7 +308,10 @@ test('loadFixture accepts frames of exactly 14 and 9000 bytes', async () => {
 test('loadFixture refuses an empty fixture', async () => {
   await withTempDir(async (dir) => {
     const path = await pcapWith(dir, []);
-    await assert.rejects(loadFixture(path), { name: 'UsageError', message: `${path}: no frames; a fixture needs at least one` });
+    await assert.rejects(loadFixture(path), {
+      name: 'UsageError',
+      message: `${path}: no frames; a fixture needs at least one`,
+    });
   });
 });
 
@@ -281,10 +333,13 @@ test('loadFixture refuses a frame captured shorter than it was', async () => {
 });
 
 test('loadFixture names a missing file', async () => {
-  await assert.rejects(loadFixture('/nonexistent/x.pcap'), { name: 'UsageError', message: '/nonexistent/x.pcap: no such file' });
+  await assert.rejects(loadFixture('/nonexistent/x.pcap'), {
+    name: 'UsageError',
+    message: '/nonexistent/x.pcap: no such file',
+  });
 });
 
-test('DEFAULT_FIXTURE is the repo\'s fixtures/udp64.pcap', () => {
+test("DEFAULT_FIXTURE is the repo's fixtures/udp64.pcap", () => {
   assert.equal(DEFAULT_FIXTURE, join(REPO, 'fixtures', 'udp64.pcap'));
   assert.ok(existsSync(DEFAULT_FIXTURE));
 });
@@ -296,25 +351,32 @@ test('fixturePath uses an existing path as given', async () => {
   });
 });
 
-test('fixturePath resolves a bare name in the repo\'s fixtures', () => {
+test("fixturePath resolves a bare name in the repo's fixtures", () => {
   assert.equal(fixturePath('mixed'), join(FIXTURES_DIR, 'mixed.pcap'));
 });
 
-test('fixturePath resolves a bare file name with .pcap in the repo\'s fixtures', () => {
+test("fixturePath resolves a bare file name with .pcap in the repo's fixtures", () => {
   assert.equal(fixturePath('mixed.pcap'), join(FIXTURES_DIR, 'mixed.pcap'));
 });
 
 test('fixturePath rejects an unknown name, listing the fixtures that exist', () => {
-  assert.throws(() => fixturePath('nope'), (err: unknown) => {
-    assert.ok(err instanceof UsageError);
-    assert.equal(err.message, "unknown fixture 'nope' (fixtures: imix, mixed, udp64, udp64-flows, udp128, udp256, udp512, udp1024, udp1280, udp1518)");
-    return true;
-  });
+  assert.throws(
+    () => fixturePath('nope'),
+    (err: unknown) => {
+      assert.ok(err instanceof UsageError);
+      assert.equal(
+        err.message,
+        "unknown fixture 'nope' (fixtures: imix, mixed, udp64, udp64-flows, udp128, udp256, udp512, udp1024, udp1280, udp1518)",
+      );
+      return true;
+    },
+  );
 });
 
 test('fixturePath rejects a path that does not exist', () => {
   assert.throws(() => fixturePath('no/such/file.pcap'), {
     name: 'UsageError',
-    message: 'no/such/file.pcap: no such file (fixtures: imix, mixed, udp64, udp64-flows, udp128, udp256, udp512, udp1024, udp1280, udp1518)',
+    message:
+      'no/such/file.pcap: no such file (fixtures: imix, mixed, udp64, udp64-flows, udp128, udp256, udp512, udp1024, udp1280, udp1518)',
   });
 });

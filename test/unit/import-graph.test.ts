@@ -9,7 +9,11 @@ const SRC = fileURLToPath(new URL('../../../src/', import.meta.url));
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+    e.isDirectory()
+      ? sources(join(dir, e.name))
+      : e.name.endsWith('.ts')
+        ? [join(dir, e.name)]
+        : [],
   );
 }
 
@@ -23,7 +27,9 @@ function folderGraph(): Map<string, Set<string>> {
     const from = folderOf(file);
     const edges = graph.get(from) ?? new Set<string>();
     graph.set(from, edges);
-    for (const m of readFileSync(file, 'utf8').matchAll(/(?:from|import\()\s*'(\.{1,2}\/[^']+)'/g)) {
+    for (const m of readFileSync(file, 'utf8').matchAll(
+      /(?:from|import\()\s*'(\.{1,2}\/[^']+)'/g,
+    )) {
       const to = folderOf(resolve(dirname(file), m[1]!));
       if (to !== from) edges.add(to);
     }
@@ -67,6 +73,10 @@ test('core imports neither the command line nor the reporters (README, "How it i
 });
 
 test('the cycle finder finds a cycle when there is one', () => {
-  const graph = new Map([['a', new Set(['b'])], ['b', new Set(['c'])], ['c', new Set(['a'])]]);
+  const graph = new Map([
+    ['a', new Set(['b'])],
+    ['b', new Set(['c'])],
+    ['c', new Set(['a'])],
+  ]);
   assert.deepEqual(findCycle(graph), ['a', 'b', 'c', 'a']);
 });

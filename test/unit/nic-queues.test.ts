@@ -13,7 +13,14 @@ const INTERRUPTS = `           CPU0       CPU1       CPU2       CPU3
 `;
 
 test('queue vectors are found by the interface name and a queue number, not by a longer name', () => {
-  assert.deepEqual([...queueIrqs('eth1', INTERRUPTS)], [[0, 131], [1, 132], [2, 133]]);
+  assert.deepEqual(
+    [...queueIrqs('eth1', INTERRUPTS)],
+    [
+      [0, 131],
+      [1, 132],
+      [2, 133],
+    ],
+  );
   assert.deepEqual([...queueIrqs('eth10', INTERRUPTS)], [[0, 140]]);
   assert.deepEqual([...queueIrqs('veth0', INTERRUPTS)], []);
 });
@@ -26,8 +33,14 @@ test('each queue gets the first CPU of its IRQ effective affinity, smp_affinity_
     '/proc/irq/132/smp_affinity_list': '2-3\n',
     '/proc/irq/133/effective_affinity_list': '3\n',
   };
-  assert.deepEqual(queueIrqCpus('eth1', (p) => files[p] ?? ''), [1, 2, 3]);
-  assert.deepEqual(queueIrqCpus('veth0', (p) => files[p] ?? ''), []);
+  assert.deepEqual(
+    queueIrqCpus('eth1', (p) => files[p] ?? ''),
+    [1, 2, 3],
+  );
+  assert.deepEqual(
+    queueIrqCpus('veth0', (p) => files[p] ?? ''),
+    [],
+  );
 });
 
 test('CPU lists as the kernel writes them; null for what it never writes', () => {

@@ -14,12 +14,21 @@ test('methods: all expands to every method', () => {
 });
 
 test('methods: an unknown name says which exist', () => {
-  assert.throws(() => methods('socket,sokcet'), (e: unknown) => e instanceof UsageError && /unknown method 'sokcet': choose from none, socket/.test(e.message));
+  assert.throws(
+    () => methods('socket,sokcet'),
+    (e: unknown) =>
+      e instanceof UsageError &&
+      /unknown method 'sokcet': choose from none, socket/.test(e.message),
+  );
 });
 
 test('count: zero, negative, fractional and words are refused with the flag named', () => {
   for (const bad of ['0', '-5', '1.5', 'ten', '']) {
-    assert.throws(() => positiveInt('--count', bad), (e: unknown) => e instanceof UsageError && e.message.startsWith('--count must be a positive whole number'));
+    assert.throws(
+      () => positiveInt('--count', bad),
+      (e: unknown) =>
+        e instanceof UsageError && e.message.startsWith('--count must be a positive whole number'),
+    );
   }
 });
 
@@ -39,10 +48,21 @@ test('batch: capped at the kernel limit of one recvmmsg call', () => {
   assert.throws(() => BATCH.parse!('1025'), /at most 1024/);
 });
 
-test('runConfig: the methods\' own options are parsed by their declarations, each not given at its default', () => {
-  assert.deepEqual(runConfig({}).methodOptions, { batch: 64, 'ring-mb': null, queues: 1, zerocopy: false });
-  assert.deepEqual(runConfig({ batch: '8', ringMb: '2.5', queues: '2', zerocopy: true }).methodOptions, { batch: 8, 'ring-mb': 2.5, queues: 2, zerocopy: true });
-  assert.throws(() => runConfig({ queues: 'two' }), /--queues must be a positive whole number, got 'two'/);
+test("runConfig: the methods' own options are parsed by their declarations, each not given at its default", () => {
+  assert.deepEqual(runConfig({}).methodOptions, {
+    batch: 64,
+    'ring-mb': null,
+    queues: 1,
+    zerocopy: false,
+  });
+  assert.deepEqual(
+    runConfig({ batch: '8', ringMb: '2.5', queues: '2', zerocopy: true }).methodOptions,
+    { batch: 8, 'ring-mb': 2.5, queues: 2, zerocopy: true },
+  );
+  assert.throws(
+    () => runConfig({ queues: 'two' }),
+    /--queues must be a positive whole number, got 'two'/,
+  );
 });
 
 test('runConfig: --iface without --mode means live', () => {
@@ -51,7 +71,10 @@ test('runConfig: --iface without --mode means live', () => {
 });
 
 test('runConfig: an unknown fixture name lists the fixtures that exist', () => {
-  assert.throws(() => runConfig({ fixture: 'nosuch' }), (e: unknown) => e instanceof UsageError && /udp64/.test(e.message));
+  assert.throws(
+    () => runConfig({ fixture: 'nosuch' }),
+    (e: unknown) => e instanceof UsageError && /udp64/.test(e.message),
+  );
 });
 
 test('runConfig: --gen-iface is kept, and with it drain is the default again', () => {

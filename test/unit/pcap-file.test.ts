@@ -4,7 +4,13 @@ import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../../src/shared/errors.js';
-import { readPcap, readPcapFile, writePcap, writePcapFile, type PcapFile } from '../../src/net/pcap-file.js';
+import {
+  readPcap,
+  readPcapFile,
+  writePcap,
+  writePcapFile,
+  type PcapFile,
+} from '../../src/net/pcap-file.js';
 
 function sample(byteOrder: 'le' | 'be', resolution: 'us' | 'ns'): PcapFile {
   const maxFrac = resolution === 'ns' ? 999_999_999 : 999_999;
@@ -14,7 +20,12 @@ function sample(byteOrder: 'le' | 'be', resolution: 'us' | 'ns'): PcapFile {
     snaplen: 1600,
     linkType: 1,
     records: [
-      { tsSec: 1_704_067_200, tsFrac: 0, origLen: 60, data: Uint8Array.from({ length: 60 }, (_, i) => i) },
+      {
+        tsSec: 1_704_067_200,
+        tsFrac: 0,
+        origLen: 60,
+        data: Uint8Array.from({ length: 60 }, (_, i) => i),
+      },
       { tsSec: 0xffffffff, tsFrac: maxFrac, origLen: 1514, data: new Uint8Array(1514).fill(0xab) },
       // A snapped record: fewer bytes captured than were on the wire.
       { tsSec: 1, tsFrac: 123, origLen: 9000, data: new Uint8Array(1600).fill(7) },
@@ -55,7 +66,9 @@ for (const byteOrder of ['le', 'be'] as const) {
 }
 
 test('writes the standard magic bytes for each byte order and resolution', () => {
-  const magic = (o: 'le' | 'be', r: 'us' | 'ns') => [...writePcap({ ...sample(o, r), records: [] }).subarray(0, 4)];
+  const magic = (o: 'le' | 'be', r: 'us' | 'ns') => [
+    ...writePcap({ ...sample(o, r), records: [] }).subarray(0, 4),
+  ];
   assert.deepEqual(magic('le', 'us'), [0xd4, 0xc3, 0xb2, 0xa1]);
   assert.deepEqual(magic('be', 'us'), [0xa1, 0xb2, 0xc3, 0xd4]);
   assert.deepEqual(magic('le', 'ns'), [0x4d, 0x3c, 0xb2, 0xa1]);
@@ -64,24 +77,72 @@ test('writes the standard magic bytes for each byte order and resolution', () =>
 
 test('reads a hand-built big-endian microsecond file', () => {
   const bytes = Uint8Array.from([
-    0xa1, 0xb2, 0xc3, 0xd4, 0x00, 0x02, 0x00, 0x04, // magic, version 2.4
-    0, 0, 0, 0, 0, 0, 0, 0, // thiszone, sigfigs
-    0x00, 0x00, 0xff, 0xff, 0x00, 0x00, 0x00, 0x01, // snaplen 65535, Ethernet
-    0x65, 0x92, 0x00, 0x80, 0x00, 0x00, 0x00, 0x2a, // ts 0x65920080 s + 42 us
-    0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x3c, // 4 captured of 60
-    0xde, 0xad, 0xbe, 0xef,
+    0xa1,
+    0xb2,
+    0xc3,
+    0xd4,
+    0x00,
+    0x02,
+    0x00,
+    0x04, // magic, version 2.4
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0, // thiszone, sigfigs
+    0x00,
+    0x00,
+    0xff,
+    0xff,
+    0x00,
+    0x00,
+    0x00,
+    0x01, // snaplen 65535, Ethernet
+    0x65,
+    0x92,
+    0x00,
+    0x80,
+    0x00,
+    0x00,
+    0x00,
+    0x2a, // ts 0x65920080 s + 42 us
+    0x00,
+    0x00,
+    0x00,
+    0x04,
+    0x00,
+    0x00,
+    0x00,
+    0x3c, // 4 captured of 60
+    0xde,
+    0xad,
+    0xbe,
+    0xef,
   ]);
   assert.deepEqual(readPcap(bytes, 'be.pcap'), {
     byteOrder: 'be',
     resolution: 'us',
     snaplen: 65535,
     linkType: 1,
-    records: [{ tsSec: 0x65920080, tsFrac: 42, origLen: 60, data: Uint8Array.from([0xde, 0xad, 0xbe, 0xef]) }],
+    records: [
+      {
+        tsSec: 0x65920080,
+        tsFrac: 42,
+        origLen: 60,
+        data: Uint8Array.from([0xde, 0xad, 0xbe, 0xef]),
+      },
+    ],
   });
 });
 
 test('reads a file with a header and no records as zero records', () => {
-  assert.deepEqual(readPcap(writePcap({ ...sample('le', 'us'), records: [] }), 'x.pcap').records, []);
+  assert.deepEqual(
+    readPcap(writePcap({ ...sample('le', 'us'), records: [] }), 'x.pcap').records,
+    [],
+  );
 });
 
 test('records are copies, not views of the input, also when it is a Buffer', () => {
@@ -134,7 +195,10 @@ test('rejects a truncated record header', () => {
 
 test('rejects truncated record data, saying how much is missing', () => {
   const bytes = twoRecords().subarray(0, 24 + 16 + 98 + 16 + 40);
-  assertUsage(() => readPcap(bytes, 'x.pcap'), 'x.pcap: truncated in record 2 (header says 98 bytes, 40 left)');
+  assertUsage(
+    () => readPcap(bytes, 'x.pcap'),
+    'x.pcap: truncated in record 2 (header says 98 bytes, 40 left)',
+  );
 });
 
 test('rejects a captured length above the snaplen as corrupt', () => {
@@ -142,7 +206,7 @@ test('rejects a captured length above the snaplen as corrupt', () => {
   new DataView(bytes.buffer).setUint32(16, 64, true);
   assertUsage(
     () => readPcap(bytes, 'x.pcap'),
-    'x.pcap: corrupt record 1 (captured length 98 exceeds the file\'s snaplen 64)',
+    "x.pcap: corrupt record 1 (captured length 98 exceeds the file's snaplen 64)",
   );
 });
 

@@ -24,7 +24,17 @@ function bench(lossless: number, canSend = Infinity): BenchContext & { asked: nu
       const sent = Math.min(rate, canSend);
       const dropped = rate > lossless ? Math.round(sent / 10) : 0;
       const trial = { ...template.trials[0]!, sent, received: sent - dropped, windowSec: 1 };
-      return Promise.resolve([{ ...template, mode: 'live', sent, dropped, received: sent - dropped, ok: true, trials: [trial] }]);
+      return Promise.resolve([
+        {
+          ...template,
+          mode: 'live',
+          sent,
+          dropped,
+          received: sent - dropped,
+          ok: true,
+          trials: [trial],
+        },
+      ]);
     },
   };
 }

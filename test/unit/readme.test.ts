@@ -15,7 +15,8 @@ import { METHOD_NAMES } from '../../src/core/config.js';
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 
-const script = (...args: string[]): string => execFileSync('bash', args, { cwd: ROOT, encoding: 'utf8' }).trim();
+const script = (...args: string[]): string =>
+  execFileSync('bash', args, { cwd: ROOT, encoding: 'utf8' }).trim();
 const readmeCommand = (which: string): string => script('scripts/readme-command.sh', which);
 
 /** The first table of the README: its rows' first cells, the method names in backquotes. */
@@ -41,7 +42,10 @@ test('the quick start installs the build packages, then runs the main job, which
   assert.equal(main, './bin/capbench.js run');
   const install = readmeCommand('install');
   const m = /^apt-get update && apt-get install -y ([\w+. -]+) && npm ci && (.+)$/.exec(install);
-  assert.ok(m, `the quick start's first line is not "apt-get update && apt-get install -y PACKAGES && npm ci && COMMAND": ${install}`);
+  assert.ok(
+    m,
+    `the quick start's first line is not "apt-get update && apt-get install -y PACKAGES && npm ci && COMMAND": ${install}`,
+  );
   assert.deepEqual(m[1]!.split(' ').sort(), [...build].sort());
   assert.equal(m[2], main);
 });
@@ -51,9 +55,16 @@ test('the README test command is npm test', () => {
 });
 
 test('readme-command.sh refuses what it does not know, with its usage', () => {
-  assert.throws(() => execFileSync('bash', ['scripts/readme-command.sh', 'nothing'], { cwd: ROOT, stdio: 'pipe' }), (err: { status: number; stderr: Buffer }) => {
-    assert.equal(err.status, 2);
-    assert.match(err.stderr.toString(), /usage: bash scripts\/readme-command.sh install\|main\|test/);
-    return true;
-  });
+  assert.throws(
+    () =>
+      execFileSync('bash', ['scripts/readme-command.sh', 'nothing'], { cwd: ROOT, stdio: 'pipe' }),
+    (err: { status: number; stderr: Buffer }) => {
+      assert.equal(err.status, 2);
+      assert.match(
+        err.stderr.toString(),
+        /usage: bash scripts\/readme-command.sh install\|main\|test/,
+      );
+      return true;
+    },
+  );
 });

@@ -10,10 +10,26 @@ test('every name --methods takes is the baseline or a registered method, filed u
 });
 
 test('every option a method declares is offered once, and an option several methods read is one declaration', () => {
-  assert.deepEqual(METHOD_OPTIONS.map((o) => o.name), ['batch', 'ring-mb', 'queues', 'zerocopy']);
-  const batchReaders = [...METHODS.values()].filter((m) => m.options?.some((o) => o.name === 'batch')).map((m) => m.name);
-  assert.deepEqual(batchReaders, ['socket-mmsg', 'pcap-native', 'af-xdp', 'fastnet-ring', 'fastnet-zc']);
-  for (const m of METHODS.values()) for (const o of m.options ?? []) assert.equal(METHOD_OPTIONS.find((x) => x.name === o.name), o);
+  assert.deepEqual(
+    METHOD_OPTIONS.map((o) => o.name),
+    ['batch', 'ring-mb', 'queues', 'zerocopy'],
+  );
+  const batchReaders = [...METHODS.values()]
+    .filter((m) => m.options?.some((o) => o.name === 'batch'))
+    .map((m) => m.name);
+  assert.deepEqual(batchReaders, [
+    'socket-mmsg',
+    'pcap-native',
+    'af-xdp',
+    'fastnet-ring',
+    'fastnet-zc',
+  ]);
+  for (const m of METHODS.values())
+    for (const o of m.options ?? [])
+      assert.equal(
+        METHOD_OPTIONS.find((x) => x.name === o.name),
+        o,
+      );
 });
 
 test('an option with an argument parses it; a switch has none and defaults to off', () => {

@@ -8,12 +8,18 @@ import { sampleResults } from './sample-results.js';
 const plain = renderTable(sampleResults(), { color: false });
 
 test('table: header says the TSC rate the cycle figures were computed at, and their source', () => {
-  assert.match(plain, /cycles\/packet at 2596 MHz, from CPU time × TSC rate \(no hardware cycle counters\)/);
+  assert.match(
+    plain,
+    /cycles\/packet at 2596 MHz, from CPU time × TSC rate \(no hardware cycle counters\)/,
+  );
 });
 
 test('table: a good row shows pps, its rme, deliver, read, total with its rme and the IPv4 check', () => {
   const line = plain.split('\n').find((l) => l.startsWith('socket '))!;
-  assert.match(line, /1\.23 M\s+█{10}\s+±2\.3%\s+0\s+480\s+2,001\s+2,481\s+±1\.5%\s+10,000 \/ 10,000\s+ok$/);
+  assert.match(
+    line,
+    /1\.23 M\s+█{10}\s+±2\.3%\s+0\s+480\s+2,001\s+2,481\s+±1\.5%\s+10,000 \/ 10,000\s+ok$/,
+  );
 });
 
 test('table: a failed row points at a note that gives the reason', () => {
@@ -62,12 +68,22 @@ test('bar: proportional to the fastest row in eighths of a cell, nothing for no 
 
 test('table: live rows with timestamps show latency p50/p99, each in a unit that keeps it short', () => {
   const results = sampleResults();
-  results.rows[0] = { ...results.rows[0]!, mode: 'live', latency: { p50Ns: 12_345, p99Ns: 148_000_000, samples: 100 } };
+  results.rows[0] = {
+    ...results.rows[0]!,
+    mode: 'live',
+    latency: { p50Ns: 12_345, p99Ns: 148_000_000, samples: 100 },
+  };
   const text = renderTable(results, { color: false });
   assert.match(text, /latency p50\/p99/);
-  assert.match(text.split('\n').find((l) => l.startsWith('socket '))!, /12 µs \/ 148 ms\s+ok$/);
+  assert.match(
+    text.split('\n').find((l) => l.startsWith('socket '))!,
+    /12 µs \/ 148 ms\s+ok$/,
+  );
 });
 
 test('delays: µs below a millisecond, then ms, then s', () => {
-  assert.deepEqual([delay(4_200), delay(250_000), delay(2_600_000), delay(1_200_000_000)], ['4.2 µs', '250 µs', '2.6 ms', '1.20 s']);
+  assert.deepEqual(
+    [delay(4_200), delay(250_000), delay(2_600_000), delay(1_200_000_000)],
+    ['4.2 µs', '250 µs', '2.6 ms', '1.20 s'],
+  );
 });

@@ -21,7 +21,14 @@ test('a block holds what fits after its 48-byte descriptor, strictly before its 
   assert.equal(framesPerBlock(100, 1514), 0);
 });
 
-const flatOut: MethodOptions = { values: {}, ratePps: 0, threads: 1, fanout: 'hash', captureCpus: [], testbedQueues: 1 };
+const flatOut: MethodOptions = {
+  values: {},
+  ratePps: 0,
+  threads: 1,
+  fanout: 'hash',
+  captureCpus: [],
+  testbedQueues: 1,
+};
 
 test('a drain ring has room for the blocks a slow sender lets the retire timer close part-full', () => {
   // 100,000 frames from a sender at 10 kpps take 10 s: 100 blocks closed by the 100 ms timer,

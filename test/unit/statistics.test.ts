@@ -11,7 +11,7 @@ test('t95: Student quantiles, conservative between table entries', () => {
 
 test('rme: the 95% margin of the mean relative to it, in percent', () => {
   // mean 10, sample sd 1, n 4: t(3) 3.182 × 0.5 / 10.
-  assert.ok(Math.abs(rme([9, 11, 9, 11])! - 100 * 3.182 * (Math.sqrt(4 / 3) / 2) / 10) < 1e-9);
+  assert.ok(Math.abs(rme([9, 11, 9, 11])! - (100 * 3.182 * (Math.sqrt(4 / 3) / 2)) / 10) < 1e-9);
   assert.equal(rme([5]), null);
   assert.equal(rme([0, 0]), null);
 });

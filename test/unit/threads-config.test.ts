@@ -10,9 +10,17 @@ import { METHODS } from '../../src/methods/registry.js';
 test('--cap-cpus: lists and ranges, repeats dropped, CPUs that do not exist refused', () => {
   const last = os.cpus().length - 1;
   assert.deepEqual(cpuList('--cap-cpus', `${last},0`), [last, 0]);
-  assert.deepEqual(cpuList('--cap-cpus', `0-${last},0`), Array.from({ length: last + 1 }, (_, i) => i));
+  assert.deepEqual(
+    cpuList('--cap-cpus', `0-${last},0`),
+    Array.from({ length: last + 1 }, (_, i) => i),
+  );
   for (const bad of ['', 'a', '1-0', `${last + 1}`, '0,,1', '-1']) {
-    assert.throws(() => cpuList('--cap-cpus', bad), (e: unknown) => e instanceof UsageError && e.message.startsWith('--cap-cpus must be a list of CPUs'), bad);
+    assert.throws(
+      () => cpuList('--cap-cpus', bad),
+      (e: unknown) =>
+        e instanceof UsageError && e.message.startsWith('--cap-cpus must be a list of CPUs'),
+      bad,
+    );
   }
 });
 
@@ -56,7 +64,7 @@ test('test bed queues: one unless a run spreads, then as many as its readers, ge
   assert.equal(testbedQueues({ threads: 1, generatorThreads: 1 }, 2), 2);
 });
 
-test('the test bed has as many queues as af-xdp\'s --queues asks for, and only when af-xdp runs', () => {
+test("the test bed has as many queues as af-xdp's --queues asks for, and only when af-xdp runs", () => {
   assert.equal(bedQueues(runConfig({ methods: 'af-xdp', queues: '3' }), METHODS), 3);
   assert.equal(bedQueues(runConfig({ methods: 'socket', queues: '3' }), METHODS), 1);
 });

@@ -74,7 +74,10 @@ test('a header that points outside the block is an error, not a silent miscount'
   ]);
   view.setUint32(blockOff + 48, BLOCK, true); // the first frame's next_offset jumps into the next block
   const blocks = new Tpacket3Blocks(ring, BLOCK, 'test0');
-  assert.throws(() => blocks.count(blockOff, null), (err: unknown) => err instanceof SystemError && /outside/.test(err.message));
+  assert.throws(
+    () => blocks.count(blockOff, null),
+    (err: unknown) => err instanceof SystemError && /outside/.test(err.message),
+  );
 });
 
 test('a header that points past the end of the ring is an error too', () => {

@@ -7,16 +7,34 @@ import { FakeMachine, fakeMethod, port, TESTBED } from './fake-machine.js';
 
 const fixture = await loadFixture(fixturePath('udp64'));
 
-function spec(m: FakeMachine, over: Partial<WindowSpec> = {}): WindowSpec & { method: ReturnType<typeof fakeMethod> } {
+function spec(
+  m: FakeMachine,
+  over: Partial<WindowSpec> = {},
+): WindowSpec & { method: ReturnType<typeof fakeMethod> } {
   return {
-    method: fakeMethod(m), tier: 'js', mode: 'drain', captureIf: TESTBED.captureIf,
+    method: fakeMethod(m),
+    tier: 'js',
+    mode: 'drain',
+    captureIf: TESTBED.captureIf,
     sender: { ifname: TESTBED.senderIf, netns: TESTBED.netns },
-    traffic: { netnsPath: TESTBED.netnsPath, ifname: TESTBED.senderIf, fixture, ratePps: 0, cpu: 0 },
+    traffic: {
+      netnsPath: TESTBED.netnsPath,
+      ifname: TESTBED.senderIf,
+      fixture,
+      ratePps: 0,
+      cpu: 0,
+    },
     twin: { senderIf: TESTBED.twinSenderIf, captureIf: TESTBED.twinCaptureIf },
-    link: 'veth', deliveryClock: 'sender',
-    fixture, count: 1000, durationSec: 0.05,
+    link: 'veth',
+    deliveryClock: 'sender',
+    fixture,
+    count: 1000,
+    durationSec: 0.05,
     options: { batch: 64, ratePps: 0, ringBytes: null, queues: 1, zeroCopy: false },
-    machine: m, tscHz: 1e9, cpus: 2, signal: new AbortController().signal,
+    machine: m,
+    tscHz: 1e9,
+    cpus: 2,
+    signal: new AbortController().signal,
     ...over,
   } as WindowSpec & { method: ReturnType<typeof fakeMethod> };
 }
@@ -25,7 +43,10 @@ test('drain: the reader gets every frame of the fill, and the sender clocks of b
   const m = new FakeMachine();
   const s = spec(m);
   const w = await measureWindow(s);
-  assert.deepEqual([w.trial.sent, w.trial.received, w.trial.ipv4Counted, w.trial.ipv4Expected], [1000, 1000, 1000, 1000]);
+  assert.deepEqual(
+    [w.trial.sent, w.trial.received, w.trial.ipv4Counted, w.trial.ipv4Expected],
+    [1000, 1000, 1000, 1000],
+  );
   assert.deepEqual(w.trial.drops, { senderIf: 0, captureIf: 0, method: 0 });
   // 1.3 µs a frame into the captured pair, 1.0 µs into the twin that ran beside it.
   assert.ok(Math.abs(w.trial.delivery!.senderSec - 1000 * 1.3e-6) < 1e-12);
@@ -81,16 +102,23 @@ test('a session that cannot open leaves nothing started', async () => {
 });
 
 /** Two ports: eth2 sends in our namespace, eth1 captures; the machine's clocks read the delivery. */
-function twoPort(m: FakeMachine, over: Partial<WindowSpec> = {}): WindowSpec & { method: ReturnType<typeof fakeMethod> } {
+function twoPort(
+  m: FakeMachine,
+  over: Partial<WindowSpec> = {},
+): WindowSpec & { method: ReturnType<typeof fakeMethod> } {
   m.cable(port('eth1'), port('eth2'));
   return spec(m, {
-    captureIf: 'eth1', sender: { ifname: 'eth2', netns: null },
+    captureIf: 'eth1',
+    sender: { ifname: 'eth2', netns: null },
     traffic: { netnsPath: null, ifname: 'eth2', fixture, ratePps: 0, cpu: 0 },
-    twin: null, link: 'wire', deliveryClock: 'system', ...over,
+    twin: null,
+    link: 'wire',
+    deliveryClock: 'system',
+    ...over,
   });
 }
 
-test('two-port drain: the machine\'s clocks over the fill are kept, no twin ran', async () => {
+test("two-port drain: the machine's clocks over the fill are kept, no twin ran", async () => {
   const m = new FakeMachine();
   const w = await measureWindow(twoPort(m));
   assert.deepEqual([w.trial.sent, w.trial.received, w.trial.resent], [1000, 1000, 0]);
@@ -99,7 +127,10 @@ test('two-port drain: the machine\'s clocks over the fill are kept, no twin ran'
   assert.ok(Math.abs(system.busySec - (1000 * 1.3e-6 + 10e-9)) < 1e-12, String(system.busySec));
   assert.ok(Math.abs(system.readerSec - 10e-9) < 1e-15);
   assert.equal(w.trial.delivery!.twinSent, null);
-  assert.deepEqual(m.started.map((t) => [t.ifname, t.netnsPath]), [['eth2', null]]);
+  assert.deepEqual(
+    m.started.map((t) => [t.ifname, t.netnsPath]),
+    [['eth2', null]],
+  );
 });
 
 test('two-port drain, baseline: it has no count of its own, so the fill lasts until the capture port has the frames', async () => {
@@ -109,7 +140,7 @@ test('two-port drain, baseline: it has no count of its own, so the fill lasts un
   assert.ok(w.trial.delivery!.system!.busySec > 0);
 });
 
-test('two-port live: the machine\'s clocks over the whole window', async () => {
+test("two-port live: the machine's clocks over the whole window", async () => {
   const m = new FakeMachine();
   const w = await measureWindow(twoPort(m, { mode: 'live' }));
   assert.equal(w.trial.sent, 5000);

@@ -19,7 +19,10 @@ import { capbenchLeftovers, cli, runJson } from '../integration/harness.js';
 const METHODS = 'fastnet-read,fastnet-ring';
 
 test('the module is loaded', () => {
-  assert.ok(existsSync('/dev/fastnet'), 'no /dev/fastnet: the rig loads kmod/fastnet before this test');
+  assert.ok(
+    existsSync('/dev/fastnet'),
+    'no /dev/fastnet: the rig loads kmod/fastnet before this test',
+  );
 });
 
 test('capbench list shows both fastnet methods available', async () => {
@@ -32,20 +35,41 @@ test('capbench list shows both fastnet methods available', async () => {
   }
 });
 
-function summary(row: { method: string; tier: string; sent: number | null; received: number; dropped: number | null; ipv4Counted: number | null; ipv4Expected: number | null }): string {
+function summary(row: {
+  method: string;
+  tier: string;
+  sent: number | null;
+  received: number;
+  dropped: number | null;
+  ipv4Counted: number | null;
+  ipv4Expected: number | null;
+}): string {
   return `${row.method}/${row.tier}: sent ${row.sent} received ${row.received} dropped ${row.dropped} IPv4 ${row.ipv4Counted}/${row.ipv4Expected}`;
 }
 
 test('drain on mixed.pcap: both methods and tiers receive all that was sent and count IPv4 exactly', async (t) => {
   const before = capbenchLeftovers();
   const { result, results } = await runJson([
-    '--methods', METHODS, '--mode', 'drain', '--count', '20000', '--fixture', 'mixed', '--tier', 'both',
-    '--trials', '1',
+    '--methods',
+    METHODS,
+    '--mode',
+    'drain',
+    '--count',
+    '20000',
+    '--fixture',
+    'mixed',
+    '--tier',
+    'both',
+    '--trials',
+    '1',
   ]);
   assert.equal(result.code, 0, result.stderr + result.stdout);
   const rows = results.rows.filter((r) => r.method !== 'none');
   assert.deepEqual(rows.map((r) => `${r.method}/${r.tier}`).sort(), [
-    'fastnet-read/js', 'fastnet-read/native', 'fastnet-ring/js', 'fastnet-ring/native',
+    'fastnet-read/js',
+    'fastnet-read/native',
+    'fastnet-ring/js',
+    'fastnet-ring/native',
   ]);
   for (const row of rows) {
     const what = `${row.method}/${row.tier}`;
@@ -66,8 +90,18 @@ test('drain on mixed.pcap: both methods and tiers receive all that was sent and 
 test('live: received + dropped == sent for both methods and tiers', async (t) => {
   const before = capbenchLeftovers();
   const { result, results } = await runJson([
-    '--methods', METHODS, '--mode', 'live', '--duration', '2', '--fixture', 'mixed', '--tier', 'both',
-    '--trials', '1',
+    '--methods',
+    METHODS,
+    '--mode',
+    'live',
+    '--duration',
+    '2',
+    '--fixture',
+    'mixed',
+    '--tier',
+    'both',
+    '--trials',
+    '1',
   ]);
   assert.equal(result.code, 0, result.stderr + result.stdout);
   const rows = results.rows.filter((r) => r.method !== 'none');
@@ -97,78 +131,105 @@ function withVeth(fn: (ifname: string) => void | Promise<void>): () => Promise<v
   };
 }
 
-test('FastnetHandle: close() detaches the ring, a second handle gets EBUSY, close() lets go', withVeth((ifname) => {
-  const { FastnetHandle: Handle } = native();
-  const h = new Handle({ ifname, mode: 'ring', depth: 64 });
-  assert.ok(h.ring instanceof ArrayBuffer);
-  assert.equal(h.ring.byteLength, 64 * 2048);
-  assert.throws(() => new Handle({ ifname, mode: 'read', depth: 0 }), (e: Error & { errno?: number }) => {
-    assert.equal(e.errno, 16, e.message); // EBUSY
-    assert.match(e.message, /taken/);
-    return true;
-  });
-  const view = new Uint8Array(h.ring);
-  h.close();
-  assert.equal(h.ring?.byteLength, 0, 'the ring is detached, not left pointing at unmapped memory');
-  assert.equal(view.length, 0);
-  h.close(); // idempotent
-  assert.throws(() => h.stats(), /already closed/);
-  const r = new Handle({ ifname, mode: 'read', depth: 0 });
-  assert.equal(r.ring, null);
-  assert.deepEqual(r.stats(), { received: 0, delivered: 0, dropped: 0, full: 0, discarded: 0, queued: 0 });
-  assert.throws(() => r.nextSlots(new Uint32Array(2), 1, 0), /READ mode/);
-  r.close();
-}));
+test(
+  'FastnetHandle: close() detaches the ring, a second handle gets EBUSY, close() lets go',
+  withVeth((ifname) => {
+    const { FastnetHandle: Handle } = native();
+    const h = new Handle({ ifname, mode: 'ring', depth: 64 });
+    assert.ok(h.ring instanceof ArrayBuffer);
+    assert.equal(h.ring.byteLength, 64 * 2048);
+    assert.throws(
+      () => new Handle({ ifname, mode: 'read', depth: 0 }),
+      (e: Error & { errno?: number }) => {
+        assert.equal(e.errno, 16, e.message); // EBUSY
+        assert.match(e.message, /taken/);
+        return true;
+      },
+    );
+    const view = new Uint8Array(h.ring);
+    h.close();
+    assert.equal(
+      h.ring?.byteLength,
+      0,
+      'the ring is detached, not left pointing at unmapped memory',
+    );
+    assert.equal(view.length, 0);
+    h.close(); // idempotent
+    assert.throws(() => h.stats(), /already closed/);
+    const r = new Handle({ ifname, mode: 'read', depth: 0 });
+    assert.equal(r.ring, null);
+    assert.deepEqual(r.stats(), {
+      received: 0,
+      delivered: 0,
+      dropped: 0,
+      full: 0,
+      discarded: 0,
+      queued: 0,
+    });
+    assert.throws(() => r.nextSlots(new Uint32Array(2), 1, 0), /READ mode/);
+    r.close();
+  }),
+);
 
-test('FastnetHandle: a handle collected without close() lets the interface go; its ring stays valid', withVeth(async (ifname) => {
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
-  const { FastnetHandle: Handle } = native();
-  let kept: ArrayBuffer | null = null;
-  (() => {
-    const h: FastnetHandle = new Handle({ ifname, mode: 'ring', depth: 16 });
-    kept = h.ring; // JS keeps the ring, drops the handle
-  })();
-  let rebound: FastnetHandle | null = null;
-  for (let i = 0; i < 50 && rebound === null; i++) {
+test(
+  'FastnetHandle: a handle collected without close() lets the interface go; its ring stays valid',
+  withVeth(async (ifname) => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const { FastnetHandle: Handle } = native();
+    let kept: ArrayBuffer | null = null;
+    (() => {
+      const h: FastnetHandle = new Handle({ ifname, mode: 'ring', depth: 16 });
+      kept = h.ring; // JS keeps the ring, drops the handle
+    })();
+    let rebound: FastnetHandle | null = null;
+    for (let i = 0; i < 50 && rebound === null; i++) {
+      gc();
+      await tick();
+      try {
+        rebound = new Handle({ ifname, mode: 'read', depth: 0 });
+      } catch {
+        // not collected yet
+      }
+    }
+    assert.ok(rebound, 'the collected handle still holds the interface');
+    rebound.close();
+    assert.ok(kept !== null);
+    assert.equal(new Uint8Array(kept)[0], 0, 'the orphaned ring is still mapped and readable');
+    // eslint-disable-next-line no-useless-assignment -- the last reference goes, so gc() can collect the ring
+    kept = null;
     gc();
     await tick();
-    try {
-      rebound = new Handle({ ifname, mode: 'read', depth: 0 });
-    } catch {
-      // not collected yet
-    }
-  }
-  assert.ok(rebound, 'the collected handle still holds the interface');
-  rebound.close();
-  assert.ok(kept !== null);
-  assert.equal(new Uint8Array(kept)[0], 0, 'the orphaned ring is still mapped and readable');
-  // eslint-disable-next-line no-useless-assignment -- the last reference goes, so gc() can collect the ring
-  kept = null;
-  gc();
-  await tick();
-}));
+  }),
+);
 
 const CAP_IF = process.env.CAPBENCH_VM_CAP_IF;
 const GEN_IF = process.env.CAPBENCH_VM_GEN_IF;
 const EOPNOTSUPP = 95;
 
-test('FastnetHandle zc: a driver without fastnet\'s hook is refused with EOPNOTSUPP, and says which', withVeth((ifname) => {
-  const { FastnetHandle: Handle } = native();
-  const fastnetCheck = (ifname: string, mode: 'read' | 'ring' | 'zc'): void => native().fastnetCheck(ifname, mode);
-  const refusal = (e: Error & { errno?: number }): boolean => {
-    assert.equal(e.errno, EOPNOTSUPP, e.message);
-    assert.match(e.message, /its driver \(veth\) has no fastnet hook/);
-    assert.match(e.message, /kmod\/e1000/);
-    return true;
-  };
-  assert.throws(() => new Handle({ ifname, mode: 'zc', depth: 64 }), refusal);
-  assert.throws(() => fastnetCheck(ifname, 'zc'), refusal);
-  fastnetCheck(ifname, 'ring');
-  assert.throws(() => fastnetCheck('cbfnnothere', 'zc'), (e: Error & { errno?: number }) => e.errno === 19);
-  const r = new Handle({ ifname, mode: 'read', depth: 0 }); // the refusal left the interface free
-  r.close();
-}));
+test(
+  "FastnetHandle zc: a driver without fastnet's hook is refused with EOPNOTSUPP, and says which",
+  withVeth((ifname) => {
+    const { FastnetHandle: Handle } = native();
+    const fastnetCheck = (ifname: string, mode: 'read' | 'ring' | 'zc'): void =>
+      native().fastnetCheck(ifname, mode);
+    const refusal = (e: Error & { errno?: number }): boolean => {
+      assert.equal(e.errno, EOPNOTSUPP, e.message);
+      assert.match(e.message, /its driver \(veth\) has no fastnet hook/);
+      assert.match(e.message, /kmod\/e1000/);
+      return true;
+    };
+    assert.throws(() => new Handle({ ifname, mode: 'zc', depth: 64 }), refusal);
+    assert.throws(() => fastnetCheck(ifname, 'zc'), refusal);
+    fastnetCheck(ifname, 'ring');
+    assert.throws(
+      () => fastnetCheck('cbfnnothere', 'zc'),
+      (e: Error & { errno?: number }) => e.errno === 19,
+    );
+    const r = new Handle({ ifname, mode: 'read', depth: 0 }); // the refusal left the interface free
+    r.close();
+  }),
+);
 
 /** n 64-byte frames, every other one IPv4 (the rest ARP's ethertype), for the generator. */
 function frames(n: number): { frames: Uint8Array; frameLengths: Uint32Array; ipv4: number } {
@@ -176,7 +237,22 @@ function frames(n: number): { frames: Uint8Array; frameLengths: Uint32Array; ipv
   const out = new Uint8Array(n * len);
   for (let i = 0; i < n; i++) {
     const f = out.subarray(i * len, (i + 1) * len);
-    f.set([0x02, 0xcb, 0xf0, 0, 0, 0x01, 0x02, 0xcb, 0xf0, 0, 0, 0x02, 0x08, i % 2 === 0 ? 0x00 : 0x06]);
+    f.set([
+      0x02,
+      0xcb,
+      0xf0,
+      0,
+      0,
+      0x01,
+      0x02,
+      0xcb,
+      0xf0,
+      0,
+      0,
+      0x02,
+      0x08,
+      i % 2 === 0 ? 0x00 : 0x06,
+    ]);
     f[14] = i & 0xff;
   }
   return { frames: out, frameLengths: new Uint32Array(n).fill(len), ipv4: Math.ceil(n / 2) };
@@ -185,8 +261,16 @@ function frames(n: number): { frames: Uint8Array; frameLengths: Uint32Array; ipv
 async function send(count: number): Promise<{ ipv4: number }> {
   const fixture = frames(64);
   const g = new (native().Generator)({
-    netnsPath: null, ifname: GEN_IF!, frames: fixture.frames, frameLengths: fixture.frameLengths, count,
-    durationMs: 0, ratePps: 0, batch: 32, cpu: -1, engine: 'sendmmsg',
+    netnsPath: null,
+    ifname: GEN_IF!,
+    frames: fixture.frames,
+    frameLengths: fixture.frameLengths,
+    count,
+    durationMs: 0,
+    ratePps: 0,
+    batch: 32,
+    cpu: -1,
+    engine: 'sendmmsg',
   });
   g.start();
   while (g.status().running) await new Promise((r) => setTimeout(r, 20));
@@ -196,67 +280,83 @@ async function send(count: number): Promise<{ ipv4: number }> {
   return { ipv4: (count / 64) * fixture.ipv4 };
 }
 
-test('FastnetHandle zc on the e1000: the NIC writes the ring, both tiers count exactly', { skip: CAP_IF === undefined || GEN_IF === undefined ? 'no e1000 with fastnet\'s hook here' : false }, async (t) => {
-  const { FastnetHandle: Handle } = native();
-  native().fastnetCheck(CAP_IF!, 'zc');
-  const h = new Handle({ ifname: CAP_IF!, mode: 'zc', depth: 512 });
-  try {
-    assert.ok(h.ring instanceof ArrayBuffer);
-    assert.equal(h.ring.byteLength, 512 * 4096, 'a page per slot');
-    const N = 6400;
-    // Native tier: the addon's own loop and C counter.
-    const sending = send(N);
-    let received = 0;
-    let ipv4 = 0;
-    for (let idle = 0; received < N && idle < 10;) {
-      const c = h.consumeNative(N - received, 200, 1000);
-      if (c.received === 0) idle++;
-      received += c.received;
-      ipv4 += c.ipv4;
-    }
-    const expected = (await sending).ipv4;
-    t.diagnostic(`native: ${received} of ${N} frames, IPv4 ${ipv4}/${expected}`);
-    assert.equal(received, N);
-    assert.equal(ipv4, expected);
-    // JS tier: slots in place through the ring's ArrayBuffer, handed back per batch.
-    const ring = new Uint8Array(h.ring);
-    const table = new Uint32Array(2 * 64);
-    const sending2 = send(N);
-    let got = 0;
-    let ipv4js = 0;
-    for (let idle = 0; got < N && idle < 10;) {
-      const n = h.nextSlots(table, 64, 1000);
-      if (n === 0) {
-        idle++;
-        await tick();
-        continue;
+test(
+  'FastnetHandle zc on the e1000: the NIC writes the ring, both tiers count exactly',
+  {
+    skip:
+      CAP_IF === undefined || GEN_IF === undefined ? "no e1000 with fastnet's hook here" : false,
+  },
+  async (t) => {
+    const { FastnetHandle: Handle } = native();
+    native().fastnetCheck(CAP_IF!, 'zc');
+    const h = new Handle({ ifname: CAP_IF!, mode: 'zc', depth: 512 });
+    try {
+      assert.ok(h.ring instanceof ArrayBuffer);
+      assert.equal(h.ring.byteLength, 512 * 4096, 'a page per slot');
+      const N = 6400;
+      // Native tier: the addon's own loop and C counter.
+      const sending = send(N);
+      let received = 0;
+      let ipv4 = 0;
+      for (let idle = 0; received < N && idle < 10;) {
+        const c = h.consumeNative(N - received, 200, 1000);
+        if (c.received === 0) idle++;
+        received += c.received;
+        ipv4 += c.ipv4;
       }
-      ipv4js += countTable(ring, table, n);
-      got += n;
-      h.releaseSlots();
+      const expected = (await sending).ipv4;
+      t.diagnostic(`native: ${received} of ${N} frames, IPv4 ${ipv4}/${expected}`);
+      assert.equal(received, N);
+      assert.equal(ipv4, expected);
+      // JS tier: slots in place through the ring's ArrayBuffer, handed back per batch.
+      const ring = new Uint8Array(h.ring);
+      const table = new Uint32Array(2 * 64);
+      const sending2 = send(N);
+      let got = 0;
+      let ipv4js = 0;
+      for (let idle = 0; got < N && idle < 10;) {
+        const n = h.nextSlots(table, 64, 1000);
+        if (n === 0) {
+          idle++;
+          await tick();
+          continue;
+        }
+        ipv4js += countTable(ring, table, n);
+        got += n;
+        h.releaseSlots();
+      }
+      const expected2 = (await sending2).ipv4;
+      t.diagnostic(`js: ${got} of ${N} frames, IPv4 ${ipv4js}/${expected2}`);
+      assert.equal(got, N);
+      assert.equal(ipv4js, expected2);
+      const st = h.stats();
+      t.diagnostic(JSON.stringify(st));
+      assert.equal(st.received, 2 * N);
+      assert.equal(st.delivered, 2 * N);
+      assert.equal(st.dropped, 0);
+      assert.equal(typeof st.nicMissed, 'number');
+      assert.equal(typeof st.nicNoBuffer, 'number');
+    } finally {
+      h.close();
     }
-    const expected2 = (await sending2).ipv4;
-    t.diagnostic(`js: ${got} of ${N} frames, IPv4 ${ipv4js}/${expected2}`);
-    assert.equal(got, N);
-    assert.equal(ipv4js, expected2);
-    const st = h.stats();
-    t.diagnostic(JSON.stringify(st));
-    assert.equal(st.received, 2 * N);
-    assert.equal(st.delivered, 2 * N);
-    assert.equal(st.dropped, 0);
-    assert.equal(typeof st.nicMissed, 'number');
-    assert.equal(typeof st.nicNoBuffer, 'number');
-  } finally {
-    h.close();
-  }
-  assert.equal(h.ring?.byteLength, 0, 'detached on close');
-  const r = new Handle({ ifname: CAP_IF!, mode: 'read', depth: 0 }); // back to the stack, bindable again
-  assert.equal(r.stats().nicMissed, undefined, 'NIC counters only in ZC');
-  r.close();
-});
+    assert.equal(h.ring?.byteLength, 0, 'detached on close');
+    const r = new Handle({ ifname: CAP_IF!, mode: 'read', depth: 0 }); // back to the stack, bindable again
+    assert.equal(r.stats().nicMissed, undefined, 'NIC counters only in ZC');
+    r.close();
+  },
+);
 
-const twoPort = { skip: CAP_IF === undefined || GEN_IF === undefined ? 'no e1000 with fastnet\'s hook here' : false };
-const ZC_ROWS = ['fastnet-read/js', 'fastnet-read/native', 'fastnet-ring/js', 'fastnet-ring/native', 'fastnet-zc/js', 'fastnet-zc/native'];
+const twoPort = {
+  skip: CAP_IF === undefined || GEN_IF === undefined ? "no e1000 with fastnet's hook here" : false,
+};
+const ZC_ROWS = [
+  'fastnet-read/js',
+  'fastnet-read/native',
+  'fastnet-ring/js',
+  'fastnet-ring/native',
+  'fastnet-zc/js',
+  'fastnet-zc/native',
+];
 
 test("the README's main command, capbench run with no options, with the module loaded: exit 0, every method the test bed's veth can take ok", async (t) => {
   const before = capbenchLeftovers();
@@ -264,56 +364,111 @@ test("the README's main command, capbench run with no options, with the module l
   t.diagnostic(r.stdout);
   assert.equal(r.code, 0, r.stderr + r.stdout);
   const rows = r.stdout.split('\n').filter((l) => /^[a-z-]+ +js +drain /.test(l));
-  const verdict = (method: string): string => rows.find((l) => l.startsWith(`${method} `))?.replace(/.*\s{2}/, '') ?? 'missing';
-  for (const method of ['none', 'socket', 'socket-mmsg', 'pcap-native', 'packet-mmap', 'fastnet-read', 'fastnet-ring']) {
+  const verdict = (method: string): string =>
+    rows.find((l) => l.startsWith(`${method} `))?.replace(/.*\s{2}/, '') ?? 'missing';
+  for (const method of [
+    'none',
+    'socket',
+    'socket-mmsg',
+    'pcap-native',
+    'packet-mmap',
+    'fastnet-read',
+    'fastnet-ring',
+  ]) {
     assert.equal(verdict(method), 'ok', `${method}:\n${r.stdout}`);
   }
   // fastnet-zc needs the patched e1000: on the veth it says so, and points at two-port mode.
   const zc = /^\[(\d+)\]/.exec(verdict('fastnet-zc').replace('unavailable ', ''));
   assert.ok(zc, `fastnet-zc:\n${r.stdout}`);
-  assert.match(r.stdout, new RegExp(`^\\[${zc[1]}\\] fastnet-zc/js: .*has no fastnet hook.*two-port mode`, 'm'));
+  assert.match(
+    r.stdout,
+    new RegExp(`^\\[${zc[1]}\\] fastnet-zc/js: .*has no fastnet hook.*two-port mode`, 'm'),
+  );
   assert.deepEqual(capbenchLeftovers(), before);
 });
 
 test('capbench on the test bed: fastnet-zc is unavailable on veth, and says why', async () => {
-  const { results } = await runJson(['--methods', 'fastnet-zc', '--count', '2000', '--trials', '1']);
+  const { results } = await runJson([
+    '--methods',
+    'fastnet-zc',
+    '--count',
+    '2000',
+    '--trials',
+    '1',
+  ]);
   const [row] = results.rows;
   assert.equal(row?.available, false);
   assert.match(row.reason!, /its driver \(veth\) has no fastnet hook/);
 });
 
-test('capbench two-port drain on the e1000: all three fastnet methods, both tiers, exact counts', twoPort, async (t) => {
-  const before = capbenchLeftovers();
-  const { result, results } = await runJson([
-    '--iface', CAP_IF!, '--gen-iface', GEN_IF!, '--methods', `${METHODS},fastnet-zc`, '--mode', 'drain', '--count', '5000',
-    '--fixture', 'mixed', '--tier', 'both', '--trials', '1',
-  ]);
-  assert.equal(result.code, 0, result.stderr + result.stdout);
-  const rows = results.rows.filter((r) => r.method !== 'none');
-  assert.deepEqual(rows.map((r) => `${r.method}/${r.tier}`).sort(), ZC_ROWS);
-  for (const row of rows) {
-    const what = `${row.method}/${row.tier}`;
-    t.diagnostic(summary(row));
-    assert.ok(row.ok, `${what}: ${row.reason}`);
-    assert.equal(row.sent, 5000, what);
-    assert.equal(row.received, row.sent, what);
-    assert.equal(row.dropped, 0, what);
-    assert.equal(row.ipv4Counted, 2500, what); // mixed.pcap: 5 of every 10 frames are untagged IPv4
-  }
-  assert.deepEqual(capbenchLeftovers(), before);
-});
+test(
+  'capbench two-port drain on the e1000: all three fastnet methods, both tiers, exact counts',
+  twoPort,
+  async (t) => {
+    const before = capbenchLeftovers();
+    const { result, results } = await runJson([
+      '--iface',
+      CAP_IF!,
+      '--gen-iface',
+      GEN_IF!,
+      '--methods',
+      `${METHODS},fastnet-zc`,
+      '--mode',
+      'drain',
+      '--count',
+      '5000',
+      '--fixture',
+      'mixed',
+      '--tier',
+      'both',
+      '--trials',
+      '1',
+    ]);
+    assert.equal(result.code, 0, result.stderr + result.stdout);
+    const rows = results.rows.filter((r) => r.method !== 'none');
+    assert.deepEqual(rows.map((r) => `${r.method}/${r.tier}`).sort(), ZC_ROWS);
+    for (const row of rows) {
+      const what = `${row.method}/${row.tier}`;
+      t.diagnostic(summary(row));
+      assert.ok(row.ok, `${what}: ${row.reason}`);
+      assert.equal(row.sent, 5000, what);
+      assert.equal(row.received, row.sent, what);
+      assert.equal(row.dropped, 0, what);
+      assert.equal(row.ipv4Counted, 2500, what); // mixed.pcap: 5 of every 10 frames are untagged IPv4
+    }
+    assert.deepEqual(capbenchLeftovers(), before);
+  },
+);
 
-test('capbench two-port live on the e1000: received + dropped == sent for fastnet-zc in both tiers', twoPort, async (t) => {
-  const { result, results } = await runJson([
-    '--iface', CAP_IF!, '--gen-iface', GEN_IF!, '--methods', 'fastnet-zc', '--mode', 'live', '--duration', '2',
-    '--fixture', 'mixed', '--tier', 'both', '--trials', '1',
-  ]);
-  assert.equal(result.code, 0, result.stderr + result.stdout);
-  for (const row of results.rows.filter((r) => r.method !== 'none')) {
-    const what = `${row.method}/${row.tier}`;
-    t.diagnostic(summary(row));
-    assert.ok(row.ok, `${what}: ${row.reason}`);
-    assert.ok(row.sent !== null && row.sent > 0 && row.dropped !== null, what);
-    assert.equal(row.received + row.dropped, row.sent, `${what}: ${JSON.stringify(row.drops)}`);
-  }
-});
+test(
+  'capbench two-port live on the e1000: received + dropped == sent for fastnet-zc in both tiers',
+  twoPort,
+  async (t) => {
+    const { result, results } = await runJson([
+      '--iface',
+      CAP_IF!,
+      '--gen-iface',
+      GEN_IF!,
+      '--methods',
+      'fastnet-zc',
+      '--mode',
+      'live',
+      '--duration',
+      '2',
+      '--fixture',
+      'mixed',
+      '--tier',
+      'both',
+      '--trials',
+      '1',
+    ]);
+    assert.equal(result.code, 0, result.stderr + result.stdout);
+    for (const row of results.rows.filter((r) => r.method !== 'none')) {
+      const what = `${row.method}/${row.tier}`;
+      t.diagnostic(summary(row));
+      assert.ok(row.ok, `${what}: ${row.reason}`);
+      assert.ok(row.sent !== null && row.sent > 0 && row.dropped !== null, what);
+      assert.equal(row.received + row.dropped, row.sent, `${what}: ${JSON.stringify(row.drops)}`);
+    }
+  },
+);

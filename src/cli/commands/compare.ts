@@ -14,7 +14,8 @@ import { parseFormat, writeMachineFormat, writeOutput } from '../output.js';
 /** "10%" or "10" → 10. Zero is allowed: then any change beyond the noise counts. */
 export function parseThreshold(value: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*%?\s*$/.exec(value);
-  if (m === null) throw new UsageError(`--threshold must be a percentage like 10% or 10, got '${value}'`);
+  if (m === null)
+    throw new UsageError(`--threshold must be a percentage like 10% or 10, got '${value}'`);
   return Number(m[1]);
 }
 
@@ -31,8 +32,16 @@ export function registerCompare(program: Command): void {
     .description('compare two results files (from run --json) row by row; exit 1 on a regression')
     .argument('<base>', 'results JSON of the reference run')
     .argument('<new>', 'results JSON of the run to judge')
-    .option('--threshold <percent>', 'smallest change that counts, e.g. 10% or 10', `${DEFAULT_THRESHOLD_PCT}%`)
-    .option('--format <format>', 'text: a table; gha: github-action-benchmark JSON (two files, see below); bmf: Bencher Metric Format JSON', 'text')
+    .option(
+      '--threshold <percent>',
+      'smallest change that counts, e.g. 10% or 10',
+      `${DEFAULT_THRESHOLD_PCT}%`,
+    )
+    .option(
+      '--format <format>',
+      'text: a table; gha: github-action-benchmark JSON (two files, see below); bmf: Bencher Metric Format JSON',
+      'text',
+    )
     .option('--out <file>', 'write there instead of stdout (atomically); required for --format gha')
     .option('--no-color', 'plain table even on a terminal')
     .addHelpText(
@@ -69,13 +78,17 @@ Examples:
       const thresholdPct = parseThreshold(opts.threshold);
       const format = parseFormat(opts.format);
       if (format === 'gha' && opts.out === undefined) {
-        throw new UsageError('--format gha writes two files (pps, and cycles/pkt beside it): give --out FILE');
+        throw new UsageError(
+          '--format gha writes two files (pps, and cycles/pkt beside it): give --out FILE',
+        );
       }
       const [base, next] = [await loadResults(basePath), await loadResults(nextPath)];
       const comparison = compare(base, next, { thresholdPct });
 
       if (format === 'text') {
-        const text = renderComparisonText(comparison, { color: opts.out === undefined && useColor(opts.color) });
+        const text = renderComparisonText(comparison, {
+          color: opts.out === undefined && useColor(opts.color),
+        });
         if (opts.out === undefined) process.stdout.write(text);
         else await writeOutput(opts.out, text);
       } else {
@@ -84,12 +97,18 @@ Examples:
       }
 
       if (comparison.matched === 0) {
-        throw new UsageError(`${basePath} and ${nextPath} have no rows in common (different methods, tiers, modes or sweep points)`);
+        throw new UsageError(
+          `${basePath} and ${nextPath} have no rows in common (different methods, tiers, modes or sweep points)`,
+        );
       }
       const bad = regressions(comparison);
       if (bad.length > 0) {
-        const list = bad.map(({ row, change }) => `${row.label} ${changeLabel(change)} ${changeText(change)}`).join('; ');
-        throw new CheckFailedError(`${bad.length} regression${bad.length === 1 ? '' : 's'} beyond ${thresholdPct}% and the noise: ${list}`);
+        const list = bad
+          .map(({ row, change }) => `${row.label} ${changeLabel(change)} ${changeText(change)}`)
+          .join('; ');
+        throw new CheckFailedError(
+          `${bad.length} regression${bad.length === 1 ? '' : 's'} beyond ${thresholdPct}% and the noise: ${list}`,
+        );
       }
     });
 }

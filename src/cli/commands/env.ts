@@ -2,11 +2,22 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../shared/errors.js';
 import { requireCapabilities } from '../../core/privileges.js';
-import { createTestbed, destroyTestbed, isStale, listTestbeds, type Testbed } from '../../net/testbed.js';
+import {
+  createTestbed,
+  destroyTestbed,
+  isStale,
+  listTestbeds,
+  type Testbed,
+} from '../../net/testbed.js';
 import { sweepStaleXdp } from '../../net/xdp-leftovers.js';
 
 function describe(tb: Testbed): string {
-  const owner = tb.owner === 0 ? 'persistent (env up)' : isStale(tb) ? `stale (process ${tb.owner} is gone)` : `in use by process ${tb.owner}`;
+  const owner =
+    tb.owner === 0
+      ? 'persistent (env up)'
+      : isStale(tb)
+        ? `stale (process ${tb.owner} is gone)`
+        : `in use by process ${tb.owner}`;
   return [
     `${tb.netns}: ${owner}`,
     `  capture interface ${tb.captureIf} (${tb.captureAddr}/30), here`,
@@ -19,7 +30,10 @@ export function registerEnv(program: Command): void {
   program
     .command('env')
     .description('create, remove or show the test bed on its own')
-    .argument('<action>', 'up: create a test bed that stays; down: remove every test bed not in use by a running capbench; status: show them')
+    .argument(
+      '<action>',
+      'up: create a test bed that stays; down: remove every test bed not in use by a running capbench; status: show them',
+    )
     .addHelpText(
       'after',
       `
@@ -30,10 +44,13 @@ After \`capbench env up\`, send from the namespace and capture on the capture in
     .action(async (action: string) => {
       if (action === 'status') {
         const beds = listTestbeds();
-        process.stdout.write(beds.length === 0 ? 'no capbench test beds\n' : beds.map(describe).join('\n') + '\n');
+        process.stdout.write(
+          beds.length === 0 ? 'no capbench test beds\n' : beds.map(describe).join('\n') + '\n',
+        );
         return;
       }
-      if (action !== 'up' && action !== 'down') throw new UsageError(`env takes up, down or status, not '${action}'`);
+      if (action !== 'up' && action !== 'down')
+        throw new UsageError(`env takes up, down or status, not '${action}'`);
       requireCapabilities(['CAP_NET_ADMIN', 'CAP_SYS_ADMIN'], `capbench env ${action}`);
       if (action === 'up') {
         const tb = await createTestbed({ persistent: true });
@@ -44,6 +61,8 @@ After \`capbench env up\`, send from the namespace and capture on the capture in
       for (const tb of gone) await destroyTestbed(tb);
       const xdp = await sweepStaleXdp();
       const lines = [...gone.map((tb) => `removed ${tb.netns}`), ...xdp];
-      process.stdout.write(lines.length === 0 ? 'nothing to remove\n' : lines.map((l) => `${l}\n`).join(''));
+      process.stdout.write(
+        lines.length === 0 ? 'nothing to remove\n' : lines.map((l) => `${l}\n`).join(''),
+      );
     });
 }

@@ -29,35 +29,66 @@ const { ENODEV } = constants.errno;
 export function registerGen(program: Command, ctx: CliContext): void {
   program
     .command('gen')
-    .description('run the generator alone: replay a fixture out of an interface, print what was sent')
+    .description(
+      'run the generator alone: replay a fixture out of an interface, print what was sent',
+    )
     .requiredOption('--iface <name>', 'interface to send on (inside --netns when given)')
-    .option('--netns <name>', 'network namespace the interface is in (e.g. one made by `capbench env up`)')
-    .option('--fixture <file>', 'pcap file of frames to replay round-robin, or a name in fixtures/', 'udp64')
+    .option(
+      '--netns <name>',
+      'network namespace the interface is in (e.g. one made by `capbench env up`)',
+    )
+    .option(
+      '--fixture <file>',
+      'pcap file of frames to replay round-robin, or a name in fixtures/',
+      'udp64',
+    )
     .option('--rate <pps|max>', 'packets per second, or max', 'max')
     .option('--count <n>', 'send exactly this many frames')
-    .option('--duration <seconds>', `send for this long (default ${DEFAULT_DURATION_SEC} s when --count is not given)`)
+    .option(
+      '--duration <seconds>',
+      `send for this long (default ${DEFAULT_DURATION_SEC} s when --count is not given)`,
+    )
     .option('--cpu <n>', 'CPU to pin the generator thread to, -1 for none', '-1')
     .action(async (opts: GenOptions) => {
-      if (opts.count !== undefined && opts.duration !== undefined) throw new UsageError('give --count or --duration, not both');
+      if (opts.count !== undefined && opts.duration !== undefined)
+        throw new UsageError('give --count or --duration, not both');
       const count = opts.count === undefined ? 0 : positiveInt('--count', opts.count);
-      const durationSec = opts.duration === undefined ? (count ? 0 : DEFAULT_DURATION_SEC) : positiveNumber('--duration', opts.duration);
+      const durationSec =
+        opts.duration === undefined
+          ? count
+            ? 0
+            : DEFAULT_DURATION_SEC
+          : positiveNumber('--duration', opts.duration);
       const pps = rate(opts.rate);
       const cpu = cpuIndex('--cpu', opts.cpu);
-      const fixture = await loadFixture(opts.fixture === undefined ? DEFAULT_FIXTURE : fixturePath(opts.fixture));
+      const fixture = await loadFixture(
+        opts.fixture === undefined ? DEFAULT_FIXTURE : fixturePath(opts.fixture),
+      );
       const netnsPath = opts.netns === undefined ? null : `/run/netns/${opts.netns}`;
-      if (netnsPath !== null && !existsSync(netnsPath)) throw new UsageError(`no network namespace named ${opts.netns}`);
+      if (netnsPath !== null && !existsSync(netnsPath))
+        throw new UsageError(`no network namespace named ${opts.netns}`);
       if (netnsPath === null) requireInterface(opts.iface);
-      requireCapabilities(['CAP_NET_RAW', ...(netnsPath ? (['CAP_SYS_ADMIN'] as const) : [])], 'capbench gen');
+      requireCapabilities(
+        ['CAP_NET_RAW', ...(netnsPath ? (['CAP_SYS_ADMIN'] as const) : [])],
+        'capbench gen',
+      );
 
       let gen: RunningGenerator;
       try {
         gen = new RunningGenerator({
-          netnsPath, ifname: opts.iface, fixture, count, durationMs: durationSec * 1000,
-          ratePps: ratePps(pps), cpu,
+          netnsPath,
+          ifname: opts.iface,
+          fixture,
+          count,
+          durationMs: durationSec * 1000,
+          ratePps: ratePps(pps),
+          cpu,
         });
       } catch (err) {
         if (err instanceof SystemError && err.errno === ENODEV) {
-          throw new UsageError(`no interface named ${opts.iface} in network namespace ${opts.netns ?? '(ours)'}`);
+          throw new UsageError(
+            `no interface named ${opts.iface} in network namespace ${opts.netns ?? '(ours)'}`,
+          );
         }
         throw err;
       }

@@ -12,13 +12,21 @@ export function registerList(program: Command): void {
         { name: BASELINE, tiers: 'js', status: 'available', summary: BASELINE_SUMMARY, why: null },
         ...[...METHODS.values()].map((m) => {
           const a = m.probe(null);
-          return { name: m.name, tiers: m.tiers.join(','), status: a.available ? 'available' : 'unavailable', summary: m.summary, why: a.available ? null : a.reason };
+          return {
+            name: m.name,
+            tiers: m.tiers.join(','),
+            status: a.available ? 'available' : 'unavailable',
+            summary: m.summary,
+            why: a.available ? null : a.reason,
+          };
         }),
       ];
       const nameW = Math.max(...rows.map((r) => r.name.length));
       const tierW = Math.max(...rows.map((r) => r.tiers.length));
       for (const r of rows) {
-        process.stdout.write(`${r.name.padEnd(nameW)}  ${r.tiers.padEnd(tierW)}  ${r.status.padEnd(11)}  ${r.summary}\n`);
+        process.stdout.write(
+          `${r.name.padEnd(nameW)}  ${r.tiers.padEnd(tierW)}  ${r.status.padEnd(11)}  ${r.summary}\n`,
+        );
         if (r.why) process.stdout.write(`${' '.repeat(nameW + tierW + 17)}why: ${r.why}\n`);
       }
     });

@@ -7,8 +7,13 @@ import { writeOutput } from '../output.js';
 export function registerReport(program: Command): void {
   program
     .command('report')
-    .description('turn a results file (from run --json) into one self-contained HTML page with charts')
-    .argument('<results>', 'results JSON (schema capbench.results/3, or /2, or /1: then without deliver)')
+    .description(
+      'turn a results file (from run --json) into one self-contained HTML page with charts',
+    )
+    .argument(
+      '<results>',
+      'results JSON (schema capbench.results/3, or /2, or /1: then without deliver)',
+    )
     .requiredOption('-o, --out <file>', 'HTML file to write (atomically)')
     .addHelpText(
       'after',

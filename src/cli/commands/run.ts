@@ -8,7 +8,12 @@ import { renderJson } from '../../report/json.js';
 import { renderTable } from '../../report/table.js';
 import { runConfig, type RawRunOptions } from '../parse-options.js';
 import { useColor, type CliContext } from '../context.js';
-import { addMeasureOptions, addOutputOptions, addPortOptions, withDefault } from '../shared-options.js';
+import {
+  addMeasureOptions,
+  addOutputOptions,
+  addPortOptions,
+  withDefault,
+} from '../shared-options.js';
 import { progressLine } from '../progress.js';
 import { throwIfRowsFailed } from '../verdict.js';
 import { machineFormat, writeMachineFormat, writeOutput } from '../output.js';
@@ -24,10 +29,16 @@ export function registerRun(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('run')
     .description('measure capture methods side by side and print a table (the main job)')
-    .option('--mode <mode>', `drain: fill the buffer, then time the reader alone; live: capture while traffic flows (default: ${RUN_DEFAULTS.mode}; live with --iface alone)`)
+    .option(
+      '--mode <mode>',
+      `drain: fill the buffer, then time the reader alone; live: capture while traffic flows (default: ${RUN_DEFAULTS.mode}; live with --iface alone)`,
+    )
     .option(
       '--threads <n>',
-      withDefault('reader threads per method, a socket each: PACKET_FANOUT (socket, socket-mmsg, packet-mmap) or a queue each (af-xdp); rows report the sum, --json each thread', RUN_DEFAULTS.threads),
+      withDefault(
+        'reader threads per method, a socket each: PACKET_FANOUT (socket, socket-mmsg, packet-mmap) or a queue each (af-xdp); rows report the sum, --json each thread',
+        RUN_DEFAULTS.threads,
+      ),
     );
   addOutputOptions(addMeasureOptions(addPortOptions(cmd, 'run'), RUN_DEFAULTS))
     .addHelpText(

@@ -7,7 +7,12 @@ import { METHODS } from '../../methods/registry.js';
 import { renderJson } from '../../report/json.js';
 import { renderTable } from '../../report/table.js';
 import { useColor, type CliContext } from '../context.js';
-import { addMeasureOptions, addOutputOptions, addPortOptions, withDefault } from '../shared-options.js';
+import {
+  addMeasureOptions,
+  addOutputOptions,
+  addPortOptions,
+  withDefault,
+} from '../shared-options.js';
 import { SWEEP_DEFAULTS } from '../../core/config.js';
 import { progressLine } from '../progress.js';
 import { throwIfRowsFailed } from '../verdict.js';
@@ -25,8 +30,15 @@ interface SweepOptions extends RawRunOptions {
   color: boolean;
 }
 
-function list(flag: string, value: string, item: (flag: string, value: string) => number = positiveInt): number[] {
-  const items = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+function list(
+  flag: string,
+  value: string,
+  item: (flag: string, value: string) => number = positiveInt,
+): number[] {
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (items.length === 0) throw new UsageError(`${flag} needs a comma-separated list of numbers`);
   return items.map((s) => item(flag, s));
 }
@@ -35,7 +47,8 @@ function list(flag: string, value: string, item: (flag: string, value: string) =
 export function threadList(value: string): number[] {
   const counts = list('--threads', value, threads);
   const twice = counts.find((n, i) => counts.indexOf(n) !== i);
-  if (twice !== undefined) throw new UsageError(`--threads lists ${twice} twice: give each thread count once`);
+  if (twice !== undefined)
+    throw new UsageError(`--threads lists ${twice} twice: give each thread count once`);
   return counts;
 }
 
@@ -50,16 +63,30 @@ function lossFraction(value: string): number {
 export function registerSweep(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('sweep')
-    .description('repeat the measurement over frame sizes, offered rates and reader threads, one row per point')
-    .option('--sizes <list>', 'frame sizes on the wire, from 64,128,256,512,1024,1280,1518 (fixtures/udp<size>.pcap)')
-    .option('--rates <list|search>', 'offered rates in pps (live mode), or search: the highest rate with loss within --loss')
+    .description(
+      'repeat the measurement over frame sizes, offered rates and reader threads, one row per point',
+    )
+    .option(
+      '--sizes <list>',
+      'frame sizes on the wire, from 64,128,256,512,1024,1280,1518 (fixtures/udp<size>.pcap)',
+    )
+    .option(
+      '--rates <list|search>',
+      'offered rates in pps (live mode), or search: the highest rate with loss within --loss',
+    )
     .option('--loss <percent>', withDefault('search: the largest loss a rate may show', 0))
     // run's --threads (run.ts) takes one count; a sweep's takes a list, so each command defines its own.
     .option(
       '--threads <list>',
-      withDefault('reader threads, a list: every size and rate is measured at each count, e.g. 1,2,4 (a socket each: PACKET_FANOUT, or a queue each for af-xdp)', SWEEP_DEFAULTS.threads),
+      withDefault(
+        'reader threads, a list: every size and rate is measured at each count, e.g. 1,2,4 (a socket each: PACKET_FANOUT, or a queue each for af-xdp)',
+        SWEEP_DEFAULTS.threads,
+      ),
     )
-    .option('--mode <mode>', withDefault('drain or live, for points without --rates', SWEEP_DEFAULTS.mode));
+    .option(
+      '--mode <mode>',
+      withDefault('drain or live, for points without --rates', SWEEP_DEFAULTS.mode),
+    );
   addOutputOptions(addMeasureOptions(addPortOptions(cmd, 'sweep'), SWEEP_DEFAULTS))
     .addHelpText(
       'after',
@@ -78,12 +105,23 @@ Examples:
       const { threads: threadsGiven, ...measure } = opts;
       const base = runConfig(measure, SWEEP_DEFAULTS);
       const sizes = opts.sizes === undefined ? null : list('--sizes', opts.sizes);
-      const rates = opts.rates === undefined ? null : opts.rates === 'search' ? 'search' : list('--rates', opts.rates);
+      const rates =
+        opts.rates === undefined
+          ? null
+          : opts.rates === 'search'
+            ? 'search'
+            : list('--rates', opts.rates);
       const counts = threadsGiven === undefined ? null : threadList(threadsGiven);
-      if (sizes === null && rates === null && counts === null) throw new UsageError('sweep needs --sizes, --rates, --threads or several of them');
+      if (sizes === null && rates === null && counts === null)
+        throw new UsageError('sweep needs --sizes, --rates, --threads or several of them');
       const results = await runSweep(
         { base, sizes, rates, threads: counts, loss: lossFraction(opts.loss ?? '0') },
-        { methods: METHODS, machine: realMachine, signal: ctx.signal, onProgress: (p) => ctx.progress(progressLine('sweeping', p)) },
+        {
+          methods: METHODS,
+          machine: realMachine,
+          signal: ctx.signal,
+          onProgress: (p) => ctx.progress(progressLine('sweeping', p)),
+        },
       );
       ctx.progress('');
       if (opts.json) await writeOutput(opts.json, renderJson(results));
