@@ -6,7 +6,7 @@
  * call; the native tier walks and counts the blocks in C.
  */
 import type { Step } from '../core/consume-loop.js';
-import { fromNative, SystemError } from '../shared/errors.js';
+import { fromNative, SystemError, UsageError } from '../shared/errors.js';
 import type { LatencySampler } from '../core/latency.js';
 import type { CaptureMethod, MethodOptions, OpenContext, SessionStats } from '../core/method.js';
 import { native, type PacketMmapRing } from '../native/binding.js';
@@ -14,7 +14,7 @@ import { LIVE_BUFFER_BYTES } from '../core/config.js';
 import { fanoutJoin, fanoutSpread } from './fanout.js';
 import { readerThreads } from './threaded-session.js';
 import { optionValue, type MethodOption } from '../core/method-options.js';
-import { positiveNumber } from '../shared/parse-number.js';
+import { positiveInt, positiveNumber } from '../shared/parse-number.js';
 import { SteppedSession } from './stepped-session.js';
 import { Tpacket3Blocks } from './tpacket3-block.js';
 
@@ -63,9 +63,13 @@ function ringBytesOf(options: Pick<MethodOptions, 'values'>): number | null {
 }
 
 const PAGE = 4096;
+/** Largest block drain chooses on its own; --block-kb may ask for more. */
 const MAX_BLOCK_BYTES = 2 ** 20;
+/** Largest block the kernel takes: tp_block_size must be a positive int (above 4 MiB it is vmalloc'd). */
+const KERNEL_MAX_BLOCK_BYTES = 2 ** 30;
 /** Largest ring drain mode builds on its own (the addon's limit is 2 GiB). */
 const MAX_RING_BYTES = 2 ** 30;
+
 const MAX_BLOCKS = 65535;
 /**
  * Drain: a block is retired this long after it was opened even if not full. Long, so that
@@ -94,6 +98,44 @@ const MIN_ASSUMED_PPS = 100_000;
  */
 const SLOWEST_ASSUMED_PPS = 10_000;
 const SLOW_SENDER_RING_BYTES = 256 * 2 ** 20;
+
+/**
+ * --block-kb: the ring's block size, in both modes. The layout changes what a drain's delivery
+ * costs (bench/README.md, "deliver and the ring's layout"); the default is the sizing below.
+ */
+const BLOCK_KB: MethodOption<number | null> = {
+  name: 'block-kb',
+  arg: '<kib>',
+  help:
+    `packet-mmap: ring block size in KiB, a power of two (default: drain about what the offered ` +
+    `rate brings in ${DRAIN_RETIRE_MS} ms, at most ${MAX_BLOCK_BYTES / 1024}; live ${LIVE_BLOCK_BYTES / 1024})`,
+  default: null,
+  parse: parseBlockKb,
+};
+
+/** --block-kb's value: a power of two of at least a page and at most what the kernel takes. */
+export function parseBlockKb(value: string): number {
+  const kib = positiveInt('--block-kb', value);
+  const [min, max] = [PAGE / 1024, KERNEL_MAX_BLOCK_BYTES / 1024];
+  if (kib < min || kib > max || !Number.isInteger(Math.log2(kib)))
+    throw new UsageError(`--block-kb must be a power of two from ${min} to ${max}, got '${value}'`);
+  return kib;
+}
+
+/** The block --block-kb asks for, in bytes, refused if it holds no frame; null: the method sizes it. */
+function chosenBlockBytes(
+  options: Pick<MethodOptions, 'values'>,
+  frameBytes: number,
+): number | null {
+  const kib = optionValue(options.values, BLOCK_KB);
+  if (kib === null) return null;
+  const bytes = kib * 1024;
+  if (framesPerBlock(bytes, frameBytes) < 1)
+    throw new UsageError(
+      `--block-kb ${kib} holds no frame of ${frameBytes} bytes: give --block-kb ${minBlockBytes(frameBytes) / 1024} or more`,
+    );
+  return bytes;
+}
 
 const pow2ceil = (n: number): number => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
 const pow2floor = (n: number): number => 2 ** Math.floor(Math.log2(Math.max(1, n)));
@@ -145,12 +187,25 @@ function drainBlocksNeeded(
   );
 }
 
-/** The ring --ring-mb asks for, cut into blocks: at least 16 of them where the size allows. */
-function fixedRingLayout(ringBytes: number, preferredBlock: number, frameBytes: number): Layout {
-  const blockBytes = Math.max(
-    minBlockBytes(frameBytes),
-    Math.min(preferredBlock, pow2floor(ringBytes / 16)),
-  );
+/**
+ * A ring of a given size (--ring-mb, or live's default) cut into blocks: of --block-kb's size when
+ * given (refused if the ring cannot hold one), else the preferred size, made smaller where that
+ * leaves fewer than 16 of them.
+ */
+function fixedRingLayout(
+  ringBytes: number,
+  preferredBlock: number,
+  frameBytes: number,
+  options: Pick<MethodOptions, 'values'>,
+): Layout {
+  const chosen = chosenBlockBytes(options, frameBytes);
+  if (chosen !== null && chosen > ringBytes)
+    throw new UsageError(
+      `--block-kb ${chosen / 1024} is larger than the ${ringBytes / 2 ** 20} MiB ring: give a smaller --block-kb or a larger --ring-mb`,
+    );
+  const blockBytes =
+    chosen ??
+    Math.max(minBlockBytes(frameBytes), Math.min(preferredBlock, pow2floor(ringBytes / 16)));
   return { blockBytes, blockCount: Math.min(MAX_BLOCKS, Math.floor(ringBytes / blockBytes)) };
 }
 
@@ -171,10 +226,11 @@ function largestFitting(layout: Layout, frameBytes: number, options: MethodOptio
 export function drainLayout(frames: number, frameBytes: number, options: MethodOptions): Layout {
   const ringBytes = ringBytesOf(options);
   if (ringBytes !== null)
-    return fixedRingLayout(ringBytes, drainBlockBytes(frameBytes, options), frameBytes);
-  // Few frames: a block no bigger than they need.
+    return fixedRingLayout(ringBytes, drainBlockBytes(frameBytes, options), frameBytes, options);
+  // Few frames: a block no bigger than they need, unless --block-kb says otherwise.
   const small = clampBlock(frames * ringFrameBytes(frameBytes) + BLOCK_HEADER + 1, frameBytes);
-  const blockBytes = Math.min(drainBlockBytes(frameBytes, options), small);
+  const blockBytes =
+    chosenBlockBytes(options, frameBytes) ?? Math.min(drainBlockBytes(frameBytes, options), small);
   const slow = drainBlocksNeeded(frames, blockBytes, frameBytes, options, SLOWEST_ASSUMED_PPS);
   const blockCount =
     slow * blockBytes <= SLOW_SENDER_RING_BYTES
@@ -183,9 +239,9 @@ export function drainLayout(frames: number, frameBytes: number, options: MethodO
   return { blockBytes, blockCount };
 }
 
-function liveLayout(frameBytes: number, options: MethodOptions): Layout {
+export function liveLayout(frameBytes: number, options: MethodOptions): Layout {
   const ringBytes = ringBytesOf(options) ?? LIVE_BUFFER_BYTES;
-  return fixedRingLayout(ringBytes, clampBlock(LIVE_BLOCK_BYTES, frameBytes), frameBytes);
+  return fixedRingLayout(ringBytes, clampBlock(LIVE_BLOCK_BYTES, frameBytes), frameBytes, options);
 }
 
 // ---- the session ----------------------------------------------------------------------------
@@ -262,19 +318,20 @@ export const packetMmap = {
   summary:
     'PACKET_RX_RING with TPACKET_V3: retired blocks of the mapped ring read in place, no copy',
   tiers: ['js', 'native'],
-  options: [RING_MB],
+  options: [RING_MB, BLOCK_KB],
   // AF_PACKET rings exist on every Linux kernel capbench runs on.
   probe: () => ({ available: true }),
   maxHoldFrames(frameBytes, options) {
     const ringBytes = ringBytesOf(options);
     if (ringBytes !== null) {
       return largestFitting(
-        fixedRingLayout(ringBytes, drainBlockBytes(frameBytes, options), frameBytes),
+        fixedRingLayout(ringBytes, drainBlockBytes(frameBytes, options), frameBytes, options),
         frameBytes,
         options,
       );
     }
-    const blockBytes = drainBlockBytes(frameBytes, options);
+    const blockBytes =
+      chosenBlockBytes(options, frameBytes) ?? drainBlockBytes(frameBytes, options);
     return largestFitting(
       { blockBytes, blockCount: Math.min(MAX_BLOCKS, Math.floor(MAX_RING_BYTES / blockBytes)) },
       frameBytes,
