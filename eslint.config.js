@@ -9,7 +9,7 @@ import tseslint from 'typescript-eslint';
 
 export default defineConfig(
   // Build output, the addon's build tree, dependencies and bench:ci's results.
-  { ignores: ['dist/', 'build/', 'node_modules/', 'perf/', 'perf-base/'] },
+  { ignores: ['dist/', 'build/', 'node_modules/', 'perf/', 'perf-base-checkout/'] },
   {
     files: ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
     extends: [js.configs.recommended, ...tseslint.configs.recommendedTypeChecked],

@@ -123,6 +123,8 @@ export interface RawRunOptions {
   genThreads?: string;
   noisyRme?: string;
   deliver?: string;
+  precision?: string;
+  maxTime?: string;
   /** The methods' own options (METHOD_OPTIONS), under commander's keys: strings, or true for a switch. */
   [methodOption: string]: string | boolean | undefined;
 }
@@ -149,6 +151,29 @@ export function methodOptionValues(
 }
 
 /** Options as given, over `defaults` (core/config.ts) for what was not. */
+/**
+ * How many rounds: --trials N is exactly N; otherwise the command's precision rule (run: until
+ * every row is known to --precision at reference speed, within --max-time), if it has one.
+ */
+function rounds(
+  raw: RawRunOptions,
+  d: MeasureDefaults,
+): Pick<RunConfig, 'precision' | 'maxTimeSec'> {
+  if (raw.trials !== undefined) {
+    if (raw.precision !== undefined || raw.maxTime !== undefined) {
+      throw new UsageError(
+        '--trials N runs exactly N rounds: leave out --precision and --max-time, or --trials',
+      );
+    }
+    return { precision: null, maxTimeSec: null };
+  }
+  const precision =
+    raw.precision === undefined ? d.precision : positiveNumber('--precision', raw.precision);
+  const maxTimeSec =
+    raw.maxTime === undefined ? d.maxTimeSec : positiveNumber('--max-time', raw.maxTime);
+  return precision === null ? { precision: null, maxTimeSec: null } : { precision, maxTimeSec };
+}
+
 export function runConfig(raw: RawRunOptions, d: MeasureDefaults = RUN_DEFAULTS): RunConfig {
   const cpus = defaultCpus(os.cpus().length);
   const generatorCpu =
@@ -179,6 +204,7 @@ export function runConfig(raw: RawRunOptions, d: MeasureDefaults = RUN_DEFAULTS)
     rate: raw.rate === undefined ? d.rate : rate(raw.rate),
     fixturePath: fixturePath(raw.fixture ?? d.fixture),
     trials: raw.trials === undefined ? d.trials : positiveInt('--trials', raw.trials),
+    ...rounds(raw, d),
     tiers: raw.tier === undefined ? [...d.tiers] : tiers(raw.tier),
     iface: raw.iface ?? null,
     genIface: raw.genIface ?? null,

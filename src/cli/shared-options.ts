@@ -52,10 +52,15 @@ export function addMeasureOptions(cmd: Command, d: MeasureDefaults): Command {
     )
     .option(
       '--trials <n>',
-      withDefault(
-        'measurement windows per row, interleaved across rows; rows show the mean and its margin of error',
-        d.trials,
-      ),
+      d.precision === null
+        ? withDefault(
+            'measurement windows per row, interleaved across rows; rows show the mean and its margin of error',
+            d.trials,
+          )
+        : withDefault(
+            'exactly this many measurement windows per row, interleaved across rows, instead of adding rounds until --precision; without it, the fewest rounds before that is judged',
+            d.trials,
+          ),
     )
     .option(
       '--tier <tier>',

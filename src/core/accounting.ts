@@ -5,6 +5,7 @@
  */
 import type { CpuUsage } from './cpu-time.js';
 import type {
+  WindowSpeed,
   CycleSource,
   CyclesPerPacket,
   DeliverSource,
@@ -66,6 +67,8 @@ export interface WindowLoad {
   sent: number | null;
   /** Sender-side clocks over the phase that delivered the frames; null without a test bed. */
   delivery: DeliveryMeasure | null;
+  /** The speed probe around the window (core/drift.ts); null where it was not run. */
+  speed: WindowSpeed | null;
 }
 
 /** deliver in CPU-seconds per packet, how it was measured, and why not when it could not be. */

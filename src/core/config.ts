@@ -54,7 +54,15 @@ export interface RunConfig {
   /** Offered pps, or 'max' for flat out. */
   rate: number | 'max';
   fixturePath: string;
+  /** Rounds (windows per row): exactly this many, or with `precision` at least this many. */
   trials: number;
+  /**
+   * Percent: rounds go on until every available row's figure at reference speed (total, else
+   * read) has at most this relative margin of error, or `maxTimeSec` has passed since the run
+   * began. null: exactly `trials` rounds (--trials). Absent from older files (read as null).
+   */
+  precision: number | null;
+  maxTimeSec: number | null;
   tiers: Tier[];
   /**
    * Capture on this interface instead of a test bed: traffic from elsewhere (live only), or from
@@ -167,7 +175,12 @@ export interface MeasureDefaults {
   rate: number | 'max';
   /** A name in fixtures/ (see net/fixture.ts). */
   fixture: string;
+  /** With --trials: that many rounds. Without, with a precision: the least rounds before judging it. */
   trials: number;
+  /** Rounds go on until every row's figures at reference speed have this rme, percent; null: --trials. */
+  precision: number | null;
+  /** ...or until this many seconds have passed since the run began. */
+  maxTimeSec: number;
   tiers: readonly Tier[];
   noisyRme: number;
   threads: number;
@@ -182,10 +195,12 @@ export const RUN_DEFAULTS: MeasureDefaults = {
   durationSec: 2,
   rate: 'max',
   fixture: 'udp64',
-  // Ten interleaved trials: on a machine whose speed drifts over seconds, five left most rows
-  // noisy, and ten still keep a default run short (bench/README.md, "Figures behind design
-  // choices in the code").
-  trials: 10,
+  // Interleaved rounds until every row is known to 3 % at reference speed, as BenchmarkDotNet
+  // runs iterations until its relative error is 2 %, within 90 s, as tachometer samples for up to
+  // 3 minutes; at least 5 rounds, the fewest a margin of error or a cluster check says much from.
+  trials: 5,
+  precision: 3,
+  maxTimeSec: 90,
   tiers: ['js'],
   noisyRme: 10,
   threads: 1,
@@ -206,4 +221,9 @@ export function defaultCpus(cpus: number): { generatorCpu: number; captureCpu: n
 }
 
 /** A sweep measures many points: shorter windows and fewer trials per point. */
-export const SWEEP_DEFAULTS: MeasureDefaults = { ...RUN_DEFAULTS, durationSec: 1, trials: 3 };
+export const SWEEP_DEFAULTS: MeasureDefaults = {
+  ...RUN_DEFAULTS,
+  durationSec: 1,
+  trials: 3,
+  precision: null,
+};

@@ -16,10 +16,19 @@ import { native } from '../native/binding.js';
 /** /proc/stat counts in USER_HZ ticks, 100 per second on every Linux architecture we run on. */
 const USER_HZ = 100;
 
+/** A thread's context switches and minor faults over a stretch (getrusage(RUSAGE_THREAD)): exact counts. */
+export interface ThreadSwitches {
+  voluntary: number;
+  involuntary: number;
+  minorFaults: number;
+}
+
 export interface CpuSnapshot {
   threadUserNs: number;
   threadSysNs: number;
   threadTotalNs: number;
+  /** The thread's counts so far. */
+  threadSwitches: ThreadSwitches;
   /** idle + iowait + steal over all CPUs, in seconds. */
   systemIdleSec: number;
   /** performance.now() when the snapshot was taken, in seconds. */
@@ -48,6 +57,11 @@ export function snapshot(end: 'start' | 'end'): CpuSnapshot {
     threadUserNs: t.userNs,
     threadSysNs: t.sysNs,
     threadTotalNs: t.totalNs,
+    threadSwitches: {
+      voluntary: t.voluntarySwitches,
+      involuntary: t.involuntarySwitches,
+      minorFaults: t.minorFaults,
+    },
     systemIdleSec: end === 'start' ? idleFirst : systemIdleSeconds(),
     wallSec,
   };
@@ -71,5 +85,14 @@ export function usageBetween(a: CpuSnapshot, b: CpuSnapshot): CpuUsage {
       0,
       (b.wallSec - a.wallSec) * os.cpus().length - (b.systemIdleSec - a.systemIdleSec),
     ),
+  };
+}
+
+/** The thread's context switches and minor faults between two snapshots. */
+export function switchesBetween(a: CpuSnapshot, b: CpuSnapshot): ThreadSwitches {
+  return {
+    voluntary: b.threadSwitches.voluntary - a.threadSwitches.voluntary,
+    involuntary: b.threadSwitches.involuntary - a.threadSwitches.involuntary,
+    minorFaults: b.threadSwitches.minorFaults - a.threadSwitches.minorFaults,
   };
 }

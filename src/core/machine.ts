@@ -4,7 +4,8 @@
  * kernel or a clock of their own. real-machine.ts is the one the command line passes.
  */
 import type { CapName } from './privileges.js';
-import type { CycleSource, HostInfo } from './results.js';
+import type { CounterFloor, CycleSource, HostInfo } from './results.js';
+import type { Fixture } from '../net/fixture.js';
 import type { CpuSnapshot } from './cpu-time.js';
 import type { InterfaceCounters } from '../net/interface-stats.js';
 import type { PortInfo } from '../net/port.js';
@@ -33,6 +34,8 @@ export interface WindowMachine {
   cpuSnapshot(end: 'start' | 'end'): CpuSnapshot;
   /** CPU seconds the kernel's ksoftirqd threads have used, since boot. */
   softirqCpuSec(): number;
+  /** ns the speed probe's fixed work takes on `cpu` now (-1: any CPU); see core/drift.ts. */
+  speedProbe(cpu: number): number;
   /** Blocks the thread (the event loop too) for `ms`. */
   sleepBlocking(ms: number): void;
 }
@@ -57,4 +60,6 @@ export interface Machine extends WindowMachine {
   queueIrqCpus(ifname: string): number[];
   /** Pins the calling thread to `cpu` and moves the process's other threads off it. */
   reserveCpu(cpu: number): void;
+  /** The counter alone over the fixture's frames in memory, in each tier (core/counter-floor.ts). */
+  counterFloor(fixture: Fixture): Promise<CounterFloor>;
 }

@@ -5,6 +5,10 @@
 import type { CaptureMethodName, FanoutMode, Mode, Tier } from './config.js';
 import type { LatencySampler } from './latency.js';
 import type { MethodOption, MethodOptionValues } from './method-options.js';
+import type { ThreadSwitches } from './cpu-time.js';
+
+/** What a method's `calls` count: see CaptureMethod.callsAre. */
+export type CallsKind = 'system calls' | 'libpcap calls';
 
 export type Availability = { available: true } | { available: false; reason: string };
 
@@ -41,6 +45,8 @@ export interface ThreadCounts {
   cpuSec: number;
   userSec: number;
   sysSec: number;
+  /** Its context switches and minor faults while it read (getrusage). */
+  switches: ThreadSwitches;
   /** The CPU it was pinned to; null when it was left unpinned. */
   cpu: number | null;
 }
@@ -79,12 +85,23 @@ export interface SessionStats {
   seen: number | null;
   /** Frames the kernel dropped inside this method; null if it cannot say. */
   drops: number | null;
+  /**
+   * What the session has asked of the kernel since open (both tiers): calls (see
+   * CaptureMethod.callsAre) and the waits that woke to frames; null where nothing counts them.
+   */
+  calls: number | null;
+  wakeups: number | null;
 }
 
 export interface CaptureSession {
   /** Frames delivered to the counter so far, and how many of them it counted as IPv4. */
   readonly received: number;
   readonly ipv4: number;
+  /**
+   * Takes that brought frames so far: the batches, blocks or peeks the mechanism handed frames
+   * over in. Absent where they are not visible (the cap package reads inside libpcap).
+   */
+  readonly takes?: number;
   /**
    * True when frames are read by an event-loop callback (the `cap` package): such a session reads
    * whenever JS is idle, so drain mode must keep the event loop busy while it fills.
@@ -110,6 +127,11 @@ export interface CaptureMethod {
   /** One line for `capbench list` and --help. */
   readonly summary: string;
   readonly tiers: readonly Tier[];
+  /**
+   * What its sessions' `calls` count: system calls (receive calls, waits, kicks), or for a method
+   * whose receiving happens inside a library, the calls into it. Absent: system calls.
+   */
+  readonly callsAre?: CallsKind;
   /** Options of its own, offered by the command line (an option several methods read is one declaration they share). */
   readonly options?: readonly MethodOption[];
   /**

@@ -1,5 +1,6 @@
 /** The Machine capbench runs on: the kernel, the addon and iproute2 (see machine.ts). */
 import { snapshot } from './cpu-time.js';
+import { counterFloor } from './counter-floor.js';
 import { cycleSource, hostInfo } from './host.js';
 import type { Machine } from './machine.js';
 import { requireCapabilities } from './privileges.js';
@@ -18,6 +19,7 @@ export const realMachine: Machine = {
   readBacklogDrops,
   cpuSnapshot: snapshot,
   softirqCpuSec,
+  speedProbe: (cpu) => native().speedProbe(cpu),
   sleepBlocking,
   requireCapabilities: (needed, who) => requireCapabilities(needed, who),
   host: () => ({ info: hostInfo(), cycles: cycleSource().source }),
@@ -32,4 +34,5 @@ export const realMachine: Machine = {
   fitFrames,
   queueIrqCpus: (ifname) => queueIrqCpus(ifname),
   reserveCpu: (cpu) => native().reserveCpu(cpu),
+  counterFloor,
 };

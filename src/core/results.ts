@@ -6,6 +6,7 @@
  * config.methodOptions, keyed by option name. report/load-results.ts reads /1 and /2 files too.
  */
 import type { MethodName, Mode, RunConfig, Tier } from './config.js';
+import type { SpeedSpread } from './drift.js';
 
 export const RESULTS_SCHEMA = 'capbench.results/3';
 
@@ -166,6 +167,53 @@ export interface TrialResult {
   cyclesPerPacket: CyclesPerPacket;
   /** With more than one reader thread, what each did in this trial; null with one. Absent from older files. */
   perThread?: ThreadTrial[] | null;
+  /** The speed probe around the window (core/drift.ts); null where it was not run. Absent from older files. */
+  speed?: WindowSpeed | null;
+  /** What the reading thread(s) asked of the kernel over the window. Absent from older files. */
+  counts?: WindowCounts | null;
+  /** This window's figures at the point's reference speed (Row.normalised); null without probes. Absent from older files. */
+  atReferenceSpeed?: TrialAtReferenceSpeed | null;
+}
+
+/** The cluster check over a row's windows: the share of their variance the best two-group split explains, against its threshold. */
+export interface WindowClusters {
+  explained: number;
+  threshold: number;
+  /** explained > threshold: two clusters. */
+  two: boolean;
+}
+
+/** One window's cycles/pkt and rate as if it had run at the point's reference speed. */
+export interface TrialAtReferenceSpeed {
+  deliver: number | null;
+  read: number | null;
+  total: number | null;
+  pps: number | null;
+}
+
+/**
+ * The speed probe around one window: ns of thread CPU time its fixed work took, before and after
+ * the window, on the reading thread's CPU (the mean over the reader threads' CPUs) and on the
+ * sender's, where veth delivers (null when capbench sends nothing).
+ */
+export interface WindowSpeed {
+  reader: { before: number; after: number };
+  sender: { before: number; after: number } | null;
+}
+
+/**
+ * Exact counts over a window's timed part, for the reading thread(s): what the session asked of
+ * the kernel (calls and the waits that woke to frames; null where the method cannot count them)
+ * and getrusage's context switches and minor faults.
+ */
+export interface WindowCounts {
+  calls: number | null;
+  wakeups: number | null;
+  /** Takes that brought frames (batches, blocks, peeks); null where not visible. */
+  takes: number | null;
+  voluntarySwitches: number;
+  involuntarySwitches: number;
+  minorFaults: number;
 }
 
 /** One reader thread's part of a trial. */
@@ -231,6 +279,81 @@ export interface Row {
   perThread?: ThreadShare[] | null;
   /** Every check held: counts exact, accounting closed. */
   ok: boolean;
+  /** Cycles at the point's reference speed, for comparing across runs (core/drift.ts); null without probes. Absent from older files. */
+  normalised?: AtReferenceSpeed | null;
+  /** Exact counts per packet that explain a cost (--explain). Absent from older files. */
+  explain?: ExplainCounts | null;
+  /**
+   * Whether the per-window totals (else reads) fell into two clusters rather than one spread
+   * (core/drift.ts twoClusters): the row's mean then lies between them. null with fewer than 5
+   * windows. Absent from older files.
+   */
+  clusters?: WindowClusters | null;
+  /**
+   * For a noisy row (`noisy`): whether the machine's own drift explains it, i.e. its figures at
+   * reference speed are within --noisy-rme. null for a row that is not noisy. Absent from older files.
+   */
+  driftExplainsNoise?: boolean | null;
+}
+
+/**
+ * A row's figures as if every window had run at the point's reference speed (the median speed
+ * probe; `reference` says which, in ns of probe work): each window's CPU time scaled by its own
+ * probe (core/drift.ts atReference), deliver recomputed from the scaled clocks. Not what the
+ * machine paid: what it would have at one speed, so that runs and rows taken at different moments
+ * compare.
+ */
+export interface AtReferenceSpeed {
+  deliver: number | null;
+  read: number | null;
+  total: number | null;
+  /** Relative margins of error over the windows, percent. */
+  readRme: number | null;
+  totalRme: number | null;
+  /**
+   * rx pps with each window's rate scaled the same way (a window at half speed read at half the
+   * rate), and its margin of error: what is left of the rate's noise once the machine's is out.
+   */
+  pps: number | null;
+  ppsRme: number | null;
+  reference: { readerNs: number; senderNs: number | null };
+}
+
+/**
+ * Per packet, over a row's windows, for its reading thread(s): what it asked of the kernel (calls
+ * and wake-ups; `callsAre` says what a call is for this method), getrusage's context switches and
+ * minor faults; and packets per call and per wake-up (a batch, a block). Calls and packets per
+ * call are set by the method and its batch in drain; switches and faults depend on timing.
+ */
+export interface ExplainCounts {
+  callsAre: 'system calls' | 'libpcap calls' | null;
+  callsPerPacket: number | null;
+  packetsPerCall: number | null;
+  packetsPerWakeup: number | null;
+  /** Packets per take: per recvmmsg batch, ring block, af-xdp peek (1 for one recv per frame). */
+  packetsPerBatch: number | null;
+  voluntarySwitchesPerPacket: number;
+  involuntarySwitchesPerPacket: number;
+  minorFaultsPerPacket: number;
+}
+
+/** Why a run's rounds ended: the --trials asked for, every row precise enough, or --max-time. */
+export interface Stopping {
+  rule: 'trials' | 'precision' | 'time';
+  /** Measured rounds (windows per row), the warm-up not counted. */
+  rounds: number;
+  /** --precision, percent; null with --trials. */
+  precisionPct: number | null;
+  /** --max-time, seconds; null with --trials. */
+  maxTimeSec: number | null;
+  /** Rows whose normalised total rme was still above the precision when time ran out. */
+  impreciseRows: string[];
+}
+
+/** How much the machine's speed varied over the run, per CPU role (core/drift.ts SpeedSpread). */
+export interface RunSpeed {
+  reader: SpeedSpread | null;
+  sender: SpeedSpread | null;
 }
 
 export interface Results {
@@ -239,4 +362,18 @@ export interface Results {
   host: HostInfo;
   config: RunConfig;
   rows: Row[];
+  /** The speed probes over the whole run. Absent from older files. */
+  speed?: RunSpeed | null;
+  /** What ended the rounds (run: one point). Absent from older files and sweeps. */
+  stopping?: Stopping | null;
+  /** The counter alone (tinybench): the floor of what counting costs per frame. Absent from older files. */
+  counterFloor?: CounterFloor | null;
+}
+
+/** doSomething over the fixture's frames held in memory, in each tier (tinybench). */
+export interface CounterFloor {
+  js: { nsPerFrame: number; rmePct: number };
+  native: { nsPerFrame: number; rmePct: number };
+  /** Frames per measured call (the fixture's frames, repeated to a batch). */
+  batch: number;
 }

@@ -1,5 +1,5 @@
 /**
- * From measurement windows to result rows. Every row of a point runs `trials` windows, after one
+ * From measurement windows to result rows. Every row of a point runs a window per round, after one
  * warm-up window that is not recorded (a program that captures for real runs with its loop
  * compiled, so the first, interpreted window would measure V8's tiers rather than the method).
  * The rows' windows are interleaved, one round at a time: on a shared machine the speed drifts
@@ -13,12 +13,24 @@ import {
   sumDrops,
   totalDrops,
   type Baseline,
+  type WindowLoad,
 } from './accounting.js';
+import { atReference, referenceSpeed, speedOf, twoClusters, type ReferenceSpeed } from './drift.js';
+import { explainCounts } from './explain.js';
+import type { CallsKind } from './method.js';
 import { summarizeLatency } from './latency.js';
 import { BASELINE, type MethodName, type RunConfig, type Tier } from './config.js';
 import { InterruptedError, UsageError } from '../shared/errors.js';
-import type { CycleSource, CyclesPerPacket, Row, ThreadShare, TrialResult } from './results.js';
-import { summarize } from './statistics.js';
+import type {
+  CycleSource,
+  CyclesPerPacket,
+  AtReferenceSpeed,
+  Row,
+  ThreadShare,
+  TrialAtReferenceSpeed,
+  TrialResult,
+} from './results.js';
+import { rme, summarize } from './statistics.js';
 import {
   measureBaseline,
   measureWindow,
@@ -30,9 +42,10 @@ import {
 export interface Progress {
   method: MethodName;
   tier: Tier;
-  /** 0 for the warm-up window, then 1..trials. */
+  /** 0 for the warm-up window, then 1, 2, ... */
   trial: number;
-  trials: number;
+  /** How many there will be; null when the rounds go on until the figures are precise enough. */
+  trials: number | null;
   /** pps of the window before this one in the same row, if any. */
   lastPps: number | null;
 }
@@ -56,6 +69,8 @@ export interface RowPlan {
   failure: string | null;
   /** What the row must say even when it passes (a drain cut to what the method holds); null if nothing. */
   note: string | null;
+  /** What its sessions' calls count (CaptureMethod.callsAre); null for the baseline, which reads nothing. */
+  callsAre: CallsKind | null;
 }
 
 export function planRow(spec: WindowSpec, note: string | null = null): RowPlan {
@@ -69,6 +84,7 @@ export function planRow(spec: WindowSpec, note: string | null = null): RowPlan {
     lastPps: null,
     failure: null,
     note,
+    callsAre: spec.method.callsAre ?? 'system calls',
   };
 }
 
@@ -83,6 +99,7 @@ export function planBaseline(spec: BaselineSpec): RowPlan {
     lastPps: null,
     failure: null,
     note: null,
+    callsAre: null,
   };
 }
 
@@ -166,7 +183,7 @@ function threadShares(
 async function runWindow(
   plan: RowPlan,
   trial: number,
-  trials: number,
+  trials: number | null,
   keep: boolean,
   onProgress?: (p: Progress) => void,
 ): Promise<void> {
@@ -188,52 +205,173 @@ async function runWindow(
  * Runs every plan's warm-up window, then `trials` rounds of one window per plan. Each round starts
  * one plan further on, so that no row always follows the same one.
  */
+/**
+ * When a point's rounds end: after a fixed number (--trials), or, from `minRounds` on, once
+ * `imprecise()` names no row any more, or when another round would end past `deadlineMs`.
+ */
+export type RoundsRule =
+  | { kind: 'fixed'; rounds: number }
+  | { kind: 'precision'; minRounds: number; deadlineMs: number; imprecise: () => string[] };
+
+/** How a point's rounds ended (results.ts Stopping, less the options it was asked with). */
+export interface RoundsRun {
+  rule: 'trials' | 'precision' | 'time';
+  rounds: number;
+  impreciseRows: string[];
+}
+
 export async function runInterleaved(
   plans: readonly RowPlan[],
-  trials: number,
+  rule: RoundsRule,
   onProgress?: (p: Progress) => void,
-): Promise<void> {
+): Promise<RoundsRun> {
+  const trials = rule.kind === 'fixed' ? rule.rounds : null;
   for (const plan of plans) {
     if (plan.warmUp) await runWindow(plan, 0, trials, false, onProgress);
   }
-  for (let round = 0; round < trials; round++) {
+  let lastRoundMs = 0;
+  for (let round = 0; ; round++) {
+    if (rule.kind === 'fixed' && round >= rule.rounds)
+      return { rule: 'trials', rounds: round, impreciseRows: [] };
+    if (rule.kind === 'precision' && round >= rule.minRounds) {
+      const imprecise = rule.imprecise();
+      if (imprecise.length === 0) return { rule: 'precision', rounds: round, impreciseRows: [] };
+      if (performance.now() + lastRoundMs > rule.deadlineMs)
+        return { rule: 'time', rounds: round, impreciseRows: imprecise };
+    }
+    const started = performance.now();
     for (let i = 0; i < plans.length; i++) {
       await runWindow(plans[(round + i) % plans.length]!, round + 1, trials, true, onProgress);
     }
+    lastRoundMs = performance.now() - started;
   }
 }
 
 /** The reference `deliver` is charged against, from the baseline's windows and every fill's twin. */
-export function pointBaseline(
+/**
+ * What a point's rows are charged and compared against: the baseline `deliver` is charged
+ * against (the none baseline's windows and every fill's twin), and the point's reference speed
+ * (the median speed probe of all its windows) with the same baseline at that speed, for the
+ * rows' figures at reference speed (core/drift.ts). speed is null where a window has no probe.
+ */
+export interface PointReference {
+  baseline: Baseline | null;
+  speed: ReferenceSpeed | null;
+  baselineAtSpeed: Baseline | null;
+}
+
+export function pointReference(
   basePlan: RowPlan | null,
   plans: readonly RowPlan[],
   mode: 'drain' | 'live',
-): Baseline | null {
-  return baselineFrom(
-    basePlan?.windows.map((w) => w.load) ?? [],
-    plans.flatMap((p) => p.windows.map((w) => w.load)),
-    mode,
-  );
+): PointReference {
+  const base = basePlan?.windows.map((w) => w.load) ?? [];
+  const all = plans.flatMap((p) => p.windows.map((w) => w.load));
+  const speeds = all.map((l) => l.speed);
+  const speed = speeds.every((s) => s !== null) ? referenceSpeed(speeds) : null;
+  const at = (l: WindowLoad): WindowLoad => atReference(l, speed!);
+  return {
+    baseline: baselineFrom(base, all, mode),
+    speed,
+    baselineAtSpeed: speed && baselineFrom(base.map(at), all.map(at), mode),
+  };
 }
 
 /** Sums, checks and summarises a plan's windows into a row. */
 export function buildRow(
   plan: RowPlan,
   config: RunConfig,
-  baseline: Baseline | null,
+  reference: PointReference,
   cycleSource: CycleSource,
 ): Row {
   const { spec } = plan;
+  const cyclesFor = (w: readonly WindowLoad[], baseline: Baseline | null): CyclesPerPacket =>
+    rowCycles(w, spec.cpus, spec.tscHz, baseline, cycleSource, { deliver: config.deliver });
   const cycles = (w: readonly WindowResult[]): CyclesPerPacket =>
-    rowCycles(
+    cyclesFor(
       w.map((x) => x.load),
-      spec.cpus,
-      spec.tscHz,
-      baseline,
-      cycleSource,
-      { deliver: config.deliver },
+      reference.baseline,
     );
-  return summariseRow(plan, config, cycles);
+  const row = summariseRow(plan, config, cycles);
+  if (plan.failure !== null) return row;
+  const { speed } = reference;
+  if (speed === null)
+    return withDrift(
+      { ...row, normalised: null, explain: explainCounts(row.trials, plan.callsAre) },
+      config,
+    );
+  const atRef = plan.windows.map((w) => atReference(w.load, speed));
+  const perWindow = atRef.map((l, i): TrialAtReferenceSpeed => {
+    const c = cyclesFor([l], reference.baselineAtSpeed);
+    const pps = row.trials[i]!.pps;
+    const at = l.speed && speedOf(l.speed).reader;
+    return {
+      deliver: c.deliver,
+      read: c.read,
+      total: c.total,
+      pps: pps === null || !at ? null : (pps * at) / speed.readerNs,
+    };
+  });
+  const normalised = atSpeed(
+    atRef,
+    (w) => cyclesFor(w, reference.baselineAtSpeed),
+    perWindow,
+    speed,
+  );
+  const trials = row.trials.map((t, i) => ({ ...t, atReferenceSpeed: perWindow[i]! }));
+  return withDrift(
+    { ...row, trials, normalised, explain: explainCounts(row.trials, plan.callsAre) },
+    config,
+  );
+}
+
+/** A row's figures from its windows at reference speed, and the margins of error over them. */
+function atSpeed(
+  loads: readonly WindowLoad[],
+  cycles: (w: readonly WindowLoad[]) => CyclesPerPacket,
+  perWindow: readonly TrialAtReferenceSpeed[],
+  speed: ReferenceSpeed,
+): AtReferenceSpeed {
+  const whole = cycles(loads);
+  const all = (f: (w: TrialAtReferenceSpeed) => number | null): number[] | null => {
+    const values = perWindow.map(f);
+    return values.every((v) => v !== null) ? values : null;
+  };
+  const spread = (f: (w: TrialAtReferenceSpeed) => number | null): number | null => {
+    const values = all(f);
+    return values === null ? null : rme(values);
+  };
+  const rates = all((w) => w.pps);
+  return {
+    deliver: whole.deliver,
+    read: whole.read,
+    total: whole.total,
+    readRme: spread((w) => w.read),
+    totalRme: whole.totalRme,
+    pps:
+      rates === null || rates.length === 0 ? null : rates.reduce((a, r) => a + r, 0) / rates.length,
+    ppsRme: spread((w) => w.pps),
+    reference: speed,
+  };
+}
+
+/**
+ * Whether the windows fell into two clusters (over the per-window totals, else reads), and
+ * for a noisy row whether the machine's drift explains its noise: at reference speed its cycles'
+ * margin of error is within --noisy-rme.
+ */
+function withDrift(row: Row, config: RunConfig): Row {
+  const totals = row.trials.map((t) => t.cyclesPerPacket.total);
+  const reads = row.trials.map((t) => t.cyclesPerPacket.read);
+  const values = totals.every((t) => t !== null) ? totals : reads;
+  const n = row.normalised;
+  const rmes = n ? [n.ppsRme, n.total !== null ? n.totalRme : n.readRme] : [];
+  return {
+    ...row,
+    clusters: values.every((v) => v !== null) ? twoClusters(values) : null,
+    driftExplainsNoise:
+      !row.noisy || n === null ? null : rmes.every((r) => r === null || r <= config.noisyRme),
+  };
 }
 
 /** The baseline's row: delivers nothing by definition, reads nothing, counts nothing. */

@@ -15,6 +15,7 @@ import {
   type RunConfig,
 } from './config.js';
 import type { LinkKind } from './accounting.js';
+import { runSpeed } from './drift.js';
 import { checkTwoPort } from './two-port.js';
 import { UsageError } from '../shared/errors.js';
 import type { Machine } from './machine.js';
@@ -25,16 +26,18 @@ import {
   type HostInfo,
   type Results,
   type Row,
+  type Stopping,
 } from './results.js';
 import {
   buildBaselineRow,
   buildRow,
   planBaseline,
   planRow,
-  pointBaseline,
+  pointReference,
   runInterleaved,
   unavailableRow,
   type Progress,
+  type RoundsRule,
   type RowPlan,
 } from './rows.js';
 import { largestFrame, loadFixture, type Fixture } from '../net/fixture.js';
@@ -176,7 +179,13 @@ export interface BenchContext {
    * baseline row is included when config.methods names it. `baseline: false` skips it (sweeps
    * searching a rate need only loss).
    */
-  measure(config: RunConfig, options?: { baseline?: boolean }): Promise<Row[]>;
+  measure(config: RunConfig, options?: { baseline?: boolean }): Promise<Point>;
+}
+
+/** A point's rows, and what ended its rounds. */
+export interface Point {
+  rows: Row[];
+  stopping: Stopping;
 }
 
 /**
@@ -189,6 +198,7 @@ export async function withBench<T>(
   use: (bench: BenchContext) => Promise<T>,
 ): Promise<T> {
   const { machine } = deps;
+  const started = performance.now();
   const checked = await validate(config, deps);
   // Only the test bed needs a namespace (ip netns, setns); ports are used where they are.
   const withTestbed = trafficFrom(config) === 'testbed';
@@ -209,7 +219,11 @@ export async function withBench<T>(
           ...checked,
           fixturePath: config.fixturePath,
         });
-        return measurePoint(point, pointChecked, bed, host, cycles, deps, options.baseline ?? true);
+        const deadlineMs = started + (point.maxTimeSec ?? Infinity) * 1000;
+        return measurePoint(point, pointChecked, bed, host, cycles, deps, {
+          withBaseline: options.baseline ?? true,
+          deadlineMs,
+        });
       },
     });
   } finally {
@@ -289,6 +303,40 @@ function spreadable(
   );
 }
 
+/**
+ * Where the speed probe runs: the CPU of each reader thread that reads (the capturing thread's
+ * with one), and the generator's first, which on veth also runs the delivery.
+ */
+function probeCpus(config: RunConfig, readers: readonly number[]): WindowSpec['probeCpus'] {
+  const reading =
+    config.threads > 1 && readers.length > 0
+      ? [...new Set(Array.from({ length: config.threads }, (_, i) => readers[i % readers.length]!))]
+      : [config.captureCpu];
+  return { readers: reading, sender: config.generatorCpu };
+}
+
+/**
+ * The rows whose figure at reference speed (total, else read) is not yet known to `precision`
+ * percent, as "method/tier"; a row that failed, or rests on too few packets, is not waited for.
+ */
+function impreciseRows(
+  basePlan: RowPlan | null,
+  plans: readonly RowPlan[],
+  config: RunConfig,
+  cycles: CycleSource,
+  precision: number,
+): string[] {
+  const reference = pointReference(basePlan, plans, config.mode);
+  return plans
+    .filter((p) => p !== basePlan && p.failure === null)
+    .filter((p) => {
+      const n = buildRow(p, config, reference, cycles).normalised;
+      const rme = n === null || n === undefined ? null : n.total !== null ? n.totalRme : n.readRme;
+      return rme !== null && rme > precision;
+    })
+    .map((p) => `${p.method}/${p.tier}`);
+}
+
 async function measurePoint(
   config: RunConfig,
   { fixture, link }: Checked,
@@ -296,21 +344,23 @@ async function measurePoint(
   host: HostInfo,
   cycles: CycleSource,
   deps: RunDeps,
-  withBaseline: boolean,
-): Promise<Row[]> {
+  { withBaseline, deadlineMs }: { withBaseline: boolean; deadlineMs: number },
+): Promise<Point> {
   // Node's helper threads go elsewhere, or the scheduler runs them on the capture CPU mid-window.
   // Before each point: a thread Node started since the last (libuv's pool is lazy) inherited the pin.
   // With reader threads of its own the thread that runs the window only waits: it keeps its place.
   const { machine } = deps;
   if (config.captureCpu >= 0 && config.threads === 1) machine.reserveCpu(config.captureCpu);
   if (testbed) await machine.fitFrames(testbed, largestFrame(fixture));
+  const readers = readerCpus(config, machine, host.cpus);
   const base = {
     mode: config.mode,
     ...wiring(config, fixture, link, testbed, host.cpus),
     fixture,
     count: config.count,
     durationSec: config.durationSec,
-    options: methodOptions(config, readerCpus(config, machine, host.cpus), testbed?.queues ?? 0),
+    options: methodOptions(config, readers, testbed?.queues ?? 0),
+    probeCpus: probeCpus(config, readers),
     machine,
     tscHz: host.tscHz,
     cpus: host.cpus,
@@ -340,24 +390,49 @@ async function measurePoint(
   }
   const isPlan = (s: Row | RowPlan): s is RowPlan => 'measure' in s;
   const plans = [...(basePlan && !showNone ? [basePlan] : []), ...slots.filter(isPlan)];
-  await runInterleaved(plans, config.trials, deps.onProgress);
-  const baseline = pointBaseline(basePlan, plans, config.mode);
-  return slots.map((s) =>
+  const rule: RoundsRule =
+    config.precision === null
+      ? { kind: 'fixed', rounds: config.trials }
+      : {
+          kind: 'precision',
+          minRounds: config.trials,
+          deadlineMs,
+          imprecise: () => impreciseRows(basePlan, plans, config, cycles, config.precision!),
+        };
+  const ran = await runInterleaved(plans, rule, deps.onProgress);
+  const reference = pointReference(basePlan, plans, config.mode);
+  const rows = slots.map((s) =>
     !isPlan(s)
       ? s
       : s === basePlan
         ? buildBaselineRow(s, config, cycles)
-        : buildRow(s, config, baseline, cycles),
+        : buildRow(s, config, reference, cycles),
   );
+  return {
+    rows,
+    stopping: {
+      ...ran,
+      precisionPct: config.precision,
+      maxTimeSec: config.precision === null ? null : config.maxTimeSec,
+    },
+  };
 }
 
 export async function runBenchmark(config: RunConfig, deps: RunDeps): Promise<Results> {
   const startedAt = new Date().toISOString();
-  return withBench(config, deps, async (bench) => ({
-    schema: RESULTS_SCHEMA,
-    startedAt,
-    host: bench.host,
-    config,
-    rows: await bench.measure(config),
-  }));
+  return withBench(config, deps, async (bench) => {
+    const { rows, stopping } = await bench.measure(config);
+    // After the windows, on the CPU they captured on (reserved for the capturing thread).
+    const counterFloor = await deps.machine.counterFloor(await loadFixture(config.fixturePath));
+    return {
+      schema: RESULTS_SCHEMA,
+      startedAt,
+      host: bench.host,
+      config,
+      rows,
+      stopping,
+      speed: runSpeed(rows),
+      counterFloor,
+    };
+  });
 }

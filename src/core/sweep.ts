@@ -9,6 +9,7 @@ import { RESULTS_SCHEMA, type Results, type Row, type SweepPoint } from './resul
 import { withBench, type BenchContext, type RunDeps } from './runner.js';
 import { fixturePath, loadFixture } from '../net/fixture.js';
 import { checkTwoPort } from './two-port.js';
+import { runSpeed } from './drift.js';
 
 export interface SweepConfig {
   base: RunConfig;
@@ -71,7 +72,7 @@ export async function searchRate(
   for (let step = 0; step < MAX_STEPS; step++) {
     // The first try is flat out: a method that keeps up with the generator needs no search.
     const rate = step === 0 ? hi : Math.round((lo + hi) / 2);
-    const [row] = await bench.measure({ ...cfg, mode: 'live', rate }, { baseline: false });
+    const [row] = (await bench.measure({ ...cfg, mode: 'live', rate }, { baseline: false })).rows;
     if (!row || !row.available) return row!;
     last = { ...row, point: { threads, frameBytes, offeredPps: rate } };
     const l = lossOf(row);
@@ -151,12 +152,14 @@ export async function runSweep(
       if (sweep.rates === 'search') {
         // The generator's own flat-out rate with nothing attached bounds the search; with no
         // reader, the thread count does not change it.
-        const [none] = await bench.measure({
-          ...cfg,
-          methods: ['none'],
-          mode: 'live',
-          rate: 'max',
-        });
+        const [none] = (
+          await bench.measure({
+            ...cfg,
+            methods: ['none'],
+            mode: 'live',
+            rate: 'max',
+          })
+        ).rows;
         const maxPps = none?.pps ?? 0;
         if (!(maxPps > 0))
           throw new Error('the generator sent nothing: cannot bound the rate search');
@@ -178,11 +181,18 @@ export async function runSweep(
             offeredPps: rate === 'max' ? null : rate,
           };
           rows.push(
-            ...withPoint(await bench.measure(withThreads({ ...cfg, rate }, threads)), point),
+            ...withPoint((await bench.measure(withThreads({ ...cfg, rate }, threads))).rows, point),
           );
         }
       }
     }
-    return { schema: RESULTS_SCHEMA, startedAt, host: bench.host, config: base, rows };
+    return {
+      schema: RESULTS_SCHEMA,
+      startedAt,
+      host: bench.host,
+      config: base,
+      rows,
+      speed: runSpeed(rows),
+    };
   });
 }

@@ -20,13 +20,21 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { totalDrops, windowLoss, type LinkKind, type WindowLoad } from './accounting.js';
-import { usageBetween, type CpuSnapshot, type CpuUsage } from './cpu-time.js';
+import {
+  switchesBetween,
+  usageBetween,
+  type CpuSnapshot,
+  type CpuUsage,
+  type ThreadSwitches,
+} from './cpu-time.js';
 import { throwIfAborted } from './consume-loop.js';
 import { LatencySampler, summarizeLatency } from './latency.js';
 import type { Mode, Tier } from './config.js';
 import type { CaptureMethod, CaptureSession, MethodOptions, ThreadCounts } from './method.js';
 import type { Generator, WindowMachine } from './machine.js';
 import type {
+  WindowCounts,
+  WindowSpeed,
   DeliveryMeasure,
   DropsSource,
   SystemDelivery,
@@ -76,6 +84,11 @@ export interface BaselineSpec {
   count: number;
   durationSec: number;
   options: MethodOptions;
+  /**
+   * Where the speed probe runs around the window (core/drift.ts): the reading thread's CPU (each
+   * reader thread's) and the sender's; -1 for one left unpinned. null: no probe.
+   */
+  probeCpus: { readers: readonly number[]; sender: number } | null;
   /** The machine: what the window touches, and for the row's cycles (rows.ts) its TSC rate and CPUs. */
   machine: WindowMachine;
   tscHz: number;
@@ -363,6 +376,34 @@ async function lossSince(
   return loss;
 }
 
+/** The speed probe on the window's CPUs now: the readers' mean, and the sender's when capbench sends. */
+function probe(spec: BaselineSpec): { reader: number; sender: number | null } | null {
+  const cpus = spec.probeCpus;
+  if (cpus === null) return null;
+  const readers = cpus.readers.length > 0 ? cpus.readers : [-1];
+  const reader = readers.reduce((a, cpu) => a + spec.machine.speedProbe(cpu), 0) / readers.length;
+  return { reader, sender: spec.traffic === null ? null : spec.machine.speedProbe(cpus.sender) };
+}
+
+/** Takes a window between two speed probes, and files them with its trial and load. */
+async function probed(
+  spec: BaselineSpec,
+  measure: () => Promise<WindowResult>,
+): Promise<WindowResult> {
+  const before = probe(spec);
+  const result = await measure();
+  const after = probe(spec);
+  if (before === null || after === null) return result;
+  const speed: WindowSpeed = {
+    reader: { before: before.reader, after: after.reader },
+    sender:
+      before.sender === null || after.sender === null
+        ? null
+        : { before: before.sender, after: after.sender },
+  };
+  return { ...result, trial: { ...result.trial, speed }, load: { ...result.load, speed } };
+}
+
 // ---- the `none` baseline ----------------------------------------------------------------------
 
 /**
@@ -371,7 +412,11 @@ async function lossSince(
  * live the whole window. It counts nothing and reads nothing: its load is the reference other
  * rows' deliver is charged against.
  */
-export async function measureBaseline(spec: BaselineSpec): Promise<WindowResult> {
+export function measureBaseline(spec: BaselineSpec): Promise<WindowResult> {
+  return probed(spec, () => baselineWindow(spec));
+}
+
+async function baselineWindow(spec: BaselineSpec): Promise<WindowResult> {
   const before = await readAll(spec);
   const { sent, c0, c1, windowMs } =
     spec.mode === 'drain' ? await idleAfterFill(spec, before) : await liveWithNothing(spec);
@@ -394,6 +439,7 @@ export async function measureBaseline(spec: BaselineSpec): Promise<WindowResult>
     },
     // In live mode the frames sent during the window scale the baseline; in drain none are.
     load: {
+      speed: null,
       cpu: usageBetween(c0, c1),
       windowSec,
       packets: 0,
@@ -450,7 +496,11 @@ async function liveWithNothing(spec: BaselineSpec): Promise<Timed> {
 
 // ---- a capture method ------------------------------------------------------------------------
 
-export async function measureWindow(spec: WindowSpec): Promise<WindowResult> {
+export function measureWindow(spec: WindowSpec): Promise<WindowResult> {
+  return probed(spec, () => methodWindow(spec));
+}
+
+async function methodWindow(spec: WindowSpec): Promise<WindowResult> {
   // Reader threads count apart from this one, where no sampler can follow them.
   const sampled =
     spec.mode === 'live' &&
@@ -509,7 +559,7 @@ async function drain(spec: WindowSpec, session: CaptureSession): Promise<WindowR
   });
   const c1 = spec.machine.cpuSnapshot('end');
   const sent = { sent: delivery.sent, threadSent, delivery };
-  return finish(spec, session, before, sent, tEnd - t0, usageBetween(c0, c1));
+  return finish(spec, session, before, sent, tEnd - t0, c0, c1);
 }
 
 async function live(
@@ -537,7 +587,7 @@ async function live(
       : await readTail(session, offered.sent, offered.tEnd, spec.signal);
   const c1 = m.cpuSnapshot('end');
   liveDelivery(spec, offered.delivery, softirq0, c0, c1);
-  return finish(spec, session, before, offered, tEnd - t0, usageBetween(c0, c1));
+  return finish(spec, session, before, offered, tEnd - t0, c0, c1);
 }
 
 /**
@@ -575,7 +625,8 @@ async function finish(
   before: Counters,
   sent: Sent,
   windowMs: number,
-  cpu: CpuUsage,
+  c0: CpuSnapshot,
+  c1: CpuSnapshot,
 ): Promise<WindowResult> {
   const { received, drops, resent, dropsSource } = await lossSince(spec, before, sent.sent, {
     counted: session.received,
@@ -583,7 +634,21 @@ async function finish(
   });
   const windowSec = windowMs / 1000;
   const readers = session.threads?.() ?? null;
+  const cpu = usageBetween(c0, c1);
   const reading = readers ? withReaders(cpu, readers) : cpu;
+  // The session opened with the window, and only its timed part read: its counts are the window's.
+  const kernel = session.stats();
+  const switches = [switchesBetween(c0, c1), ...(readers ?? []).map((t) => t.switches)];
+  const total = (f: (s: ThreadSwitches) => number): number =>
+    switches.reduce((a, s) => a + f(s), 0);
+  const counts: WindowCounts = {
+    calls: kernel.calls,
+    wakeups: kernel.wakeups,
+    takes: session.takes ?? null,
+    voluntarySwitches: total((s) => s.voluntary),
+    involuntarySwitches: total((s) => s.involuntary),
+    minorFaults: total((s) => s.minorFaults),
+  };
   return {
     trial: {
       sent: sent.sent,
@@ -603,6 +668,7 @@ async function finish(
           drops: t.drops,
           cpuSec: t.cpuSec,
         })),
+      counts,
     },
     // In live mode the frames sent during the window scale the baseline; in drain none are.
     load: {
@@ -611,6 +677,7 @@ async function finish(
       packets: received,
       sent: spec.mode === 'live' ? sent.sent : null,
       delivery: sent.delivery,
+      speed: null,
     },
     latencySamples: [],
     dropsSource,

@@ -233,7 +233,7 @@ function interfaceDropsSince(ifname: string): () => number {
 function withoutInterfaceDrops(s: SessionStats, ifDrops: number): SessionStats {
   const sockDrops = s.drops ?? 0;
   const drops = sockDrops - Math.min(sockDrops, ifDrops);
-  return { seen: (s.seen ?? 0) - sockDrops + drops, drops };
+  return { ...s, seen: (s.seen ?? 0) - sockDrops + drops, drops };
 }
 
 class AfXdpSession extends SteppedSession {
@@ -312,13 +312,17 @@ class AfXdpSession extends SteppedSession {
   stats(): SessionStats {
     let sockDrops = 0;
     let produced = 0;
+    let calls = 0;
+    let wakeups = 0;
     for (const sock of this.socks) {
       const s = sock.stats();
       sockDrops += s.rxDropped + s.rxRingFull + s.rxInvalid;
       produced += s.rxProduced;
+      calls += s.calls;
+      wakeups += s.wakeups;
     }
     return withoutInterfaceDrops(
-      { seen: produced + sockDrops, drops: sockDrops },
+      { seen: produced + sockDrops, drops: sockDrops, calls, wakeups },
       this.interfaceDrops(),
     );
   }

@@ -176,7 +176,7 @@ export class FastnetSession extends SteppedSession {
     const deadline = performance.now() + SETTLED_READ_MS;
     let s = this.handle.stats();
     while (s.received !== finished(s) && performance.now() < deadline) s = this.handle.stats();
-    return { seen: finished(s), drops: s.dropped };
+    return { seen: finished(s), drops: s.dropped, calls: s.calls, wakeups: s.wakeups };
   }
 
   close(): void {

@@ -305,7 +305,7 @@ class PacketMmapSession extends SteppedSession {
 
   stats(): SessionStats {
     const s = this.ring.stats();
-    return { seen: s.packets, drops: s.drops };
+    return { seen: s.packets, drops: s.drops, calls: s.calls, wakeups: s.wakeups };
   }
 
   close(): void {

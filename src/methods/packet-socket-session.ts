@@ -77,7 +77,7 @@ export class PacketSocketSession extends SteppedSession {
 
   stats(): SessionStats {
     const s = this.sock.stats();
-    return { seen: s.packets, drops: s.drops };
+    return { seen: s.packets, drops: s.drops, calls: s.calls, wakeups: s.wakeups };
   }
 
   close(): void {

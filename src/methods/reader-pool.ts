@@ -191,6 +191,11 @@ export class Reader {
       cpuSec: n[NUM.CPU]!,
       userSec: n[NUM.USER]!,
       sysSec: n[NUM.SYS]!,
+      switches: {
+        voluntary: n[NUM.VOLUNTARY]!,
+        involuntary: n[NUM.INVOLUNTARY]!,
+        minorFaults: n[NUM.MINOR_FAULTS]!,
+      },
       cpu: this.cpu,
     };
   }

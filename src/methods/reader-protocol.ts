@@ -46,8 +46,17 @@ export const NUM = {
   IDLE_MS: 9,
   /** process.hrtime, in ms, when the last CONSUME returned: where a stopped window ends. */
   END_HR_MS: 10,
+  /** The session's KernelCalls (SessionStats), NaN for null. */
+  CALLS: 11,
+  WAKEUPS: 12,
+  /** The thread's context switches and minor faults inside CONSUME commands (getrusage). */
+  VOLUNTARY: 13,
+  INVOLUNTARY: 14,
+  MINOR_FAULTS: 15,
+  /** The session's takes that brought frames (SteppedSession.takes). */
+  TAKES: 16,
 } as const;
-const NUM_SLOTS = 16;
+const NUM_SLOTS = 20;
 
 /** OPEN takes an OpenRequest from the port; EXIT closes what is open and ends the thread. */
 export const CMD = { OPEN: 1, CONSUME: 2, STATS: 3, CLOSE: 4, EXIT: 5 } as const;

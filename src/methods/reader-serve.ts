@@ -79,12 +79,15 @@ function open(): Served {
 function publishCounts(session: SteppedSession): void {
   num[NUM.RECEIVED] = session.received;
   num[NUM.IPV4] = session.ipv4;
+  num[NUM.TAKES] = session.takes;
 }
 
 function publishStats(session: SteppedSession): void {
   const s = session.stats();
   num[NUM.SEEN] = s.seen ?? NaN;
   num[NUM.DROPS] = s.drops ?? NaN;
+  num[NUM.CALLS] = s.calls ?? NaN;
+  num[NUM.WAKEUPS] = s.wakeups ?? NaN;
 }
 
 const hrMs = (): number => Number(process.hrtime.bigint()) / 1e6;
@@ -113,6 +116,10 @@ function consume({ session, index }: Served): void {
   num[NUM.CPU] = num[NUM.CPU]! + (cpu1.totalNs - cpu0.totalNs) / 1e9;
   num[NUM.USER] = num[NUM.USER]! + (cpu1.userNs - cpu0.userNs) / 1e9;
   num[NUM.SYS] = num[NUM.SYS]! + (cpu1.sysNs - cpu0.sysNs) / 1e9;
+  num[NUM.VOLUNTARY] = num[NUM.VOLUNTARY]! + cpu1.voluntarySwitches - cpu0.voluntarySwitches;
+  num[NUM.INVOLUNTARY] =
+    num[NUM.INVOLUNTARY]! + cpu1.involuntarySwitches - cpu0.involuntarySwitches;
+  num[NUM.MINOR_FAULTS] = num[NUM.MINOR_FAULTS]! + cpu1.minorFaults - cpu0.minorFaults;
 }
 
 function ack(seq: number): void {

@@ -9,6 +9,9 @@ import type { NativeCount } from '../native/binding.js';
 export abstract class SteppedSession implements CaptureSession {
   received = 0;
   ipv4 = 0;
+  /** Steps (js) or the C loop's takes (native) that brought frames: batches, blocks, peeks. */
+  takes = 0;
+  private native = false;
   readonly readsOnEventLoop = false;
   abstract readonly settleMs: number;
   protected abstract readonly step: Step;
@@ -17,21 +20,34 @@ export abstract class SteppedSession implements CaptureSession {
   protected nativeStep(
     consumeNative: (maxFrames: number, sliceMs: number, idleMs: number) => NativeCount,
   ): Step {
+    this.native = true;
     return (max, waitMs) => {
       const r = consumeNative(max, SLICE_MS, waitMs);
       this.received += r.received;
       this.ipv4 += r.ipv4;
+      this.takes += r.takes;
       return r.received;
     };
   }
 
+  /** The step the loop runs: the js tier's counts the steps that brought frames. */
+  private counted(): Step {
+    if (this.native) return this.step;
+    const step = this.step;
+    return (max, waitMs) => {
+      const n = step(max, waitMs);
+      if (n > 0) this.takes++;
+      return n;
+    };
+  }
+
   consume(limit: ConsumeLimit): Promise<number> {
-    return drive(limit, () => this.received, this.step);
+    return drive(limit, () => this.received, this.counted());
   }
 
   /** The same loop on a reader thread of a spread session (threaded-session.ts), without an event loop. */
   consumeSync(limit: SyncLimit): number {
-    return driveSync(limit, () => this.received, this.step);
+    return driveSync(limit, () => this.received, this.counted());
   }
 
   abstract stats(): SessionStats;

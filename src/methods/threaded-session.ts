@@ -76,6 +76,10 @@ export class ThreadedSession implements CaptureSession {
     return this.readers.reduce((a, r) => a + r.num[NUM.IPV4]!, 0);
   }
 
+  get takes(): number {
+    return this.readers.reduce((a, r) => a + r.num[NUM.TAKES]!, 0);
+  }
+
   /**
    * With a frame target (drain, the live tail) each reader reads what its own socket holds, by
    * the kernel's count: which socket a frame went to is fanout's choice, so no reader can be told
@@ -119,16 +123,24 @@ export class ThreadedSession implements CaptureSession {
   }
 
   stats(): SessionStats {
-    let seen: number | null = 0;
-    let drops: number | null = 0;
+    const sum = { seen: 0, drops: 0, calls: 0, wakeups: 0 } as Record<
+      keyof SessionStats,
+      number | null
+    >;
+    const slots = {
+      seen: NUM.SEEN,
+      drops: NUM.DROPS,
+      calls: NUM.CALLS,
+      wakeups: NUM.WAKEUPS,
+    } as const;
     for (const r of this.readers) {
       r.call(CMD.STATS, 'reading its statistics');
-      const s = r.num[NUM.SEEN]!;
-      const d = r.num[NUM.DROPS]!;
-      seen = seen === null || Number.isNaN(s) ? null : seen + s;
-      drops = drops === null || Number.isNaN(d) ? null : drops + d;
+      for (const key of Object.keys(slots) as (keyof SessionStats)[]) {
+        const v = r.num[slots[key]]!;
+        sum[key] = sum[key] === null || Number.isNaN(v) ? null : sum[key] + v;
+      }
     }
-    return this.adjust({ seen, drops });
+    return this.adjust(sum);
   }
 
   threads(): ThreadCounts[] {

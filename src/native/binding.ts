@@ -18,6 +18,8 @@ import { SystemError } from '../shared/errors.js';
 export interface NativeCount {
   received: number;
   ipv4: number;
+  /** Takes that brought frames: batches, blocks, peeks (the unit the mechanism hands frames over in). */
+  takes: number;
 }
 
 /**
@@ -58,7 +60,26 @@ export interface PacketSocketOptions {
   fanout?: FanoutOptions | null;
 }
 
-export interface PacketSocketStats {
+export interface ThreadUsage {
+  userNs: number;
+  sysNs: number;
+  totalNs: number;
+  voluntarySwitches: number;
+  involuntarySwitches: number;
+  minorFaults: number;
+}
+
+/**
+ * What a capture handle has asked of the kernel since open, in both tiers (the C core counts them
+ * where it makes them): system calls (receive calls, poll() waits, wake-up kicks; for a libpcap
+ * handle, its calls into libpcap and its waits) and the waits that woke to frames.
+ */
+export interface KernelCalls {
+  calls: number;
+  wakeups: number;
+}
+
+export interface PacketSocketStats extends KernelCalls {
   /**
    * PACKET_STATISTICS tp_packets, accumulated since open (the kernel resets on each read). The
    * kernel adds tp_drops into it: frames delivered to the socket are packets − drops.
@@ -92,7 +113,7 @@ export interface PcapOptions {
   immediate: boolean;
 }
 
-export interface PcapStats {
+export interface PcapStats extends KernelCalls {
   /** pcap_stats ps_recv, ps_drop, ps_ifdrop as reported by libpcap. */
   received: number;
   dropped: number;
@@ -178,7 +199,7 @@ export interface PacketMmapOptions {
   fanout?: FanoutOptions | null;
 }
 
-export interface PacketMmapStats {
+export interface PacketMmapStats extends KernelCalls {
   /** PACKET_STATISTICS (tpacket_stats_v3), accumulated since open. */
   packets: number;
   drops: number;
@@ -221,7 +242,7 @@ export interface AfXdpOptions {
   zeroCopy: boolean;
 }
 
-export interface AfXdpStats {
+export interface AfXdpStats extends KernelCalls {
   /** Descriptors the kernel has put on the rx ring since open. */
   rxProduced: number;
   /** XDP_STATISTICS, accumulated since open. */
@@ -270,7 +291,7 @@ export interface FastnetOptions {
   depth: number;
 }
 
-export interface FastnetStats {
+export interface FastnetStats extends KernelCalls {
   /**
    * FASTNET_IOC_GET_STATS. received = delivered + dropped + discarded + queued once no frame is
    * inside the module's rx_handler, which counts a frame received before any of the others.
@@ -328,7 +349,16 @@ export interface NativeBinding {
    * The calling thread's CPU time: getrusage(RUSAGE_THREAD)'s user/system split, which the kernel
    * updates only at ticks and context switches, and CLOCK_THREAD_CPUTIME_ID's exact total.
    */
-  threadCpuTime(): { userNs: number; sysNs: number; totalNs: number };
+  /**
+   * The calling thread's CPU time (CLOCK_THREAD_CPUTIME_ID, and getrusage's user/system split)
+   * and, from getrusage(RUSAGE_THREAD), its context switches and minor faults.
+   */
+  threadCpuTime(): ThreadUsage;
+  /**
+   * ns of thread CPU time a fixed amount of integer and memory work took on a thread pinned to
+   * `cpu` (-1: wherever the process may run), the mean of a few passes: the CPU's speed now.
+   */
+  speedProbe(cpu: number): number;
   /** Another process's CPU time in ns, from its CPU clock (for ksoftirqd threads). */
   taskCpuTime(pid: number): number;
   /**

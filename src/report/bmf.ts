@@ -6,8 +6,9 @@
  * read), or "read-cycles-per-packet" where a row's deliver was not measured, so that the two are
  * never one series. The bounds are the 95% interval of the mean (pps: ppsRme;
  * cycles: totalRme, else the spread of the trials' figures) and are left out where there is no
- * spread to go by. As for github-action-benchmark, only rows that ran and passed their checks are
- * listed, and from a Comparison the new file's rows.
+ * spread to go by. A row measured with speed probes adds the same at reference speed, as measures
+ * of their own ("…-at-reference-speed", core/drift.ts). As for github-action-benchmark, only rows
+ * that ran and passed their checks are listed, and from a Comparison the new file's rows.
  */
 import type { Results, Row } from '../core/results.js';
 import { benchmarkName, headlineCycles, isComparison, type Comparison } from './compare.js';
@@ -19,7 +20,13 @@ export interface BmfMetric {
   upper_value?: number;
 }
 
-export type BmfMeasure = 'throughput' | 'total-cycles-per-packet' | 'read-cycles-per-packet';
+export type BmfMeasure =
+  | 'throughput'
+  | 'total-cycles-per-packet'
+  | 'read-cycles-per-packet'
+  | 'throughput-at-reference-speed'
+  | 'total-cycles-per-packet-at-reference-speed'
+  | 'read-cycles-per-packet-at-reference-speed';
 
 export type Bmf = Record<string, Partial<Record<BmfMeasure, BmfMetric>>>;
 
@@ -39,6 +46,19 @@ function measures(row: Row): Partial<Record<BmfMeasure, BmfMetric>> {
   if (cycles !== null)
     out[headline!.figure === 'total' ? 'total-cycles-per-packet' : 'read-cycles-per-packet'] =
       cycles;
+  // At reference speed (core/drift.ts): measures of their own, so no series changes meaning.
+  const n = row.normalised ?? null;
+  if (n !== null) {
+    const rate = metric(n.pps, n.ppsRme);
+    const atRef = n.total !== null ? metric(n.total, n.totalRme) : metric(n.read, n.readRme);
+    if (rate !== null) out['throughput-at-reference-speed'] = rate;
+    if (atRef !== null)
+      out[
+        n.total !== null
+          ? 'total-cycles-per-packet-at-reference-speed'
+          : 'read-cycles-per-packet-at-reference-speed'
+      ] = atRef;
+  }
   return out;
 }
 

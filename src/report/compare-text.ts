@@ -8,6 +8,8 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import type { Results } from '../core/results.js';
 import {
   changeLabel,
+  COUNT_TOLERANCE,
+  countRegressions,
   METRICS,
   pointLabel,
   regressions,
@@ -104,7 +106,7 @@ function lines(
     notes.push(`[${notes.length + 1}] ${row.label}: ${why}; reported, never fails the comparison`);
     note = ` [${notes.length}]`;
   }
-  return (Object.keys(METRICS) as Metric[]).map((metric, i) => {
+  const metrics = (Object.keys(METRICS) as Metric[]).map((metric, i) => {
     const m = row.metrics![metric];
     return [
       ...(i === 0 ? id : blank),
@@ -115,6 +117,41 @@ function lines(
       paint(verdictText(m, thresholdPct), m, row.gates, c) + (i === 0 ? c.dim(note) : ''),
     ];
   });
+  const counts = row.counts.map((k) => [
+    ...blank,
+    k.name,
+    countValue(k.base),
+    countValue(k.next),
+    `×${k.ratio.toFixed(2)}`,
+    k.regressed
+      ? c.red.bold('worse')
+      : Math.abs(k.ratio - 1) <= COUNT_TOLERANCE
+        ? c.dim('same')
+        : c.dim(k.gated ? 'changed' : 'changed (not gated)'),
+  ]);
+  return [...metrics, ...counts];
+}
+
+function countValue(n: number): string {
+  return n >= 100 ? whole(n) : n >= 1 ? n.toFixed(2) : n.toPrecision(3);
+}
+
+/** How the figures were judged, and how much faster or slower the base machine ran. */
+function judgedLine(comparison: Comparison): string {
+  if (comparison.judged === 'paid') {
+    return comparison.judgedNote === null
+      ? 'judged on what the machines paid (--raw): a change of machine speed between the runs counts as a change'
+      : `judged on what the machines paid: ${comparison.judgedNote}`;
+  }
+  const s = comparison.newMachineSlower;
+  const pct = (f: number): string =>
+    `${Math.abs(f * 100).toFixed(1)}% ${f >= 0 ? 'slower' : 'faster'}`;
+  const speeds =
+    s === null
+      ? ''
+      : `; by the speed probes the new run's machine ran ${pct(s.reader)} than the base's on the reader's CPU` +
+        (s.sender === null ? '' : `, ${pct(s.sender)} on the sender's`);
+  return `judged at reference speed: each window's cycles and rate scaled by the speed probe around it, the new run's to the base run's reference${speeds}`;
 }
 
 function width(s: string): number {
@@ -131,7 +168,17 @@ function describe(results: Results): string {
   const { config, host } = results;
   const traffic =
     config.iface !== null ? trafficLabel(results) : (config.fixturePath.split('/').pop() ?? '');
-  return `${results.startedAt}, ${config.mode}, ${traffic}, ${config.trials} trials; ${host.cpus} × ${host.cpuModel}, Linux ${host.kernel}`;
+  // A run with a rounds rule measured more rounds than config.trials (its minimum).
+  const rounds = results.stopping?.rounds ?? config.trials;
+  return `${results.startedAt}, ${config.mode}, ${traffic}, ${rounds} rounds; ${host.cpus} × ${host.cpuModel}, Linux ${host.kernel}`;
+}
+
+/** What the ± margins are: 95 % for every figure together, so each at 1 − 5 %/m. */
+function noiseLine(c: Comparison): string {
+  const each = (c.figureConfidence * 100).toFixed(c.judgedFigures > 1 ? 1 : 0);
+  return c.judgedFigures > 1
+    ? `noise margins at 95% for the ${c.judgedFigures} figures judged together (each at ${each}%, Bonferroni): identical code should fail at most 1 comparison in 40`
+    : 'noise margin at 95%';
 }
 
 /** Why rows were compared on read: each side that had no total, with its deliverNote, once each. */
@@ -183,24 +230,32 @@ export function renderComparisonText(comparison: Comparison, options: CompareTex
 
   const out = [
     c.bold(
-      `capbench compare: threshold ${comparison.thresholdPct}%, change = new ÷ base − 1, ± is its 95% noise margin`,
+      `capbench compare: threshold ${comparison.thresholdPct}%, change = new ÷ base − 1, ± is its noise margin`,
     ),
+    noiseLine(comparison),
     `base: ${describe(comparison.base)}`,
     `new:  ${describe(comparison.next)}`,
+    judgedLine(comparison),
   ];
   const warn = caveats(comparison);
   if (warn.length > 0) out.push(c.yellow(`note: ${warn.join('; ')}`));
   out.push('', c.bold(line(HEADERS)), ...body.map(line));
   out.push(
     '',
-    "same (noise): within its 95% noise margin (Welch's t-test over the trials); ±?: too few trials to tell",
+    "same (noise): within its noise margin (Welch's t-test over the trials); ±?: too few trials to tell",
     `same (<${comparison.thresholdPct}%): smaller than the threshold, though beyond the noise or with the noise unknown`,
     'cyc/pkt total: deliver + read, what a packet costs the machine; compared where both rows have it, else read',
+    ...(comparison.rows.some((r) => r.counts.length > 0)
+      ? [
+          `calls/pkt, pkts/batch (drain): set by the method and its batch, not by the machine's speed: worse beyond ${COUNT_TOLERANCE * 100}% fails the comparison (pkts/batch only where a batch is one call's: a ring block's fill depends on its retire timer)`,
+        ]
+      : []),
     ...readFallbacks(comparison),
   );
   if (notes.length > 0) out.push('', ...notes);
 
   const bad = regressions(comparison);
+  const counts = countRegressions(comparison);
   out.push('');
   if (comparison.matched === 0) {
     out.push(
@@ -208,20 +263,25 @@ export function renderComparisonText(comparison: Comparison, options: CompareTex
         'no rows in common: the two files measured different methods, tiers, modes or sweep points',
       ),
     );
-  } else if (bad.length === 0) {
+  } else if (bad.length === 0 && counts.length === 0) {
     out.push(
       c.green(
         `no regressions beyond ${comparison.thresholdPct}% and the noise (${comparison.matched} rows compared)`,
       ),
     );
   } else {
+    const n = bad.length + counts.length;
+    const drainCounts =
+      counts.length === 0 ? '' : `, or in a drain count beyond ${COUNT_TOLERANCE * 100}%`;
     out.push(
       c.red.bold(
-        `${bad.length} regression${bad.length === 1 ? '' : 's'} beyond ${comparison.thresholdPct}% and the noise:`,
+        `${n} regression${n === 1 ? '' : 's'} beyond ${comparison.thresholdPct}% and the noise${drainCounts}:`,
       ),
     );
     for (const { row, change } of bad)
       out.push(c.red(`  ${row.label} ${changeLabel(change)}: ${changeText(change)}`));
+    for (const { row, change } of counts)
+      out.push(c.red(`  ${row.label} ${change.name} ×${change.ratio.toFixed(2)}`));
   }
   return out.join('\n') + '\n';
 }

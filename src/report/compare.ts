@@ -8,7 +8,10 @@
  * the metric is not compared, which never counts as a regression or an improvement.
  *
  * Noise is judged with Welch's t-test on the per-trial figures (pps: ppsSamples; cycles/pkt:
- * trials[i].cyclesPerPacket.total or .read). Overlap of the two 95% intervals is the simpler
+ * trials[i].cyclesPerPacket.total or .read), at 95 % for the comparison as a whole: a default run
+ * has a dozen figures, and at 95 % each, identical code "regressed" somewhere in two of four
+ * comparisons on this machine. Each figure's margin is therefore at 1 − 5 %/m for m figures
+ * judged (Bonferroni), and the header says so. Overlap of the two 95% intervals is the simpler
  * rule, but it is far too lenient: two intervals can overlap while the difference of the means is
  * clearly significant (non-overlap corresponds to p ≈ 0.006, not 0.05). Welch's test asks exactly
  * "is the difference of the means beyond its own 95% margin" and does not assume the two runs
@@ -19,7 +22,8 @@
  * with neither the uncertainty is unknown and only the threshold applies.
  */
 import type { Results, Row, SweepPoint } from '../core/results.js';
-import { mean, rme, standardError, t95 } from '../core/statistics.js';
+import { mean, rme, standardError } from '../core/statistics.js';
+import { tQuantile } from '../core/student-t.js';
 import { si } from './format-number.js';
 
 export type Metric = 'pps' | 'cycles';
@@ -76,12 +80,73 @@ export interface RowChange {
   gates: boolean;
   /** Metrics that got worse beyond both the threshold and the noise, on a row that gates. */
   regressed: Metric[];
+  /** Drain rows: the counts a method and its batch set, compared (see COUNT_TOLERANCE). */
+  counts: CountChange[];
 }
+
+/**
+ * A count per packet two drain rows both have: set by the method and its batch, not by the
+ * machine's speed, so a change beyond COUNT_TOLERANCE is a change of what the code does
+ * ("calls/pkt ×2.00": twice the calls into the kernel per packet).
+ */
+export interface CountChange {
+  name: 'calls/pkt' | 'pkts/batch';
+  base: number;
+  next: number;
+  /** next ÷ base. */
+  ratio: number;
+  /**
+   * Whether this count can fail a comparison: calls/pkt always; pkts/batch where a batch is what
+   * one counted call took (set by --batch). A ring block's or peek's fill also depends on when the
+   * kernel's retire timer closed it, so there it is reported only.
+   */
+  gated: boolean;
+  /** Worse beyond the tolerance (more calls, smaller batches), gated, on a row that gates. */
+  regressed: boolean;
+}
+
+/** How far a drain count may move before it counts: 5 %. Context switches and faults never gate. */
+export const COUNT_TOLERANCE = 0.05;
+
+function countChanges(base: Row | null, next: Row | null, gates: boolean): CountChange[] {
+  if (base?.mode !== 'drain' || next?.mode !== 'drain' || !base.explain || !next.explain) return [];
+  const pairs: [CountChange['name'], number | null, number | null, 'more' | 'fewer'][] = [
+    ['calls/pkt', base.explain.callsPerPacket, next.explain.callsPerPacket, 'more'],
+    ['pkts/batch', base.explain.packetsPerBatch, next.explain.packetsPerBatch, 'fewer'],
+  ];
+  const callsCounted = base.explain.callsPerPacket !== null && next.explain.callsPerPacket !== null;
+  return pairs.flatMap(([name, b, n, worse]) => {
+    if (b === null || n === null || b <= 0) return [];
+    const ratio = n / b;
+    const beyond = worse === 'more' ? ratio > 1 + COUNT_TOLERANCE : ratio < 1 - COUNT_TOLERANCE;
+    const gated = name === 'calls/pkt' || callsCounted;
+    return [{ name, base: b, next: n, ratio, gated, regressed: gates && gated && beyond }];
+  });
+}
+
+/**
+ * What the cycles and rates were judged on: each window's figures at reference speed (the speed
+ * probe around it), the new file's brought to the base file's reference; or, where a file has no
+ * probes (written before capbench measured its drift) or --raw asked for it, what was paid.
+ */
+export type Judged = 'reference-speed' | 'paid';
 
 export interface Comparison {
   kind: 'capbench.comparison';
   /** A change must be larger than this (percent) as well as beyond noise to count. */
   thresholdPct: number;
+  /** Figures judged against their noise, m: each margin is at confidence 1 − 5 %/m (figureConfidence). */
+  judgedFigures: number;
+  /** The two-sided confidence of each figure's margin, so that all of them hold at 95 % together. */
+  figureConfidence: number;
+  judged: Judged;
+  /**
+   * How much slower the new file's machine ran than the base file's, by the runs' speed probes
+   * (the new reference ÷ the base's, − 1; negative: faster), per CPU role; null without probes.
+   */
+  newMachineSlower: { reader: number; sender: number | null } | null;
+  /** Why the comparison is on what was paid although reference speed was asked for; null otherwise. */
+  judgedNote: string | null;
   base: Results;
   next: Results;
   /** Base file's order, then rows only the new file has. */
@@ -93,6 +158,8 @@ export interface Comparison {
 export interface CompareOptions {
   /** Percent; 10 means a 10% change. */
   thresholdPct: number;
+  /** What to judge (see Judged): reference speed unless a file cannot say (default), or what was paid. */
+  judge?: Judged;
 }
 
 export const DEFAULT_THRESHOLD_PCT = 10;
@@ -144,15 +211,22 @@ export function headlineCycles(row: Row): Headline | null {
   };
 }
 
-/** 95% half-width of (next − base) by Welch's t-test, in absolute units. */
-function welchMargin(a: SampleStats, b: SampleStats): number {
+/** The confidence each of m figures is judged at, for 95 % over all of them (Bonferroni). */
+export function figureConfidence(m: number): number {
+  return 1 - FAMILY_ERROR / Math.max(1, m);
+}
+
+const FAMILY_ERROR = 0.05;
+
+/** Half-width of (next − base) by Welch's t-test at `confidence`, in absolute units. */
+function welchMargin(a: SampleStats, b: SampleStats, confidence: number): number {
   const va = a.se ** 2;
   const vb = b.se ** 2;
   const v = va + vb;
   if (v === 0) return 0;
   // Welch–Satterthwaite degrees of freedom.
   const df = v ** 2 / (va ** 2 / (a.n - 1) + vb ** 2 / (b.n - 1));
-  return t95(df) * Math.sqrt(v);
+  return tQuantile((1 + confidence) / 2, df) * Math.sqrt(v);
 }
 
 interface Side {
@@ -188,13 +262,20 @@ function uncertaintyOf(
   next: Side,
   b: number,
   n: number,
+  confidence: number,
 ): { uncertainty: number | null; noise: NoiseTest } {
   const sb = sampleStats(base.samples);
   const sn = sampleStats(next.samples);
-  if (sb !== null && sn !== null) return { uncertainty: welchMargin(sb, sn) / b, noise: 'welch' };
+  if (sb !== null && sn !== null)
+    return { uncertainty: welchMargin(sb, sn, confidence) / b, noise: 'welch' };
   if (base.rme !== null && next.rme !== null) {
-    // Intervals m(1 ± rme) overlap exactly when |n − b| ≤ b·rme_b + n·rme_n.
-    return { uncertainty: (b * base.rme + n * next.rme) / 100 / b, noise: 'interval-overlap' };
+    // Intervals m(1 ± rme) overlap exactly when |n − b| ≤ b·rme_b + n·rme_n; the rmes are 95 %
+    // figures, widened to `confidence` as a normal's would be.
+    const widen = tQuantile((1 + confidence) / 2, Infinity) / tQuantile(0.975, Infinity);
+    return {
+      uncertainty: ((b * base.rme + n * next.rme) / 100 / b) * widen,
+      noise: 'interval-overlap',
+    };
   }
   return { uncertainty: null, noise: 'unknown' };
 }
@@ -204,6 +285,7 @@ export function compareMetric(
   nextRow: Row | null,
   metric: Metric,
   thresholdPct: number,
+  confidence = 0.95,
 ): MetricChange {
   const common = metric === 'cycles' ? commonCyclesFigure(baseRow, nextRow) : null;
   // Not compared, cycles: each side's read is shown, the one figure a row that ran has.
@@ -232,7 +314,7 @@ export function compareMetric(
     };
   }
   const change = n / b - 1;
-  const { uncertainty, noise } = uncertaintyOf(base, next, b, n);
+  const { uncertainty, noise } = uncertaintyOf(base, next, b, n, confidence);
   const known = { metric, figure: common, base: b, next: n, change, uncertainty, noise };
   if (uncertainty !== null && Math.abs(change) <= uncertainty)
     return { ...known, verdict: 'same', within: 'noise' };
@@ -303,14 +385,19 @@ export function benchmarkName(row: Row, results: Results): string {
   return `${rowLabel(row)} ${trafficLabel(results)}`;
 }
 
-function rowChange(base: Row | null, next: Row | null, thresholdPct: number): RowChange {
+function rowChange(
+  base: Row | null,
+  next: Row | null,
+  thresholdPct: number,
+  confidence: number,
+): RowChange {
   const row = (next ?? base)!;
   const status: RowStatus = base === null ? 'added' : next === null ? 'removed' : 'matched';
   const metrics =
     status === 'matched'
       ? {
-          pps: compareMetric(base, next, 'pps', thresholdPct),
-          cycles: compareMetric(base, next, 'cycles', thresholdPct),
+          pps: compareMetric(base, next, 'pps', thresholdPct, confidence),
+          cycles: compareMetric(base, next, 'cycles', thresholdPct, confidence),
         }
       : null;
   const gates =
@@ -321,32 +408,120 @@ function rowChange(base: Row | null, next: Row | null, thresholdPct: number): Ro
           .filter((m) => m.verdict === 'slower')
           .map((m) => m.metric)
       : [];
-  return { key: rowKey(row), label: rowLabel(row), status, base, next, metrics, gates, regressed };
+  return {
+    key: rowKey(row),
+    label: rowLabel(row),
+    status,
+    base,
+    next,
+    metrics,
+    gates,
+    regressed,
+    counts: countChanges(base, next, gates),
+  };
 }
 
+/**
+ * A row as judged at reference speed: its figures at its point's reference speed, brought to
+ * `to`'s (the base row's) where given: cycles scale with the probe's ns (a reference twice as
+ * slow took twice the CPU time for the same work), rates inversely. Rows without figures at
+ * reference speed stay as they were.
+ */
+function atReferenceSpeed(row: Row, to: Row | null): Row {
+  const n = row.normalised ?? null;
+  if (n === null) return row;
+  const target = to?.normalised?.reference ?? n.reference;
+  const fr = target.readerNs / n.reference.readerNs;
+  const fs =
+    target.senderNs !== null && n.reference.senderNs !== null
+      ? target.senderNs / n.reference.senderNs
+      : fr;
+  const cycles = (
+    deliver: number | null,
+    read: number | null,
+  ): { deliver: number | null; read: number | null; total: number | null } => ({
+    deliver: deliver === null ? null : deliver * fs,
+    read: read === null ? null : read * fr,
+    total: deliver === null || read === null ? null : deliver * fs + read * fr,
+  });
+  const trials = row.trials.map((t) => {
+    const a = t.atReferenceSpeed ?? null;
+    return a === null
+      ? t
+      : {
+          ...t,
+          pps: a.pps === null ? null : a.pps / fr,
+          cyclesPerPacket: { ...t.cyclesPerPacket, ...cycles(a.deliver, a.read) },
+        };
+  });
+  const ppsSamples = trials.map((t) => t.pps ?? 0);
+  return {
+    ...row,
+    pps: ppsSamples.length > 0 ? mean(ppsSamples) : row.pps,
+    ppsSamples,
+    ppsRme: n.ppsRme,
+    cyclesPerPacket: { ...row.cyclesPerPacket, ...cycles(n.deliver, n.read), totalRme: n.totalRme },
+    trials,
+  };
+}
+
+const probed = (r: Results): boolean => r.rows.some((row) => row.normalised != null);
+
 export function compare(base: Results, next: Results, options: CompareOptions): Comparison {
+  const asked = options.judge ?? 'reference-speed';
+  const judged: Judged =
+    asked === 'reference-speed' && probed(base) && probed(next) ? 'reference-speed' : 'paid';
+  const without = [probed(base) ? null : 'BASE', probed(next) ? null : 'NEW'].filter(
+    (w) => w !== null,
+  );
+  const judgedNote =
+    asked === judged
+      ? null
+      : `${without.join(' and ')} ${without.length === 1 ? 'has' : 'have'} no speed probes (written before capbench measured its own drift), so a change of the machine's speed between the runs counts as a change`;
+  const view = (row: Row, to: Row | null): Row =>
+    judged === 'reference-speed' ? atReferenceSpeed(row, to) : row;
   // Rows with the same key (not expected, but not ruled out by the schema) pair up in order.
   const pending = new Map<string, Row[]>();
   for (const row of next.rows) {
     const key = rowKey(row);
     pending.set(key, [...(pending.get(key) ?? []), row]);
   }
-  const rows: RowChange[] = [];
+  const pairs: [Row | null, Row | null][] = [];
   let matched = 0;
   for (const row of base.rows) {
     const other = pending.get(rowKey(row))?.shift() ?? null;
     if (other !== null) matched++;
-    rows.push(rowChange(row, other, options.thresholdPct));
+    pairs.push([view(row, null), other && view(other, row)]);
   }
   for (const row of next.rows) {
     // Whatever is still pending had no partner in base; take each exactly once, in next's order.
     const queue = pending.get(rowKey(row));
-    if (queue !== undefined && queue[0] === row)
-      rows.push(rowChange(null, queue.shift()!, options.thresholdPct));
+    if (queue !== undefined && queue[0] === row) pairs.push([null, view(queue.shift()!, null)]);
   }
+  // m: the figures that will be judged against their noise, counted at any confidence.
+  const judgedFigures = pairs
+    .map(([b, n]) => rowChange(b, n, options.thresholdPct, 0.95))
+    .filter((r) => r.gates)
+    .flatMap((r) => Object.values(r.metrics ?? {}))
+    .filter((m) => m.noise !== 'unknown').length;
+  const confidence = figureConfidence(judgedFigures);
+  const rows = pairs.map(([b, n]) => rowChange(b, n, options.thresholdPct, confidence));
+  const speeds = [base.speed?.reader?.medianNs, next.speed?.reader?.medianNs];
+  const senders = [base.speed?.sender?.medianNs, next.speed?.sender?.medianNs];
   return {
     kind: 'capbench.comparison',
     thresholdPct: options.thresholdPct,
+    judgedFigures,
+    figureConfidence: confidence,
+    judged,
+    judgedNote,
+    newMachineSlower:
+      speeds[0] && speeds[1]
+        ? {
+            reader: speeds[1] / speeds[0] - 1,
+            sender: senders[0] && senders[1] ? senders[1] / senders[0] - 1 : null,
+          }
+        : null,
     base,
     next,
     rows,
@@ -368,12 +543,21 @@ export function regressions(comparison: Comparison): Regression[] {
 /**
  * The compare command's exit status: 2 when the files have no row in common (they measured
  * different things), 1 when some row that ran cleanly in both got slower beyond both the threshold
- * and the noise, 0 otherwise. Faster rows, added or removed rows, unavailable or failed rows never
+ * and the noise, or a drain count beyond COUNT_TOLERANCE, 0 otherwise. Faster rows, added or removed rows, unavailable or failed rows never
  * fail a comparison.
  */
 export function exitStatus(comparison: Comparison): 0 | 1 | 2 {
   if (comparison.matched === 0) return 2;
-  return regressions(comparison).length > 0 ? 1 : 0;
+  return regressions(comparison).length > 0 || countRegressions(comparison).length > 0 ? 1 : 0;
+}
+
+/** Rows whose drain counts got worse beyond COUNT_TOLERANCE: "socket-mmsg/js drain: calls/pkt ×2.00". */
+export function countRegressions(
+  comparison: Comparison,
+): { row: RowChange; change: CountChange }[] {
+  return comparison.rows.flatMap((row) =>
+    row.counts.filter((c) => c.regressed).map((change) => ({ row, change })),
+  );
 }
 
 export function isComparison(input: Results | Comparison): input is Comparison {

@@ -10,7 +10,9 @@
  *
  * The cycles value is total (deliver + read), what a packet costs the machine; a row whose deliver
  * was not measured gives read instead. The figure ends the entry's name ("… total", "… read"),
- * so the two never share a series in the tracker.
+ * so the two never share a series in the tracker. A row measured with speed probes has a second
+ * entry at reference speed ("… total @ reference speed", core/drift.ts), a series of its own:
+ * an existing series never changes meaning.
  */
 import { methodOptionsText } from './method-options-text.js';
 import type { Results, Row } from '../core/results.js';
@@ -54,11 +56,23 @@ export function ghaCyclesPath(path: string): string {
   return dot > slash + 1 ? `${path.slice(0, dot)}.cycles${path.slice(dot)}` : `${path}.cycles`;
 }
 
+/** The suffix of a series at reference speed. */
+export const AT_REFERENCE_SPEED = ' @ reference speed';
+
 /** The value, its margin, and for cycles which figure it is: each figure is a series of its own. */
 function measure(
   row: Row,
   metric: GhaMetric,
+  atReference: boolean,
 ): { value: number | null; rme: number | null; suffix: string } {
+  if (atReference) {
+    const n = row.normalised ?? null;
+    if (n === null) return { value: null, rme: null, suffix: '' };
+    if (metric === 'pps') return { value: n.pps, rme: n.ppsRme, suffix: AT_REFERENCE_SPEED };
+    return n.total !== null
+      ? { value: n.total, rme: n.totalRme, suffix: ` total${AT_REFERENCE_SPEED}` }
+      : { value: n.read, rme: n.readRme, suffix: ` read${AT_REFERENCE_SPEED}` };
+  }
   if (metric === 'pps') return { value: row.pps, rme: row.ppsRme, suffix: '' };
   const h = headlineCycles(row);
   return h === null
@@ -95,11 +109,16 @@ function entry(
   results: Results,
   metric: GhaMetric,
   against: Against | undefined,
+  atReference: boolean,
 ): GhaEntry | null {
   if (!row.available || !row.ok) return null;
-  const { value, rme, suffix } = measure(row, metric);
+  const { value, rme, suffix } = measure(row, metric, atReference);
   if (value === null || !Number.isFinite(value)) return null;
   const extra = [hostLine(results)];
+  if (atReference)
+    extra.push(
+      "at reference speed: each window scaled by the speed probe around it to the run's median; for comparing runs, not what was paid",
+    );
   if (metric === 'cycles') extra.push(cyclesLine(row));
   if (rme !== null && rme > results.config.noisyRme)
     extra.push('noisy: margin of error above --noisy-rme');
@@ -126,7 +145,9 @@ export function ghaEntries(input: Results | Comparison, metric: GhaMetric): GhaE
         against.set(change.next, { change, thresholdPct: input.thresholdPct });
   }
   const entries = results.rows
-    .map((row) => entry(row, results, metric, against.get(row)))
+    .flatMap((row) =>
+      [false, true].map((atRef) => entry(row, results, metric, against.get(row), atRef)),
+    )
     .filter((e): e is GhaEntry => e !== null);
   return uniqueNames(entries);
 }

@@ -122,6 +122,8 @@ export function toResults(data: unknown, name: string): Results {
     genIface: data.config.genIface ?? null,
     deliver: data.config.deliver ?? true,
     countGiven: data.config.countGiven ?? true,
+    precision: data.config.precision ?? null,
+    maxTimeSec: data.config.maxTimeSec ?? null,
     methodOptions: data.config.methodOptions ?? optionsBeforeV3(data.config),
   };
   return { ...data, schema: RESULTS_SCHEMA, config, rows } as unknown as Results;

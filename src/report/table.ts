@@ -4,13 +4,21 @@
  */
 import { Chalk, type ChalkInstance } from 'chalk';
 import { MIN_PACKETS } from '../core/accounting.js';
-import type { Results, Row } from '../core/results.js';
+import type { Results, Row, RunSpeed, Stopping } from '../core/results.js';
+import type { SpeedSpread } from '../core/drift.js';
 import { trafficFrom } from '../core/config.js';
 import { DASH, delay, percent, si, whole } from './format-number.js';
 import { pointLabel, readerThreads } from './compare.js';
 
+/**
+ * What the cycle columns show: what the machine paid (the default), the same at the point's
+ * reference speed (--normalised: for comparing runs), or the counts that explain a cost (--explain).
+ */
+export type TableView = 'paid' | 'normalised' | 'explain';
+
 export interface TableOptions {
   color: boolean;
+  view?: TableView;
 }
 
 const HEADERS = [
@@ -30,6 +38,21 @@ const HEADERS = [
 ];
 /** Columns holding numbers are right-aligned. */
 const RIGHT = new Set([3, 5, 6, 7, 8, 9, 10, 11]);
+const EXPLAIN_HEADERS = [
+  'method',
+  'tier',
+  'mode',
+  'total',
+  'calls/pkt',
+  'pkts/call',
+  'pkts/wake-up',
+  'pkts/batch',
+  'vol cs/Mpkt',
+  'invol cs/Mpkt',
+  'minflt/Mpkt',
+  'verdict',
+];
+const EXPLAIN_RIGHT = new Set([3, 4, 5, 6, 7, 8, 9, 10]);
 const BAR_WIDTH = 10;
 const EIGHTHS = ['', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
 
@@ -87,6 +110,7 @@ function cells(
   const cpp = row.cyclesPerPacket;
   const rme = (value: number | null): string =>
     value !== null && value > noisyRme ? c.yellow(`${percent(value)}!`) : percent(value);
+  const clustered = multimodal(row) ? c.yellow('~') : '';
   return [
     row.method,
     row.tier,
@@ -98,10 +122,69 @@ function cells(
     whole(cpp.deliver),
     whole(cpp.read),
     c.bold(whole(cpp.total)),
-    rme(cpp.totalRme),
+    rme(cpp.totalRme) + clustered,
     ipv4(row),
     verdict,
   ];
+}
+
+function multimodal(row: Row): boolean {
+  return row.clusters?.two === true;
+}
+
+/** A count per packet, with enough digits to read both 1 and 0.0156. */
+function perPacket(value: number | null): string {
+  if (value === null) return DASH;
+  if (value === 0) return '0';
+  return value >= 100 ? whole(value) : value >= 1 ? value.toFixed(2) : value.toPrecision(3);
+}
+
+/** The --explain view's cells: total, then the counts per packet (ExplainCounts). */
+function explainCells(row: Row, verdict: string, c: ChalkInstance): string[] {
+  const e = row.explain ?? null;
+  const counts =
+    e === null
+      ? Array<string>(7).fill(DASH)
+      : [
+          perPacket(e.callsPerPacket),
+          perPacket(e.packetsPerCall),
+          perPacket(e.packetsPerWakeup),
+          perPacket(e.packetsPerBatch),
+          // A few per million packets: per million reads better than 0.00000100 per packet.
+          perPacket(e.voluntarySwitchesPerPacket * 1e6),
+          perPacket(e.involuntarySwitchesPerPacket * 1e6),
+          perPacket(e.minorFaultsPerPacket * 1e6),
+        ];
+  return [
+    row.method,
+    row.tier,
+    row.mode,
+    c.bold(whole(row.cyclesPerPacket.total ?? row.cyclesPerPacket.read)),
+    ...counts,
+    verdict,
+  ];
+}
+
+/**
+ * A row as the normalised view shows it: its cycles at reference speed in place of what the
+ * machine paid, and noisy by those. Rows without probes (older files) stay as they were.
+ */
+function atReferenceSpeed(row: Row, noisyRme: number): Row {
+  const n = row.normalised ?? null;
+  if (n === null) return row;
+  const totalRme = n.total !== null ? n.totalRme : n.readRme;
+  return {
+    ...row,
+    cyclesPerPacket: {
+      ...row.cyclesPerPacket,
+      deliver: n.deliver,
+      read: n.read,
+      total: n.total,
+      totalRme,
+    },
+    ppsRme: n.ppsRme,
+    noisy: [n.ppsRme, totalRme].some((r) => r != null && r > noisyRme),
+  };
 }
 
 /** What the header says about where `deliver` came from, from the sources the rows used. */
@@ -221,12 +304,84 @@ function pad(s: string, w: number, right: boolean): string {
   return right ? fill + s : s + fill;
 }
 
+/** "5 rounds per row (precision 3 % reached)", "14 rounds per row (stopped at --max-time 90 s: ...)". */
+function roundsText(config: Results['config'], stopping: Stopping | null | undefined): string {
+  const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
+  if (!stopping || stopping.rule === 'trials')
+    return `${plural(stopping?.rounds ?? config.trials, 'trial')} per row`;
+  const rounds = `${plural(stopping.rounds, 'round')} per row`;
+  if (stopping.rule === 'precision')
+    return `${rounds} (each row's cycles at reference speed known to ±${stopping.precisionPct}%)`;
+  return `${rounds} (stopped by --max-time ${stopping.maxTimeSec} s with ${stopping.impreciseRows.join(', ')} above ±${stopping.precisionPct}%)`;
+}
+
+const ms = (ns: number): string => `${(ns / 1e6).toFixed(2)} ms`;
+
+/** The counter alone (tinybench): the floor of what counting costs a frame in each tier. */
+function floorLine(results: Results): string | null {
+  const f = results.counterFloor ?? null;
+  if (f === null) return null;
+  const tsc = results.host.tscHz / 1e9;
+  const one = (what: string, x: { nsPerFrame: number; rmePct: number }): string =>
+    `${what} ${x.nsPerFrame.toFixed(2)} ns (${(x.nsPerFrame * tsc).toFixed(1)} cycles) ±${x.rmePct.toFixed(1)}%`;
+  return `counter alone (tinybench, ${f.batch} frames in memory): ${one('js', f.js)}, ${one('native', f.native)} a frame: the floor under read`;
+}
+
+/** How the machine's speed varied over the run: the probe's ns per CPU role. */
+function speedLine(speed: RunSpeed | null | undefined): string | null {
+  if (!speed?.reader) return null;
+  const one = (what: string, s: SpeedSpread): string =>
+    `${what} ${ms(s.medianNs)} median, ${ms(s.minNs)}–${ms(s.maxNs)} (${s.rangePct.toFixed(0)}% apart, mean ±${percent(s.rmePct).replace('±', '')})`;
+  return (
+    'machine speed (a fixed ~1 ms of work timed around every window): ' +
+    [
+      one("reader's CPU", speed.reader),
+      ...(speed.sender ? [one("sender's CPU", speed.sender)] : []),
+    ].join('; ')
+  );
+}
+
+/**
+ * The noisy rows, and whether the machine's own drift explains each: at reference speed its
+ * figure is within --noisy-rme (driftExplainsNoise).
+ */
+function noisyNote(rows: readonly Row[], noisyRme: number, view: TableView): string {
+  const head = `! noisy: a margin of error is above ${noisyRme}% (--noisy-rme)`;
+  const sentence = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
+  if (view === 'normalised')
+    return `${head} even at reference speed: the windows themselves differ, not only the machine's speed`;
+  const label = (r: Row): string => `${r.method}/${r.tier}`;
+  const noisy = rows.filter((r) => r.noisy);
+  const drift = noisy.filter((r) => r.driftExplainsNoise === true).map(label);
+  const own = noisy.filter((r) => r.driftExplainsNoise === false).map(label);
+  const parts = [
+    ...(drift.length > 0
+      ? [
+          `the machine's drift explains it for ${drift.join(', ')} (at reference speed within ${noisyRme}%: --normalised)`,
+        ]
+      : []),
+    ...(own.length > 0
+      ? [
+          `not for ${own.join(', ')}: at reference speed still above, so those windows themselves differed`,
+        ]
+      : []),
+  ];
+  return parts.length === 0
+    ? `${head}; the machine was busy or the windows too short`
+    : `${head}. ${sentence(parts.join('; '))}`;
+}
+
 export function renderTable(results: Results, options: TableOptions): string {
   const c = new Chalk({ level: options.color ? 1 : 0 });
   const { host, config } = results;
+  const view = options.view ?? 'paid';
+  const rows =
+    view === 'normalised'
+      ? results.rows.map((r) => atReferenceSpeed(r, config.noisyRme))
+      : results.rows;
   const notes: string[] = [];
   // Bars compare measured rows only: a few stray frames are not a rate to scale the others by.
-  const maxPps = Math.max(0, ...results.rows.map((r) => (measured(r) ? (r.pps ?? 0) : 0)));
+  const maxPps = Math.max(0, ...rows.map((r) => (measured(r) ? (r.pps ?? 0) : 0)));
   // Sweep rows say which point they measured, in extra columns after the mode: size and offered
   // rate, and reader threads where the rows were measured at more than one count.
   const swept = results.rows.some((r) => r.point !== null);
@@ -237,23 +392,27 @@ export function renderTable(results: Results, options: TableOptions): string {
     swept
       ? [...cols.slice(0, 3), ...(row ? pointCells(row, mixed) : pointHeaders), ...cols.slice(3)]
       : cols;
-  const latencyCol = HEADERS.length - 1 + pointCols;
+  const explain = view === 'explain';
+  const columns = explain ? EXPLAIN_HEADERS : HEADERS;
+  const numeric = explain ? EXPLAIN_RIGHT : RIGHT;
+  const latencyCol = columns.length - 1 + pointCols;
   const right = (i: number): boolean =>
-    i === latencyCol || (i >= 3 && i < 3 + pointCols) || RIGHT.has(i - pointCols);
-  const body = results.rows.map((row) => {
+    i === latencyCol || (i >= 3 && i < 3 + pointCols) || numeric.has(i - pointCols);
+  const body = rows.map((row) => {
     let note: number | null = null;
     if (row.reason !== null) {
       notes.push(`[${notes.length + 1}] ${row.method}/${row.tier}: ${row.reason}`);
       note = notes.length;
     }
-    return withPoint(cells(row, note, c, maxPps, config.noisyRme), row);
+    const paid = cells(row, note, c, maxPps, config.noisyRme);
+    return withPoint(explain ? explainCells(row, paid[paid.length - 1]!, c) : paid, row);
   });
   // Live rows with the generator's timestamps get a latency column before the verdict.
-  const timed = results.rows.some((r) => r.latency !== null);
+  const timed = !explain && rows.some((r) => r.latency !== null);
   const withLatency = (cols: string[], text: string): string[] =>
     timed ? [...cols.slice(0, -1), text, cols[cols.length - 1]!] : cols;
-  const headers = withLatency(withPoint(HEADERS, null), 'latency p50/p99');
-  body.forEach((cols, i) => (body[i] = withLatency(cols, latencyCell(results.rows[i]!))));
+  const headers = withLatency(withPoint(columns, null), 'latency p50/p99');
+  body.forEach((cols, i) => (body[i] = withLatency(cols, latencyCell(rows[i]!))));
   const widths = headers.map((h, i) => Math.max(width(h), ...body.map((r) => width(r[i] ?? ''))));
   const line = (r: string[]): string =>
     r
@@ -287,7 +446,7 @@ export function renderTable(results: Results, options: TableOptions): string {
       : 'CPU time × TSC rate (no hardware cycle counters)';
   const out = [
     c.bold(
-      `capbench: ${swept ? 'sweep, ' : ''}${what}, ${config.trials} trial${config.trials === 1 ? '' : 's'} per row, ${fixtureNote}`,
+      `capbench: ${swept ? 'sweep, ' : ''}${what}, ${roundsText(config, results.stopping)}, ${fixtureNote}`,
     ),
     `${host.cpus} × ${host.cpuModel}, Linux ${host.kernel}, Node ${host.node}`,
     `cycles/packet at ${(host.tscHz / 1e6).toFixed(0)} MHz, from ${source}; read: ${only > 1 || mixed ? "the reader threads' CPU clocks and the waiting thread's" : "the capturing thread's CPU clock"}; total = deliver + read`,
@@ -295,15 +454,24 @@ export function renderTable(results: Results, options: TableOptions): string {
       config.deliver === false
         ? 'deliver: not measured (--deliver off), so no total: compare read'
         : deliverLine(results.rows),
+      speedLine(results.speed),
+      floorLine(results),
+      view === 'normalised'
+        ? "shown at reference speed (--normalised): each window's CPU time scaled by the speed probe around it to the run's median speed; not what the machine paid, but what compares across runs"
+        : null,
+      explain
+        ? 'for the reading thread(s): calls into the kernel per packet (libpcap: calls into libpcap), packets per call, per wake-up and per batch; per million packets, context switches (voluntary: it slept; involuntary: preempted) and minor faults'
+        : null,
     ].filter((l) => l !== null),
     '',
     c.bold(line(headers)),
     ...body.map(line),
   ];
-  if (results.rows.some((r) => r.noisy)) {
+  if (!explain && rows.some((r) => r.noisy)) out.push('', noisyNote(rows, config.noisyRme, view));
+  if (!explain && rows.some(multimodal)) {
     out.push(
       '',
-      `! noisy: a margin of error is above ${config.noisyRme}% (--noisy-rme); the machine was busy or the windows too short`,
+      "~ the row's windows fell into two clusters, not one spread (one split of them explains more of their variance than chance would in 99 of 100 runs): its mean lies between them; its trials are in --json",
     );
   }
   if (results.rows.some((r) => r.dropsSource === 'derived' && (r.dropped ?? 0) > 0)) {

@@ -187,6 +187,27 @@ test('compare: with no spread at all only the threshold applies', () => {
   assert.equal(metric(compare(bare, scalePps(bare, 0.95), T), 'socket', 'pps').within, 'threshold');
 });
 
+test('compare: the more figures judged, the wider each margin, so the comparison as a whole holds at 95%', () => {
+  // Many rows like the good one: m figures judged, each at 1 − 5%/m (Bonferroni).
+  const many = (n: number): Results => {
+    const r = withTrials();
+    const good = r.rows[0]!;
+    // Rows are told apart by their reader threads here: any key would do.
+    return { ...r, rows: Array.from({ length: n }, (_, i) => ({ ...good, threads: i + 1 })) };
+  };
+  const one = compare(many(1), scalePps(many(1), 0.97), T);
+  const six = compare(many(6), scalePps(many(6), 0.97), T);
+  assert.equal(one.judgedFigures, 2);
+  assert.equal(six.judgedFigures, 12);
+  assert.ok(Math.abs(six.figureConfidence - (1 - 0.05 / 12)) < 1e-12);
+  const margin = (c: Comparison): number => c.rows[0]!.metrics!.pps.uncertainty!;
+  assert.ok(margin(six) > margin(one) * 1.2, `${margin(six)} vs ${margin(one)}`);
+  assert.match(
+    renderComparisonText(six, { color: false }),
+    /noise margins at 95% for the 12 figures judged together \(each at 99\.6%, Bonferroni\)/,
+  );
+});
+
 test('compare: cycles/pkt is smaller-is-better: more cycles is slower, fewer is faster', () => {
   const more = compare(withTrials(), scaleCycles(withTrials(), 1.5), T);
   assert.equal(metric(more, 'socket', 'cycles').verdict, 'slower');

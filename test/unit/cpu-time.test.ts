@@ -10,11 +10,20 @@ test('idle time is idle+iowait+steal, in seconds', () => {
 });
 
 test('busy time is wall time on every CPU less what was idle; thread time is exact', () => {
-  const a = { threadUserNs: 0, threadSysNs: 0, threadTotalNs: 0, systemIdleSec: 10, wallSec: 100 };
+  const threadSwitches = { voluntary: 0, involuntary: 0, minorFaults: 0 };
+  const a = {
+    threadUserNs: 0,
+    threadSysNs: 0,
+    threadTotalNs: 0,
+    threadSwitches,
+    systemIdleSec: 10,
+    wallSec: 100,
+  };
   const b = {
     threadUserNs: 0,
     threadSysNs: 0,
     threadTotalNs: 5e8,
+    threadSwitches,
     systemIdleSec: 11,
     wallSec: 101,
   };

@@ -20,6 +20,7 @@ function load(over: Partial<WindowLoad>): WindowLoad {
     packets: 100_000,
     sent: null,
     delivery: null,
+    speed: null,
     ...over,
   };
 }

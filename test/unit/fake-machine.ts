@@ -15,7 +15,7 @@ import type {
   ConsumeLimit,
   OpenContext,
 } from '../../src/core/method.js';
-import type { HostInfo } from '../../src/core/results.js';
+import type { CounterFloor, HostInfo } from '../../src/core/results.js';
 import { InterruptedError, UsageError } from '../../src/shared/errors.js';
 import type { TrafficSpec, TrafficStatus } from '../../src/net/generator.js';
 import type { InterfaceCounters } from '../../src/net/interface-stats.js';
@@ -89,6 +89,12 @@ export class FakeMachine implements Machine {
   missing: { frames: number; lagMs: number } | null = null;
   private readonly missed: { ifname: string; frames: number; visibleAt: number }[] = [];
   attached = 0;
+  /**
+   * How much slower than its reference the fake runs now: the speed probe takes 1 ms × this, and
+   * every CPU cost (the reader's clock, the generators' frames) is this much larger. Tests change
+   * it between windows to play a drifting machine.
+   */
+  slowdown = 1;
   private threadNs = 0;
   /** CPU the machine spent: the generators' frames and the reader's clock. */
   busyNs = 0;
@@ -157,17 +163,36 @@ export class FakeMachine implements Machine {
    * The machine is idle whenever it is not busy (usageBetween's wall × CPUs less idle is busyNs).
    */
   cpuSnapshot(): CpuSnapshot {
-    this.threadNs += 10;
-    this.busyNs += 10;
+    this.threadNs += 10 * this.slowdown;
+    this.busyNs += 10 * this.slowdown;
     this.fakeWallSec += 1;
     const wallSec = performance.now() / 1000 + this.fakeWallSec;
     return {
       threadUserNs: this.threadNs,
       threadSysNs: 0,
       threadTotalNs: this.threadNs,
+      threadSwitches: { voluntary: this.threadNs / 10, involuntary: 0, minorFaults: 1 },
       systemIdleSec: wallSec * os.cpus().length - this.busyNs / 1e9,
       wallSec,
     };
+  }
+
+  /** The reading thread spends `ns` (at the reference speed: scaled by the slowdown). */
+  spendReader(ns: number): void {
+    this.threadNs += ns * this.slowdown;
+    this.busyNs += ns * this.slowdown;
+  }
+
+  speedProbe(): number {
+    return 1e6 * this.slowdown;
+  }
+
+  counterFloor(): Promise<CounterFloor> {
+    return Promise.resolve({
+      js: { nsPerFrame: 2, rmePct: 1 },
+      native: { nsPerFrame: 1, rmePct: 1 },
+      batch: 1024,
+    });
   }
 
   softirqCpuSec(): number {
@@ -256,7 +281,7 @@ class FakeGenerator implements Generator {
 
   private perFrame(): number {
     const attached = this.m.attached > 0 && !this.spec.ifname.endsWith('t');
-    return attached ? this.m.costs.attachedNs : this.m.costs.bareNs;
+    return (attached ? this.m.costs.attachedNs : this.m.costs.bareNs) * this.m.slowdown;
   }
 
   get running(): boolean {
@@ -306,6 +331,8 @@ class FakeGenerator implements Generator {
 
 export interface FakeMethodOptions {
   failOpen?: Error;
+  /** The reading thread's CPU per frame read, in ns (× the machine's slowdown), window by window. */
+  costPerWindow?: () => number;
   /** What probe() says, given the interface it is asked about; available everywhere by default. */
   probe?: (ifname: string | null) => Availability;
   /** The most frames a drain session holds; unbounded by default. */
@@ -355,11 +382,18 @@ export function fakeMethod(
             await new Promise((r) => setTimeout(r, 2));
           }
           const n = Math.min(limit.frames, m.arrived(ctx.ifname) - start);
+          m.spendReader((n - session.received) * (options.costPerWindow?.() ?? 0));
           (session as { received: number }).received = n;
           (session as { ipv4: number }).ipv4 = n;
           return performance.now();
         },
-        stats: () => ({ seen: m.arrived(ctx.ifname) - start, drops: 0 }),
+        // A call per frame read, and a wake-up per consume.
+        stats: () => ({
+          seen: m.arrived(ctx.ifname) - start,
+          drops: 0,
+          calls: session.received,
+          wakeups: 1,
+        }),
         close: () => {
           m.attached--;
           method.closed++;

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RunConfig } from '../../src/core/config.js';
-import type { Row } from '../../src/core/results.js';
-import type { BenchContext } from '../../src/core/runner.js';
+import type { BenchContext, Point } from '../../src/core/runner.js';
 import { searchRate } from '../../src/core/sweep.js';
 import { runConfig } from '../../src/cli/parse-options.js';
 import { sampleResults } from './sample-results.js';
@@ -18,23 +17,33 @@ function bench(lossless: number, canSend = Infinity): BenchContext & { asked: nu
   return {
     host: HOST,
     asked,
-    measure: (cfg: RunConfig): Promise<Row[]> => {
+    measure: (cfg: RunConfig): Promise<Point> => {
       const rate = cfg.rate as number;
       asked.push(rate);
       const sent = Math.min(rate, canSend);
       const dropped = rate > lossless ? Math.round(sent / 10) : 0;
       const trial = { ...template.trials[0]!, sent, received: sent - dropped, windowSec: 1 };
-      return Promise.resolve([
+      const rows = [
         {
           ...template,
-          mode: 'live',
+          mode: 'live' as const,
           sent,
           dropped,
           received: sent - dropped,
           ok: true,
           trials: [trial],
         },
-      ]);
+      ];
+      return Promise.resolve({
+        rows,
+        stopping: {
+          rule: 'trials',
+          rounds: 1,
+          precisionPct: null,
+          maxTimeSec: null,
+          impreciseRows: [],
+        },
+      });
     },
   };
 }

@@ -33,6 +33,7 @@ function spreadMethod(m: FakeMachine, opened: OpenContext[]): CaptureMethod {
           cpuSec: 0.001,
           userSec: 0.001,
           sysSec: 0,
+          switches: { voluntary: 1, involuntary: 0, minorFaults: 0 },
           cpu: i,
         }));
       };

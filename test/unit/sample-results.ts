@@ -73,6 +73,8 @@ export function sampleResults(): Results {
       captureCpus: [1, 0],
       generatorThreads: 1,
       countGiven: true,
+      precision: null,
+      maxTimeSec: null,
       deliver: true,
     },
     rows: [

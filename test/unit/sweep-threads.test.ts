@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { Command } from 'commander';
 import type { RunConfig } from '../../src/core/config.js';
 import type { Results, Row } from '../../src/core/results.js';
-import type { BenchContext, RunDeps } from '../../src/core/runner.js';
+import type { BenchContext, Point, RunDeps } from '../../src/core/runner.js';
 import { runSweep, type OpenBench, type SweepConfig } from '../../src/core/sweep.js';
 import { registerSweep, threadList } from '../../src/cli/commands/sweep.js';
 import { runConfig } from '../../src/cli/parse-options.js';
@@ -84,7 +84,7 @@ function fakeBench(): FakeBench {
   return {
     host: HOST,
     asked,
-    measure: (cfg: RunConfig): Promise<Row[]> => {
+    measure: (cfg: RunConfig): Promise<Point> => {
       asked.push(cfg);
       const sent = cfg.rate === 'max' ? GENERATOR_PPS : cfg.rate;
       const rows = cfg.methods.flatMap((method) =>
@@ -105,7 +105,16 @@ function fakeBench(): FakeBench {
           };
         }),
       );
-      return Promise.resolve(rows);
+      return Promise.resolve({
+        rows,
+        stopping: {
+          rule: 'trials',
+          rounds: 1,
+          precisionPct: null,
+          maxTimeSec: null,
+          impreciseRows: [],
+        },
+      });
     },
   };
 }

@@ -125,16 +125,17 @@ test('the packages come from scripts/ci-packages.sh, and CI installs the same gr
   assert.deepEqual(groups([ciRun]), ['build', 'test', 'vm']);
 });
 
-test('the perf job the README points at: bench:ci, then compare against the cached base', () => {
+test('the perf job the README points at: bench:ci as an A/B of the base commit and this one, in one job', () => {
   const perf = workflows()
     .find((w) => w.jobs.has('perf'))
     ?.jobs.get('perf');
   assert.ok(perf, 'no job named perf in .github/workflows');
   const script = perf.join('\n');
-  assert.match(script, /npm run bench:ci -- perf/);
-  assert.match(
+  assert.match(script, /npm run bench:ci -- perf --base perf-base-checkout/);
+  assert.doesNotMatch(
     script,
-    /capbench\.js compare perf-base\/results\.json perf\/results\.json --threshold/,
+    /perf-base\/results\.json/,
+    'no comparison with results kept from another run',
   );
 });
 

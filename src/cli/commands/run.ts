@@ -23,6 +23,8 @@ interface RunOptions extends RawRunOptions {
   format?: string;
   out?: string;
   color: boolean;
+  normalised?: boolean;
+  explain?: boolean;
 }
 
 export function registerRun(program: Command, ctx: CliContext): void {
@@ -39,6 +41,28 @@ export function registerRun(program: Command, ctx: CliContext): void {
         'reader threads per method, a socket each: PACKET_FANOUT (socket, socket-mmsg, packet-mmap) or a queue each (af-xdp); rows report the sum, --json each thread',
         RUN_DEFAULTS.threads,
       ),
+    )
+    .option(
+      '--precision <percent>',
+      withDefault(
+        "add interleaved rounds until every row's cycles at reference speed have at most this margin of error (95%)",
+        RUN_DEFAULTS.precision ?? 'off',
+      ),
+    )
+    .option(
+      '--max-time <seconds>',
+      withDefault(
+        '...or until the run has taken this long; the header says which stopped it',
+        RUN_DEFAULTS.maxTimeSec,
+      ),
+    )
+    .option(
+      '--normalised',
+      'show cycles at reference speed (each window scaled by the speed probe around it), for comparing with other runs; the default table shows what the machine paid',
+    )
+    .option(
+      '--explain',
+      'show, per packet, the counts that explain a cost: calls into the kernel, packets per call and per wake-up, context switches, minor faults',
     );
   addOutputOptions(addMeasureOptions(addPortOptions(cmd, 'run'), RUN_DEFAULTS))
     .addHelpText(
@@ -78,7 +102,9 @@ Examples:
       ctx.progress('');
       if (opts.json) await writeOutput(opts.json, renderJson(results));
       if (format) await writeMachineFormat(results, format, opts.out!);
-      process.stdout.write(renderTable(results, { color: useColor(opts.color) }));
+      const view =
+        opts.explain === true ? 'explain' : opts.normalised === true ? 'normalised' : 'paid';
+      process.stdout.write(renderTable(results, { color: useColor(opts.color), view }));
       throwIfRowsFailed(results);
     });
 }

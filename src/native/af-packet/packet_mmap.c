@@ -214,7 +214,7 @@ int cb_pmmap_next_block(struct cb_pmmap *r, int timeout_ms, size_t *block_off, s
 		give_back(r);
 	const struct tpacket_block_desc *b = block_at(r, r->index);
 	if (!block_ready(b)) {
-		int w = cb_wait_readable(r->fd, timeout_ms, KIND, r->ifname, e);
+		int w = cb_wait_readable(r->fd, timeout_ms, KIND, r->ifname, &r->calls, e);
 		if (w <= 0)
 			return w;
 		if (!block_ready(b))
@@ -282,7 +282,8 @@ int cb_pmmap_consume(struct cb_pmmap *r, const struct cb_slice *slice, struct cb
 {
 	if (r->holding)
 		give_back(r);
-	return cb_slice_loop(&STEP, r, r->fd, r->ifname, UINT32_MAX, slice, out, e);
+	return cb_slice_loop(&STEP, r, (struct cb_waitable){ r->fd, r->ifname, &r->calls },
+			     UINT32_MAX, slice, out, e);
 }
 
 /* ---- statistics ------------------------------------------------------------------------ */

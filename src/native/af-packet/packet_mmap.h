@@ -44,6 +44,7 @@ struct cb_pmmap {
 	uint64_t packets;      /* PACKET_STATISTICS accumulated: the kernel resets on each read */
 	uint64_t drops;
 	uint64_t freezes;
+	struct cb_calls calls; /* poll() calls: blocks are read without one */
 };
 
 struct cb_pmmap_options {

@@ -124,6 +124,8 @@ private:
 		out.Add("packets", (double)packets);
 		out.Add("drops", (double)drops);
 		out.Add("freezes", (double)freezes);
+		out.Add("calls", (double)ring_.calls.syscalls);
+		out.Add("wakeups", (double)ring_.calls.wakeups);
 		return 0;
 	}
 

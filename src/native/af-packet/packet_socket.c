@@ -319,6 +319,7 @@ static int recv_slot(struct cb_psock *s, uint8_t *slot, uint32_t slot_len, uint3
 	/* Without MSG_TRUNC in flags the kernel returns the captured length, as wanted. */
 	ssize_t n = recvmsg(s->fd, &mh, MSG_DONTWAIT);
 
+	s->calls.syscalls++;
 	if (n < 0 && would_block(errno))
 		return 0;
 	if (n < 0)
@@ -367,6 +368,7 @@ static int recv_slots(struct cb_psock *s, uint8_t *buf, uint32_t slot_len, uint3
 	}
 	int n = recvmmsg(s->fd, sc->msgs, frames, MSG_DONTWAIT, NULL);
 
+	s->calls.syscalls++;
 	if (n < 0 && would_block(errno))
 		return 0;
 	if (n < 0)
@@ -399,7 +401,7 @@ int cb_psock_recv_one(struct cb_psock *s, uint8_t *buf, size_t buflen, uint32_t 
 	int n = recv_slot(s, buf, len, table, e);
 	if (n != 0)
 		return n;
-	int w = cb_wait_readable(s->fd, timeout_ms, KIND, s->ifname, e);
+	int w = cb_wait_readable(s->fd, timeout_ms, KIND, s->ifname, &s->calls, e);
 	if (w <= 0)
 		return w;
 	return recv_slot(s, buf, len, table, e);
@@ -420,7 +422,7 @@ int cb_psock_recv_batch(struct cb_psock *s, uint8_t *buf, size_t buflen, uint32_
 	int n = recv_slots(s, buf, slot, max_frames, table, e);
 	if (n != 0)
 		return n;
-	int w = cb_wait_readable(s->fd, timeout_ms, KIND, s->ifname, e);
+	int w = cb_wait_readable(s->fd, timeout_ms, KIND, s->ifname, &s->calls, e);
 	if (w <= 0)
 		return w;
 	return recv_slots(s, buf, slot, max_frames, table, e);
@@ -483,7 +485,8 @@ int cb_psock_consume(struct cb_psock *s, const struct cb_slice *slice, uint32_t 
 	if (ensure_consume_buf(s, batch, e) < 0)
 		return -1;
 	s->consume_batch = batch;
-	return cb_slice_loop(&STEP, s, s->fd, s->ifname, batch, slice, out, e);
+	return cb_slice_loop(&STEP, s, (struct cb_waitable){ s->fd, s->ifname, &s->calls }, batch,
+			     slice, out, e);
 }
 
 /* ---- statistics ------------------------------------------------------------------------ */

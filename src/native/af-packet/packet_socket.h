@@ -92,6 +92,7 @@ struct cb_psock {
 	uint32_t consume_slot;
 	uint32_t consume_frames;
 	uint32_t consume_batch; /* 1: recvmsg() per frame; more: recvmmsg() of up to that many */
+	struct cb_calls calls;	/* recvmsg()/recvmmsg() and poll() calls, both tiers */
 };
 
 /*

@@ -107,6 +107,8 @@ private:
 			return -1;
 		out.Add("packets", (double)packets);
 		out.Add("drops", (double)drops);
+		out.Add("calls", (double)sock_.calls.syscalls);
+		out.Add("wakeups", (double)sock_.calls.wakeups);
 		return 0;
 	}
 

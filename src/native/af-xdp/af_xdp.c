@@ -119,8 +119,10 @@ static int check_options(const struct cb_xsk_options *o, struct cb_error *e)
 static void kick_fill(struct cb_xsk *s)
 {
 	/* Only drivers in zero-copy mode ask for this; copy mode never sets the flag. */
-	if (xsk_ring_prod__needs_wakeup(&s->impl->fill))
+	if (xsk_ring_prod__needs_wakeup(&s->impl->fill)) {
 		recvfrom(s->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
+		s->calls.syscalls++;
+	}
 }
 
 /* Moves spare frame addresses onto the fill ring, as many as fit. */
@@ -334,7 +336,7 @@ int cb_xsk_receive(struct cb_xsk *s, uint32_t *table, uint32_t max_frames, int t
 	uint32_t n = xsk_ring_cons__peek(&im->rx, max_frames, &idx);
 	if (n == 0) {
 		kick_fill(s);
-		int w = cb_wait_readable(s->fd, timeout_ms, KIND, s->ifname, e);
+		int w = cb_wait_readable(s->fd, timeout_ms, KIND, s->ifname, &s->calls, e);
 		if (w <= 0)
 			return w;
 		n = xsk_ring_cons__peek(&im->rx, max_frames, &idx);
@@ -431,7 +433,8 @@ int cb_xsk_consume(struct cb_xsk *s, const struct cb_slice *slice, struct cb_cou
 		   struct cb_error *e)
 {
 	release_held(s);
-	return cb_slice_loop(&STEP, s, s->fd, s->ifname, s->batch, slice, out, e);
+	return cb_slice_loop(&STEP, s, (struct cb_waitable){ s->fd, s->ifname, &s->calls },
+			     s->batch, slice, out, e);
 }
 
 /* ---- statistics -------------------------------------------------------------------------- */

@@ -86,6 +86,7 @@ struct cb_xsk {
 	uint32_t last_prod;
 	uint32_t held; /* rx entries handed out by the last receive, not yet released */
 	uint32_t held_idx;
+	struct cb_calls calls; /* wake-up kicks (recvfrom) and poll() calls */
 	struct cb_xsk_impl *impl;
 };
 

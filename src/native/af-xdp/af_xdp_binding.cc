@@ -187,6 +187,8 @@ private:
 		out.Add("fillRingEmpty", (double)st.fill_ring_empty);
 		// Descriptors the kernel has put on the rx ring since open.
 		out.Add("rxProduced", (double)cb_xsk_produced(&sock_));
+		out.Add("calls", (double)sock_.calls.syscalls);
+		out.Add("wakeups", (double)sock_.calls.wakeups);
 		return 0;
 	}
 

@@ -46,7 +46,7 @@ public:
 	}
 
 private:
-	static constexpr size_t kMax = 8;
+	static constexpr size_t kMax = 12;
 	const char *names_[kMax];
 	double values_[kMax];
 	size_t count_ = 0;

@@ -96,7 +96,7 @@ static uint64_t timeval_ns(const struct timeval *tv)
 	return (uint64_t)tv->tv_sec * 1000000000u + (uint64_t)tv->tv_usec * 1000u;
 }
 
-int cb_thread_cpu_time(uint64_t *user_ns, uint64_t *sys_ns, uint64_t *total_ns, struct cb_error *e)
+int cb_thread_usage(struct cb_thread_usage *u, struct cb_error *e)
 {
 	struct rusage ru;
 	struct timespec ts;
@@ -105,9 +105,12 @@ int cb_thread_cpu_time(uint64_t *user_ns, uint64_t *sys_ns, uint64_t *total_ns, 
 		return cb_fail(e, errno, "getrusage(RUSAGE_THREAD)");
 	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
 		return cb_fail(e, errno, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
-	*user_ns = timeval_ns(&ru.ru_utime);
-	*sys_ns = timeval_ns(&ru.ru_stime);
-	*total_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	u->user_ns = timeval_ns(&ru.ru_utime);
+	u->sys_ns = timeval_ns(&ru.ru_stime);
+	u->total_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	u->voluntary_switches = (uint64_t)ru.ru_nvcsw;
+	u->involuntary_switches = (uint64_t)ru.ru_nivcsw;
+	u->minor_faults = (uint64_t)ru.ru_minflt;
 	return 0;
 }
 

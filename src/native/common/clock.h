@@ -20,11 +20,21 @@ uint64_t cb_read_tsc(void);
 int cb_calibrate_tsc(uint32_t ms, double *ticks_per_sec, struct cb_error *e);
 
 /*
- * CPU time of the calling thread: getrusage(RUSAGE_THREAD)'s user/system split (updated at
- * ticks and context switches, so stale over short windows) and CLOCK_THREAD_CPUTIME_ID's total,
- * which the kernel brings up to date on every read.
+ * What the calling thread has used: CLOCK_THREAD_CPUTIME_ID's total, which the kernel brings up to
+ * date on every read, and from getrusage(RUSAGE_THREAD) the user/system split (updated at ticks
+ * and context switches, so stale over short windows), its context switches and its minor faults,
+ * which are exact counts.
  */
-int cb_thread_cpu_time(uint64_t *user_ns, uint64_t *sys_ns, uint64_t *total_ns, struct cb_error *e);
+struct cb_thread_usage {
+	uint64_t user_ns;
+	uint64_t sys_ns;
+	uint64_t total_ns;
+	uint64_t voluntary_switches;   /* it slept: waited for frames, or for a lock */
+	uint64_t involuntary_switches; /* the scheduler took the CPU from it */
+	uint64_t minor_faults;
+};
+
+int cb_thread_usage(struct cb_thread_usage *u, struct cb_error *e);
 
 /*
  * CPU time of another process (a single-threaded one such as a ksoftirqd kernel thread) from its

@@ -1,10 +1,15 @@
-// readTsc, calibrateTsc, threadCpuTime, reserveCpu, pinThread, openCycleCounter.
+// readTsc, calibrateTsc, threadCpuTime, speedProbe, reserveCpu, pinThread, openCycleCounter.
+#include <sched.h>
+
 #include <string>
 
 #include "addon.h"
+#include "capture_binding.h"
 #include "clock.h"
 #include "cpu_placement.h"
 #include "js_error.h"
+#include "napi_args.h"
+#include "speed_probe.h"
 
 namespace {
 
@@ -41,14 +46,28 @@ Napi::Value CalibrateTsc(const Napi::CallbackInfo &info)
 Napi::Value ThreadCpuTime(const Napi::CallbackInfo &info)
 {
 	cb_error e{};
-	uint64_t user_ns, sys_ns, total_ns;
-	if (cb_thread_cpu_time(&user_ns, &sys_ns, &total_ns, &e) < 0)
+	struct cb_thread_usage u {};
+	if (cb_thread_usage(&u, &e) < 0)
 		throw CbJsError(info.Env(), e);
-	Napi::Object out = Napi::Object::New(info.Env());
-	out.Set("userNs", Napi::Number::New(info.Env(), (double)user_ns));
-	out.Set("sysNs", Napi::Number::New(info.Env(), (double)sys_ns));
-	out.Set("totalNs", Napi::Number::New(info.Env(), (double)total_ns));
-	return out;
+	StatsFields out;
+	out.Add("userNs", (double)u.user_ns);
+	out.Add("sysNs", (double)u.sys_ns);
+	out.Add("totalNs", (double)u.total_ns);
+	out.Add("voluntarySwitches", (double)u.voluntary_switches);
+	out.Add("involuntarySwitches", (double)u.involuntary_switches);
+	out.Add("minorFaults", (double)u.minor_faults);
+	return out.ToObject(info.Env());
+}
+
+// speedProbe(cpu): ns of thread CPU time the probe's fixed work took on a thread pinned to cpu (-1: any).
+Napi::Value SpeedProbe(const Napi::CallbackInfo &info)
+{
+	int cpu = (int)IntArg(info[0], "speedProbe: cpu", -1, CPU_SETSIZE - 1);
+	cb_error e{};
+	uint64_t ns;
+	if (cb_speed_probe(cpu, &ns, &e) < 0)
+		throw CbJsError(info.Env(), e);
+	return Napi::Number::New(info.Env(), (double)ns);
 }
 
 Napi::Value TaskCpuTime(const Napi::CallbackInfo &info)
@@ -142,6 +161,7 @@ static void Init(Napi::Env env, Napi::Object exports)
 	exports.Set("readTsc", Napi::Function::New(env, ReadTsc, "readTsc"));
 	exports.Set("calibrateTsc", Napi::Function::New(env, CalibrateTsc, "calibrateTsc"));
 	exports.Set("threadCpuTime", Napi::Function::New(env, ThreadCpuTime, "threadCpuTime"));
+	exports.Set("speedProbe", Napi::Function::New(env, SpeedProbe, "speedProbe"));
 	exports.Set("taskCpuTime", Napi::Function::New(env, TaskCpuTime, "taskCpuTime"));
 	exports.Set("reserveCpu", Napi::Function::New(env, ReserveCpu, "reserveCpu"));
 	exports.Set("pinThread", Napi::Function::New(env, PinThread, "pinThread"));

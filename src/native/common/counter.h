@@ -12,10 +12,15 @@
 extern "C" {
 #endif
 
-/* What a native-tier loop reports: frames handed to the counter, and how many it counted. */
+/*
+ * What a native-tier loop reports: frames handed to the counter, how many it counted, and the
+ * takes that brought frames (a recvmmsg batch, a ring block, an af-xdp peek: the unit the
+ * mechanism hands frames over in).
+ */
 struct cb_count {
 	uint64_t received;
 	uint64_t ipv4;
+	uint64_t takes;
 };
 
 /*

@@ -96,6 +96,7 @@ inline Napi::Object CountObject(Napi::Env env, const cb_count &count)
 	Napi::Object out = Napi::Object::New(env);
 	out.Set("received", Napi::Number::New(env, (double)count.received));
 	out.Set("ipv4", Napi::Number::New(env, (double)count.ipv4));
+	out.Set("takes", Napi::Number::New(env, (double)count.takes));
 	return out;
 }
 

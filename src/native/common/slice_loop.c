@@ -4,11 +4,12 @@
 #include <poll.h>
 
 int cb_wait_readable(int fd, int timeout_ms, const char *kind, const char *ifname,
-		     struct cb_error *e)
+		     struct cb_calls *calls, struct cb_error *e)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	int rc = poll(&p, 1, timeout_ms);
 
+	calls->syscalls++;
 	if (rc < 0 && errno == EINTR)
 		return CB_WAIT_NOTHING;
 	if (rc < 0)
@@ -17,5 +18,6 @@ int cb_wait_readable(int fd, int timeout_ms, const char *kind, const char *ifnam
 		return CB_WAIT_NOTHING;
 	if (!(p.revents & POLLIN) && (p.revents & (POLLERR | POLLHUP | POLLNVAL)))
 		return CB_WAIT_HANGUP;
+	calls->wakeups++;
 	return CB_WAIT_READABLE;
 }

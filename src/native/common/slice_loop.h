@@ -20,6 +20,16 @@
 extern "C" {
 #endif
 
+/*
+ * What a handle has asked of the kernel, in both tiers: its system calls (receive calls, waits,
+ * wake-up kicks; for libpcap, its calls into libpcap) and the waits that woke to frames. They do
+ * not drift with the machine's speed, and explain a cost: `capbench run --explain`.
+ */
+struct cb_calls {
+	uint64_t syscalls;
+	uint64_t wakeups;
+};
+
 /* What cb_wait_readable saw: nothing (a timeout, or a signal JS should see), frames, a hang-up. */
 enum cb_wait { CB_WAIT_NOTHING = 0, CB_WAIT_READABLE = 1, CB_WAIT_HANGUP = 2 };
 
@@ -28,9 +38,10 @@ enum cb_wait { CB_WAIT_NOTHING = 0, CB_WAIT_READABLE = 1, CB_WAIT_HANGUP = 2 };
  * see it. POLLERR or POLLHUP without POLLIN is a hang-up: for a socket the next receive reports
  * the error; a method whose descriptor can be unbound under it (fastnet) says why. -1 with e set
  * when poll() itself fails, naming what was waited on ("AF_PACKET socket") and the interface.
+ * Counted in calls: the poll, and a wake-up when it found frames.
  */
 int cb_wait_readable(int fd, int timeout_ms, const char *kind, const char *ifname,
-		     struct cb_error *e);
+		     struct cb_calls *calls, struct cb_error *e);
 
 /* A method's native step, and the few ways its mechanism asks the loop to differ. */
 struct cb_step {
@@ -76,13 +87,20 @@ struct cb_slice {
 	uint32_t idle_ms;    /* return after this long with nothing arriving */
 };
 
+/* What a handle gives the loop: the descriptor to wait on, its name in errors, its call counts. */
+struct cb_waitable {
+	int fd;
+	const char *ifname;
+	struct cb_calls *calls;
+};
+
 /*
  * Runs `step` on self until the slice's frames have been counted, its time has passed, or
- * nothing has arrived for idle_ms since the last frame (or since the start), waiting on fd
- * (named by the step's kind and ifname in errors) whenever a take comes back empty. A wait never
- * outlasts the slice. `batch` is the most one take is asked for. 0, or -1 with e set.
+ * nothing has arrived for idle_ms since the last frame (or since the start), waiting on the
+ * handle's descriptor whenever a take comes back empty. A wait never outlasts the slice. `batch`
+ * is the most one take is asked for. 0, or -1 with e set.
  */
-static inline int cb_slice_loop(const struct cb_step *step, void *self, int fd, const char *ifname,
+static inline int cb_slice_loop(const struct cb_step *step, void *self, struct cb_waitable on,
 				uint32_t batch, const struct cb_slice *slice, struct cb_count *out,
 				struct cb_error *e)
 {
@@ -100,6 +118,7 @@ static inline int cb_slice_loop(const struct cb_step *step, void *self, int fd, 
 		if (n < 0)
 			return -1;
 		if (n > 0) {
+			out->takes++;
 			got += (uint64_t)n;
 			unclocked += (uint32_t)n;
 			if (unclocked < step->frames_per_clock)
@@ -120,7 +139,8 @@ static inline int cb_slice_loop(const struct cb_step *step, void *self, int fd, 
 			break;
 		if (step->before_wait)
 			step->before_wait(self);
-		int w = cb_wait_readable(fd, cb_ms_left(now, until), step->kind, ifname, e);
+		int w = cb_wait_readable(on.fd, cb_ms_left(now, until), step->kind, on.ifname,
+					 on.calls, e);
 		if (w < 0)
 			return -1;
 		if (w == CB_WAIT_HANGUP && step->hangup)

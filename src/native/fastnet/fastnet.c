@@ -296,7 +296,7 @@ static int unbound(struct cb_fastnet *s, struct cb_error *e)
 /* 1 when readable, 0 on timeout or a signal (JS should see it), -1 on error or when unbound. */
 static int wait_or_unbound(struct cb_fastnet *s, int timeout_ms, struct cb_error *e)
 {
-	int w = cb_wait_readable(s->fd, timeout_ms, KIND, s->ifname, e);
+	int w = cb_wait_readable(s->fd, timeout_ms, KIND, s->ifname, &s->calls, e);
 
 	return w == CB_WAIT_HANGUP ? unbound(s, e) : w;
 }
@@ -308,6 +308,7 @@ static ssize_t read_frame(struct cb_fastnet *s, uint8_t *buf, size_t buflen, str
 {
 	ssize_t n = read(s->fd, buf, buflen);
 
+	s->calls.syscalls++;
 	if (n >= 0)
 		return n;
 	if (errno == EAGAIN || errno == EINTR)
@@ -498,7 +499,9 @@ int cb_fastnet_consume(struct cb_fastnet *s, const struct cb_slice *slice, struc
 				       "consumeNative on fastnet %s: %u slots from nextSlots() are "
 				       "not released",
 				       s->ifname, s->held);
-		return cb_slice_loop(&RING_STEP, s, s->fd, s->ifname, RING_TAKE, slice, out, e);
+		return cb_slice_loop(&RING_STEP, s,
+				     (struct cb_waitable){ s->fd, s->ifname, &s->calls }, RING_TAKE,
+				     slice, out, e);
 	}
 	if (!s->read_buf) {
 		s->read_buf = malloc(CB_FASTNET_READ_BUF);
@@ -507,7 +510,8 @@ int cb_fastnet_consume(struct cb_fastnet *s, const struct cb_slice *slice, struc
 				       "allocate a %u-byte read buffer for fastnet on %s",
 				       CB_FASTNET_READ_BUF, s->ifname);
 	}
-	return cb_slice_loop(&READ_STEP, s, s->fd, s->ifname, 1, slice, out, e);
+	return cb_slice_loop(&READ_STEP, s, (struct cb_waitable){ s->fd, s->ifname, &s->calls }, 1,
+			     slice, out, e);
 }
 
 int cb_fastnet_stats(struct cb_fastnet *s, struct fastnet_stats *out, struct cb_error *e)

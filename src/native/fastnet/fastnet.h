@@ -41,7 +41,8 @@ struct cb_fastnet {
 	uint32_t tail; /* next slot to read */
 	uint32_t held; /* slots from tail on handed out by next_slots, not yet released */
 	/* READ */
-	uint8_t *read_buf; /* the native loop's buffer */
+	uint8_t *read_buf;     /* the native loop's buffer */
+	struct cb_calls calls; /* read() and poll() calls */
 };
 
 /*

@@ -208,6 +208,8 @@ private:
 			out.Add("nicMissed", (double)nic.missed);
 			out.Add("nicNoBuffer", (double)nic.no_buffer);
 		}
+		out.Add("calls", (double)handle_.calls.syscalls);
+		out.Add("wakeups", (double)handle_.calls.wakeups);
 		return 0;
 	}
 

@@ -101,6 +101,8 @@ private:
 		out.Add("received", received);
 		out.Add("dropped", dropped);
 		out.Add("ifDropped", if_dropped);
+		out.Add("calls", (double)handle_.calls.syscalls);
+		out.Add("wakeups", (double)handle_.calls.wakeups);
 		return 0;
 	}
 

@@ -264,6 +264,7 @@ static int dispatch(struct cb_pcap *h, int cnt, pcap_handler cb, void *user, str
 {
 	int n = api.dispatch(h->pcap, cnt, cb, (unsigned char *)user);
 
+	h->calls.syscalls++;
 	if (n == PCAP_ERROR_BREAK)
 		return 0;
 	if (n < 0)
@@ -312,7 +313,7 @@ int cb_pcap_dispatch_copy(struct cb_pcap *h, uint8_t *buf, size_t buflen, uint32
 		return -1;
 	if (c.n > 0)
 		return (int)c.n;
-	int w = cb_wait_readable(h->fd, timeout_ms, KIND, h->ifname, e);
+	int w = cb_wait_readable(h->fd, timeout_ms, KIND, h->ifname, &h->calls, e);
 	if (w <= 0)
 		return w;
 	if (dispatch(h, (int)max_frames, copy_frame, &c, e) < 0)
@@ -352,7 +353,8 @@ static const struct cb_step STEP = {
 int cb_pcap_consume(struct cb_pcap *h, const struct cb_slice *slice, struct cb_count *out,
 		    struct cb_error *e)
 {
-	return cb_slice_loop(&STEP, h, h->fd, h->ifname, CONSUME_CHUNK, slice, out, e);
+	return cb_slice_loop(&STEP, h, (struct cb_waitable){ h->fd, h->ifname, &h->calls },
+			     CONSUME_CHUNK, slice, out, e);
 }
 
 int cb_pcap_stats(struct cb_pcap *h, uint32_t *received, uint32_t *dropped, uint32_t *if_dropped,

@@ -40,6 +40,7 @@ struct cb_pcap {
 	void *pcap; /* pcap_t *, opaque here */
 	int fd;	    /* pcap_get_selectable_fd(), for poll() */
 	char ifname[64];
+	struct cb_calls calls; /* pcap_dispatch() and poll() calls (libpcap makes its own) */
 };
 
 /* pcap_create .. pcap_activate, inbound only, non-blocking. On failure h->pcap is NULL. */
