@@ -52,12 +52,14 @@ test("runConfig: the methods' own options are parsed by their declarations, each
   assert.deepEqual(runConfig({}).methodOptions, {
     batch: 64,
     'ring-mb': null,
+    'block-kb': null,
     queues: 1,
     zerocopy: false,
   });
   assert.deepEqual(
-    runConfig({ batch: '8', ringMb: '2.5', queues: '2', zerocopy: true }).methodOptions,
-    { batch: 8, 'ring-mb': 2.5, queues: 2, zerocopy: true },
+    runConfig({ batch: '8', ringMb: '2.5', blockKb: '64', queues: '2', zerocopy: true })
+      .methodOptions,
+    { batch: 8, 'ring-mb': 2.5, 'block-kb': 64, queues: 2, zerocopy: true },
   );
   assert.throws(
     () => runConfig({ queues: 'two' }),
