@@ -22,10 +22,11 @@
  *
  *   npm run build && node dist/bench/native-vs-ref.js [--count N|auto] [--trials T] [--methods a,b]
  *
- * --count auto (the default) drains 1 M frames for the sockets, 4 M for pcap-native and
- * packet-mmap, 500 k for af-xdp (see ring-common.ts).
+ * --count auto (the default) drains 1 M frames for the sockets (io-uring included), 4 M for
+ * pcap-native and packet-mmap, 500 k for af-xdp (see ring-common.ts).
  *
- * Needs root, cc and make (libpcap-dev, libxdp-dev and libbpf-dev for those references).
+ * Needs root, cc and make (libpcap-dev, libxdp-dev, libbpf-dev and liburing-dev for those
+ * references).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -58,7 +59,7 @@ import {
   ratioRange,
 } from './ring-common.js';
 
-const METHODS = ['socket', 'socket-mmsg', 'pcap-native', 'packet-mmap', 'af-xdp'];
+const METHODS = ['socket', 'socket-mmsg', 'io-uring', 'pcap-native', 'packet-mmap', 'af-xdp'];
 const GOAL = 0.9;
 /** After the interface has every frame: longer than any ring's retire timeout (100 ms) plus margin. */
 const SETTLE_MS = 150;

@@ -54,6 +54,7 @@ export function parseArgs<T extends Args>(argv: string[], defaults: T, usage: st
 const DRAIN_COUNT: Record<string, number> = {
   socket: 1_000_000,
   'socket-mmsg': 1_000_000,
+  'io-uring': 1_000_000,
   'pcap-native': 4_000_000,
   'packet-mmap': 4_000_000,
   'af-xdp': 500_000,

@@ -10,6 +10,7 @@ export const METHOD_NAMES = [
   'none',
   'socket',
   'socket-mmsg',
+  'io-uring',
   'pcap',
   'pcap-native',
   'packet-mmap',

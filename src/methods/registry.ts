@@ -10,6 +10,7 @@ import { afXdp } from './af-xdp.js';
 import { fastnetRead } from './fastnet-read.js';
 import { fastnetRing } from './fastnet-ring.js';
 import { fastnetZc } from './fastnet-zc.js';
+import { ioUring } from './io-uring.js';
 import { packetMmap } from './packet-mmap.js';
 import { pcap } from './pcap.js';
 import { pcapNative } from './pcap-native.js';
@@ -19,6 +20,7 @@ import { socketMmsg } from './socket-mmsg.js';
 const BY_NAME: { readonly [N in CaptureMethodName]: CaptureMethod & { readonly name: N } } = {
   socket,
   'socket-mmsg': socketMmsg,
+  'io-uring': ioUring,
   pcap,
   'pcap-native': pcapNative,
   'packet-mmap': packetMmap,

@@ -5,7 +5,7 @@ import { leftoversOf, runJson } from './harness.js';
 test('drain on mixed.pcap: every method and tier receives all it was sent and counts IPv4 exactly', async () => {
   const { result, results } = await runJson([
     '--methods',
-    'none,socket,socket-mmsg,pcap,pcap-native',
+    'none,socket,socket-mmsg,io-uring,pcap,pcap-native',
     '--mode',
     'drain',
     '--count',

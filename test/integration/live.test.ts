@@ -16,7 +16,7 @@ function assertAccounted(row: Row): void {
 test('live at the maximum rate: received + dropped == sent for every row', async () => {
   const { result, results } = await runJson([
     '--methods',
-    'socket,socket-mmsg,pcap,pcap-native',
+    'socket,socket-mmsg,io-uring,pcap,pcap-native',
     '--mode',
     'live',
     '--duration',
@@ -39,7 +39,7 @@ test('live at the maximum rate: received + dropped == sent for every row', async
 test('live at a modest rate: nothing dropped and IPv4 counted exactly', async () => {
   const { result, results } = await runJson([
     '--methods',
-    'socket-mmsg,pcap-native',
+    'socket-mmsg,io-uring,pcap-native',
     '--mode',
     'live',
     '--duration',

@@ -15,7 +15,7 @@ import { runConfig } from '../../src/cli/parse-options.js';
 import { installReaderScript } from '../../src/methods/reader-pool.js';
 import { capbenchLeftovers, cli, leftoversOf, runJson, startCli } from './harness.js';
 
-const SPREAD = 'none,socket,socket-mmsg,packet-mmap,af-xdp';
+const SPREAD = 'none,socket,socket-mmsg,io-uring,packet-mmap,af-xdp';
 
 function assertSpread(row: Row, threads: number): void {
   const what = `${row.method}/${row.tier}/${row.mode}`;

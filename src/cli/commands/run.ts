@@ -38,7 +38,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .option(
       '--threads <n>',
       withDefault(
-        'reader threads per method, a socket each: PACKET_FANOUT (socket, socket-mmsg, packet-mmap) or a queue each (af-xdp); rows report the sum, --json each thread',
+        'reader threads per method, a socket each: PACKET_FANOUT (the AF_PACKET methods) or a queue each (af-xdp); rows report the sum, --json each thread',
         RUN_DEFAULTS.threads,
       ),
     )

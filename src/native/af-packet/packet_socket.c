@@ -272,12 +272,7 @@ static void put_be16(uint8_t *p, uint16_t v)
 	p[1] = (uint8_t)v;
 }
 
-/*
- * The frame was received CB_PSOCK_PREFIX bytes into its slot. If the kernel stripped a VLAN tag,
- * slide the MAC addresses into the prefix and write the tag after them, as it was on the wire.
- * Writes (offset within the slot, length) to pair.
- */
-static void place_frame(uint8_t *slot, uint32_t len, const struct msghdr *mh, uint32_t *pair)
+void cb_psock_place_frame(uint8_t *slot, uint32_t len, const struct msghdr *mh, uint32_t *pair)
 {
 	const struct tpacket_auxdata *aux = find_auxdata(mh);
 
@@ -324,7 +319,7 @@ static int recv_slot(struct cb_psock *s, uint8_t *slot, uint32_t slot_len, uint3
 		return 0;
 	if (n < 0)
 		return cb_fail(e, errno, "recvmsg on AF_PACKET socket bound to %s", s->ifname);
-	place_frame(slot, (uint32_t)n, &mh, pair);
+	cb_psock_place_frame(slot, (uint32_t)n, &mh, pair);
 	return 1;
 }
 
@@ -377,8 +372,8 @@ static int recv_slots(struct cb_psock *s, uint8_t *buf, uint32_t slot_len, uint3
 	for (int i = 0; i < n; i++) {
 		uint32_t *pair = table + 2 * i;
 
-		place_frame(buf + (size_t)i * slot_len, sc->msgs[i].msg_len, &sc->msgs[i].msg_hdr,
-			    pair);
+		cb_psock_place_frame(buf + (size_t)i * slot_len, sc->msgs[i].msg_len,
+				     &sc->msgs[i].msg_hdr, pair);
 		pair[0] += (uint32_t)i * slot_len;
 	}
 	return n;

@@ -123,6 +123,14 @@ int cb_psock_recv_batch(struct cb_psock *s, uint8_t *buf, size_t buflen, uint32_
 int cb_psock_consume(struct cb_psock *s, const struct cb_slice *slice, uint32_t batch,
 		     struct cb_count *out, struct cb_error *e);
 
+/*
+ * A frame received CB_PSOCK_PREFIX bytes into its slot, with its recvmsg() control messages in mh
+ * (PACKET_AUXDATA): if the kernel stripped a VLAN tag, slides the MAC addresses into the prefix
+ * and writes the tag after them, as it was on the wire. Writes (offset within the slot, length)
+ * to pair. Also io-uring's, whose multishot recvmsg hands over the same control messages.
+ */
+void cb_psock_place_frame(uint8_t *slot, uint32_t len, const struct msghdr *mh, uint32_t *pair);
+
 /* Reads PACKET_STATISTICS into the running totals and returns them. */
 int cb_psock_stats(struct cb_psock *s, uint64_t *packets, uint64_t *drops, struct cb_error *e);
 
