@@ -110,7 +110,8 @@ test('compare judges at reference speed: a base machine that ran a third faster 
   const judged = compare(base, next, { thresholdPct: 10 });
   assert.equal(judged.judged, 'reference-speed');
   assert.ok(Math.abs(judged.newMachineSlower!.reader - 0.33) < 1e-9);
-  assert.equal(exitStatus(judged), 0, JSON.stringify(judged.rows.map((r) => r.metrics)));
+  // Cycles only: the fake's windows take real wall time, so rx pps carries this machine's noise.
+  assert.equal(judged.rows[1]!.metrics!.cycles.verdict, 'same', JSON.stringify(judged.rows[1]));
   const raw = compare(base, next, { thresholdPct: 10, judge: 'paid' });
   assert.equal(raw.rows[1]!.metrics!.cycles.verdict, 'slower');
   assert.equal(exitStatus(raw), 1);
@@ -135,7 +136,8 @@ test('compare gates on drain counts: twice the calls per packet fails, whatever 
     ['socket/js drain calls/pkt ×2.00'],
   );
   assert.equal(exitStatus(c), 1);
-  assert.equal(exitStatus(compare(base, next, { thresholdPct: 10 })), 0);
+  // The same counts pass (exitStatus would also judge rx pps, which the fake leaves to real time).
+  assert.deepEqual(countRegressions(compare(base, next, { thresholdPct: 10 })), []);
 });
 
 test("compare: a ring's smaller blocks are reported, not gated; one call's smaller batch fails", async () => {
