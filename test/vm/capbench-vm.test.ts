@@ -165,6 +165,8 @@ test(
       full: 0,
       discarded: 0,
       queued: 0,
+      calls: 0,
+      wakeups: 0,
     });
     assert.throws(() => r.nextSlots(new Uint32Array(2), 1, 0), /READ mode/);
     r.close();
