@@ -95,8 +95,13 @@ int main(int argc, char **argv)
 	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
 		die_msg("bind", strerror(errno));
 
-	/* The completion queue (2 x entries) holds a completion for every buffer plus the last one. */
-	ret = io_uring_queue_init(nbufs, &ring, 0);
+	/*
+	 * The completion queue (2 x entries) holds a completion for every buffer plus the last one.
+	 * As capbench's ring: receives finished when this thread enters it, not by task work that
+	 * interrupts it at each arrival.
+	 */
+	ret = io_uring_queue_init(nbufs, &ring,
+				  IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN);
 	if (ret < 0)
 		die_msg("io_uring_queue_init", strerror(-ret));
 	/* liburing 2.3 has no io_uring_setup_buf_ring(): the ring is our own page-aligned memory. */

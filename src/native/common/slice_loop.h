@@ -66,6 +66,13 @@ struct cb_step {
 	int (*ready)(const void *self);
 	/* Optional, on a hang-up: why (always -1, e set). Absent: the next take reports it. */
 	int (*hangup)(void *self, struct cb_error *e);
+	/*
+	 * Optional: the wait itself, for a mechanism whose frames poll() cannot see coming (an
+	 * io_uring that posts completions only when asked, in io_uring_enter). An enum cb_wait, or
+	 * -1 with e set; counted in the handle's calls as cb_wait_readable counts its own. Absent:
+	 * cb_wait_readable on the handle's descriptor.
+	 */
+	int (*wait)(void *self, int timeout_ms, struct cb_error *e);
 	/* Frames taken between clock reads: one of the two below. */
 	uint32_t frames_per_clock;
 };
@@ -139,8 +146,10 @@ static inline int cb_slice_loop(const struct cb_step *step, void *self, struct c
 			break;
 		if (step->before_wait)
 			step->before_wait(self);
-		int w = cb_wait_readable(on.fd, cb_ms_left(now, until), step->kind, on.ifname,
-					 on.calls, e);
+		int ms = cb_ms_left(now, until);
+		int w = step->wait
+				? step->wait(self, ms, e)
+				: cb_wait_readable(on.fd, ms, step->kind, on.ifname, on.calls, e);
 		if (w < 0)
 			return -1;
 		if (w == CB_WAIT_HANGUP && step->hangup)

@@ -2,8 +2,10 @@
  * io-uring: an AF_PACKET socket read through io_uring, one multishot recvmsg whose frames land in
  * a ring of provided buffers. The reader never makes a receive call: it walks the completion
  * queue in memory it shares with the kernel, counts each frame where the kernel put it and hands
- * its buffer back. System calls are the wait when the queue is empty and a new multishot when
- * the kernel ended the last (it ends one when every buffer is in use).
+ * its buffer back. The ring defers the kernel's part (IORING_SETUP_DEFER_TASKRUN): what arrives
+ * is received into buffers when the reader enters the ring, once the completion queue is empty,
+ * for as many frames as it wants at once, or to wait. The other system call is a new multishot
+ * when the kernel ended the last (it ends one when every buffer is in use).
  *
  * The ring is set up with the raw system calls and the kernel's own header (linux/io_uring.h),
  * not liburing: Debian 12's liburing 2.3 would add a package and a library to link for about a
