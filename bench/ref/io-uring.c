@@ -54,7 +54,6 @@ static void arm(int fd)
 
 int main(int argc, char **argv)
 {
-	struct sockaddr_ll sll;
 	struct tpacket_stats st;
 	socklen_t stlen = sizeof(st);
 	struct io_uring_buf_reg reg;
@@ -62,9 +61,8 @@ int main(int argc, char **argv)
 	struct __kernel_timespec idle = { .tv_sec = IDLE_MS / 1000,
 					  .tv_nsec = (IDLE_MS % 1000) * 1000000ll };
 	uint64_t n, frames = 0, ipv4 = 0, t0, t_end, c0, c1;
-	long long rcvbuf;
 	unsigned int nbufs = MAX_BUFS;
-	int fd, ifindex, val, ret, mask, armed;
+	int fd, ret, mask, armed;
 
 	if (argc != 3 && argc != 4) {
 		fprintf(stderr, "usage: io-uring IFNAME N [BUFS]\n");
@@ -77,23 +75,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "io-uring: BUFS must be a power of two, 1..%d\n", MAX_BUFS);
 		return 2;
 	}
-	ifindex = (int)if_nametoindex(argv[1]);
-	if (!ifindex)
-		die_msg(argv[1], strerror(errno));
-
-	fd = socket(AF_PACKET, SOCK_RAW, 0);
-	if (fd < 0)
-		die_msg("socket", strerror(errno));
-	rcvbuf = (long long)n * 1024 + (1 << 20);
-	val = rcvbuf > (1 << 30) - 1 ? (1 << 30) - 1 : (int)rcvbuf;
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &val, sizeof(val)) < 0)
-		die_msg("SO_RCVBUFFORCE", strerror(errno));
-	memset(&sll, 0, sizeof(sll));
-	sll.sll_family = AF_PACKET;
-	sll.sll_protocol = htons(ETH_P_ALL);
-	sll.sll_ifindex = ifindex;
-	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
-		die_msg("bind", strerror(errno));
+	fd = bound_packet_socket(argv[1], n, 0);
 
 	/*
 	 * The completion queue (2 x entries) holds a completion for every buffer plus the last one.

@@ -34,13 +34,11 @@ static struct mmsghdr msgs[MAX_BATCH];
 
 int main(int argc, char **argv)
 {
-	struct sockaddr_ll sll;
 	struct tpacket_stats st;
 	socklen_t stlen = sizeof(st);
 	uint64_t n, frames = 0, ipv4 = 0, t0, t_end, c0, c1;
-	long long rcvbuf;
 	unsigned int batch = 64;
-	int fd, ifindex, val;
+	int fd;
 
 	if (argc != 3 && argc != 4) {
 		fprintf(stderr, "usage: socket-mmsg IFNAME N [BATCH]\n");
@@ -53,23 +51,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "socket-mmsg: batch must be 1..%d\n", MAX_BATCH);
 		return 2;
 	}
-	ifindex = (int)if_nametoindex(argv[1]);
-	if (!ifindex)
-		die_msg(argv[1], strerror(errno));
-
-	fd = socket(AF_PACKET, SOCK_RAW, 0);
-	if (fd < 0)
-		die_msg("socket", strerror(errno));
-	rcvbuf = (long long)n * 1024 + (1 << 20);
-	val = rcvbuf > (1 << 30) - 1 ? (1 << 30) - 1 : (int)rcvbuf;
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &val, sizeof(val)) < 0)
-		die_msg("SO_RCVBUFFORCE", strerror(errno));
-	memset(&sll, 0, sizeof(sll));
-	sll.sll_family = AF_PACKET;
-	sll.sll_protocol = htons(ETH_P_ALL);
-	sll.sll_ifindex = ifindex;
-	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
-		die_msg("bind", strerror(errno));
+	fd = bound_packet_socket(argv[1], n, 0);
 
 	for (unsigned int i = 0; i < batch; i++) {
 		iovs[i].iov_base = bufs[i];

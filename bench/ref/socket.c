@@ -46,7 +46,6 @@ static int vlan_tagged(struct msghdr *msg)
 int main(int argc, char **argv)
 {
 	static uint8_t buf[SNAP];
-	struct sockaddr_ll sll;
 	struct tpacket_stats st;
 	socklen_t stlen = sizeof(st);
 	union {
@@ -57,38 +56,14 @@ int main(int argc, char **argv)
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &cbuf,
 			      .msg_controllen = sizeof(cbuf) };
 	uint64_t n, frames = 0, ipv4 = 0, t0, t_end, c0, c1;
-	long long rcvbuf;
-	int fd, ifindex, val;
+	int fd;
 
 	if (argc != 3) {
 		fprintf(stderr, "usage: socket IFNAME N\n");
 		return 2;
 	}
 	n = strtoull(argv[2], NULL, 10);
-	ifindex = (int)if_nametoindex(argv[1]);
-	if (!ifindex)
-		die_msg(argv[1], strerror(errno));
-
-	/* Protocol 0: nothing is queued until bind() names the interface. */
-	fd = socket(AF_PACKET, SOCK_RAW, 0);
-	if (fd < 0)
-		die_msg("socket", strerror(errno));
-	/* Each small frame is charged about 1 KiB (skb truesize) against the receive buffer. */
-	rcvbuf = (long long)n * 1024 + (1 << 20);
-	val = rcvbuf > (1 << 30) - 1 ? (1 << 30) - 1 : (int)rcvbuf;
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &val, sizeof(val)) < 0)
-		die_msg("SO_RCVBUFFORCE", strerror(errno));
-	memset(&sll, 0, sizeof(sll));
-	sll.sll_family = AF_PACKET;
-	sll.sll_protocol = htons(ETH_P_ALL);
-	sll.sll_ifindex = ifindex;
-	/* The kernel moves an 802.1Q tag into metadata before taps see the frame: without
-	 * PACKET_AUXDATA a tagged IPv4 frame would be counted. capbench's loop asks for it too. */
-	val = 1;
-	if (setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &val, sizeof(val)) < 0)
-		die_msg("PACKET_AUXDATA", strerror(errno));
-	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
-		die_msg("bind", strerror(errno));
+	fd = bound_packet_socket(argv[1], n, 1);
 
 	ready_then_wait_go();
 
