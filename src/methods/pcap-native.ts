@@ -22,11 +22,21 @@ function snaplenFor(maxFrameBytes: number): number {
   return Math.max(2048, maxFrameBytes + 4);
 }
 
+/**
+ * Drain: libpcap's ring is sized at half as much again as the frames need, so that a fill never
+ * takes more than two thirds of it. Past three quarters a frame can be dropped with room to spare:
+ * the kernel checks for room without the queue's lock (`__packet_rcv_has_room()` in
+ * net/packet/af_packet.c), first at the block a quarter of the ring ahead, which is then taken,
+ * then at the current block, which a retire timer on another CPU may be closing at that moment
+ * (bench/README.md, "Figures behind design choices in the code"). Blocks retired part-full waste
+ * the rest of the block; the margin covers that too.
+ */
+const ROOM = 1.5;
+
 function bufferFor(frames: number, frameBytes: number): number {
-  // A quarter more than the frames need: blocks retired part-full waste the rest of the block.
   return Math.min(
     MAX_PCAP_BUFFER,
-    Math.ceil(frames * ringBytesPerFrame(frameBytes) * 1.25) + 2 ** 20,
+    Math.ceil(frames * ringBytesPerFrame(frameBytes) * ROOM) + 2 ** 20,
   );
 }
 
@@ -91,7 +101,7 @@ export const pcapNative = {
     return p.available ? { available: true } : { available: false, reason: p.reason };
   },
   maxHoldFrames: (frameBytes) =>
-    Math.floor((MAX_PCAP_BUFFER - 2 ** 20) / 1.25 / ringBytesPerFrame(frameBytes)),
+    Math.floor((MAX_PCAP_BUFFER - 2 ** 20) / ROOM / ringBytesPerFrame(frameBytes)),
   // libpcap has no call to join a PACKET_FANOUT group (checked up to 1.10): a handle per thread
   // would each see every frame. Joining one behind libpcap's back through pcap_fileno() would no
   // longer measure libpcap.
