@@ -239,6 +239,22 @@ function belowZero(d: Deliver): Deliver {
   };
 }
 
+/** A row's cycles when none were measured: every figure null, the clock source named. */
+export function noCycles(source: CycleSource): CyclesPerPacket {
+  return {
+    deliver: null,
+    read: null,
+    total: null,
+    totalRme: null,
+    deliverSource: null,
+    deliverNote: null,
+    user: null,
+    sys: null,
+    systemBusy: null,
+    source,
+  };
+}
+
 /**
  * A row's cycles from its windows: deliver as above; read from the reading thread's CPU time
  * summed over windows ÷ packets summed, so that short windows do not get the weight of long
@@ -254,21 +270,9 @@ export function rowCycles(
   options: RowCyclesOptions = {},
 ): CyclesPerPacket {
   const total = sumLoads(loads, cpus);
-  const none: CyclesPerPacket = {
-    deliver: null,
-    read: null,
-    total: null,
-    totalRme: null,
-    deliverSource: null,
-    deliverNote: null,
-    user: null,
-    sys: null,
-    systemBusy: null,
-    source,
-  };
   if (total.packets < MIN_PACKETS) {
     return {
-      ...none,
+      ...noCycles(source),
       deliverNote: `${total.packets} packets reached the counter, fewer than ${MIN_PACKETS}: too few for a per-packet figure`,
     };
   }

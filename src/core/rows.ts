@@ -9,6 +9,7 @@ import {
   baselineFrom,
   checkTrial,
   MIN_PACKETS,
+  noCycles,
   rowCycles,
   sumDrops,
   totalDrops,
@@ -100,21 +101,6 @@ export function planBaseline(spec: BaselineSpec): RowPlan {
     failure: null,
     note: null,
     callsAre: null,
-  };
-}
-
-function noCycles(source: CycleSource): CyclesPerPacket {
-  return {
-    deliver: null,
-    read: null,
-    total: null,
-    totalRme: null,
-    deliverSource: null,
-    deliverNote: null,
-    user: null,
-    sys: null,
-    systemBusy: null,
-    source,
   };
 }
 
