@@ -8,7 +8,7 @@
  * same loop and the C counter in the addon. Drops come from the module's own statistics (in ZC,
  * what the NIC itself dropped for want of a slot is the capture port's rx_missed_errors).
  */
-import { countTable, doSomething } from '../core/counter.js';
+import { doSomething } from '../core/counter.js';
 import type { Step } from '../core/consume-loop.js';
 import { fromNative } from '../shared/errors.js';
 import type { Availability, OpenContext, SessionStats } from '../core/method.js';
@@ -158,9 +158,7 @@ export class FastnetSession extends SteppedSession {
     return (max, waitMs) => {
       const n = this.handle.nextSlots(table, Math.min(batch, max), waitMs);
       if (n === 0) return 0;
-      this.received += n;
-      this.ipv4 += countTable(ring, table, n);
-      latency?.offer(ring, table[2 * n - 2]!, table[2 * n - 1]!);
+      this.countPairs(ring, table, n, latency);
       this.handle.releaseSlots();
       return n;
     };

@@ -5,7 +5,6 @@
  * tiers read the frames where the kernel put them: js through the buffer area as an external
  * ArrayBuffer, one addon call per step; native in C.
  */
-import { countTable } from '../core/counter.js';
 import type { Step } from '../core/consume-loop.js';
 import { LIVE_BUFFER_BYTES } from '../core/config.js';
 import type { CaptureMethod, OpenContext, SessionStats } from '../core/method.js';
@@ -78,10 +77,7 @@ class IoUringSession extends SteppedSession {
     const latency = ctx.latency;
     return (max, waitMs) => {
       const n = this.sock.next(table, Math.min(MAX_TAKE, max), waitMs);
-      this.received += n;
-      this.ipv4 += countTable(view, table, n);
-      if (n > 0) latency?.offer(view, table[2 * n - 2]!, table[2 * n - 1]!);
-      return n;
+      return this.countPairs(view, table, n, latency);
     };
   }
 

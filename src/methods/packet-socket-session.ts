@@ -3,7 +3,7 @@
  * `socket-mmsg` (recvmmsg() batches). Both tiers: js runs doSomething over each frame in
  * TypeScript, native runs the same loop and the C counter inside the addon.
  */
-import { countTable, doSomething } from '../core/counter.js';
+import { doSomething } from '../core/counter.js';
 import type { Step } from '../core/consume-loop.js';
 import { fromNative } from '../shared/errors.js';
 import type { OpenContext, SessionStats } from '../core/method.js';
@@ -64,10 +64,7 @@ export class PacketSocketSession extends SteppedSession {
     const latency = ctx.latency;
     return (max, waitMs) => {
       const n = this.sock.recvBatch(buf, table, Math.min(batch, max), waitMs);
-      this.received += n;
-      this.ipv4 += countTable(buf, table, n);
-      if (n > 0) latency?.offer(buf, table[2 * n - 2]!, table[2 * n - 1]!);
-      return n;
+      return this.countPairs(buf, table, n, latency);
     };
   }
 

@@ -4,7 +4,6 @@
  * js tier gets copies of the frames in a batch buffer; the native tier counts in libpcap's own
  * buffer, in its callback.
  */
-import { countTable } from '../core/counter.js';
 import type { Step } from '../core/consume-loop.js';
 import { fromNative } from '../shared/errors.js';
 import type { CaptureMethod, OpenContext, SessionStats } from '../core/method.js';
@@ -71,10 +70,7 @@ class PcapNativeSession extends SteppedSession {
       const latency = ctx.latency;
       this.step = (max, waitMs) => {
         const n = this.handle.dispatch(buf, table, Math.min(batch, max), waitMs);
-        this.received += n;
-        this.ipv4 += countTable(buf, table, n);
-        if (n > 0) latency?.offer(buf, table[2 * n - 2]!, table[2 * n - 1]!);
-        return n;
+        return this.countPairs(buf, table, n, latency);
       };
     }
   }

@@ -5,6 +5,8 @@
 import { drive, driveSync, SLICE_MS, type Step, type SyncLimit } from '../core/consume-loop.js';
 import type { CaptureSession, ConsumeLimit, SessionStats } from '../core/method.js';
 import type { NativeCount } from '../native/binding.js';
+import { countTable } from '../core/counter.js';
+import type { LatencySampler } from '../core/latency.js';
 
 export abstract class SteppedSession implements CaptureSession {
   received = 0;
@@ -28,6 +30,22 @@ export abstract class SteppedSession implements CaptureSession {
       this.takes += r.takes;
       return r.received;
     };
+  }
+
+  /**
+   * A js step's n frames, as (offset, length) pairs in table over buf: received, counted, and the
+   * newest offered to the latency sampler. Returns n.
+   */
+  protected countPairs(
+    buf: Uint8Array,
+    table: Uint32Array,
+    n: number,
+    latency: LatencySampler | null,
+  ): number {
+    this.received += n;
+    this.ipv4 += countTable(buf, table, n);
+    if (n > 0) latency?.offer(buf, table[2 * n - 2]!, table[2 * n - 1]!);
+    return n;
   }
 
   /** The step the loop runs: the js tier's counts the steps that brought frames. */
