@@ -12,6 +12,7 @@ import { registerGen } from './commands/gen.js';
 import { registerList } from './commands/list.js';
 import { registerReport } from './commands/report.js';
 import { registerRun } from './commands/run.js';
+import { registerSend } from './commands/send.js';
 import { registerSweep } from './commands/sweep.js';
 import type { CliContext } from './context.js';
 
@@ -57,6 +58,7 @@ export function buildProgram(ctx: CliContext): Command {
     .exitOverride();
   registerRun(program, ctx);
   registerSweep(program, ctx);
+  registerSend(program, ctx);
   registerList(program);
   registerEnv(program);
   registerGen(program, ctx);

@@ -3,11 +3,14 @@ import { snapshot } from './cpu-time.js';
 import { counterFloor } from './counter-floor.js';
 import { cycleSource, hostInfo } from './host.js';
 import type { Machine } from './machine.js';
+import type { SendMachine } from './send-runner.js';
 import { requireCapabilities } from './privileges.js';
 import { softirqCpuSec } from './softirq-clock.js';
 import { RunningGenerator, sleepBlocking } from '../net/generator.js';
 import { readBacklogDrops, readCounters, requireInterface } from '../net/interface-stats.js';
 import { describePort } from '../net/port.js';
+import { prepareSendTestbed } from '../net/send-testbed.js';
+import { Sink } from '../net/sink.js';
 import { queueIrqCpus } from '../net/nic-queues.js';
 import { createTestbed, destroyTestbed, fitFrames, sweepStale } from '../net/testbed.js';
 import { sweepStaleXdp } from '../net/xdp-leftovers.js';
@@ -35,4 +38,11 @@ export const realMachine: Machine = {
   queueIrqCpus: (ifname) => queueIrqCpus(ifname),
   reserveCpu: (cpu) => native().reserveCpu(cpu),
   counterFloor,
+};
+
+/** What `capbench send` runs on: the same machine, plus the send test bed and the sink. */
+export const realSendMachine: SendMachine = {
+  ...realMachine,
+  prepareSendTestbed,
+  openSink: (options) => new Sink(options),
 };

@@ -38,6 +38,9 @@ export interface Testbed {
   twinSenderIf: string;
   captureAddr: string;
   senderAddr: string;
+  /** The twin pair's addresses (the next /30). */
+  twinCaptureAddr: string;
+  twinSenderAddr: string;
   /** Owning process id; 0 for a persistent (`env up`) test bed. */
   owner: number;
   /** TX and RX queues of every veth end, both pairs alike. */
@@ -78,10 +81,9 @@ function namesFor(
  * Two /30s (the pair's, then the twin's) out of 198.18.0.0/15 chosen from the tag, so concurrent
  * test beds rarely share one.
  */
-function addressesFor(tag: string): Pick<Testbed, 'captureAddr' | 'senderAddr'> & {
-  twinCaptureAddr: string;
-  twinSenderAddr: string;
-} {
+function addressesFor(
+  tag: string,
+): Pick<Testbed, 'captureAddr' | 'senderAddr' | 'twinCaptureAddr' | 'twinSenderAddr'> {
   let h = 0;
   for (const ch of tag) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
   const base = (198 << 24) + (18 << 16) + ((h % (1 << 14)) << 3);
@@ -118,8 +120,7 @@ export async function createTestbed(options: TestbedOptions = {}): Promise<Testb
   const owner = options.persistent ? 0 : process.pid;
   const queues = checkQueues(options.queues ?? 1);
   const tag = owner.toString(36) + randomSuffix();
-  const { twinCaptureAddr, twinSenderAddr, ...addresses } = addressesFor(tag);
-  const tb: Testbed = { ...namesFor(tag), ...addresses, owner, queues };
+  const tb: Testbed = { ...namesFor(tag), ...addressesFor(tag), owner, queues };
   live.add(tb);
   try {
     await ip('netns', 'add', tb.netns);
@@ -135,7 +136,13 @@ export async function createTestbed(options: TestbedOptions = {}): Promise<Testb
       'net.ipv6.conf.default.disable_ipv6=1',
     ]);
     await addSilentPair(tb, tb.captureIf, tb.senderIf, tb.captureAddr, tb.senderAddr);
-    await addSilentPair(tb, tb.twinCaptureIf, tb.twinSenderIf, twinCaptureAddr, twinSenderAddr);
+    await addSilentPair(
+      tb,
+      tb.twinCaptureIf,
+      tb.twinSenderIf,
+      tb.twinCaptureAddr,
+      tb.twinSenderAddr,
+    );
     // A persistent test bed outlives this process: only `env down` removes it.
     if (owner === 0) live.delete(tb);
     return tb;
@@ -263,12 +270,10 @@ export function listTestbeds(): Testbed[] {
   for (const tag of tags) {
     const m = TAG_RE.exec(tag);
     if (!m) continue;
-    const { captureAddr, senderAddr } = addressesFor(tag);
     const names = namesFor(tag);
     beds.push({
       ...names,
-      captureAddr,
-      senderAddr,
+      ...addressesFor(tag),
       owner: parseInt(m[1]!, 36),
       queues: rxQueueCount(names.captureIf) ?? 1,
     });

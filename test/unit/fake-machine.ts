@@ -38,6 +38,8 @@ export const TESTBED: Testbed = {
   twinCaptureIf: 'fkct',
   twinSenderIf: 'fkgt',
   captureAddr: '198.18.0.1',
+  twinCaptureAddr: '198.18.0.5',
+  twinSenderAddr: '198.18.0.6',
   senderAddr: '198.18.0.2',
   owner: 1,
   queues: 1,

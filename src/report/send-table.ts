@@ -1,0 +1,128 @@
+/**
+ * `capbench send`'s table: one row per send method and tier, what each sent and what it cost the
+ * sending side, failures and unavailable methods explained in numbered notes below it.
+ */
+import type { SendResults, SendRow } from '../core/send-results.js';
+import { DASH, percent, si, whole } from './format-number.js';
+
+const HEADERS = [
+  'method',
+  'tier',
+  'payload',
+  'tx pps',
+  'rme',
+  'Gbit/s payload',
+  'wire',
+  'cyc/pkt send',
+  'rme',
+  'sink',
+  'total',
+  'cyc/KiB',
+  'zc done/copied',
+  'sent = received + drops',
+  'verdict',
+];
+const RIGHT = new Set([2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+
+function gbps(n: number): string {
+  return n >= 10 ? n.toFixed(1) : n.toFixed(2);
+}
+
+/** What the sink had to count, last trial: "100,000 = 100,000 + 0", bytes for TCP. */
+function accounting(row: SendRow): string {
+  const t = row.trials.at(-1);
+  if (!t) return DASH;
+  if (row.kind === 'tcp') return `${whole(t.stats.bytes)} B = ${whole(t.sink.bytes)} B`;
+  const sent = t.packets;
+  return `${whole(sent)} = ${whole(t.sink.units)} + ${whole(t.sink.drops)}`;
+}
+
+function cells(row: SendRow, note: (text: string) => string): string[] {
+  const payload = row.payload === null ? 'frames' : whole(row.payload);
+  if (!row.available)
+    return [
+      row.method,
+      row.tier,
+      payload,
+      ...Array<string>(11).fill(''),
+      note(row.reason ?? 'unavailable'),
+    ];
+  const s = row.summary;
+  const zc = s?.zerocopy ? `${whole(s.zerocopy.completions)}/${whole(s.zerocopy.copied)}` : '';
+  const verdict = row.ok ? 'ok' : note(row.failures.join('; ') || 'no window finished');
+  return [
+    row.method,
+    row.tier,
+    payload,
+    si(s?.txPps.mean ?? null),
+    percent(s?.txPps.rme ?? null),
+    s ? gbps(s.payloadGbps) : DASH,
+    s ? gbps(s.wireGbps) : DASH,
+    whole(s?.cyclesPerPacket.send.mean ?? null) + (row.kind === 'tcp' ? '*' : ''),
+    percent(s?.cyclesPerPacket.send.rme ?? null),
+    whole(s?.cyclesPerPacket.sink?.mean ?? null),
+    whole(s?.cyclesPerPacket.total.mean ?? null),
+    whole(s?.cyclesPerKiB.mean ?? null),
+    zc,
+    accounting(row),
+    verdict,
+  ];
+}
+
+function header(r: SendResults): string[] {
+  const tb = r.testbed;
+  const on = (b: boolean): string => (b ? 'on' : 'off');
+  const c = r.config;
+  return [
+    `capbench send — ${r.host.cpuModel}, ${r.host.cpus} CPUs, Linux ${r.host.kernel}, TSC ${(r.host.tscHz / 1e6).toFixed(0)} MHz`,
+    `cycles: ${r.cycles === 'perf' ? 'hardware counters' : 'CPU time × TSC'} of the sending thread and ksoftirqd; ${c.trials} round${c.trials === 1 ? '' : 's'} per row; ` +
+      `frames from ${c.fixturePath.replace(/^.*\//, '')}, ${whole(c.count)} frames or datagrams per window`,
+    `test bed: veth, static neighbours, sender end TSO ${on(tb.senderOffloads.tso)} GSO ${on(tb.senderOffloads.gso)}, ` +
+      `sink end TSO ${on(tb.captureOffloads.tso)} GSO ${on(tb.captureOffloads.gso)} GRO ${on(tb.captureOffloads.gro)}; ` +
+      `packet methods ${c.qdiscBypass ? 'bypass the qdisc (PACKET_QDISC_BYPASS)' : 'go through the qdisc'}`,
+  ];
+}
+
+export function renderSendTable(r: SendResults): string {
+  const notes: string[] = [];
+  const note = (text: string): string => {
+    notes.push(text);
+    return `see note ${notes.length}`;
+  };
+  const body = r.rows.map((row) => cells(row, note));
+  const table = [HEADERS, ...body];
+  const widths = HEADERS.map((_, i) => Math.max(...table.map((cols) => cols[i]!.length)));
+  const line = (cols: string[]): string =>
+    cols
+      .map((c, i) => (RIGHT.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  const tcp = r.rows.filter((row) => row.kind === 'tcp' && row.summary);
+  const footer = [
+    'tx pps: frames, datagrams (udp-gso: its segments) or TCP segments per second. cyc/pkt, CPU time × TSC per packet:',
+    '  send   the sending thread and ksoftirqd, the same packets sent the same way into the twin veth, where',
+    '         nothing receives them (the far end drops them as addressed to another host);',
+    "  sink   what receiving added: on veth the sink's delivery (its socket or ring) runs inside the sender's",
+    "         calls, so it is the sender's clocks with the sink less send, plus the sink's reading thread;",
+    '  total  send + sink: what a packet cost the machine. cyc/KiB: send per KiB of payload.',
+    ...(tcp.length > 0
+      ? [
+          "  *      TCP has no twin (a stream needs its peer): send includes the receiver's delivery, sink is blank.",
+        ]
+      : []),
+    ...tcp.map(
+      (row) =>
+        `${row.method}/${row.tier}: ${si(row.summary!.unitsPerSec.mean)} writes/s of ${whole(row.payload)} bytes`,
+    ),
+  ];
+  return [
+    ...header(r),
+    '',
+    line(HEADERS),
+    ...body.map(line),
+    '',
+    ...footer,
+    ...notes.map((n, i) => `${i + 1}. ${n}`),
+    '',
+  ].join('\n');
+}
