@@ -43,7 +43,11 @@ declare module '../native/binding.js' {
   }
 }
 
-interface Sender {
+/**
+ * What a send method's native handle does, whichever mechanism is under it (the Sender class of
+ * src/native/send/, io-uring's IoUringSender): the session below drives any of them the same way.
+ */
+export interface Sender {
   /** The sender's own copy of the units' bytes, which zero-copy sends point into; detached by close(). */
   readonly data: ArrayBuffer;
   /** One send(): bytes taken (TCP may take part), 0 when the kernel has no room now. */
@@ -83,16 +87,18 @@ export class SenderSession implements SendSession {
   /** TCP: bytes of the next unit already taken by a partial write. */
   private partial = 0;
 
+  /** `open` makes the native handle: the Sender class unless a mechanism brings its own. */
   constructor(
     ctx: SendOpenContext,
     options: Omit<SenderOptions, 'data' | 'batch' | 'maxFrameBytes'>,
+    open: (options: SenderOptions) => Sender = (o) => new (native().Sender)(o),
   ) {
     this.tier = ctx.tier;
     this.call = options.call;
     this.batch = options.call === 'send' ? 1 : ctx.config.batch;
     this.units = ctx.units.count;
     try {
-      this.sender = new (native().Sender)({
+      this.sender = open({
         ...options,
         data: ctx.units.data,
         batch: this.batch,
