@@ -54,6 +54,12 @@ function boundedInt(flag: string, value: string, max: number): number {
   return n;
 }
 
+/** "1472" or a sweep, "64,1472,16384,65507": distinct, in the order given. */
+export function payloadList(value: string): number[] {
+  const list = value.split(',').map((p) => positiveInt('--payload', p.trim()));
+  return [...new Set(list)];
+}
+
 export function sendConfig(raw: RawSendOptions): SendConfig {
   const cpus = defaultCpus(os.cpus().length);
   const senderCpu =
@@ -66,7 +72,7 @@ export function sendConfig(raw: RawSendOptions): SendConfig {
     count: raw.count !== undefined ? positiveInt('--count', raw.count) : SEND_DEFAULTS.count,
     countGiven: raw.count !== undefined,
     // Each method's own limit is checked by the runner, which knows the method.
-    payload: raw.payload !== undefined ? positiveInt('--payload', raw.payload) : null,
+    payloads: raw.payload !== undefined ? payloadList(raw.payload) : null,
     gsoSize:
       raw.gsoSize !== undefined
         ? boundedInt('--gso-size', raw.gsoSize, MAX_GSO_SIZE)

@@ -10,12 +10,16 @@ export const SEND_METHOD_NAMES = [
   'packet-send',
   'packet-sendmmsg',
   'packet-tx-ring',
+  'af-xdp-tx',
   'udp-send',
   'udp-sendmmsg',
   'udp-gso',
   'udp-zerocopy',
+  'io-uring-send',
+  'io-uring-send-zc',
   'tcp-send',
   'tcp-zerocopy',
+  'fastnet-inject',
 ] as const;
 export type SendMethodName = (typeof SEND_METHOD_NAMES)[number];
 
@@ -38,8 +42,11 @@ export interface SendConfig {
    */
   count: number;
   countGiven: boolean;
-  /** L4 payload bytes per datagram or write; null: each method's default (sendDefaults). */
-  payload: number | null;
+  /**
+   * L4 payload bytes per datagram or write (udp-gso: per call), one row per payload for each L4
+   * method: several make the payload sweep. null: each method's default (SEND_DEFAULTS).
+   */
+  payloads: number[] | null;
   /** udp-gso: the segment size UDP_SEGMENT cuts a call's payload at. */
   gsoSize: number;
   /** Frames or datagrams per sendmmsg call, frames per TX ring kick. */

@@ -65,7 +65,13 @@ export interface SendSummary {
   /** `send` per KiB of payload. */
   cyclesPerKiB: Summary;
   /** MSG_ZEROCOPY rows: completions reaped, how many the kernel had to copy, cycles per packet reaping. */
-  zerocopy: { completions: number; copied: number; reapCyclesPerPacket: number } | null;
+  zerocopy: {
+    completions: number;
+    copied: number;
+    /** Sends whose completion had not come back when the window ended (see SenderSession's FINISH_MS). */
+    outstanding: number;
+    reapCyclesPerPacket: number;
+  } | null;
 }
 
 export interface SendRow {

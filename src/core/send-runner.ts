@@ -86,30 +86,31 @@ const TCP_OVERHEAD = 14 + 20 + 32;
 /** The largest UDP payload one unfragmented datagram carries on the test bed's 1,500-byte MTU. */
 const UDP_PAYLOAD_PER_FRAGMENT = 1480;
 
-/** The payload a row sends: --payload, or the method's default. */
-export function payloadFor(method: SendMethod, config: SendConfig): number | null {
-  if (method.kind === 'frames') return null;
-  if (config.payload !== null) return config.payload;
-  if (method.kind === 'tcp') return SEND_DEFAULTS.tcpPayload;
-  return method.datagramsPerUnit
-    ? SEND_DEFAULTS.gsoSegments * config.gsoSize
-    : SEND_DEFAULTS.udpPayload;
+/** The payloads a method's rows send: --payload's, or the method's default; null for frames. */
+export function payloadsFor(method: SendMethod, config: SendConfig): (number | null)[] {
+  if (method.kind === 'frames') return [null];
+  if (config.payloads !== null) return config.payloads;
+  if (method.kind === 'tcp') return [SEND_DEFAULTS.tcpPayload];
+  return [
+    method.datagramsPerUnit ? SEND_DEFAULTS.gsoSegments * config.gsoSize : SEND_DEFAULTS.udpPayload,
+  ];
 }
 
 /** Refuses a payload the method cannot send in one call (exit 2, before anything is created). */
 export function checkPayload(method: SendMethod, config: SendConfig): void {
-  const payload = payloadFor(method, config);
-  if (payload === null) return;
-  const max = method.kind === 'tcp' ? MAX_TCP_WRITE : MAX_UDP_PAYLOAD;
-  if (payload > max)
-    throw new UsageError(
-      `--payload ${payload} is more than ${method.name} can send in one call: at most ${max} bytes`,
-    );
-  const segments = method.datagramsPerUnit?.(payload, config) ?? 1;
-  if (segments > MAX_GSO_SEGMENTS)
-    throw new UsageError(
-      `--payload ${payload} cut at --gso-size ${config.gsoSize} is ${segments} segments: UDP_SEGMENT takes at most ${MAX_GSO_SEGMENTS} per call`,
-    );
+  for (const payload of payloadsFor(method, config)) {
+    if (payload === null) continue;
+    const max = method.kind === 'tcp' ? MAX_TCP_WRITE : MAX_UDP_PAYLOAD;
+    if (payload > max)
+      throw new UsageError(
+        `--payload ${payload} is more than ${method.name} can send in one call: at most ${max} bytes`,
+      );
+    const segments = method.datagramsPerUnit?.(payload, config) ?? 1;
+    if (segments > MAX_GSO_SEGMENTS)
+      throw new UsageError(
+        `--payload ${payload} cut at --gso-size ${config.gsoSize} is ${segments} segments: UDP_SEGMENT takes at most ${MAX_GSO_SEGMENTS} per call`,
+      );
+  }
 }
 
 /** Units per trial: --count frames or datagrams, udp-gso's calls for as many datagrams, TCP writes. */
@@ -389,6 +390,7 @@ export function summarizeRow(
       ? {
           completions: mean(trials.map((t) => t.stats.zcCompletions)),
           copied: mean(trials.map((t) => t.stats.zcCopied)),
+          outstanding: mean(trials.map((t) => t.stats.zcSends - t.stats.zcCompletions)),
           reapCyclesPerPacket: mean(
             trials.map((t) => ((t.stats.zcReapNs / 1e9) * tscHz) / t.packets),
           ),
@@ -421,32 +423,33 @@ export async function runSend(config: SendConfig, deps: SendDeps): Promise<SendR
     const testbed = await machine.prepareSendTestbed(tb);
     const rows: (SendRow | RowPlan)[] = [];
     for (const { method, here } of chosen) {
-      const payload = payloadFor(method, config);
-      for (const tier of config.tiers) {
-        const base = {
-          method: method.name,
-          tier,
-          kind: method.kind,
-          payload,
-          trials: [],
-          summary: null,
-        };
-        if (!here.available || !method.tiers.includes(tier)) {
-          const reason = here.available ? `${method.name} has no ${tier} tier` : here.reason;
-          rows.push({
-            ...base,
-            units: config.count,
-            available: false,
-            reason,
-            ok: false,
-            failures: [],
-          });
-          continue;
+      for (const payload of payloadsFor(method, config)) {
+        for (const tier of config.tiers) {
+          const base = {
+            method: method.name,
+            tier,
+            kind: method.kind,
+            payload,
+            trials: [],
+            summary: null,
+          };
+          if (!here.available || !method.tiers.includes(tier)) {
+            const reason = here.available ? `${method.name} has no ${tier} tier` : here.reason;
+            rows.push({
+              ...base,
+              units: config.count,
+              available: false,
+              reason,
+              ok: false,
+              failures: [],
+            });
+            continue;
+          }
+          const units = unitsFor(method, config, payload);
+          const data = payload === null ? frameUnits(fixture) : l4Units(payload);
+          const maxUnitBytes = payload ?? largestFrame(fixture);
+          rows.push({ method, tier, payload, units, maxUnitBytes, data, trials: [], failures: [] });
         }
-        const units = unitsFor(method, config, payload);
-        const data = payload === null ? frameUnits(fixture) : l4Units(payload);
-        const maxUnitBytes = payload ?? largestFrame(fixture);
-        rows.push({ method, tier, payload, units, maxUnitBytes, data, trials: [], failures: [] });
       }
     }
     const plans = rows.filter((r): r is RowPlan => 'data' in r);

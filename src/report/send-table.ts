@@ -4,6 +4,7 @@
  */
 import type { SendResults, SendRow } from '../core/send-results.js';
 import { DASH, percent, si, whole } from './format-number.js';
+import { renderPayloadSweep } from './send-sweep.js';
 
 const HEADERS = [
   'method',
@@ -48,7 +49,12 @@ function cells(row: SendRow, note: (text: string) => string): string[] {
       note(row.reason ?? 'unavailable'),
     ];
   const s = row.summary;
-  const zc = s?.zerocopy ? `${whole(s.zerocopy.completions)}/${whole(s.zerocopy.copied)}` : '';
+  const zc = s?.zerocopy
+    ? `${whole(s.zerocopy.completions)}/${whole(s.zerocopy.copied)}` +
+      (s.zerocopy.outstanding > 0
+        ? ` ${note(`${whole(s.zerocopy.outstanding)} zero-copy send(s) per window (mean) had no completion 2 s after the last send: the kernel still held their pages; counted as outstanding, not as completions (the datagrams themselves were all counted at the sink)`)}`
+        : '')
+    : '';
   const verdict = row.ok ? 'ok' : note(row.failures.join('; ') || 'no window finished');
   return [
     row.method,
@@ -123,6 +129,7 @@ export function renderSendTable(r: SendResults): string {
     '',
     ...footer,
     ...notes.map((n, i) => `${i + 1}. ${n}`),
+    ...renderPayloadSweep(r),
     '',
   ].join('\n');
 }

@@ -71,8 +71,11 @@ export interface Sender {
 
 /** How long one wait for room may last before the loop looks at the clock and the signal. */
 const WAIT_MS = 5;
-/** How long finish() waits for the kernel to give back what it holds. */
-const FINISH_MS = 5_000;
+/**
+ * How long finish() waits for the kernel to give back what it holds: TX ring slots (an error
+ * after it), zero-copy completions (what is left is reported as outstanding).
+ */
+const FINISH_MS = 2_000;
 
 export class SenderSession implements SendSession {
   private readonly sender: Sender;

@@ -5,7 +5,7 @@ import { SEND_DEFAULTS, type SendConfig } from '../../src/core/send-config.js';
 import type { SendMethod } from '../../src/core/send-method.js';
 import {
   checkPayload,
-  payloadFor,
+  payloadsFor,
   runSend,
   unitsFor,
   type SendMachine,
@@ -21,10 +21,14 @@ test('send defaults: every method, js, 100,000 packets, each L4 method its own p
   assert.equal(c.methods.length, SEND_METHODS.size);
   assert.equal(c.methodsGiven, false);
   assert.deepEqual(c.tiers, ['js']);
-  assert.equal(payloadFor(method('udp-send'), c), 1472);
-  assert.equal(payloadFor(method('udp-gso'), c), 42 * 1472);
-  assert.equal(payloadFor(method('tcp-zerocopy'), c), 65_536);
-  assert.equal(payloadFor(method('packet-send'), c), null);
+  assert.deepEqual(payloadsFor(method('udp-send'), c), [1472]);
+  assert.deepEqual(payloadsFor(method('udp-gso'), c), [42 * 1472]);
+  assert.deepEqual(payloadsFor(method('tcp-zerocopy'), c), [65_536]);
+  assert.deepEqual(payloadsFor(method('packet-send'), c), [null]);
+  // A list is a sweep: every L4 method's rows at each payload, the frame methods once.
+  const sweep = sendConfig({ payload: '64,16384,64' });
+  assert.deepEqual(payloadsFor(method('tcp-send'), sweep), [64, 16384]);
+  assert.deepEqual(payloadsFor(method('packet-tx-ring'), sweep), [null]);
 });
 
 test('units per window: frames and datagrams as counted, udp-gso in calls, TCP by bytes unless --count', () => {

@@ -183,9 +183,10 @@ int cb_sender_wait(struct cb_sender *s, int timeout_ms, struct cb_error *e);
 int64_t cb_sender_reap(struct cb_sender *s, struct cb_error *e);
 
 /*
- * The end of a window: zero-copy, waits until every id has completed; tx-ring, kicks what the
- * kernel has not taken and waits until every slot handed over is released, after which taken is
- * exact. ETIMEDOUT after timeout_ms; -1 with e filled.
+ * The end of a window: zero-copy, waits until every id has completed or timeout_ms has passed
+ * (what is still outstanding then is zc_sends - zc_completions, for the caller to report: see
+ * zc_finish); tx-ring, kicks what the kernel has not taken and waits until every slot handed
+ * over is released, after which taken is exact (ETIMEDOUT after timeout_ms). -1 with e filled.
  */
 int cb_sender_finish(struct cb_sender *s, int timeout_ms, struct cb_error *e);
 
