@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -40,6 +40,12 @@ test('every send method, both tiers: exact counts at the sink, zero-copy complet
   assert.deepEqual([...new Set(results.rows.map((r) => r.method))], [...SEND_METHOD_NAMES]);
   for (const row of results.rows) {
     const id = `${row.method}/${row.tier}`;
+    // fastnet's module cannot be loaded on this kernel: test:vm runs that row in a VM.
+    if (row.method === 'fastnet-inject' && !existsSync('/dev/fastnet')) {
+      assert.equal(row.available, false, id);
+      assert.match(row.reason ?? '', /fastnet/, id);
+      continue;
+    }
     assert.ok(row.available, `${id}: ${row.reason}`);
     assert.ok(row.ok, `${id}: ${row.failures.join('; ')}`);
     const [t] = row.trials;
@@ -53,7 +59,7 @@ test('every send method, both tiers: exact counts at the sink, zero-copy complet
       assert.equal(t.sink.units + t.sink.drops, t.packets, id);
     }
     if (row.kind === 'frames') assert.equal(t.sink.ipv4, t.expectedIpv4, id);
-    if (row.method.endsWith('-zerocopy')) {
+    if (/-zerocopy$|-zc$/.test(row.method)) {
       assert.ok(t.stats.zcSends > 0, id);
       assert.equal(t.stats.zcCompletions, t.stats.zcSends, id);
       assert.ok(t.stats.zcCopied <= t.stats.zcCompletions, id);

@@ -1,9 +1,10 @@
 /*
  * AF_XDP without libxdp: what the calls do where libxdp's headers are missing (af_xdp.c,
- * af_xdp_xskmap.c and af_xdp_program.c then compile to nothing). Every call says how to get it;
- * nothing here may use a libxdp or libbpf type.
+ * af_xdp_xskmap.c, af_xdp_program.c and af_xdp_tx.c then compile to nothing). Every call says how
+ * to get it; nothing here may use a libxdp or libbpf type.
  */
 #include "af_xdp.h"
+#include "af_xdp_tx.h"
 #ifndef CB_HAVE_LIBXDP
 
 #include <errno.h>
@@ -57,6 +58,52 @@ uint64_t cb_xsk_produced(struct cb_xsk *s)
 void cb_xsk_close(struct cb_xsk *s)
 {
 	s->fd = -1;
+}
+
+/* ---- sending (af_xdp_tx.h): open fails, so the others are never reached on an open socket ---- */
+
+int cb_xsk_tx_open(struct cb_xsk_tx *s, const struct cb_xsk_tx_options *o, struct cb_error *e)
+{
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+	return cb_fail(e, ENOSYS, "open AF_XDP socket to send on %s: %s", o->ifname, NO_LIBXDP);
+}
+
+void cb_xsk_tx_close(struct cb_xsk_tx *s)
+{
+	s->fd = -1;
+}
+
+int64_t cb_xsk_tx_send_one(struct cb_xsk_tx *s, uint32_t off, uint32_t len, struct cb_error *e)
+{
+	(void)s, (void)off, (void)len;
+	return cb_fail(e, ENOSYS, "%s", NO_LIBXDP);
+}
+
+int cb_xsk_tx_send_from(struct cb_xsk_tx *s, const uint32_t *table, uint32_t units, uint32_t first,
+			uint32_t n, uint64_t *bytes, struct cb_error *e)
+{
+	(void)s, (void)table, (void)units, (void)first, (void)n;
+	*bytes = 0;
+	return cb_fail(e, ENOSYS, "%s", NO_LIBXDP);
+}
+
+int cb_xsk_tx_wait(struct cb_xsk_tx *s, int timeout_ms, struct cb_error *e)
+{
+	(void)s, (void)timeout_ms;
+	return cb_fail(e, ENOSYS, "%s", NO_LIBXDP);
+}
+
+int64_t cb_xsk_tx_reap(struct cb_xsk_tx *s)
+{
+	(void)s;
+	return 0;
+}
+
+int cb_xsk_tx_finish(struct cb_xsk_tx *s, int timeout_ms, struct cb_error *e)
+{
+	(void)s, (void)timeout_ms;
+	return cb_fail(e, ENOSYS, "%s", NO_LIBXDP);
 }
 
 #endif /* !CB_HAVE_LIBXDP */

@@ -1,4 +1,5 @@
 #include "io_uring_recv.h"
+#include "uring_ring.h"
 
 #include <errno.h>
 #include <string.h>
@@ -13,8 +14,6 @@
 #include <linux/if_packet.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #define KIND "io_uring"
 /* The one buffer group this ring registers. */
@@ -25,95 +24,58 @@
 /* A buffer: the kernel's recvmsg_out header, the control space, then the frame. */
 #define PAYLOAD_AT (sizeof(struct io_uring_recvmsg_out) + CTRL_BYTES)
 
-static int sys_setup(unsigned entries, struct io_uring_params *p)
-{
-	return (int)syscall(__NR_io_uring_setup, entries, p);
-}
-
-static int sys_enter(int fd, unsigned to_submit, unsigned min_complete, unsigned flags)
-{
-	return (int)syscall(__NR_io_uring_enter, fd, to_submit, min_complete, flags, NULL, 0);
-}
-
-static int sys_register(int fd, unsigned op, void *arg, unsigned nr)
-{
-	return (int)syscall(__NR_io_uring_register, fd, op, arg, nr);
-}
-
-static const char *setup_hint(int err)
-{
-	if (err == EPERM)
-		return " (io_uring is disabled: sysctl kernel.io_uring_disabled)";
-	if (err == ENOSYS)
-		return " (this kernel was built without io_uring)";
-	return "";
-}
-
 int cb_uring_probe(struct cb_error *e)
 {
-	struct io_uring_params p;
-	int fd;
-
-	memset(&p, 0, sizeof(p));
-	fd = sys_setup(1, &p);
-	if (fd < 0)
-		return cb_fail(e, errno, "io_uring_setup%s", setup_hint(errno));
-	close(fd);
-	return 0;
+	return cb_ring_probe(e);
 }
 
 /* ---- the ring ----------------------------------------------------------------------------- */
 
-static void *map_ring(int fd, size_t len, off_t offset)
+/*
+ * The ring's fields live in struct cb_uring itself (io_uring_recv.h, shared with the binding),
+ * so the ring is set up in a struct cb_ring and its fields copied over; ring_of() is the reverse,
+ * for closing.
+ */
+static struct cb_ring ring_of(const struct cb_uring *u)
 {
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, offset);
-
-	return p == MAP_FAILED ? NULL : p;
+	return (struct cb_ring){ .fd = u->ring_fd,
+				 .rings = u->rings,
+				 .rings_len = u->rings_len,
+				 .sqes = u->sqes,
+				 .sqes_len = u->sqes_len,
+				 .sq_tail = u->sq_tail,
+				 .sq_array = u->sq_array,
+				 .sq_mask = u->sq_mask,
+				 .cq_head = u->cq_head,
+				 .cq_tail = u->cq_tail,
+				 .cq_mask = u->cq_mask,
+				 .cqes = u->cqes };
 }
 
 static int setup_ring(struct cb_uring *u, struct cb_error *e)
 {
-	struct io_uring_params p;
+	struct cb_ring r;
 
 	/*
 	 * One submission is all it ever has in flight; completions one per buffer, and room.
-	 * DEFER_TASKRUN: the kernel finishes receives only when this thread enters the ring, rather
-	 * than interrupting it with task work at every arrival (which made a live reader cost twice
-	 * what socket-mmsg's does); it asks for SINGLE_ISSUER, and the session's one thread is that.
+	 * DEFER_TASKRUN (every cb_ring has it): the kernel finishes receives only when this thread
+	 * enters the ring, rather than interrupting it with task work at every arrival, which made
+	 * a live reader cost twice what socket-mmsg's does.
 	 */
-	memset(&p, 0, sizeof(p));
-	p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
-	p.cq_entries = 2 * CB_URING_BUFFERS;
-	u->ring_fd = sys_setup(4, &p);
-	if (u->ring_fd < 0 && errno == EINVAL)
-		return cb_fail(e, errno, "io_uring_setup for %s (DEFER_TASKRUN: Linux 6.1)",
-			       u->sock.ifname);
-	if (u->ring_fd < 0)
-		return cb_fail(e, errno, "io_uring_setup for %s%s", u->sock.ifname,
-			       setup_hint(errno));
-	if (!(p.features & IORING_FEAT_SINGLE_MMAP))
-		return cb_fail(e, ENOSYS,
-			       "io_uring for %s: the kernel maps its queues apart "
-			       "(IORING_FEAT_SINGLE_MMAP, Linux 5.4)",
-			       u->sock.ifname);
-	size_t sq_len = p.sq_off.array + p.sq_entries * sizeof(uint32_t);
-	size_t cq_len = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
-
-	u->rings_len = sq_len > cq_len ? sq_len : cq_len;
-	u->rings = map_ring(u->ring_fd, u->rings_len, IORING_OFF_SQ_RING);
-	if (!u->rings)
-		return cb_fail(e, errno, "mmap io_uring queues for %s", u->sock.ifname);
-	u->sqes_len = p.sq_entries * sizeof(struct io_uring_sqe);
-	u->sqes = map_ring(u->ring_fd, u->sqes_len, IORING_OFF_SQES);
-	if (!u->sqes)
-		return cb_fail(e, errno, "mmap io_uring submission entries for %s", u->sock.ifname);
-	u->sq_tail = (uint32_t *)(u->rings + p.sq_off.tail);
-	u->sq_mask = *(uint32_t *)(u->rings + p.sq_off.ring_mask);
-	u->sq_array = (uint32_t *)(u->rings + p.sq_off.array);
-	u->cq_head = (uint32_t *)(u->rings + p.cq_off.head);
-	u->cq_tail = (uint32_t *)(u->rings + p.cq_off.tail);
-	u->cq_mask = *(uint32_t *)(u->rings + p.cq_off.ring_mask);
-	u->cqes = (struct io_uring_cqe *)(u->rings + p.cq_off.cqes);
+	if (cb_ring_open(&r, 4, 2 * CB_URING_BUFFERS, u->sock.ifname, e) < 0)
+		return -1;
+	u->ring_fd = r.fd;
+	u->rings = r.rings;
+	u->rings_len = r.rings_len;
+	u->sqes = r.sqes;
+	u->sqes_len = r.sqes_len;
+	u->sq_tail = r.sq_tail;
+	u->sq_array = r.sq_array;
+	u->sq_mask = r.sq_mask;
+	u->cq_head = r.cq_head;
+	u->cq_tail = r.cq_tail;
+	u->cq_mask = r.cq_mask;
+	u->cqes = r.cqes;
 	return 0;
 }
 
@@ -168,7 +130,7 @@ static int register_buffers(struct cb_uring *u, struct cb_error *e)
 	reg.ring_addr = (uint64_t)(uintptr_t)u->bufring;
 	reg.ring_entries = CB_URING_BUFFERS;
 	reg.bgid = BGID;
-	if (sys_register(u->ring_fd, IORING_REGISTER_PBUF_RING, &reg, 1) < 0)
+	if (cb_ring_register(u->ring_fd, IORING_REGISTER_PBUF_RING, &reg, 1) < 0)
 		return cb_fail(e, errno,
 			       "register %u provided buffers with io_uring for %s "
 			       "(IORING_REGISTER_PBUF_RING, Linux 5.19)",
@@ -197,14 +159,11 @@ int cb_uring_open(struct cb_uring *u, const struct cb_uring_options *o, struct c
 
 void cb_uring_close(struct cb_uring *u)
 {
+	struct cb_ring r = ring_of(u);
+
 	/* Closing the ring cancels the multishot before its buffers go. */
-	if (u->ring_fd >= 0)
-		close(u->ring_fd);
+	cb_ring_close(&r);
 	u->ring_fd = -1;
-	if (u->sqes)
-		munmap(u->sqes, u->sqes_len);
-	if (u->rings)
-		munmap(u->rings, u->rings_len);
 	if (u->bufring)
 		munmap(u->bufring, u->bufring_len);
 	if (u->buffers)
@@ -237,7 +196,7 @@ static int arm(struct cb_uring *u, struct cb_error *e)
 	sqe->buf_group = BGID;
 	u->sq_array[idx] = idx;
 	__atomic_store_n(u->sq_tail, tail + 1, __ATOMIC_RELEASE);
-	int rc = sys_enter(u->ring_fd, 1, 0, 0);
+	int rc = cb_ring_submit(u->ring_fd, 1);
 	u->calls.syscalls++;
 	if (rc < 0)
 		return cb_fail(e, errno, "submit a multishot recvmsg to io_uring for %s",
@@ -336,11 +295,7 @@ static int harvest(struct cb_uring *u, uint32_t max, uint32_t *table, struct cb_
 static int enter_for_completions(struct cb_uring *u, unsigned min_complete, int timeout_ms,
 				 struct cb_error *e)
 {
-	struct __kernel_timespec ts = { .tv_sec = timeout_ms / 1000,
-					.tv_nsec = (long long)(timeout_ms % 1000) * 1000000 };
-	struct io_uring_getevents_arg arg = { .ts = (uint64_t)(uintptr_t)&ts };
-	int rc = (int)syscall(__NR_io_uring_enter, u->ring_fd, 0, min_complete,
-			      IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, &arg, sizeof(arg));
+	int rc = cb_ring_enter(u->ring_fd, 0, min_complete, timeout_ms);
 
 	u->calls.syscalls++;
 	if (rc < 0 && (errno == ETIME || errno == EINTR || errno == EAGAIN || errno == EBUSY))
