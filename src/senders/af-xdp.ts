@@ -43,21 +43,9 @@ export const afXdpTx = {
   open: (ctx: SendOpenContext) =>
     new SenderSession(
       ctx,
-      {
-        kind: 'packet',
-        netnsPath: ctx.netnsPath,
-        ifname: ctx.ifname,
-        // Batches: descriptors for --batch frames and one kick, as a TX ring's slots are.
-        call: 'tx-ring',
-        // No qdisc on this path: the kernel hands each skb straight to the driver.
-        qdiscBypass: false,
-        srcAddr: '',
-        dstAddr: '',
-        dstPort: 0,
-        zerocopy: false,
-        gsoSize: 0,
-        sndbufBytes: 0,
-      },
+      // Batches: descriptors for --batch frames and one kick, as a TX ring's slots are; no qdisc
+      // on this path (the kernel hands each skb straight to the driver).
+      { kind: 'packet', call: 'tx-ring' },
       (o) => new (native().AfXdpSender)({ ...o, table: ctx.units.table, units: ctx.units.count }),
     ),
 } satisfies SendMethod;

@@ -41,19 +41,7 @@ function ioUringMethod<N extends SendMethodName>(
     open: (ctx: SendOpenContext) =>
       new SenderSession(
         ctx,
-        {
-          kind: 'udp',
-          netnsPath: ctx.netnsPath,
-          ifname: ctx.ifname,
-          call: 'sendmmsg',
-          qdiscBypass: false,
-          srcAddr: ctx.srcAddr,
-          dstAddr: ctx.dstAddr,
-          dstPort: ctx.dstPort,
-          zerocopy,
-          gsoSize: 0,
-          sndbufBytes: 0,
-        },
+        { kind: 'udp', call: 'sendmmsg', zerocopy },
         (o) => new (native().IoUringSender)(o),
       ),
   };

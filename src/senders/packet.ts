@@ -23,19 +23,7 @@ function packetMethod<N extends SendMethodName>(
     tiers: ['js', 'native'],
     probe: () => ({ available: true }),
     open: (ctx: SendOpenContext) =>
-      new SenderSession(ctx, {
-        kind: 'packet',
-        netnsPath: ctx.netnsPath,
-        ifname: ctx.ifname,
-        call,
-        qdiscBypass: ctx.config.qdiscBypass,
-        srcAddr: '',
-        dstAddr: '',
-        dstPort: 0,
-        zerocopy: false,
-        gsoSize: 0,
-        sndbufBytes: 0,
-      }),
+      new SenderSession(ctx, { kind: 'packet', call, qdiscBypass: ctx.config.qdiscBypass }),
   };
 }
 

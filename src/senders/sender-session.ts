@@ -31,6 +31,10 @@ export interface SenderOptions {
   maxFrameBytes: number;
 }
 
+/** What a send method chooses of its socket; the rest of SenderOptions comes from the context. */
+export type SocketChoice = Pick<SenderOptions, 'kind' | 'call'> &
+  Partial<Pick<SenderOptions, 'qdiscBypass' | 'zerocopy' | 'gsoSize'>>;
+
 /**
  * The addon's part for the send methods (src/native/send/sender_binding.cc), declared here,
  * beside its one user.
@@ -90,12 +94,28 @@ export class SenderSession implements SendSession {
   /** TCP: bytes of the next unit already taken by a partial write. */
   private partial = 0;
 
-  /** `open` makes the native handle: the Sender class unless a mechanism brings its own. */
+  /**
+   * `choice`: what differs between methods; where and to whom come from ctx. `open` makes the
+   * native handle: the Sender class unless a mechanism brings its own.
+   */
   constructor(
     ctx: SendOpenContext,
-    options: Omit<SenderOptions, 'data' | 'batch' | 'maxFrameBytes'>,
+    choice: SocketChoice,
     open: (options: SenderOptions) => Sender = (o) => new (native().Sender)(o),
   ) {
+    const options = {
+      kind: choice.kind,
+      call: choice.call,
+      netnsPath: ctx.netnsPath,
+      ifname: ctx.ifname,
+      qdiscBypass: choice.qdiscBypass ?? false,
+      srcAddr: ctx.srcAddr,
+      dstAddr: ctx.dstAddr,
+      dstPort: ctx.dstPort,
+      zerocopy: choice.zerocopy ?? false,
+      gsoSize: choice.gsoSize ?? 0,
+      sndbufBytes: 0,
+    };
     this.tier = ctx.tier;
     this.call = options.call;
     this.batch = options.call === 'send' ? 1 : ctx.config.batch;

@@ -19,20 +19,7 @@ function tcpMethod<N extends SendMethodName>(
     kind: 'tcp',
     tiers: ['js', 'native'],
     probe: () => (zerocopy ? zerocopyProbe('tcp-zerocopy') : { available: true }),
-    open: (ctx: SendOpenContext) =>
-      new SenderSession(ctx, {
-        kind: 'tcp',
-        netnsPath: ctx.netnsPath,
-        ifname: ctx.ifname,
-        call: 'send',
-        qdiscBypass: false,
-        srcAddr: ctx.srcAddr,
-        dstAddr: ctx.dstAddr,
-        dstPort: ctx.dstPort,
-        zerocopy,
-        gsoSize: 0,
-        sndbufBytes: 0,
-      }),
+    open: (ctx: SendOpenContext) => new SenderSession(ctx, { kind: 'tcp', call: 'send', zerocopy }),
   };
 }
 

@@ -34,16 +34,9 @@ function udpMethod<N extends SendMethodName>(
     open: (ctx: SendOpenContext) =>
       new SenderSession(ctx, {
         kind: 'udp',
-        netnsPath: ctx.netnsPath,
-        ifname: ctx.ifname,
         call,
-        qdiscBypass: false,
-        srcAddr: ctx.srcAddr,
-        dstAddr: ctx.dstAddr,
-        dstPort: ctx.dstPort,
         zerocopy,
         gsoSize: gso ? ctx.config.gsoSize : 0,
-        sndbufBytes: 0,
       }),
   };
 }

@@ -1,30 +1,9 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
-import type { SendResults } from '../../src/core/send-results.js';
-import { cli, leftoversOf, machineState, startCli, type CliResult } from './harness.js';
-
-/** Runs `capbench send ... --json FILE`: the parsed results and the process result. */
-async function sendJson(args: string[]): Promise<{ result: CliResult; results: SendResults }> {
-  const dir = mkdtempSync(join(tmpdir(), 'capbench-af-xdp-tx-'));
-  try {
-    const file = join(dir, 'out.json');
-    const result = await cli(['send', ...args, '--json', file]);
-    try {
-      return { result, results: JSON.parse(readFileSync(file, 'utf8')) as SendResults };
-    } catch {
-      throw new Error(
-        `no results written (exit ${result.code}): ${result.stderr}\n${result.stdout}`,
-      );
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+import { leftoversOf, machineState, sendJson, startCli } from './harness.js';
 
 /**
  * AF_XDP sockets open in a network namespace (null: this one), from the kernel's per-namespace

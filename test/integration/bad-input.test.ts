@@ -1,21 +1,9 @@
-import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { METHOD_NAMES } from '../../src/core/config.js';
-import { cli, leftoversOf } from './harness.js';
-
-/** One line on stderr, exit 2, nothing created. */
-async function assertRefused(args: string[], message: RegExp, prefix?: string[]): Promise<void> {
-  const r = await cli(args, prefix ? { prefix } : {});
-  assert.equal(r.code, 2, `exit ${r.code}: ${r.stderr}`);
-  const lines = r.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, `one line, not: ${r.stderr}`);
-  assert.match(lines[0]!, message);
-  assert.equal(r.stdout, '');
-  assert.deepEqual(leftoversOf(r.pid), []);
-}
+import { assertRefused } from './harness.js';
 
 test('an unknown method names the ones that exist', () =>
   assertRefused(

@@ -7,7 +7,9 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
 import type { Results } from '../../src/core/results.js';
+import type { SendResults } from '../../src/core/send-results.js';
 
 export const BIN = fileURLToPath(new URL('../../../bin/capbench.js', import.meta.url));
 
@@ -61,6 +63,41 @@ export async function runJson(args: string[]): Promise<{ result: CliResult; resu
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Runs `capbench send ... --json FILE` and returns the parsed results with the process result. */
+export async function sendJson(
+  args: string[],
+): Promise<{ result: CliResult; results: SendResults }> {
+  const dir = mkdtempSync(join(tmpdir(), 'capbench-send-'));
+  try {
+    const file = join(dir, 'out.json');
+    const result = await cli(['send', ...args, '--json', file]);
+    try {
+      return { result, results: JSON.parse(readFileSync(file, 'utf8')) as SendResults };
+    } catch {
+      throw new Error(
+        `no results written (exit ${result.code}): ${result.stderr}\n${result.stdout}`,
+      );
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Bad input: one line on stderr matching `message`, exit 2, nothing on stdout, nothing created. */
+export async function assertRefused(
+  args: string[],
+  message: RegExp,
+  prefix?: string[],
+): Promise<void> {
+  const r = await cli(args, prefix ? { prefix } : {});
+  assert.equal(r.code, 2, `exit ${r.code}: ${r.stderr}`);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, `one line, not: ${r.stderr}`);
+  assert.match(lines[0]!, message);
+  assert.equal(r.stdout, '');
+  assert.deepEqual(leftoversOf(r.pid), []);
 }
 
 /** Network namespaces and links that exist right now, by name. */

@@ -1,31 +1,10 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
-import type { SendResults } from '../../src/core/send-results.js';
-import { cli, leftoversOf, type CliResult } from './harness.js';
+import { cli, leftoversOf, sendJson } from './harness.js';
 
 const DISABLED = '/proc/sys/kernel/io_uring_disabled';
 const METHODS = ['io-uring-send', 'io-uring-send-zc'];
-
-/** Runs `capbench send ... --json FILE`: the parsed results and the process result. */
-async function sendJson(args: string[]): Promise<{ result: CliResult; results: SendResults }> {
-  const dir = mkdtempSync(join(tmpdir(), 'capbench-io-uring-send-'));
-  try {
-    const file = join(dir, 'out.json');
-    const result = await cli(['send', ...args, '--json', file]);
-    try {
-      return { result, results: JSON.parse(readFileSync(file, 'utf8')) as SendResults };
-    } catch {
-      throw new Error(
-        `no results written (exit ${result.code}): ${result.stderr}\n${result.stdout}`,
-      );
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 test('io-uring-send and io-uring-send-zc, both tiers: exact counts, every notification in', async () => {
   const { result, results } = await sendJson([

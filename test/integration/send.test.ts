@@ -1,30 +1,9 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { SEND_METHOD_NAMES } from '../../src/core/send-config.js';
-import type { SendResults } from '../../src/core/send-results.js';
-import { cli, leftoversOf, startCli, type CliResult } from './harness.js';
-
-/** Runs `capbench send ... --json FILE`: the parsed results and the process result. */
-async function sendJson(args: string[]): Promise<{ result: CliResult; results: SendResults }> {
-  const dir = mkdtempSync(join(tmpdir(), 'capbench-send-'));
-  try {
-    const file = join(dir, 'out.json');
-    const result = await cli(['send', ...args, '--json', file]);
-    try {
-      return { result, results: JSON.parse(readFileSync(file, 'utf8')) as SendResults };
-    } catch {
-      throw new Error(
-        `no results written (exit ${result.code}): ${result.stderr}\n${result.stdout}`,
-      );
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+import { assertRefused, leftoversOf, sendJson, startCli } from './harness.js';
 
 test('every send method, both tiers: exact counts at the sink, zero-copy completions all reaped', async () => {
   const { result, results } = await sendJson([
@@ -122,17 +101,6 @@ test('large TCP writes arrive whole, plain and zero-copy', async () => {
     assert.equal(row.trials[0]!.sink.bytes, 200 * 262144);
   }
 });
-
-/** One line on stderr, exit 2, nothing created. */
-async function assertRefused(args: string[], message: RegExp, prefix?: string[]): Promise<void> {
-  const r = await cli(args, prefix ? { prefix } : {});
-  assert.equal(r.code, 2, `exit ${r.code}: ${r.stderr}`);
-  const lines = r.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, `one line, not: ${r.stderr}`);
-  assert.match(lines[0]!, message);
-  assert.equal(r.stdout, '');
-  assert.deepEqual(leftoversOf(r.pid), []);
-}
 
 test('a UDP payload above 65,507 bytes is refused', () =>
   assertRefused(

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { METHOD_NAMES } from '../../src/core/config.js';
+import { SEND_METHOD_NAMES } from '../../src/core/send-config.js';
 
 // This file runs as dist/test/unit/readme.test.js; the repository is three levels up.
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -19,11 +20,11 @@ const script = (...args: string[]): string =>
   execFileSync('bash', args, { cwd: ROOT, encoding: 'utf8' }).trim();
 const readmeCommand = (which: string): string => script('scripts/readme-command.sh', which);
 
-/** The first table of the README: its rows' first cells, the method names in backquotes. */
-function methodTable(): string[] {
+/** The README's table headed `| head |`: its rows' first cells, the method names in backquotes. */
+function methodTable(head = 'method'): string[] {
   const lines = README.split('\n');
-  const start = lines.findIndex((l) => l.startsWith('| method |'));
-  assert.ok(start >= 0, 'README.md has no method table (| method | ...)');
+  const start = lines.findIndex((l) => l.startsWith(`| ${head} |`));
+  assert.ok(start >= 0, `README.md has no method table (| ${head} | ...)`);
   const rows = [];
   for (const line of lines.slice(start + 2)) {
     if (!line.startsWith('|')) break;
@@ -34,6 +35,10 @@ function methodTable(): string[] {
 
 test('the README method table lists every method --methods takes (capbench list shows the same), in their order', () => {
   assert.deepEqual(methodTable(), [...METHOD_NAMES]);
+});
+
+test('the README send method table lists every method `capbench send --methods` takes, in their order', () => {
+  assert.deepEqual(methodTable('send method'), [...SEND_METHOD_NAMES]);
 });
 
 test('the quick start installs the build packages, then runs the main job, which is capbench run with no options', () => {
