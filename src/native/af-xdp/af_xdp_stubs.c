@@ -94,6 +94,16 @@ int cb_xsk_tx_wait(struct cb_xsk_tx *s, int timeout_ms, struct cb_error *e)
 	return cb_fail(e, ENOSYS, "%s", NO_LIBXDP);
 }
 
+int cb_xsk_tx_loop(struct cb_xsk_tx *s, const uint32_t *table, uint32_t units,
+		   const struct cb_send_slice *slice, uint64_t *units_out, uint64_t *bytes_out,
+		   struct cb_error *e)
+{
+	(void)s, (void)table, (void)units, (void)slice;
+	*units_out = 0;
+	*bytes_out = 0;
+	return cb_fail(e, ENOSYS, "%s", NO_LIBXDP);
+}
+
 int64_t cb_xsk_tx_reap(struct cb_xsk_tx *s)
 {
 	(void)s;

@@ -738,7 +738,7 @@ int cb_xsk_tx_send_from(struct cb_xsk_tx *s, const uint32_t *table, uint32_t uni
 	return (int)n;
 }
 
-/* ---- waiting and the end of a window ------------------------------------------------------ */
+/* ---- waiting ------------------------------------------------------------------------------ */
 
 int cb_xsk_tx_wait(struct cb_xsk_tx *s, int timeout_ms, struct cb_error *e)
 {
@@ -764,6 +764,36 @@ int cb_xsk_tx_wait(struct cb_xsk_tx *s, int timeout_ms, struct cb_error *e)
 	cb_xsk_tx_reap(s);
 	return 0;
 }
+
+/* ---- the native tier ---------------------------------------------------------------------- */
+
+static int step_from(void *self, const uint32_t *table, uint32_t units, uint32_t first, uint32_t n,
+		     uint64_t *bytes, struct cb_error *e)
+{
+	return cb_xsk_tx_send_from(self, table, units, first, n, bytes, e);
+}
+
+static int step_wait(void *self, int timeout_ms, struct cb_error *e)
+{
+	return cb_xsk_tx_wait(self, timeout_ms, e);
+}
+
+/* Batches only: the js tier's call is 'tx-ring', as a TX ring's slots are. */
+static const struct cb_send_step STEP = {
+	.send_from = step_from,
+	.wait = step_wait,
+};
+
+int cb_xsk_tx_loop(struct cb_xsk_tx *s, const uint32_t *table, uint32_t units,
+		   const struct cb_send_slice *slice, uint64_t *units_out, uint64_t *bytes_out,
+		   struct cb_error *e)
+{
+	struct cb_send_handle h = { &s->at, false, s->batch, s->ifname };
+
+	return cb_send_loop(&STEP, s, h, table, units, slice, units_out, bytes_out, e);
+}
+
+/* ---- the end of a window ------------------------------------------------------------------ */
 
 int cb_xsk_tx_finish(struct cb_xsk_tx *s, int timeout_ms, struct cb_error *e)
 {

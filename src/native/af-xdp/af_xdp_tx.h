@@ -17,9 +17,10 @@
  * counted as taken, so a drop is resent, never skipped.
  *
  * The same cores serve both tiers: the js tier calls cb_xsk_tx_send_one / cb_xsk_tx_send_from /
- * cb_xsk_tx_wait once per JS call, the native tier runs them in cb_xsk_tx_loop below. Pure C: no
- * printing, no exiting, errors through cb_error. Without libxdp's headers af_xdp_tx.c compiles
- * to nothing and af_xdp_stubs.c to calls that say so (CB_HAVE_LIBXDP, af_xdp.h).
+ * cb_xsk_tx_wait once per JS call, the native tier (cb_xsk_tx_loop) runs them in the one send
+ * loop, cb_send_loop (send/send_loop.h). Pure C: no printing, no exiting, errors through
+ * cb_error. Without libxdp's headers af_xdp_tx.c compiles to nothing and af_xdp_stubs.c to calls
+ * that say so (CB_HAVE_LIBXDP, af_xdp.h).
  */
 #ifndef CAPBENCH_AF_XDP_TX_H
 #define CAPBENCH_AF_XDP_TX_H
@@ -29,8 +30,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../send/send_loop.h"
 #include "af_xdp.h"
-#include "monotonic.h"
 #include "native_error.h"
 
 #ifdef __cplusplus
@@ -87,7 +88,7 @@ struct cb_xsk_tx {
 	uint32_t *resend;
 	uint32_t nresend;
 	uint64_t backoff_ns;
-	uint32_t pos; /* the native tier's next unit in its table */
+	struct cb_send_cursor at; /* the native tier's place in its table */
 	struct cb_xsk_tx_stats st;
 	struct cb_xsk_tx_impl *impl;
 };
@@ -153,52 +154,12 @@ static inline uint64_t cb_xsk_tx_bytes(const struct cb_xsk_tx *s)
 }
 
 /*
- * The native tier's loop, the twin of cb_send_loop (send/send_loop.h) and making exactly the js
- * tier's calls: batches of up to s->batch units from the table's pair s->pos on, wrapping from the
- * last of `units` pairs to the first, and a wait after a batch that put nothing on the ring.
- * Stops once max_units units were handed over or slice_ms has passed. Units and their bytes go
- * to the outputs; 0, or -1 with e filled.
+ * The native tier: cb_send_loop (send/send_loop.h) with this socket's calls, batches of up to
+ * s->batch descriptors and a kick, as the js tier's sendBatch.
  */
-static inline int cb_xsk_tx_loop(struct cb_xsk_tx *s, const uint32_t *table, uint32_t units,
-				 uint64_t max_units, uint32_t slice_ms, uint64_t *units_out,
-				 uint64_t *bytes_out, struct cb_error *e)
-{
-	uint64_t now = cb_now_ns();
-	const uint64_t deadline = now + (uint64_t)slice_ms * 1000000u;
-	uint64_t got = 0, bytes = 0;
-	int rc = 0;
-
-	*units_out = 0;
-	*bytes_out = 0;
-	if (units == 0)
-		return cb_fail(e, EINVAL, "AF_XDP send loop on %s: the table has no units",
-			       s->ifname);
-	if (s->pos >= units)
-		s->pos = 0; /* a shorter table than last time: start it over */
-	while (got < max_units) {
-		uint64_t rest = max_units - got, b = 0;
-		uint32_t want = rest < s->batch ? (uint32_t)rest : s->batch;
-		int n = cb_xsk_tx_send_from(s, table, units, s->pos, want, &b, e);
-
-		if (n < 0) {
-			rc = -1;
-			break;
-		}
-		bytes += b;
-		got += (uint64_t)n;
-		s->pos = (uint32_t)(((uint64_t)s->pos + (uint64_t)n) % units);
-		now = cb_now_ns();
-		if (now >= deadline)
-			break;
-		if (n == 0 && cb_xsk_tx_wait(s, cb_ms_left(now, deadline), e) < 0) {
-			rc = -1;
-			break;
-		}
-	}
-	*units_out = got;
-	*bytes_out = bytes;
-	return rc;
-}
+int cb_xsk_tx_loop(struct cb_xsk_tx *s, const uint32_t *table, uint32_t units,
+		   const struct cb_send_slice *slice, uint64_t *units_out, uint64_t *bytes_out,
+		   struct cb_error *e);
 
 #ifdef __cplusplus
 }

@@ -477,56 +477,37 @@ int cb_uring_send_finish(struct cb_uring_sender *u, int timeout_ms, struct cb_er
 
 /* ---- the native tier ---------------------------------------------------------------------- */
 
+static ssize_t step_one(void *self, uint32_t off, uint32_t len, struct cb_error *e)
+{
+	return cb_uring_send_one(self, off, len, e);
+}
+
+static int step_from(void *self, const uint32_t *table, uint32_t units, uint32_t first, uint32_t n,
+		     uint64_t *bytes, struct cb_error *e)
+{
+	return cb_uring_send_from(self, table, units, first, n, bytes, e);
+}
+
+static int step_wait(void *self, int timeout_ms, struct cb_error *e)
+{
+	return cb_uring_send_wait(self, timeout_ms, e);
+}
+
+/* An entry per io_uring_enter (a datagram, taken whole or refused), or batches of linked
+ * entries, one enter each. */
+static const struct cb_send_step STEP = {
+	.send_one = step_one,
+	.send_from = step_from,
+	.wait = step_wait,
+};
+
 int cb_uring_send_loop(struct cb_uring_sender *u, const uint32_t *table, uint32_t units,
 		       const struct cb_send_slice *slice, uint64_t *units_out, uint64_t *bytes_out,
 		       struct cb_error *e)
 {
-	const uint64_t max_units = slice->max_units;
-	uint64_t now = cb_now_ns();
-	const uint64_t deadline = now + (uint64_t)slice->slice_ms * 1000000u;
-	uint64_t got = 0, bytes = 0;
-	int rc = 0;
+	struct cb_send_handle h = { &u->s.at, u->call == CB_CALL_SEND, u->s.batch, u->s.ifname };
 
-	*units_out = 0;
-	*bytes_out = 0;
-	if (units == 0)
-		return cb_fail(e, EINVAL, "send loop on %s: the table has no units", u->s.ifname);
-	if (u->s.pos >= units)
-		u->s.pos = 0; /* a shorter table than last time: start it over */
-	while (got < max_units) {
-		uint64_t rest = max_units - got, b = 0;
-		int n;
-
-		if (u->call == CB_CALL_SEND) {
-			uint32_t off = table[2 * (size_t)u->s.pos];
-			uint32_t len = table[2 * (size_t)u->s.pos + 1];
-			ssize_t sent = cb_uring_send_one(u, off, len, e);
-
-			n = sent < 0 ? -1 : sent > 0;
-			b = sent > 0 ? (uint64_t)sent : 0;
-		} else {
-			uint32_t want = rest < u->s.batch ? (uint32_t)rest : u->s.batch;
-
-			n = cb_uring_send_from(u, table, units, u->s.pos, want, &b, e);
-		}
-		if (n < 0) {
-			rc = -1;
-			break;
-		}
-		bytes += b;
-		got += (uint64_t)n;
-		u->s.pos = (uint32_t)(((uint64_t)u->s.pos + (uint64_t)n) % units);
-		now = cb_now_ns();
-		if (now >= deadline)
-			break;
-		if (n == 0 && cb_uring_send_wait(u, cb_ms_left(now, deadline), e) < 0) {
-			rc = -1;
-			break;
-		}
-	}
-	*units_out = got;
-	*bytes_out = bytes;
-	return rc;
+	return cb_send_loop(&STEP, u, h, table, units, slice, units_out, bytes_out, e);
 }
 
 #else /* no DEFER_TASKRUN or SEND_ZC usage reports in this system's linux/io_uring.h */

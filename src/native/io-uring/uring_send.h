@@ -4,8 +4,8 @@
  * instead of send() calls. Each unit is one IORING_OP_SEND entry, or IORING_OP_SEND_ZC, which
  * hands the kernel the area's pages rather than a copy; a batch of entries is submitted and
  * waited for in one io_uring_enter. Both tiers make the same calls: the js tier one per JS call
- * (cb_uring_send_one, cb_uring_send_batch, cb_uring_send_wait), the native tier in
- * cb_uring_send_loop, the twin of cb_send_loop (send_loop.h).
+ * (cb_uring_send_one, cb_uring_send_batch, cb_uring_send_wait), the native tier
+ * (cb_uring_send_loop) in the one send loop, cb_send_loop (send/send_loop.h).
  *
  * Accounting, as for every sender (sender.h): a send refused for room (EAGAIN, ENOBUFS) is sent
  * again by the caller, never skipped, so `taken` counts only units whose completion says the
@@ -104,7 +104,8 @@ int cb_uring_send_from(struct cb_uring_sender *u, const uint32_t *table, uint32_
  */
 int cb_uring_send_wait(struct cb_uring_sender *u, int timeout_ms, struct cb_error *e);
 
-/* The native tier's slice: cb_send_loop's contract (send_loop.h) with this sender's calls. */
+/* The native tier: cb_send_loop (send_loop.h) with this sender's calls, an entry per enter or
+ * batches of up to batch entries. */
 int cb_uring_send_loop(struct cb_uring_sender *u, const uint32_t *table, uint32_t units,
 		       const struct cb_send_slice *slice, uint64_t *units_out, uint64_t *bytes_out,
 		       struct cb_error *e);

@@ -809,6 +809,42 @@ int cb_sender_wait(struct cb_sender *s, int timeout_ms, struct cb_error *e)
 	return 0;
 }
 
+/* ---- the native tier ---------------------------------------------------------------------- */
+
+static ssize_t step_one(void *self, uint32_t off, uint32_t len, struct cb_error *e)
+{
+	return cb_sender_send_one(self, off, len, e);
+}
+
+static int step_from(void *self, const uint32_t *table, uint32_t units, uint32_t first, uint32_t n,
+		     uint64_t *bytes, struct cb_error *e)
+{
+	return cb_sender_send_from(self, table, units, first, n, bytes, e);
+}
+
+static int step_wait(void *self, int timeout_ms, struct cb_error *e)
+{
+	return cb_sender_wait(self, timeout_ms, e);
+}
+
+/* A send() per unit (tcp may take part of one; packet and udp never do), or sendmmsg() batches,
+ * or TX ring slots and a kick. */
+static const struct cb_send_step STEP = {
+	.send_one = step_one,
+	.send_from = step_from,
+	.wait = step_wait,
+	.partial = true,
+};
+
+int cb_sender_loop(struct cb_sender *s, const uint32_t *table, uint32_t units,
+		   const struct cb_send_slice *slice, uint64_t *units_out, uint64_t *bytes_out,
+		   struct cb_error *e)
+{
+	struct cb_send_handle h = { &s->at, s->call == CB_CALL_SEND, s->batch, s->ifname };
+
+	return cb_send_loop(&STEP, s, h, table, units, slice, units_out, bytes_out, e);
+}
+
 /* ---- the end of a window ------------------------------------------------------------------ */
 
 static int zc_finish(struct cb_sender *s, int timeout_ms, struct cb_error *e)

@@ -2,8 +2,8 @@
  * The sending side of `capbench send`: one socket (AF_PACKET, UDP or TCP) opened in the sender's
  * network namespace, the units it sends (byte ranges of one area of the sender's own), and the
  * operations both tiers build on. The js tier calls cb_sender_send_one / cb_sender_send_batch /
- * cb_sender_wait once per JS call; the native tier runs the same calls in cb_send_loop
- * (send_loop.h). Pure C: no printing, no exiting, errors through cb_error.
+ * cb_sender_wait once per JS call; the native tier, cb_sender_loop, runs the same calls in
+ * cb_send_loop (send_loop.h). Pure C: no printing, no exiting, errors through cb_error.
  *
  * Accounting rule, as for the generator: a refusal that means "no room now" (EAGAIN, ENOBUFS, a
  * ring slot the kernel put back) is retried by the caller, never skipped, so `taken` counts only
@@ -24,6 +24,7 @@
 #include <sys/uio.h>
 
 #include "native_error.h"
+#include "send_loop.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -123,9 +124,7 @@ struct cb_sender {
 	struct mmsghdr *msgs;
 	struct iovec *iovs;
 	struct cb_send_ring ring;
-	/* The native tier's place in its table: the next unit and, tcp, its bytes already taken. */
-	uint32_t pos;
-	uint32_t partial;
+	struct cb_send_cursor at; /* the native tier's place in its table */
 	/* Why the last call took nothing, and the ENOBUFS back-off (reset when a send takes). */
 	enum cb_send_refusal refused;
 	uint64_t backoff_ns;
@@ -167,6 +166,14 @@ int cb_sender_send_batch(struct cb_sender *s, const uint32_t *table, uint32_t n,
  */
 int cb_sender_send_from(struct cb_sender *s, const uint32_t *table, uint32_t units, uint32_t first,
 			uint32_t n, uint64_t *bytes, struct cb_error *e);
+
+/*
+ * The native tier: cb_send_loop (send_loop.h) with this sender's calls, a send per unit (tcp: a
+ * unit may be taken in part) or batches of up to s->batch.
+ */
+int cb_sender_loop(struct cb_sender *s, const uint32_t *table, uint32_t units,
+		   const struct cb_send_slice *slice, uint64_t *units_out, uint64_t *bytes_out,
+		   struct cb_error *e);
 
 /*
  * After a call that took nothing, waits up to timeout_ms for room, never spinning: EAGAIN polls
