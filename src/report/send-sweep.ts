@@ -16,6 +16,13 @@ const PAIRS: readonly (readonly [string, string])[] = [
 
 const perKiB = (r: SendRow | undefined): number | null => r?.summary?.cyclesPerKiB.mean ?? null;
 
+/** The row's cycles per KiB as an interval: its mean ± its margin of error (95 %). */
+function interval(r: SendRow): [number, number] {
+  const s = r.summary!.cyclesPerKiB;
+  const m = (s.mean * (s.rme ?? 0)) / 100;
+  return [s.mean - m, s.mean + m];
+}
+
 /** Bars whose length is log(value), from the smallest to the largest value shown. */
 function logBar(v: number, lo: number, hi: number): string {
   const span = Math.log(hi) - Math.log(lo);
@@ -23,6 +30,10 @@ function logBar(v: number, lo: number, hi: number): string {
   return '█'.repeat(n);
 }
 
+/**
+ * Where a zero-copy method becomes cheaper per KiB than its copying twin: the smallest payload
+ * from which its whole interval lies below the twin's, at every payload measured above it too.
+ */
 function crossover(
   rows: readonly SendRow[],
   zc: string,
@@ -39,22 +50,24 @@ function crossover(
   const p = at(plain);
   const payloads = [...z.keys()].filter((k) => p.has(k)).sort((a, b) => a - b);
   if (payloads.length < 2) return null;
-  const wins = payloads.filter((k) => perKiB(z.get(k))! < perKiB(p.get(k))!);
+  const cheaper = payloads.map((k) => interval(z.get(k)!)[1] < interval(p.get(k)!)[0]);
+  const from = cheaper.findIndex((_, i) => cheaper.slice(i).every(Boolean));
   const copied = payloads.map((k) => z.get(k)!.summary?.zerocopy).filter((c) => c != null);
   const allCopied =
     copied.length > 0 && copied.every((c) => c.completions > 0 && c.copied === c.completions);
   const why = allCopied
-    ? ' every completion came back marked copied (SO_EE_CODE_ZEROCOPY_COPIED): on veth the pages reach a local socket and are copied there, so zero-copy only adds its pinning and completions'
+    ? ': every completion came back marked copied, so on veth zero-copy only adds pinning and completions to a copy the receiving socket makes anyway'
     : '';
-  if (wins.length === 0)
-    return `${zc}/${tier}: no crossover here: it costs more per KiB than ${plain} at every payload measured (${payloads.join(', ')});${why}`;
-  return `${zc}/${tier}: cheaper per KiB than ${plain} from ${whole(wins[0]!)} bytes (at ${wins.map(whole).join(', ')})${why ? ';' + why : ''}`;
+  const measured = payloads.map(whole).join(', ');
+  if (from < 0)
+    return `${zc}/${tier}: no crossover here: not cheaper per KiB than ${plain} beyond the margins of error at any payload measured (${measured})${why}`;
+  return `${zc}/${tier}: cheaper per KiB than ${plain} beyond the margins of error from ${whole(payloads[from]!)} bytes on (measured ${measured})`;
 }
 
 export function renderPayloadSweep(r: SendResults): string[] {
+  // A sweep is what --payload asked for: several payloads, not methods' different defaults.
+  if ((r.config.payloads?.length ?? 0) < 2) return [];
   const rows = r.rows.filter((row) => row.payload !== null && row.summary !== null);
-  const payloads = [...new Set(rows.map((row) => row.payload!))];
-  if (payloads.length < 2) return [];
   const values = rows.map(perKiB).filter((v): v is number => v !== null && v > 0);
   const lo = Math.min(...values);
   const hi = Math.max(...values);
