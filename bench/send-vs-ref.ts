@@ -45,6 +45,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { hostInfo } from '../src/core/host.js';
 import type { SendMethodName } from '../src/core/send-config.js';
 import type { SendUnits } from '../src/core/send-method.js';
+import { l4Units } from '../src/core/send-runner.js';
 import { softirqThreads } from '../src/core/softirq-clock.js';
 import { native } from '../src/native/binding.js';
 import { FIXTURES_DIR } from '../src/net/fixture.js';
@@ -75,8 +76,6 @@ const SINK_CPU = 1;
 const SINK_BUFFER_BYTES = 64 << 20;
 const SINK_IDLE_MS = 1_000;
 const SAMPLE_MS = 5;
-/** The runner's L4 area (send-runner.ts L4_AREA_BYTES): units are sent from it one after another. */
-const L4_AREA_BYTES = 8 << 20;
 /** A datagram filling the 1,500-byte MTU, and udpgso_bench_tx's default call: 42 of them. */
 const MSS = 1472;
 const GSO_PAYLOAD = MSS * 42;
@@ -258,20 +257,6 @@ interface DriveResult {
   cpuSec: number;
   zcCompletions: number;
   zcCopied: number;
-}
-
-/** The runner's units for a payload (send-runner.ts l4Units): one after another through 8 MiB. */
-function l4Units(payload: number): SendUnits {
-  const area = Math.max(payload, L4_AREA_BYTES);
-  const data = new Uint8Array(area);
-  for (let i = 0; i < area; i++) data[i] = i & 0xff;
-  const count = Math.floor(area / payload);
-  const table = new Uint32Array(2 * count);
-  for (let i = 0; i < count; i++) {
-    table[2 * i] = i * payload;
-    table[2 * i + 1] = payload;
-  }
-  return { data, table, count };
 }
 
 function frameUnits(frame: Uint8Array): SendUnits {

@@ -21,11 +21,19 @@
  *                and leaving mode 3 happen under rtnl and f->lock; leaving comes first in an
  *                unbind, so once the rx_handler is unregistered no callback and no poll() kick
  *                can run, and the DMA mappings go with the ring.
+ *   INJECT*      no rx_handler: a bound file is on fastnet_tx_files (main.c), changed and
+ *                walked under rtnl, where the NETDEV_UNREGISTER notifier finds it. write() and
+ *                SEND (tx.c, process context) take f->lock only to read the mode and take
+ *                their own reference on f->dev, and drop it before copying from the process
+ *                (a fault there may take mmap_lock, which mmap() holds when it takes f->lock);
+ *                they build and send with that reference, so an unbind meanwhile lets them
+ *                finish, and unregistering the interface waits for them.
  */
 #ifndef FASTNET_H
 #define FASTNET_H
 
 #include <linux/atomic.h>
+#include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/netdevice.h>
 #include <linux/skbuff.h>
@@ -61,6 +69,10 @@ struct fastnet_counters {
 	atomic64_t full;
 	atomic64_t discarded;
 	atomic64_t truncated;
+	atomic64_t tx_frames;
+	atomic64_t tx_bytes;
+	atomic64_t tx_refused;
+	atomic64_t tx_failed;
 };
 
 struct fastnet_file {
@@ -77,7 +89,14 @@ struct fastnet_file {
 	struct fastnet_counters stats;
 	spinlock_t last_lock;		/* protects last */
 	struct fastnet_last_read last;	/* under last_lock */
+	struct list_head tx_node;	/* INJECT*: on fastnet_tx_files, under rtnl */
 };
+
+/* The modes that send frames the process hands over, with no rx_handler. */
+static inline bool fastnet_mode_injects(u32 mode)
+{
+	return mode == FASTNET_MODE_INJECT || mode == FASTNET_MODE_INJECT_RX;
+}
 
 /* rx.c */
 rx_handler_result_t fastnet_rx_handler(struct sk_buff **pskb);
@@ -88,6 +107,10 @@ ssize_t fastnet_read_iter(struct kiocb *iocb, struct iov_iter *to);
 __poll_t fastnet_poll(struct file *file, struct poll_table_struct *wait);
 void fastnet_wake(struct fastnet_file *f);
 void fastnet_wake_readers(struct fastnet_file *f);
+
+/* tx.c */
+ssize_t fastnet_write_iter(struct kiocb *iocb, struct iov_iter *from);
+long fastnet_send(struct file *file, const void __user *arg);
 
 /* ring.c */
 struct fastnet_ring *fastnet_ring_alloc(u32 slot_count, u32 slot_size, u32 frame_offset);

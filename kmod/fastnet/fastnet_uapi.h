@@ -2,8 +2,9 @@
 /*
  * fastnet: the ABI of /dev/fastnet, shared by the kernel module and the programs that use it.
  *
- * One open file binds one network interface (FASTNET_IOC_SET_MODE) and steals every frame the
- * interface receives with an rx_handler:
+ * One open file binds one network interface (FASTNET_IOC_SET_MODE). In the receive modes (DROP,
+ * READ, RING, ZC) it steals every frame the interface receives with an rx_handler; in the
+ * INJECT modes it sends frames the process writes:
  *
  *   DROP  frees each frame at once.
  *   READ  queues frames (at most `depth`); each read() returns one frame. A buffer shorter than
@@ -24,12 +25,29 @@
  *         is not FREE the NIC runs short of descriptors, and what it then cannot take it drops
  *         and counts itself (FASTNET_IOC_GET_NIC_STATS), or an emulated NIC holds back. poll()
  *         on a ZC file hands slots that came back to the NIC.
+ *   INJECT     the other way: the process hands the module Ethernet frames, which it builds into
+ *         skbs and transmits on the interface with dev_queue_xmit() (through its qdisc, as an
+ *         AF_PACKET socket without PACKET_QDISC_BYPASS does). No rx_handler: the interface's
+ *         received frames stay with the stack, and any number of INJECT files may share an
+ *         interface, also with a file that captures on it. write() hands over one frame;
+ *         FASTNET_IOC_SEND several in one call (struct fastnet_send).
+ *   INJECT_RX  the same, but each frame is handed to netif_rx() on the interface, as if the
+ *         interface had received it: the stack, its taps and an rx_handler (a fastnet file
+ *         capturing there) see it.
+ *
+ * A frame to inject is ETH_HLEN (14) to MTU + 14 bytes in wire layout, its own 802.1Q/802.1ad
+ * tag included (a tagged frame may be 4 bytes longer); EINVAL when shorter, EMSGSIZE when
+ * longer. The frame's bytes are copied, nothing else is taken from it. write() returns the
+ * frame's length once the interface (its qdisc, its driver, or a veth's peer) took it; one it
+ * refuses for room (NET_XMIT_DROP, a full backlog) is gone and the call fails with ENOBUFS: send
+ * it again later; every count stays exact. No call blocks: poll() says EPOLLOUT while bound.
  *
  * Frames are in wire layout: an 802.1Q/802.1ad tag the kernel moved into metadata is written
  * back after the MAC addresses. Closing the file (and unmapping its ring) or SET_MODE with
  * FASTNET_MODE_OFF returns the interface to the stack. When the interface goes away while
- * bound, the file turns OFF, waiters wake, and read() fails with ENODEV; poll() says EPOLLERR
- * and FASTNET_IOC_GET_MODE reports error ENODEV until the next successful SET_MODE.
+ * bound, the file turns OFF, waiters wake, and read() (INJECT: write(), SEND) fails with
+ * ENODEV; poll() says EPOLLERR and FASTNET_IOC_GET_MODE reports error ENODEV until the next
+ * successful SET_MODE.
  */
 #ifndef _UAPI_LINUX_FASTNET_H
 #define _UAPI_LINUX_FASTNET_H
@@ -40,8 +58,9 @@
 /*
  * Bumped on any incompatible change; FASTNET_IOC_GET_VERSION returns it. Additions a program
  * built against an older header never meets keep it (ZC mode, its slot flag and the two ioctls
- * after SET_LIMIT came that way): a module without them refuses FASTNET_MODE_ZC with EINVAL and
- * the new ioctls with ENOTTY.
+ * after SET_LIMIT came that way, then the INJECT modes, FASTNET_IOC_SEND and the tx fields of
+ * struct fastnet_stats): a module without them refuses the new modes with EINVAL, the new ioctls
+ * (and GET_STATS of the larger size) with ENOTTY.
  */
 #define FASTNET_ABI_VERSION		1
 
@@ -54,6 +73,8 @@ enum fastnet_mode {
 	FASTNET_MODE_READ	= 2,
 	FASTNET_MODE_RING	= 3,
 	FASTNET_MODE_ZC		= 4,
+	FASTNET_MODE_INJECT	= 5,	/* frames from the process, dev_queue_xmit() */
+	FASTNET_MODE_INJECT_RX	= 6,	/* frames from the process, netif_rx() */
 };
 
 /* READ: frames queued before new ones are dropped. RING, ZC: slots. 0 in a request = default. */
@@ -103,10 +124,14 @@ struct fastnet_slot {
 	__u32 flags;
 };
 
+/*
+ * SET_MODE and CHECK_MODE look ifname up in the network namespace of the process that makes the
+ * call, and need CAP_NET_ADMIN there; the binding then holds whichever process uses the file.
+ */
 struct fastnet_mode_req {
 	char ifname[FASTNET_IFNAMSIZ];	/* NUL-terminated; ignored for FASTNET_MODE_OFF */
 	__u32 mode;			/* enum fastnet_mode */
-	__u32 depth;			/* READ: queue bound; RING: slots; 0 = default */
+	__u32 depth;			/* READ: queue bound; RING: slots; 0 = default. INJECT*: 0 */
 };
 
 struct fastnet_status {
@@ -125,6 +150,15 @@ struct fastnet_status {
  * ZC: the same, for frames the NIC completed into a slot (and the few the driver passed up the
  * stack before it entered mode 3, dropped). Frames the NIC never took, having no free slot, are
  * not here: they are the NIC's own drops, FASTNET_IOC_GET_NIC_STATS.
+ *
+ * INJECT, INJECT_RX: every frame handed over with a valid length and a readable address is
+ * counted once, before the call returns, in tx_frames (taken), tx_refused (no room: the call
+ * said ENOBUFS or stopped a batch there) or tx_failed (another error). The receive fields stay
+ * 0 (the tx fields count from the file's opening too, across modes).
+ *
+ * The tx fields came after the first seven: a program built before them passes the first size,
+ * FASTNET_STATS_V1_SIZE (its FASTNET_IOC_GET_STATS, FASTNET_IOC_GET_STATS_V1 here), and gets
+ * those bytes; any size from that one to the whole structure is answered with as many bytes.
  */
 struct fastnet_stats {
 	__u64 received;		/* frames the rx_handler took */
@@ -134,6 +168,37 @@ struct fastnet_stats {
 	__u64 discarded;	/* freed on purpose in DROP mode */
 	__u64 truncated;	/* delivered cut short (short read() buffer, frame > slot) */
 	__u64 queued;		/* READ: frames waiting now */
+	/* INJECT, INJECT_RX */
+	__u64 tx_frames;	/* taken: dev_queue_xmit() (NET_XMIT_CN too, as AF_PACKET counts
+				 * it) or netif_rx() accepted it */
+	__u64 tx_bytes;		/* their bytes, tags included */
+	__u64 tx_refused;	/* refused for room (NET_XMIT_DROP, a full backlog): ENOBUFS */
+	__u64 tx_failed;	/* no skb memory, the interface down, an error from its driver */
+};
+
+#define FASTNET_STATS_V1_SIZE		56	/* received .. queued */
+
+/*
+ * INJECT, INJECT_RX: FASTNET_IOC_SEND hands over up to `count` frames in one call, each named by
+ * a descriptor (a frame stays where it is in the caller's memory; the module copies it into its
+ * skb, as sendmmsg() does from its iovecs). Frames are sent in order, each as write() sends one;
+ * the call returns how many were taken. It stops at the first that is not: when that is the
+ * first, the call fails with its error (ENOBUFS: no room, send it again; EINVAL, EMSGSIZE: its
+ * length; EFAULT), else it returns the count so far and the next call, starting there, says
+ * why. At most FASTNET_SEND_MAX_BATCH descriptors are looked at per call; count 0 returns 0.
+ */
+#define FASTNET_SEND_MAX_BATCH		1024
+
+struct fastnet_frame_desc {
+	__u64 addr;		/* the frame, in the caller's memory */
+	__u32 len;		/* its bytes */
+	__u32 flags;		/* 0 */
+};
+
+struct fastnet_send {
+	__u64 frames;		/* address of `count` struct fastnet_frame_desc */
+	__u32 count;
+	__u32 flags;		/* 0 */
 };
 
 struct fastnet_ring_info {
@@ -183,5 +248,12 @@ struct fastnet_nic_stats {
 #define FASTNET_IOC_CHECK_MODE		_IOW(FASTNET_IOC_MAGIC, 7, struct fastnet_mode_req)
 /* ZC: struct fastnet_nic_stats; EINVAL in any other mode. */
 #define FASTNET_IOC_GET_NIC_STATS	_IOR(FASTNET_IOC_MAGIC, 8, struct fastnet_nic_stats)
+/*
+ * INJECT, INJECT_RX: frames taken (see struct fastnet_send). EINVAL in any other mode (ENODEV
+ * once the interface went away), EBADF on a file not open for writing.
+ */
+#define FASTNET_IOC_SEND		_IOW(FASTNET_IOC_MAGIC, 9, struct fastnet_send)
+/* GET_STATS as a program built before the tx fields asks for it. */
+#define FASTNET_IOC_GET_STATS_V1	_IOC(_IOC_READ, FASTNET_IOC_MAGIC, 3, FASTNET_STATS_V1_SIZE)
 
 #endif /* _UAPI_LINUX_FASTNET_H */

@@ -21,6 +21,9 @@
 
 #include "fastnet.h"
 
+/* INJECT files bound to an interface, for the notifier: they have no rx_handler. Under rtnl. */
+static LIST_HEAD(fastnet_tx_files);
+
 static int fastnet_open(struct inode *inode, struct file *file)
 {
 	struct fastnet_file *f;
@@ -32,6 +35,7 @@ static int fastnet_open(struct inode *inode, struct file *file)
 	skb_queue_head_init(&f->queue);
 	init_waitqueue_head(&f->wait);
 	spin_lock_init(&f->last_lock);
+	INIT_LIST_HEAD(&f->tx_node);
 	file->private_data = f;
 	return stream_open(inode, file);
 }
@@ -40,6 +44,7 @@ static int fastnet_open(struct inode *inode, struct file *file)
  * Ends the binding: no rx_handler runs once this returns, queued frames are freed and counted
  * as dropped, the ring's pages stay only as long as a process maps them. ZC: the driver leaves
  * mode 3 first, so the NIC no longer writes into the pages when they are unmapped and freed.
+ * INJECT: the file leaves fastnet_tx_files; a write() in flight finishes with its own reference.
  * rtnl and f->lock held.
  */
 static void fastnet_unbind(struct fastnet_file *f, int error)
@@ -52,11 +57,16 @@ static void fastnet_unbind(struct fastnet_file *f, int error)
 	if (!f->dev)
 		return;
 	ring = rcu_dereference_protected(f->ring, lockdep_is_held(&f->lock));
-	if (ring && ring->zc)
-		fastnet_zc_disable(ring);
-	RCU_INIT_POINTER(f->ring, NULL);
-	/* Waits for handlers in flight and for poll()s that may still look at the ring. */
-	netdev_rx_handler_unregister(f->dev);
+	if (fastnet_mode_injects(f->mode)) {
+		/* Registered no rx_handler: the interface's may be another's. */
+		list_del_init(&f->tx_node);
+	} else {
+		if (ring && ring->zc)
+			fastnet_zc_disable(ring);
+		RCU_INIT_POINTER(f->ring, NULL);
+		/* Waits for handlers in flight and for poll()s that may still look at the ring. */
+		netdev_rx_handler_unregister(f->dev);
+	}
 	WRITE_ONCE(f->mode, FASTNET_MODE_OFF);
 	WRITE_ONCE(f->error, error);
 	f->depth = 0;
@@ -91,16 +101,18 @@ static u32 fastnet_depth(u32 requested)
 }
 
 /*
- * Checks that the file may take dev: one interface per file, one file (and no other
- * rx_handler, e.g. a bridge port) per interface. rtnl and f->lock held.
+ * Checks that the file may take dev in mode: one interface per file; in a receive mode, one file
+ * (and no other rx_handler, e.g. a bridge port) per interface. INJECT takes no rx_handler, so
+ * any number of files share an interface that way. rtnl and f->lock held.
  */
-static int fastnet_may_bind(struct fastnet_file *f, struct net_device *dev)
+static int fastnet_may_bind(struct fastnet_file *f, struct net_device *dev, u32 mode)
 {
 	if (f->dev && f->dev != dev)
 		return -EBUSY;
-	if (f->dev == dev)
+	/* Bound already: to inject, or to receive holding the rx_handler itself. */
+	if (f->dev == dev && (fastnet_mode_injects(mode) || !fastnet_mode_injects(f->mode)))
 		return 0;
-	if (netdev_is_rx_handler_busy(dev))
+	if (!fastnet_mode_injects(mode) && netdev_is_rx_handler_busy(dev))
 		return -EBUSY;
 	if (dev->type != ARPHRD_ETHER || (dev->flags & IFF_LOOPBACK))
 		return -EINVAL;
@@ -110,7 +122,10 @@ static int fastnet_may_bind(struct fastnet_file *f, struct net_device *dev)
 /* The checks on a request that need no interface: 0 or a negative errno. */
 static int fastnet_check_req(const struct fastnet_mode_req *req)
 {
-	if (req->mode > FASTNET_MODE_ZC || req->depth > FASTNET_MAX_DEPTH)
+	if (req->mode > FASTNET_MODE_INJECT_RX || req->depth > FASTNET_MAX_DEPTH)
+		return -EINVAL;
+	/* No queue, no ring: a depth would mean nothing (yet). */
+	if (fastnet_mode_injects(req->mode) && req->depth)
 		return -EINVAL;
 	if (req->mode == FASTNET_MODE_OFF)
 		return 0;
@@ -137,7 +152,7 @@ static int fastnet_find_dev(struct fastnet_file *f, const struct fastnet_mode_re
 	dev = __dev_get_by_name(net, req->ifname);
 	if (!dev)
 		return -ENODEV;
-	err = fastnet_may_bind(f, dev);
+	err = fastnet_may_bind(f, dev, req->mode);
 	if (!err && req->mode == FASTNET_MODE_ZC)
 		err = fastnet_zc_check(dev);
 	if (err)
@@ -147,9 +162,9 @@ static int fastnet_find_dev(struct fastnet_file *f, const struct fastnet_mode_re
 }
 
 /*
- * SET_MODE to DROP, READ, RING or ZC, with the ring (RING and ZC modes) allocated by the caller
- * outside rtnl. On success the file owns the ring; on failure the caller frees it. A request
- * refused by the checks leaves the file as it was.
+ * SET_MODE to DROP, READ, RING, ZC or an INJECT mode, with the ring (RING and ZC modes)
+ * allocated by the caller outside rtnl. On success the file owns the ring; on failure the caller
+ * frees it. A request refused by the checks leaves the file as it was.
  */
 static int fastnet_bind(struct fastnet_file *f, const struct fastnet_mode_req *req,
 			struct fastnet_ring *ring)
@@ -161,6 +176,18 @@ static int fastnet_bind(struct fastnet_file *f, const struct fastnet_mode_req *r
 	err = fastnet_find_dev(f, req, &dev);
 	if (err)
 		return err;
+	if (fastnet_mode_injects(req->mode)) {
+		/* Nothing to register: on the list, for the notifier, with the reference. */
+		fastnet_unbind(f, 0);
+		WRITE_ONCE(f->mode, req->mode);
+		f->depth = 0;
+		WRITE_ONCE(f->error, 0);
+		list_add(&f->tx_node, &fastnet_tx_files);
+		netdev_hold(dev, &f->dev_tracker, GFP_KERNEL);
+		f->dev = dev;
+		fastnet_wake(f);
+		return 0;
+	}
 	/* ZC: the pages mapped for the NIC, before anything changes. */
 	if (req->mode == FASTNET_MODE_ZC) {
 		err = fastnet_zc_setup(f, dev, ring);
@@ -255,7 +282,19 @@ static int fastnet_get_mode(struct fastnet_file *f, void __user *arg)
 	return copy_to_user(arg, &st, sizeof(st)) ? -EFAULT : 0;
 }
 
-static int fastnet_get_stats(struct fastnet_file *f, void __user *arg)
+/*
+ * GET_STATS, of any size from FASTNET_STATS_V1_SIZE to the whole structure: a program built
+ * before the tx fields asks for the first ones only.
+ */
+static bool fastnet_is_get_stats(unsigned int cmd)
+{
+	return _IOC_TYPE(cmd) == FASTNET_IOC_MAGIC &&
+	       _IOC_NR(cmd) == _IOC_NR(FASTNET_IOC_GET_STATS) && _IOC_DIR(cmd) == _IOC_READ &&
+	       _IOC_SIZE(cmd) >= FASTNET_STATS_V1_SIZE &&
+	       _IOC_SIZE(cmd) <= sizeof(struct fastnet_stats);
+}
+
+static int fastnet_get_stats(struct fastnet_file *f, void __user *arg, size_t size)
 {
 	struct fastnet_stats st = {
 		.received = atomic64_read(&f->stats.received),
@@ -265,9 +304,14 @@ static int fastnet_get_stats(struct fastnet_file *f, void __user *arg)
 		.discarded = atomic64_read(&f->stats.discarded),
 		.truncated = atomic64_read(&f->stats.truncated),
 		.queued = skb_queue_len_lockless(&f->queue),
+		.tx_frames = atomic64_read(&f->stats.tx_frames),
+		.tx_bytes = atomic64_read(&f->stats.tx_bytes),
+		.tx_refused = atomic64_read(&f->stats.tx_refused),
+		.tx_failed = atomic64_read(&f->stats.tx_failed),
 	};
 
-	return copy_to_user(arg, &st, sizeof(st)) ? -EFAULT : 0;
+	BUILD_BUG_ON(offsetof(struct fastnet_stats, tx_frames) != FASTNET_STATS_V1_SIZE);
+	return copy_to_user(arg, &st, size) ? -EFAULT : 0;
 }
 
 static int fastnet_get_ring(struct fastnet_file *f, void __user *arg)
@@ -375,7 +419,7 @@ static long fastnet_ioctl(struct file *file, unsigned int cmd, unsigned long arg
 	case FASTNET_IOC_GET_MODE:
 		return fastnet_get_mode(f, uarg);
 	case FASTNET_IOC_GET_STATS:
-		return fastnet_get_stats(f, uarg);
+		return fastnet_get_stats(f, uarg, sizeof(struct fastnet_stats));
 	case FASTNET_IOC_GET_RING:
 		return fastnet_get_ring(f, uarg);
 	case FASTNET_IOC_LAST_READ:
@@ -386,7 +430,11 @@ static long fastnet_ioctl(struct file *file, unsigned int cmd, unsigned long arg
 		return fastnet_check_mode(f, uarg);
 	case FASTNET_IOC_GET_NIC_STATS:
 		return fastnet_get_nic_stats(f, uarg);
+	case FASTNET_IOC_SEND:
+		return fastnet_send(file, uarg);
 	default:
+		if (fastnet_is_get_stats(cmd))
+			return fastnet_get_stats(f, uarg, _IOC_SIZE(cmd));
 		return -ENOTTY;
 	}
 }
@@ -396,6 +444,7 @@ static const struct file_operations fastnet_fops = {
 	.open = fastnet_open,
 	.release = fastnet_release,
 	.read_iter = fastnet_read_iter,
+	.write_iter = fastnet_write_iter,
 	.poll = fastnet_poll,
 	.mmap = fastnet_mmap,
 	.unlocked_ioctl = fastnet_ioctl,
@@ -409,21 +458,44 @@ static struct miscdevice fastnet_misc = {
 	.mode = 0600,
 };
 
+/* Unbinds every INJECT file bound to dev, which is going away. True if there was one. rtnl held. */
+static bool fastnet_unbind_injectors(struct net_device *dev)
+{
+	struct fastnet_file *f, *next;
+	bool found = false;
+
+	ASSERT_RTNL();
+	list_for_each_entry_safe(f, next, &fastnet_tx_files, tx_node) {
+		/* f->dev changes only under rtnl, which we hold. */
+		if (f->dev != dev)
+			continue;
+		mutex_lock(&f->lock);
+		fastnet_unbind(f, ENODEV);
+		mutex_unlock(&f->lock);
+		found = true;
+	}
+	return found;
+}
+
 /*
- * An interface bound to a file is going away (or moving to another namespace): unbind. ZC: its
- * MTU does not change while bound (the NIC's buffers were sized for it; a larger one would need
- * others, e1000's jumbo ones). 6.1 does not tell NETDEV_PRECHANGEMTU the new MTU, so every change
- * is refused. The binding changes only under rtnl, which the notifier holds.
+ * An interface bound to a file is going away (or moving to another namespace): unbind, the files
+ * that inject into it and the one that holds its rx_handler. ZC: its MTU does not change while
+ * bound (the NIC's buffers were sized for it; a larger one would need others, e1000's jumbo
+ * ones). 6.1 does not tell NETDEV_PRECHANGEMTU the new MTU, so every change is refused. The
+ * binding changes only under rtnl, which the notifier holds.
  */
 static int fastnet_netdev_event(struct notifier_block *nb, unsigned long event, void *ptr)
 {
 	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
 	struct fastnet_file *f;
+	bool injectors = false;
 
 	if (event != NETDEV_UNREGISTER && event != NETDEV_PRECHANGEMTU)
 		return NOTIFY_DONE;
+	if (event == NETDEV_UNREGISTER)
+		injectors = fastnet_unbind_injectors(dev);
 	if (rcu_access_pointer(dev->rx_handler) != fastnet_rx_handler)
-		return NOTIFY_DONE;
+		return injectors ? NOTIFY_OK : NOTIFY_DONE;
 	f = rtnl_dereference(dev->rx_handler_data);
 	if (event == NETDEV_PRECHANGEMTU)
 		return f->mode == FASTNET_MODE_ZC ? notifier_from_errno(-EBUSY) : NOTIFY_DONE;
@@ -465,4 +537,4 @@ module_exit(fastnet_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("capbench");
-MODULE_DESCRIPTION("fastnet: steal an interface's frames into a queue read() one at a time or an mmap ring, or have its NIC write them there");
+MODULE_DESCRIPTION("fastnet: steal an interface's frames into a queue read() one at a time or an mmap ring, or have its NIC write them there; or send frames written to it");

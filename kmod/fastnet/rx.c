@@ -290,6 +290,11 @@ __poll_t fastnet_poll(struct file *file, struct poll_table_struct *wait)
 			fastnet_zc_kick(ring);	/* slots came back: the NIC may take them now */
 		rcu_read_unlock();
 		break;
+	case FASTNET_MODE_INJECT:
+	case FASTNET_MODE_INJECT_RX:
+		/* write() never blocks: it takes a frame, or says ENOBUFS. */
+		mask |= EPOLLOUT | EPOLLWRNORM;
+		break;
 	default:
 		break;
 	}

@@ -68,7 +68,8 @@ export function unitsFor(method: SendMethod, config: SendConfig, payload: number
   return Math.ceil(config.count / (method.datagramsPerUnit?.(payload, config) ?? 1));
 }
 
-function l4Units(payload: number): SendUnits {
+/** A payload's units: one after another through an 8 MiB buffer (bench:send uses the same). */
+export function l4Units(payload: number): SendUnits {
   const area = Math.max(payload, L4_AREA_BYTES);
   const data = new Uint8Array(area);
   for (let i = 0; i < area; i++) data[i] = i & 0xff;

@@ -1,18 +1,22 @@
 /**
  * capbench's own checks of fastnet-read and fastnet-ring, run inside the test VM (test/vm/run-vm.sh)
- * with kmod/fastnet loaded: the real CLI, the real test bed, exact counts; and of the addon's ZC
+ * with kmod/fastnet loaded: the real CLI, the real test bed, exact counts; of the addon's ZC
  * mode (FastnetHandle mode 'zc') on the VM's e1000, which runs capbench's patched driver
- * (CAPBENCH_VM_CAP_IF, sent to from CAPBENCH_VM_GEN_IF: guest-run.sh sets both). Not part of
+ * (CAPBENCH_VM_CAP_IF, sent to from CAPBENCH_VM_GEN_IF: guest-run.sh sets both); and of the send
+ * method fastnet-inject (INJECT mode) beside packet-send in `capbench send`. Not part of
  * `npm test` (the development machine's kernel cannot load modules); `npm run test:vm` runs it.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { setImmediate as tick } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { countTable } from '../../src/core/counter.js';
+import type { SendResults } from '../../src/core/send-results.js';
 import { native, type FastnetHandle } from '../../src/native/binding.js';
 import { capbenchLeftovers, cli, runJson } from '../integration/harness.js';
 
@@ -474,3 +478,57 @@ test(
     }
   },
 );
+
+test('capbench send: packet-send and fastnet-inject on the test bed, both tiers, every row ok with exact counts', async (t) => {
+  const before = capbenchLeftovers();
+  const dir = mkdtempSync(join(tmpdir(), 'capbench-vm-send-'));
+  let results: SendResults;
+  try {
+    const file = join(dir, 'send.json');
+    const r = await cli([
+      'send',
+      '--methods',
+      'packet-send,fastnet-inject',
+      '--tier',
+      'both',
+      '--count',
+      '20000',
+      '--trials',
+      '1',
+      '--json',
+      file,
+    ]);
+    for (const line of r.stdout.split('\n')) t.diagnostic(line);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    results = JSON.parse(readFileSync(file, 'utf8')) as SendResults;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.deepEqual(
+    results.rows.map((r) => `${r.method}/${r.tier}`),
+    ['packet-send/js', 'packet-send/native', 'fastnet-inject/js', 'fastnet-inject/native'],
+  );
+  for (const row of results.rows) {
+    const what = `${row.method}/${row.tier}`;
+    assert.ok(row.available, `${what}: ${row.reason}`);
+    assert.ok(row.ok, `${what}: ${row.failures.join('; ')}`);
+    const [trial] = row.trials;
+    assert.ok(trial && row.summary, what);
+    assert.equal(row.units, 20000, what);
+    assert.equal(trial.stats.taken, 20000, what);
+    assert.equal(trial.packets, 20000, what);
+    assert.equal(trial.sink.units + trial.sink.drops, trial.packets, what);
+    assert.equal(trial.sink.ipv4, trial.expectedIpv4, what);
+    assert.ok(trial.twin, what);
+    assert.equal(trial.twin.arrived, trial.twin.frames, what);
+    assert.equal(trial.twin.frames, 20000, what);
+    if (row.method === 'fastnet-inject')
+      // One FASTNET_IOC_SEND per --batch (64) frames, and one more per refusal.
+      assert.ok(trial.stats.calls <= Math.ceil(20000 / 64) + trial.stats.retries + 1, what);
+    const c = row.summary.cyclesPerPacket;
+    t.diagnostic(
+      `${what} (emulated, TCG): ${Math.round(row.summary.txPps.mean)} pps, cycles/pkt send ${Math.round(c.send.mean)} total ${Math.round(c.total.mean)}; calls ${trial.stats.calls}, waits ${trial.stats.waits}, retries ${trial.stats.retries}; sink ${trial.sink.units} + ${trial.sink.drops} dropped`,
+    );
+  }
+  assert.deepEqual(capbenchLeftovers(), before);
+});

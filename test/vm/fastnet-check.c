@@ -3,11 +3,13 @@
  * with fastnet.ko loaded: every mode and its errors, EBUSY cases, read() with short buffers,
  * blocking and non-blocking reads, poll(), the ring and its hand-over, an interface deleted while
  * bound, unloading while a reader sleeps, and a DROP-mode soak that must not grow the kernel's
- * allocations. Traffic goes only between veth pairs named cbfn* that this program creates and
- * deletes, and, for ZC mode (mode 3), from a second NIC to an e1000 driven by capbench's patched
- * driver (--zc-cap): frames whole and in order in the slots, a full ring, back to OFF, close
- * with frames in flight, the interface down and up, its ring resized, the device unbound, the
- * driver unloaded, and a soak.
+ * allocations; and the INJECT modes: frame lengths, FASTNET_IOC_SEND batches and their errors,
+ * exact counts against the veth's own counters, a qdisc's refusals, netif_rx() injection, files
+ * sharing an interface, the interface gone, the caller's namespace, memory back. Traffic goes
+ * only between veth pairs named cbfn* that this program creates and deletes, and, for ZC mode
+ * (mode 3), from a second NIC to an e1000 driven by capbench's patched driver (--zc-cap): frames
+ * whole and in order in the slots, a full ring, back to OFF, close with frames in flight, the
+ * interface down and up, its ring resized, the device unbound, the driver unloaded, and a soak.
  *
  * Output is TAP: "ok N - name" / "not ok N - name", diagnostics on "# " lines; a test that
  * cannot run here says "ok N - name # SKIP why". Exit status 0 when every check passed.
@@ -35,6 +37,7 @@
 #include <net/if.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -393,7 +396,7 @@ static void t_bad_requests(void)
 	uint8_t buf[64];
 
 	REQUIRE(fd >= 0, "no device");
-	CHECK(set_mode(fd, CAP, FASTNET_MODE_ZC + 1, 0) == EINVAL, "mode 5 accepted");
+	CHECK(set_mode(fd, CAP, FASTNET_MODE_INJECT_RX + 1, 0) == EINVAL, "mode 7 accepted");
 	CHECK(set_mode(fd, CAP, FASTNET_MODE_READ, FASTNET_MAX_DEPTH + 1) == EINVAL,
 	      "depth above max accepted");
 	CHECK(set_mode(fd, "", FASTNET_MODE_DROP, 0) == EINVAL, "empty name accepted");
@@ -1259,6 +1262,560 @@ static void t_soak_read_ring(void)
 	      "MemAvailable fell by %ld kB", before.mem_available_kb - after.mem_available_kb);
 }
 
+/* ---- INJECT: frames from the process, sent by the module ------------------------------------ */
+
+/* A counter of /sys/class/net/IF/statistics. */
+static uint64_t link_stat(const char *ifname, const char *name)
+{
+	char path[160];
+	unsigned long long v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/%s", ifname, name);
+	f = fopen(path, "r");
+	if (!f || fscanf(f, "%llu", &v) != 1)
+		diag("cannot read %s", path);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/* write() of one frame: 0 when the whole frame was taken, else the errno. */
+static int inject_write(int fd, const void *frame, size_t len)
+{
+	ssize_t n = write(fd, frame, len);
+
+	if (n == (ssize_t)len)
+		return 0;
+	if (n >= 0) {
+		diag("write of %zu bytes returned %zd", len, n);
+		return EIO;
+	}
+	return errno;
+}
+
+/* FASTNET_IOC_SEND: frames taken, or minus the errno. */
+static long inject_send(int fd, const struct fastnet_frame_desc *d, uint32_t count, uint32_t flags)
+{
+	struct fastnet_send req = { .frames = (uint64_t)(uintptr_t)d, .count = count, .flags = flags };
+	int rc = ioctl(fd, FASTNET_IOC_SEND, &req);
+
+	return rc >= 0 ? rc : -errno;
+}
+
+static void desc_set(struct fastnet_frame_desc *d, const void *frame, uint32_t len)
+{
+	d->addr = (uint64_t)(uintptr_t)frame;
+	d->len = len;
+	d->flags = 0;
+}
+
+/*
+ * Injects frames first .. first + count - 1 of len bytes in SEND batches of up to `batch`
+ * (<= 256), a frame refused for room sent again until taken, as capbench's sender does. 0, or -1.
+ * Calls that were refused or cut short go to *refused.
+ */
+static int inject_seq(int fd, uint32_t first, uint32_t count, size_t len, uint32_t batch,
+		      uint64_t *refused)
+{
+	static uint8_t frames[256][2048];
+	struct fastnet_frame_desc d[256];
+	uint64_t end = now_ms() + 300000;
+	uint32_t done = 0;
+
+	while (done < count) {
+		uint32_t n = count - done < batch ? count - done : batch;
+
+		for (uint32_t k = 0; k < n; k++) {
+			make_frame(frames[k], len, first + done + k, 0);
+			desc_set(&d[k], frames[k], (uint32_t)len);
+		}
+		long rc = inject_send(fd, d, n, 0);
+		if (rc == -ENOBUFS) {
+			(*refused)++;
+			if (now_ms() > end) {
+				diag("still ENOBUFS after 300 s, %u of %u frames taken", done, count);
+				return -1;
+			}
+			sleep_ms(1);
+			continue;
+		}
+		if (rc <= 0 || rc > (long)n) {
+			diag("SEND of %u frames: %ld (%s)", n, rc, rc < 0 ? strerror((int)-rc) : "");
+			return -1;
+		}
+		if (rc < (long)n)
+			(*refused)++;
+		done += (uint32_t)rc;
+	}
+	return 0;
+}
+
+/* Reads `count` frames from a READ file; each must be seq first + i, of lens[i] bytes if given. */
+static int read_seq(int fd, uint32_t first, uint32_t count, size_t len)
+{
+	uint8_t buf[2048];
+
+	for (uint32_t i = 0; i < count; i++) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n < 0 || (len && (size_t)n != len) || frame_seq(buf) != first + i) {
+			diag("frame %u: read %zd bytes (%s), seq %u; expected %zu bytes, seq %u", i, n,
+			     n < 0 ? strerror(errno) : "ok", n > 0 ? frame_seq(buf) : 0, len,
+			     first + i);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void t_inject_lengths(void)
+{
+	static uint8_t frame[9100], buf[2048];
+	int fd = dev_open(0), cap = dev_open(O_NONBLOCK);
+	struct fastnet_ring_info info;
+	uint32_t limit = 8;
+
+	REQUIRE(fd >= 0 && cap >= 0, "no device");
+	CHECK(set_mode(fd, GEN, FASTNET_MODE_INJECT, 8) == EINVAL, "a depth for INJECT accepted");
+	make_frame(frame, 64, 1, 0);
+	CHECK(write(fd, frame, 64) < 0 && errno == EINVAL, "write when OFF: %s", strerror(errno));
+	CHECK(mode_ioctl(fd, FASTNET_IOC_CHECK_MODE, "lo", FASTNET_MODE_INJECT, 0) == EINVAL,
+	      "CHECK_MODE INJECT on loopback");
+	CHECK(mode_ioctl(fd, FASTNET_IOC_CHECK_MODE, "cbfnnothere", FASTNET_MODE_INJECT, 0) == ENODEV,
+	      "CHECK_MODE INJECT on a missing interface");
+	CHECK(mode_ioctl(fd, FASTNET_IOC_CHECK_MODE, GEN, FASTNET_MODE_INJECT, 0) == 0,
+	      "CHECK_MODE INJECT");
+	REQUIRE(set_mode(fd, GEN, FASTNET_MODE_INJECT, 0) == 0, "bind INJECT");
+	REQUIRE(set_mode(cap, CAP, FASTNET_MODE_READ, 64) == 0, "bind READ on the peer");
+	struct fastnet_status st = status(fd);
+	CHECK(st.mode == FASTNET_MODE_INJECT && strcmp(st.ifname, GEN) == 0 && st.depth == 0,
+	      "status %u %s %u", st.mode, st.ifname, st.depth);
+	/* What the receive modes have is refused. */
+	CHECK(read(fd, buf, sizeof(buf)) < 0 && errno == EINVAL, "read in INJECT mode");
+	void *m = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+	CHECK(m == MAP_FAILED && errno == EINVAL, "mmap in INJECT mode");
+	if (m != MAP_FAILED)
+		munmap(m, 4096);
+	CHECK(ioctl(fd, FASTNET_IOC_GET_RING, &info) != 0 && errno == EINVAL, "GET_RING");
+	CHECK(ioctl(fd, FASTNET_IOC_SET_LIMIT, &limit) != 0 && errno == EINVAL, "SET_LIMIT");
+	struct pollfd p = { .fd = fd, .events = POLLIN | POLLOUT };
+	CHECK(poll(&p, 1, 0) == 1 && p.revents == POLLOUT, "poll says POLLOUT only: %#x", p.revents);
+	/* Lengths: 14 .. MTU + 14, 4 more with a tag of the frame's own. */
+	CHECK(inject_write(fd, frame, 0) == EINVAL, "0 bytes");
+	CHECK(inject_write(fd, frame, 13) == EINVAL, "13 bytes");
+	CHECK(inject_write(fd, frame, 1515) == EMSGSIZE, "1515 bytes untagged");
+	make_frame(frame, 1519, 2, 1);
+	CHECK(inject_write(fd, frame, 1519) == EMSGSIZE, "1519 bytes tagged");
+	CHECK(inject_write(fd, frame, 9000) == EMSGSIZE, "9000 bytes");
+	void *none = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(none != MAP_FAILED && inject_write(fd, none, 64) == EFAULT, "an unreadable frame");
+	if (none != MAP_FAILED)
+		munmap(none, 4096);
+	static const size_t lens[] = { 14, 60, 1514, 1518 };
+	for (uint32_t i = 0; i < 4; i++) {
+		make_frame(frame, lens[i], 100 + i, i == 3);
+		CHECK(inject_write(fd, frame, lens[i]) == 0, "%zu bytes%s refused", lens[i],
+		      i == 3 ? " tagged" : "");
+	}
+	CHECK(wait_received(cap, 4, 5000), "4 frames at the peer");
+	for (uint32_t i = 0; i < 4; i++) {
+		ssize_t n = read(cap, buf, sizeof(buf));
+
+		make_frame(frame, lens[i], 100 + i, i == 3);
+		CHECK(n == (ssize_t)lens[i] && memcmp(buf, frame, lens[i]) == 0,
+		      "frame %u: %zd bytes, sent %zu, %s", i, n, lens[i],
+		      n == (ssize_t)lens[i] ? "bytes differ" : "length differs");
+	}
+	struct fastnet_stats s = stats(fd);
+	CHECK(s.tx_frames == 4 && s.tx_bytes == 14 + 60 + 1514 + 1518 && s.tx_refused == 0 &&
+	      s.tx_failed == 0, "tx %llu frames %llu bytes, refused %llu failed %llu",
+	      (unsigned long long)s.tx_frames, (unsigned long long)s.tx_bytes,
+	      (unsigned long long)s.tx_refused, (unsigned long long)s.tx_failed);
+	CHECK(s.received == 0 && s.delivered == 0 && s.dropped == 0, "receive counts stay 0");
+	/* A file open for reading only cannot send. */
+	int ro = open(FASTNET_DEVICE_PATH, O_RDONLY | O_CLOEXEC);
+	struct fastnet_frame_desc d;
+	desc_set(&d, frame, 64);
+	CHECK(ro >= 0 && set_mode(ro, GEN, FASTNET_MODE_INJECT, 0) == 0, "bind a read-only file");
+	CHECK(inject_send(ro, &d, 1, 0) == -EBADF, "SEND on a read-only file");
+	CHECK(write(ro, frame, 64) < 0 && errno == EBADF, "write on a read-only file");
+	if (ro >= 0)
+		close(ro);
+	check_accounting(cap);
+	close(cap);
+	close(fd);
+}
+
+static void t_inject_batches(void)
+{
+	enum { MANY = 2000 };
+	static uint8_t frames[MANY][64];
+	static struct fastnet_frame_desc d[MANY];
+	int fd = dev_open(0), cap = dev_open(O_NONBLOCK);
+	uint64_t expect = 0;
+
+	REQUIRE(fd >= 0 && cap >= 0, "no device");
+	for (uint32_t i = 0; i < MANY; i++) {
+		make_frame(frames[i], 64, i, 0);
+		desc_set(&d[i], frames[i], 64);
+	}
+	CHECK(inject_send(fd, d, 1, 0) == -EINVAL, "SEND when OFF");
+	REQUIRE(set_mode(fd, GEN, FASTNET_MODE_INJECT, 0) == 0, "bind INJECT");
+	REQUIRE(set_mode(cap, CAP, FASTNET_MODE_READ, 4096) == 0, "bind READ on the peer");
+	CHECK(inject_send(fd, d, 0, 0) == 0, "count 0");
+	CHECK(inject_send(fd, d, 1, 1) == -EINVAL, "flags in the request");
+	CHECK(inject_send(fd, (const void *)8, 1, 0) == -EFAULT, "unreadable descriptors");
+	/* Frames 0..4, whole. */
+	CHECK(inject_send(fd, d, 5, 0) == 5, "5 frames");
+	expect += 5;
+	/* A bad third frame: two taken, then the next call starting there says why. */
+	d[7].len = 13;
+	CHECK(inject_send(fd, d + 5, 5, 0) == 2, "stops before a 13-byte frame");
+	CHECK(inject_send(fd, d + 7, 3, 0) == -EINVAL, "which the next call refuses");
+	d[7].len = 64;
+	expect += 2;
+	d[8].flags = 1;
+	CHECK(inject_send(fd, d + 7, 3, 0) == 1, "stops before a descriptor with flags");
+	CHECK(inject_send(fd, d + 8, 2, 0) == -EINVAL, "which the next call refuses");
+	d[8].flags = 0;
+	expect += 1;
+	d[9].addr = 0;
+	CHECK(inject_send(fd, d + 8, 2, 0) == 1, "stops before an unreadable frame");
+	CHECK(inject_send(fd, d + 9, 1, 0) == -EFAULT, "which the next call refuses");
+	desc_set(&d[9], frames[9], 64);
+	CHECK(inject_send(fd, d + 9, 1, 0) == 1, "then it goes");
+	expect += 2;
+	d[10].len = 1600;
+	CHECK(inject_send(fd, d + 10, 2, 0) == -EMSGSIZE, "a frame above the MTU first");
+	d[10].len = 64;
+	/* Frames 10 .. MANY - 1: at most FASTNET_SEND_MAX_BATCH per call. */
+	CHECK(inject_send(fd, d + 10, MANY - 10, 0) == FASTNET_SEND_MAX_BATCH,
+	      "a call takes at most %d", FASTNET_SEND_MAX_BATCH);
+	CHECK(inject_send(fd, d + 10 + FASTNET_SEND_MAX_BATCH, MANY - 10 - FASTNET_SEND_MAX_BATCH,
+			  0) == MANY - 10 - FASTNET_SEND_MAX_BATCH, "the rest");
+	expect += MANY - 10;
+	CHECK(wait_received(cap, expect, 20000), "%llu frames at the peer", (unsigned long long)expect);
+	CHECK(read_seq(cap, 0, (uint32_t)expect, 64) == 0, "every frame once, in order");
+	struct fastnet_stats s = stats(fd);
+	CHECK(s.tx_frames == expect && s.tx_bytes == 64 * expect && s.tx_refused == 0 &&
+	      s.tx_failed == 0, "tx %llu frames %llu bytes refused %llu failed %llu",
+	      (unsigned long long)s.tx_frames, (unsigned long long)s.tx_bytes,
+	      (unsigned long long)s.tx_refused, (unsigned long long)s.tx_failed);
+	/* GET_STATS as a program built before the tx fields asks: the first 56 bytes only. */
+	uint8_t raw[sizeof(struct fastnet_stats) + 8];
+	memset(raw, 0xab, sizeof(raw));
+	CHECK(ioctl(fd, FASTNET_IOC_GET_STATS_V1, raw) == 0, "GET_STATS_V1: %s", strerror(errno));
+	CHECK(raw[FASTNET_STATS_V1_SIZE] == 0xab && raw[FASTNET_STATS_V1_SIZE - 1] == 0,
+	      "GET_STATS_V1 wrote %d bytes", FASTNET_STATS_V1_SIZE);
+	CHECK(ioctl(fd, _IOC(_IOC_READ, FASTNET_IOC_MAGIC, 3, 64), raw) == 0, "GET_STATS of 64 bytes");
+	CHECK(ioctl(fd, _IOC(_IOC_READ, FASTNET_IOC_MAGIC, 3, 48), raw) != 0 && errno == ENOTTY,
+	      "GET_STATS of 48 bytes");
+	CHECK(ioctl(fd, _IOC(_IOC_READ, FASTNET_IOC_MAGIC, 3, sizeof(struct fastnet_stats) + 8),
+		    raw) != 0 && errno == ENOTTY, "GET_STATS larger than the structure");
+	check_accounting(cap);
+	close(cap);
+	close(fd);
+}
+
+/*
+ * Thousands of frames by write() and by SEND: the module's count, the veth's own tx counter and
+ * its peer's rx counter, and a file receiving at the peer all agree exactly; memory comes back.
+ */
+static void t_inject_counts(void)
+{
+	enum { WRITES = 3000, SENDS = 100000, LEN = 64 };
+	struct memsnap before, after;
+	uint64_t refused = 0;
+	uint8_t frame[LEN];
+
+	settle_memory();
+	read_mem(&before);
+	int fd = dev_open(0), drop = dev_open(0);
+	REQUIRE(fd >= 0 && drop >= 0, "no device");
+	REQUIRE(set_mode(drop, CAP, FASTNET_MODE_DROP, 0) == 0, "bind DROP on the peer");
+	REQUIRE(set_mode(fd, GEN, FASTNET_MODE_INJECT, 0) == 0, "bind INJECT");
+	uint64_t tx0 = link_stat(GEN, "tx_packets"), txb0 = link_stat(GEN, "tx_bytes");
+	uint64_t txd0 = link_stat(GEN, "tx_dropped"), rx0 = link_stat(CAP, "rx_packets");
+	uint64_t t0 = now_ms();
+	for (uint32_t i = 0; i < WRITES; i++) {
+		int err;
+
+		make_frame(frame, LEN, i, 0);
+		while ((err = inject_write(fd, frame, LEN)) == ENOBUFS) {
+			refused++;
+			sleep_ms(1);
+		}
+		REQUIRE(err == 0, "write %u: %s", i, strerror(err));
+	}
+	uint64_t t1 = now_ms();
+	REQUIRE(inject_seq(fd, WRITES, SENDS, LEN, 64, &refused) == 0, "SEND batches");
+	uint64_t t2 = now_ms();
+	const uint64_t total = WRITES + SENDS;
+	CHECK(wait_received(drop, total, 60000), "%llu frames at the peer",
+	      (unsigned long long)total);
+	struct fastnet_stats s = stats(fd);
+	uint64_t tx = link_stat(GEN, "tx_packets") - tx0, txb = link_stat(GEN, "tx_bytes") - txb0;
+	uint64_t txd = link_stat(GEN, "tx_dropped") - txd0, rx = link_stat(CAP, "rx_packets") - rx0;
+	diag("INJECT: %u frames by write() in %llu ms, %u by SEND (64 a call) in %llu ms; "
+	     "%llu calls refused or cut short",
+	     WRITES, (unsigned long long)(t1 - t0), SENDS, (unsigned long long)(t2 - t1),
+	     (unsigned long long)refused);
+	diag("module tx %llu frames %llu bytes, refused %llu failed %llu; %s tx_packets %llu "
+	     "tx_bytes %llu tx_dropped %llu; %s rx_packets %llu; DROP file received %llu",
+	     (unsigned long long)s.tx_frames, (unsigned long long)s.tx_bytes,
+	     (unsigned long long)s.tx_refused, (unsigned long long)s.tx_failed, GEN,
+	     (unsigned long long)tx, (unsigned long long)txb, (unsigned long long)txd, CAP,
+	     (unsigned long long)rx, (unsigned long long)stats(drop).received);
+	CHECK(s.tx_frames == total && s.tx_bytes == total * LEN, "module counts");
+	CHECK(tx == total && txb == total * LEN, "the veth's tx counters");
+	CHECK(rx == total, "the peer's rx counter");
+	CHECK(stats(drop).received == total && stats(drop).discarded == total, "the DROP file");
+	CHECK(txd == s.tx_refused && s.tx_failed == 0, "refusals are the veth's drops");
+	close(fd);
+	close(drop);
+	settle_memory();
+	read_mem(&after);
+	diag("INJECT: Slab %+ld kB, skbuff_head_cache %+ld, kmalloc %+ld kB, MemAvailable %+ld kB",
+	     after.slab_kb - before.slab_kb, after.skbuff_objs - before.skbuff_objs,
+	     after.kmalloc_kb - before.kmalloc_kb, after.mem_available_kb - before.mem_available_kb);
+	CHECK(before.skbuff_objs < 0 || after.skbuff_objs - before.skbuff_objs < 2000,
+	      "skbuff_head_cache grew by %ld objects", after.skbuff_objs - before.skbuff_objs);
+	CHECK(after.kmalloc_kb - before.kmalloc_kb < 4096, "kmalloc grew by %ld kB",
+	      after.kmalloc_kb - before.kmalloc_kb);
+	CHECK(before.mem_available_kb - after.mem_available_kb < 32768,
+	      "MemAvailable fell by %ld kB", before.mem_available_kb - after.mem_available_kb);
+}
+
+/* A qdisc that drops everything: ENOBUFS, nothing counted taken, and back once it is gone. */
+static void t_inject_refused(void)
+{
+	uint8_t frame[64];
+	struct fastnet_frame_desc d[4];
+	int fd = dev_open(0), cap = dev_open(O_NONBLOCK);
+
+	REQUIRE(fd >= 0 && cap >= 0, "no device");
+	REQUIRE(set_mode(fd, GEN, FASTNET_MODE_INJECT, 0) == 0, "bind INJECT");
+	REQUIRE(set_mode(cap, CAP, FASTNET_MODE_READ, 64) == 0, "bind READ on the peer");
+	if (sh("tc qdisc replace dev " GEN " root pfifo limit 0") != 0) {
+		current_skip = "tc cannot set a pfifo qdisc here";
+		close(cap);
+		close(fd);
+		return;
+	}
+	uint64_t tx0 = link_stat(GEN, "tx_packets");
+	make_frame(frame, sizeof(frame), 1, 0);
+	for (int k = 0; k < 4; k++)
+		desc_set(&d[k], frame, sizeof(frame));
+	CHECK(inject_write(fd, frame, sizeof(frame)) == ENOBUFS, "write into a full qdisc");
+	CHECK(inject_send(fd, d, 4, 0) == -ENOBUFS, "SEND into a full qdisc");
+	struct fastnet_stats s = stats(fd);
+	CHECK(s.tx_refused == 2 && s.tx_frames == 0 && s.tx_failed == 0,
+	      "refused %llu taken %llu failed %llu", (unsigned long long)s.tx_refused,
+	      (unsigned long long)s.tx_frames, (unsigned long long)s.tx_failed);
+	CHECK(link_stat(GEN, "tx_packets") == tx0, "nothing left the veth");
+	sh("tc qdisc del dev " GEN " root");
+	CHECK(inject_send(fd, d, 4, 0) == 4, "sent once the qdisc is gone");
+	CHECK(wait_received(cap, 4, 5000), "4 frames at the peer, none of the refused ones");
+	s = stats(fd);
+	CHECK(s.tx_frames == 4 && s.tx_refused == 2, "taken %llu refused %llu",
+	      (unsigned long long)s.tx_frames, (unsigned long long)s.tx_refused);
+	close(cap);
+	close(fd);
+	/* The interface down: not handed over, ENETDOWN, counted failed. */
+	fd = dev_open(0);
+	REQUIRE(fd >= 0 && set_mode(fd, GEN2, FASTNET_MODE_INJECT, 0) == 0, "bind INJECT");
+	sh("ip link set dev " GEN2 " down");
+	CHECK(inject_write(fd, frame, sizeof(frame)) == ENETDOWN, "write with the interface down");
+	sh("ip link set dev " GEN2 " up");
+	s = stats(fd);
+	CHECK(s.tx_failed == 1 && s.tx_frames == 0, "counted failed: %llu",
+	      (unsigned long long)s.tx_failed);
+	close(fd);
+}
+
+/* INJECT_RX: frames enter as received by the interface; a file capturing there sees them. */
+static void t_inject_rx(void)
+{
+	uint8_t frames[8][200];
+	struct fastnet_frame_desc d[5];
+	int fd = dev_open(0), cap = dev_open(O_NONBLOCK);
+	uint8_t buf[2048];
+
+	REQUIRE(fd >= 0 && cap >= 0, "no device");
+	REQUIRE(set_mode(cap, CAP, FASTNET_MODE_READ, 64) == 0, "bind READ");
+	REQUIRE(set_mode(fd, CAP, FASTNET_MODE_INJECT_RX, 0) == 0,
+		"INJECT_RX on the interface a READ file holds");
+	uint64_t rx0 = link_stat(GEN, "rx_packets");
+	for (uint32_t i = 0; i < 8; i++)
+		make_frame(frames[i], 60 + 10 * i, 300 + i, i == 2);
+	for (uint32_t i = 0; i < 3; i++)
+		CHECK(inject_write(fd, frames[i], 60 + 10 * i) == 0, "write %u", i);
+	for (uint32_t i = 0; i < 5; i++)
+		desc_set(&d[i], frames[3 + i], 60 + 10 * (3 + i));
+	CHECK(inject_send(fd, d, 5, 0) == 5, "SEND 5");
+	CHECK(wait_received(cap, 8, 5000), "the READ file got all 8");
+	for (uint32_t i = 0; i < 8; i++) {
+		ssize_t n = read(cap, buf, sizeof(buf));
+
+		CHECK(n == 60 + 10 * (ssize_t)i && memcmp(buf, frames[i], (size_t)n) == 0,
+		      "frame %u: %zd bytes, or its bytes differ%s", i, n, i == 2 ? " (tagged)" : "");
+	}
+	struct fastnet_stats s = stats(fd);
+	CHECK(s.tx_frames == 8 && s.tx_refused == 0 && s.tx_failed == 0, "taken %llu",
+	      (unsigned long long)s.tx_frames);
+	CHECK(link_stat(GEN, "rx_packets") == rx0, "nothing went out to the peer");
+	check_accounting(cap);
+	close(cap);
+	close(fd);
+}
+
+/* Several INJECT files on one interface beside a receiving file; changes of mode; OFF. */
+static void t_inject_sharing(void)
+{
+	int a = dev_open(0), b = dev_open(0), c = dev_open(0), r = dev_open(O_NONBLOCK);
+	uint8_t frame[64];
+
+	REQUIRE(a >= 0 && b >= 0 && c >= 0 && r >= 0, "no device");
+	REQUIRE(set_mode(r, CAP, FASTNET_MODE_READ, 64) == 0, "bind READ on the peer");
+	CHECK(set_mode(a, GEN, FASTNET_MODE_INJECT, 0) == 0, "a injects");
+	CHECK(set_mode(b, GEN, FASTNET_MODE_INJECT_RX, 0) == 0, "b injects too");
+	CHECK(set_mode(c, GEN, FASTNET_MODE_DROP, 0) == 0, "c receives there (rx_handler free)");
+	CHECK(set_mode(a, GEN, FASTNET_MODE_READ, 0) == EBUSY, "a cannot take c's rx_handler");
+	CHECK(status(a).mode == FASTNET_MODE_INJECT, "a still injects");
+	make_frame(frame, 64, 7, 0);
+	CHECK(inject_write(a, frame, 64) == 0, "a sends");
+	CHECK(inject_write(b, frame, 64) == 0, "b hands one to " GEN "'s receive path");
+	CHECK(wait_received(c, 1, 5000), "c got b's");
+	CHECK(wait_received(r, 1, 5000), "the peer got a's");
+	close(c);
+	CHECK(set_mode(a, GEN, FASTNET_MODE_READ, 0) == 0, "INJECT -> READ on the same interface");
+	CHECK(set_mode(b, GEN, FASTNET_MODE_READ, 0) == EBUSY, "now a holds the rx_handler");
+	CHECK(inject_write(b, frame, 64) == 0, "b injects still");
+	CHECK(wait_received(a, 1, 5000), "a reads b's frame");
+	CHECK(set_mode(a, GEN, FASTNET_MODE_INJECT, 0) == 0, "READ -> INJECT");
+	c = dev_open(0);
+	CHECK(c >= 0 && set_mode(c, GEN, FASTNET_MODE_DROP, 0) == 0, "the rx_handler is free again");
+	close(c);
+	CHECK(set_mode(a, CAP, FASTNET_MODE_INJECT, 0) == EBUSY, "a second interface on one file");
+	CHECK(set_mode(a, NULL, FASTNET_MODE_OFF, 0) == 0, "a OFF");
+	CHECK(inject_write(a, frame, 64) == EINVAL, "write when OFF");
+	struct fastnet_status st = status(a);
+	CHECK(st.mode == FASTNET_MODE_OFF && st.error == 0, "OFF, no error");
+	CHECK(set_mode(a, CAP, FASTNET_MODE_INJECT, 0) == 0, "then another interface");
+	close(a);
+	close(b);
+	close(r);
+}
+
+/* The interface deleted or moved away under INJECT files: OFF, ENODEV, and nothing held. */
+static void t_inject_unregister(void)
+{
+	int a = dev_open(0), b = dev_open(0), other = dev_open(0);
+	uint8_t frame[64];
+	struct fastnet_frame_desc d;
+
+	REQUIRE(a >= 0 && b >= 0 && other >= 0, "no device");
+	REQUIRE(make_veth("cbfn4", "cbfn5") == 0, "veth");
+	REQUIRE(set_mode(a, "cbfn4", FASTNET_MODE_INJECT, 0) == 0, "a INJECT");
+	REQUIRE(set_mode(b, "cbfn4", FASTNET_MODE_INJECT_RX, 0) == 0, "b INJECT_RX");
+	REQUIRE(set_mode(other, GEN, FASTNET_MODE_INJECT, 0) == 0, "another interface's");
+	make_frame(frame, 64, 1, 0);
+	desc_set(&d, frame, 64);
+	CHECK(inject_write(a, frame, 64) == 0 && inject_write(b, frame, 64) == 0, "both send");
+	uint64_t t0 = now_ms();
+	CHECK(sh("timeout 30 ip link del cbfn4") == 0, "delete the bound interface");
+	CHECK(now_ms() - t0 < 5000, "deleting took %llu ms (a held reference waits)",
+	      (unsigned long long)(now_ms() - t0));
+	for (int i = 0; i < 2; i++) {
+		int fd = i ? b : a;
+		struct fastnet_status st = status(fd);
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+		CHECK(st.mode == FASTNET_MODE_OFF && st.error == ENODEV, "%c: OFF/ENODEV: %u %d",
+		      'a' + i, st.mode, st.error);
+		CHECK(inject_write(fd, frame, 64) == ENODEV, "%c: write says ENODEV", 'a' + i);
+		CHECK(inject_send(fd, &d, 1, 0) == -ENODEV, "%c: SEND says ENODEV", 'a' + i);
+		CHECK(poll(&p, 1, 0) == 1 && p.revents == POLLERR, "%c: poll says POLLERR: %#x",
+		      'a' + i, p.revents);
+	}
+	CHECK(status(other).mode == FASTNET_MODE_INJECT, "the other interface's file is bound");
+	CHECK(inject_write(other, frame, 64) == 0, "and sends");
+	/* Moved to another namespace: the same. */
+	REQUIRE(make_veth("cbfn4", "cbfn5") == 0, "veth");
+	REQUIRE(sh("ip netns add cbfnns") == 0, "netns");
+	REQUIRE(set_mode(a, "cbfn4", FASTNET_MODE_INJECT, 0) == 0 && status(a).error == 0,
+		"a new binding clears the error");
+	CHECK(sh("ip link set dev cbfn4 netns cbfnns") == 0, "move to another namespace");
+	struct fastnet_status st = status(a);
+	CHECK(st.mode == FASTNET_MODE_OFF && st.error == ENODEV, "moved away: OFF/ENODEV");
+	sh("ip netns del cbfnns");
+	del_veth("cbfn5");
+	close(other);
+	close(b);
+	close(a);
+}
+
+struct ns_bind {
+	const char *netns;
+	int fd;
+	const char *ifname;
+	int rc;
+};
+
+static void *ns_bind_thread(void *p)
+{
+	struct ns_bind *b = p;
+	int nsfd = open(b->netns, O_RDONLY | O_CLOEXEC);
+
+	if (nsfd < 0 || setns(nsfd, CLONE_NEWNET) != 0) {
+		b->rc = -errno;
+		if (nsfd >= 0)
+			close(nsfd);
+		return NULL;
+	}
+	close(nsfd);
+	b->rc = set_mode(b->fd, b->ifname, FASTNET_MODE_INJECT, 0);
+	return NULL;
+}
+
+/* SET_MODE looks the name up where the caller is; the binding sends there for anyone. */
+static void t_inject_netns(void)
+{
+	int fd = dev_open(0), r = dev_open(O_NONBLOCK);
+	uint8_t frame[64];
+	pthread_t t;
+
+	REQUIRE(fd >= 0 && r >= 0, "no device");
+	REQUIRE(make_veth("cbfn4", "cbfn5") == 0, "veth");
+	REQUIRE(sh("ip netns add cbfnns") == 0, "netns");
+	/* Silent there too: a namespace gives a device arriving in it its own IPv6 defaults. */
+	REQUIRE(sh("ip link set dev cbfn5 netns cbfnns") == 0 &&
+		sh("ip netns exec cbfnns sysctl -q -w net.ipv6.conf.cbfn5.disable_ipv6=1") == 0 &&
+		sh("ip -n cbfnns link set dev cbfn5 addrgenmode none arp off up") == 0,
+		"cbfn5 in cbfnns");
+	REQUIRE(set_mode(r, "cbfn4", FASTNET_MODE_READ, 64) == 0, "READ on cbfn4, here");
+	CHECK(set_mode(fd, "cbfn5", FASTNET_MODE_INJECT, 0) == ENODEV, "cbfn5 is not here");
+	struct ns_bind b = { .netns = "/run/netns/cbfnns", .fd = fd, .ifname = "cbfn5" };
+	pthread_create(&t, NULL, ns_bind_thread, &b);
+	pthread_join(t, NULL);
+	CHECK(b.rc == 0, "bound from a thread in cbfnns: %d", b.rc);
+	make_frame(frame, 64, 42, 0);
+	CHECK(inject_write(fd, frame, 64) == 0, "written from here");
+	CHECK(wait_received(r, 1, 5000), "out of cbfn5, into cbfn4");
+	CHECK(read_seq(r, 42, 1, 64) == 0, "the frame");
+	CHECK(stats(r).received == 1, "only it");
+	/* The namespace goes, and the veth with it. */
+	sh("ip netns del cbfnns");
+	for (uint64_t end = now_ms() + 5000; status(fd).mode != FASTNET_MODE_OFF && now_ms() < end;)
+		sleep_ms(20);
+	CHECK(status(fd).mode == FASTNET_MODE_OFF && status(fd).error == ENODEV,
+	      "the namespace deleted: OFF/ENODEV");
+	del_veth("cbfn4");
+	close(r);
+	close(fd);
+}
+
 /* ---- ZC: mode 3, the NIC writes into the slots ------------------------------------------------ */
 
 static const char *zc_cap;    /* --zc-cap: an e1000 driven by capbench's patched driver */
@@ -1992,6 +2549,18 @@ static void run_module_checks(void)
 	run_test("interface moved to another namespace", t_netns_move);
 	run_test("unload refused while a reader sleeps", t_unload_while_reading);
 	run_test("DROP soak: no growth of kernel allocations", t_soak_drop);
+	run_test("INJECT: frame lengths, wire layout, what the mode refuses", t_inject_lengths);
+	run_test("INJECT: SEND batches, partial batches and their errors, GET_STATS sizes",
+		 t_inject_batches);
+	run_test("INJECT: exact counts against the veth's and its peer's counters; memory back",
+		 t_inject_counts);
+	run_test("INJECT: a qdisc that drops says ENOBUFS and takes nothing; interface down",
+		 t_inject_refused);
+	run_test("INJECT_RX: frames enter as received; a READ file there sees them", t_inject_rx);
+	run_test("INJECT: files share an interface with a receiving one; mode changes; OFF",
+		 t_inject_sharing);
+	run_test("INJECT: interface deleted or moved away while bound", t_inject_unregister);
+	run_test("INJECT: the interface is looked up in the caller's namespace", t_inject_netns);
 }
 
 /* Numbered when repeated, so that a stress run's failures can be told apart and counted. */

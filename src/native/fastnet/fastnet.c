@@ -516,9 +516,13 @@ int cb_fastnet_consume(struct cb_fastnet *s, const struct cb_slice *slice, struc
 
 int cb_fastnet_stats(struct cb_fastnet *s, struct fastnet_stats *out, struct cb_error *e)
 {
-	if (ioctl(s->fd, FASTNET_IOC_GET_STATS, out) != 0)
-		return cb_fail(e, errno, "read fastnet statistics for %s", s->ifname);
-	return 0;
+	memset(out, 0, sizeof(*out));
+	if (ioctl(s->fd, FASTNET_IOC_GET_STATS, out) == 0)
+		return 0;
+	/* A module from before the tx fields knows only the first size: the receive counts. */
+	if (errno == ENOTTY && ioctl(s->fd, FASTNET_IOC_GET_STATS_V1, out) == 0)
+		return 0;
+	return cb_fail(e, errno, "read fastnet statistics for %s", s->ifname);
 }
 
 int cb_fastnet_nic_stats(struct cb_fastnet *s, struct fastnet_nic_stats *out, struct cb_error *e)

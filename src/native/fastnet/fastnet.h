@@ -94,7 +94,7 @@ void cb_fastnet_release_slots(struct cb_fastnet *s);
 int cb_fastnet_consume(struct cb_fastnet *s, const struct cb_slice *slice, struct cb_count *out,
 		       struct cb_error *e);
 
-/* FASTNET_IOC_GET_STATS. */
+/* FASTNET_IOC_GET_STATS (a module from before the tx fields: those stay 0). */
 int cb_fastnet_stats(struct cb_fastnet *s, struct fastnet_stats *out, struct cb_error *e);
 
 /*
