@@ -10,6 +10,7 @@
 #include "af_xdp_tx.h"
 #ifdef CB_HAVE_LIBXDP
 #include "af_xdp_internal.h"
+#include "../send/in_netns.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,9 +18,6 @@
 #include <linux/if_ether.h>
 #include <linux/if_xdp.h>
 #include <linux/netlink.h>
-#include <pthread.h>
-#include <sched.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -48,8 +46,6 @@
 /* How long a bind may find queue 0 busy: the kernel lets go of the previous window's socket in
  * a work item after close() returns (as af_xdp.c's create_socket). */
 #define BUSY_RETRY_MS 1000u
-#define BACKOFF_MIN_NS 20000ull
-#define BACKOFF_MAX_NS 1000000ull
 /* finish(): the longest single sleep while waiting for completions. */
 #define FINISH_POLL_NS 10000000ull
 
@@ -64,15 +60,6 @@ struct cb_xsk_tx_impl {
 static const char *mode_name(bool zero_copy)
 {
 	return zero_copy ? "zero-copy" : "copy";
-}
-
-static void sleep_ns(uint64_t ns)
-{
-	struct timespec ts = { .tv_sec = (time_t)(ns / 1000000000ull),
-			       .tv_nsec = (long)(ns % 1000000000ull) };
-
-	/* EINTR is harmless: every caller looks at the rings again. */
-	nanosleep(&ts, NULL);
 }
 
 /* ---- units -------------------------------------------------------------------------------- */
@@ -354,7 +341,7 @@ static int create_socket(struct cb_xsk_tx *s, bool zero_copy, struct cb_error *e
 		rc = xsk_socket__create(&im->xsk, s->ifname, 0, im->umem, NULL, &im->tx, &cfg);
 		if (rc != -EBUSY || cb_now_ns() >= give_up)
 			break;
-		sleep_ns(2000000);
+		cb_sleep_ns(2000000);
 	}
 	if (rc < 0) {
 		im->xsk = NULL;
@@ -385,74 +372,33 @@ static int create_socket(struct cb_xsk_tx *s, bool zero_copy, struct cb_error *e
 struct open_job {
 	struct cb_xsk_tx *s;
 	const char *netns_path;
-	int rc;
-	struct cb_error err;
 };
 
 /* Everything that resolves the interface or creates a socket runs here, in the sender's
- * namespace; the sockets keep it after the thread ends. */
-static void *open_thread(void *arg)
+ * namespace (cb_in_netns); the sockets keep it afterwards. */
+static int open_here(void *arg, struct cb_error *e)
 {
 	struct open_job *j = arg;
 	struct cb_xsk_tx *s = j->s;
 	int ifindex;
 
-	j->rc = -1;
-	if (j->netns_path) {
-		/* O_NONBLOCK: a FIFO given by mistake must fail in setns(), not hang the caller. */
-		int nsfd = open(j->netns_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-
-		if (nsfd < 0) {
-			cb_fail(&j->err, errno, "open netns %s", j->netns_path);
-			return NULL;
-		}
-		/* CLONE_NEWNET moves only this thread, which ends once the socket is bound. */
-		if (setns(nsfd, CLONE_NEWNET) < 0) {
-			cb_fail(&j->err, errno, "join netns %s (setns; is it a network namespace?)",
-				j->netns_path);
-			close(nsfd);
-			return NULL;
-		}
-		close(nsfd);
-	}
 	errno = 0;
 	ifindex = (int)if_nametoindex(s->ifname);
-	if (ifindex == 0) {
-		cb_fail(&j->err, errno ? errno : ENODEV, "find interface %s%s%s", s->ifname,
-			j->netns_path ? " in netns " : "", j->netns_path ? j->netns_path : "");
-		return NULL;
-	}
+	if (ifindex == 0)
+		return cb_fail(e, errno ? errno : ENODEV, "find interface %s%s%s", s->ifname,
+			       j->netns_path ? " in netns " : "",
+			       j->netns_path ? j->netns_path : "");
 	/* Zero-copy only where the driver says it has it; should its bind still fail, copy. */
-	if (zero_copy_advertised(ifindex) && create_socket(s, true, &j->err) == 0) {
-		j->rc = 0;
-		return NULL;
-	}
-	j->rc = create_socket(s, false, &j->err);
-	return NULL;
+	if (zero_copy_advertised(ifindex) && create_socket(s, true, e) == 0)
+		return 0;
+	return create_socket(s, false, e);
 }
 
 static int open_in_netns(struct cb_xsk_tx *s, const char *netns_path, struct cb_error *e)
 {
-	struct open_job j;
-	sigset_t all, old;
-	pthread_t t;
-	int err;
+	struct open_job j = { s, netns_path };
 
-	memset(&j, 0, sizeof(j));
-	j.s = s;
-	j.netns_path = netns_path;
-	/* The thread inherits our signal mask: with everything blocked, signals (SIGINT, SIGCHLD)
-	 * keep going to Node's threads. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	err = pthread_create(&t, NULL, open_thread, &j);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (err)
-		return cb_fail(e, err, "create a thread to open an AF_XDP socket on %s", s->ifname);
-	pthread_join(t, NULL);
-	if (j.rc < 0 && e)
-		*e = j.err;
-	return j.rc;
+	return cb_in_netns(netns_path, open_here, &j, "open an AF_XDP socket", e);
 }
 
 static int check_options(const struct cb_xsk_tx_options *o, struct cb_error *e)
@@ -483,7 +429,7 @@ int cb_xsk_tx_open(struct cb_xsk_tx *s, const struct cb_xsk_tx_options *o, struc
 		return -1;
 	memcpy(s->ifname, o->ifname, strlen(o->ifname) + 1);
 	s->batch = o->batch;
-	s->backoff_ns = BACKOFF_MIN_NS;
+	s->backoff_ns = CB_SEND_BACKOFF_MIN_NS;
 	s->ring_size = CB_XSK_TX_MIN_RING;
 	while (s->ring_size < 4 * o->batch)
 		s->ring_size *= 2;
@@ -676,7 +622,7 @@ static int kick(struct cb_xsk_tx *s, struct cb_error *e)
 /* Something went on the ring: the next refusal backs off from the start again. */
 static inline void took(struct cb_xsk_tx *s)
 {
-	s->backoff_ns = BACKOFF_MIN_NS;
+	s->backoff_ns = CB_SEND_BACKOFF_MIN_NS;
 }
 
 int64_t cb_xsk_tx_send_one(struct cb_xsk_tx *s, uint32_t off, uint32_t len, struct cb_error *e)
@@ -742,8 +688,6 @@ int cb_xsk_tx_send_from(struct cb_xsk_tx *s, const uint32_t *table, uint32_t uni
 
 int cb_xsk_tx_wait(struct cb_xsk_tx *s, int timeout_ms, struct cb_error *e)
 {
-	uint64_t cap = (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000000u;
-
 	s->st.waits++;
 	cb_xsk_tx_reap(s);
 	if (room_for_new(s) > 0 || (s->nresend > 0 && outstanding(s) < s->ring_size))
@@ -759,8 +703,7 @@ int cb_xsk_tx_wait(struct cb_xsk_tx *s, int timeout_ms, struct cb_error *e)
 	 * come from the receiving side's softirq (veth) or the NIC: sleep a little, longer each
 	 * time nothing comes.
 	 */
-	sleep_ns(s->backoff_ns < cap ? s->backoff_ns : cap);
-	s->backoff_ns = s->backoff_ns * 2 > BACKOFF_MAX_NS ? BACKOFF_MAX_NS : s->backoff_ns * 2;
+	cb_send_back_off(&s->backoff_ns, timeout_ms, true);
 	cb_xsk_tx_reap(s);
 	return 0;
 }
@@ -798,7 +741,7 @@ int cb_xsk_tx_loop(struct cb_xsk_tx *s, const uint32_t *table, uint32_t units,
 int cb_xsk_tx_finish(struct cb_xsk_tx *s, int timeout_ms, struct cb_error *e)
 {
 	uint64_t deadline = cb_now_ns() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000000u;
-	uint64_t pause = BACKOFF_MIN_NS;
+	uint64_t pause = CB_SEND_BACKOFF_MIN_NS;
 
 	for (;;) {
 		struct xdp_statistics xs;
@@ -812,7 +755,7 @@ int cb_xsk_tx_finish(struct cb_xsk_tx *s, int timeout_ms, struct cb_error *e)
 		if (s->st.completed == s->produced && s->nresend == 0)
 			return 0;
 		if (cb_now_ns() < deadline) {
-			sleep_ns(pause);
+			cb_sleep_ns(pause);
 			pause = pause * 2 > FINISH_POLL_NS ? FINISH_POLL_NS : pause * 2;
 			continue;
 		}

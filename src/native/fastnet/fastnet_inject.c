@@ -6,13 +6,11 @@
 #include "fastnet_inject.h"
 #include "fastnet.h"
 #include "monotonic.h"
+#include "../send/in_netns.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_ether.h>
-#include <pthread.h>
-#include <sched.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -48,36 +46,19 @@ int cb_injector_probe(struct cb_error *e)
 /* ---- open, close -------------------------------------------------------------------------- */
 
 struct bind_job {
-	const char *netns_path;
 	int fd;
 	struct fastnet_mode_req req;
-	int err;	   /* SET_MODE's errno */
-	struct cb_error e; /* a failure before it */
-	bool failed;
+	int err; /* SET_MODE's errno */
 };
 
-static void *bind_thread(void *arg)
+/* The one ioctl that resolves the interface by name: in the sender's namespace (cb_in_netns). */
+static int bind_here(void *arg, struct cb_error *e)
 {
 	struct bind_job *j = arg;
-	/* O_NONBLOCK: a FIFO given by mistake must fail in setns(), not hang the caller. */
-	int nsfd = open(j->netns_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
-	if (nsfd < 0) {
-		cb_fail(&j->e, errno, "open netns %s", j->netns_path);
-		j->failed = true;
-		return NULL;
-	}
-	/* CLONE_NEWNET moves only this thread, which ends right after the one ioctl. */
-	if (setns(nsfd, CLONE_NEWNET) < 0) {
-		cb_fail(&j->e, errno, "join netns %s (setns; is it a network namespace?)",
-			j->netns_path);
-		j->failed = true;
-		close(nsfd);
-		return NULL;
-	}
-	close(nsfd);
+	(void)e;
 	j->err = ioctl(j->fd, FASTNET_IOC_SET_MODE, &j->req) == 0 ? 0 : errno;
-	return NULL;
+	return 0;
 }
 
 /* SET_MODE INJECT in the namespace at netns_path (ours when NULL). 0, or -1 with e filled. */
@@ -86,33 +67,13 @@ static int bind_inject(struct cb_injector *s, const char *netns_path, struct cb_
 	const char *in = netns_path ? " in netns " : "";
 	const char *ns = netns_path ? netns_path : "";
 	struct bind_job j;
-	sigset_t all, old;
-	pthread_t t;
-	int err;
 
 	memset(&j, 0, sizeof(j));
-	j.netns_path = netns_path;
 	j.fd = s->fd;
 	memcpy(j.req.ifname, s->ifname, strlen(s->ifname));
 	j.req.mode = FASTNET_MODE_INJECT;
-	if (!netns_path) {
-		j.err = ioctl(s->fd, FASTNET_IOC_SET_MODE, &j.req) == 0 ? 0 : errno;
-	} else {
-		/* With every signal blocked, signals keep going to Node's own threads. */
-		sigfillset(&all);
-		pthread_sigmask(SIG_SETMASK, &all, &old);
-		err = pthread_create(&t, NULL, bind_thread, &j);
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		if (err)
-			return cb_fail(e, err, "create a thread to bind fastnet in netns %s",
-				       netns_path);
-		pthread_join(t, NULL);
-		if (j.failed) {
-			if (e)
-				*e = j.e;
-			return -1;
-		}
-	}
+	if (cb_in_netns(netns_path, bind_here, &j, "bind fastnet", e) < 0)
+		return -1;
 	switch (j.err) {
 	case 0:
 		return 0;
@@ -339,28 +300,12 @@ int cb_injector_send_batch(struct cb_injector *s, const uint32_t *table, uint32_
 	return cb_injector_send_from(s, table, n, 0, n, &bytes, e);
 }
 
-static void sleep_ns(uint64_t ns)
-{
-	struct timespec ts = { .tv_sec = (time_t)(ns / 1000000000ull),
-			       .tv_nsec = (long)(ns % 1000000000ull) };
-
-	/* EINTR is harmless: the caller looks at its state again. */
-	nanosleep(&ts, NULL);
-}
-
 int cb_injector_wait(struct cb_injector *s, int timeout_ms, struct cb_error *e)
 {
-	uint64_t cap = (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000000u;
-
 	(void)e;
 	s->st.waits++;
 	/* Longer each time the interface refuses again, as a socket sender backs off ENOBUFS. */
-	sleep_ns(s->backoff_ns < cap ? s->backoff_ns : cap);
-	if (s->refused) {
-		s->backoff_ns *= 2;
-		if (s->backoff_ns > CB_SEND_BACKOFF_MAX_NS)
-			s->backoff_ns = CB_SEND_BACKOFF_MAX_NS;
-	}
+	cb_send_back_off(&s->backoff_ns, timeout_ms, s->refused);
 	return 0;
 }
 

@@ -50,6 +50,25 @@ struct cb_send_step {
 	bool partial;
 };
 
+/*
+ * Where the kernel has no room and nothing says when it will (ENOBUFS from a device's or a veth
+ * peer's queue, which is not ours to poll; AF_XDP completions in copy mode): sleeps *backoff_ns,
+ * never past timeout_ms, and when `grow`, doubles it up to CB_SEND_BACKOFF_MAX_NS for the next
+ * time. A mechanism resets it to CB_SEND_BACKOFF_MIN_NS when a send takes.
+ */
+#define CB_SEND_BACKOFF_MIN_NS 20000ull
+#define CB_SEND_BACKOFF_MAX_NS 1000000ull
+
+static inline void cb_send_back_off(uint64_t *backoff_ns, int timeout_ms, bool grow)
+{
+	uint64_t cap = (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000000u;
+
+	cb_sleep_ns(*backoff_ns < cap ? *backoff_ns : cap);
+	if (grow)
+		*backoff_ns = *backoff_ns * 2 > CB_SEND_BACKOFF_MAX_NS ? CB_SEND_BACKOFF_MAX_NS
+								       : *backoff_ns * 2;
+}
+
 /* The native tier's place in its table: in the handle, from one call to the next. */
 struct cb_send_cursor {
 	uint32_t pos;	  /* the next unit */

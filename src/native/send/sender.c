@@ -9,7 +9,7 @@
 
 #include "sender.h"
 #include "monotonic.h"
-#include "netns_socket.h"
+#include "in_netns.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -43,15 +43,6 @@
 static const char *kind_name(enum cb_send_kind kind)
 {
 	return kind == CB_SEND_PACKET ? "packet" : kind == CB_SEND_UDP ? "udp" : "tcp";
-}
-
-static void sleep_ns(uint64_t ns)
-{
-	struct timespec ts = { .tv_sec = (time_t)(ns / 1000000000ull),
-			       .tv_nsec = (long)(ns % 1000000000ull) };
-
-	/* EINTR is harmless: every caller looks at its state again. */
-	nanosleep(&ts, NULL);
 }
 
 /* ---- setup -------------------------------------------------------------------------------- */
@@ -757,18 +748,6 @@ static int poll_fd(struct cb_sender *s, short events, int timeout_ms, short *rev
 	return 0;
 }
 
-/* ENOBUFS: nothing to poll for (the device's or the peer's queue is not ours), so sleep, a
- * little longer each time the kernel refuses again. */
-static void back_off(struct cb_sender *s, int timeout_ms)
-{
-	uint64_t cap = (uint64_t)timeout_ms * 1000000u;
-
-	sleep_ns(s->backoff_ns < cap ? s->backoff_ns : cap);
-	s->backoff_ns *= 2;
-	if (s->backoff_ns > CB_SEND_BACKOFF_MAX_NS)
-		s->backoff_ns = CB_SEND_BACKOFF_MAX_NS;
-}
-
 static int ring_wait(struct cb_sender *s, int timeout_ms, struct cb_error *e)
 {
 	struct cb_send_ring *r = &s->ring;
@@ -779,7 +758,7 @@ static int ring_wait(struct cb_sender *s, int timeout_ms, struct cb_error *e)
 		return 0;
 	if (r->kpos < r->head) {
 		/* The kernel put slots back for want of room: they go with the next kick. */
-		back_off(s, timeout_ms);
+		cb_send_back_off(&s->backoff_ns, timeout_ms, true);
 		return 0;
 	}
 	/* Every slot is in flight: POLLOUT once the slot at the kernel's head, our oldest, is
@@ -797,7 +776,7 @@ int cb_sender_wait(struct cb_sender *s, int timeout_ms, struct cb_error *e)
 	if (s->call == CB_CALL_TX_RING)
 		return ring_wait(s, timeout_ms, e);
 	if (s->refused == CB_REFUSED_NOBUFS) {
-		back_off(s, timeout_ms);
+		cb_send_back_off(&s->backoff_ns, timeout_ms, true);
 		return 0;
 	}
 	/* POLLERR comes whether asked for or not: on a zero-copy socket it means completions to
@@ -873,7 +852,7 @@ static int zc_finish(struct cb_sender *s, int timeout_ms, struct cb_error *e)
 			return -1;
 		/* A hang-up or a socket error makes poll() return at once: don't spin. */
 		if (revents & (POLLHUP | POLLERR))
-			sleep_ns(100000);
+			cb_sleep_ns(100000);
 	}
 }
 
@@ -901,7 +880,7 @@ static int ring_finish(struct cb_sender *s, int timeout_ms, struct cb_error *e)
 				s->ifname, (unsigned long long)(r->head - r->tail), timeout_ms,
 				(unsigned long long)(r->head - r->kpos));
 		/* A poll would not help: POLLOUT means a free slot, and there are free ones. */
-		sleep_ns(pause);
+		cb_sleep_ns(pause);
 		pause = pause * 2 < FINISH_POLL_MS * 1000000ull ? pause * 2
 								: FINISH_POLL_MS * 1000000ull;
 	}

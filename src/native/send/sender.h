@@ -40,9 +40,6 @@ extern "C" {
  * hundred skbs); past it the kernel refuses MSG_ZEROCOPY sends with ENOBUFS.
  */
 #define CB_SEND_ZC_REAP_AT 256u
-/* Back-off after ENOBUFS: long enough to let the softirq drain a veth peer's backlog. */
-#define CB_SEND_BACKOFF_MIN_NS 20000ull
-#define CB_SEND_BACKOFF_MAX_NS 1000000ull
 
 enum cb_send_kind { CB_SEND_PACKET = 0, CB_SEND_UDP = 1, CB_SEND_TCP = 2 };
 
