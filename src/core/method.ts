@@ -12,6 +12,11 @@ export type CallsKind = 'system calls' | 'libpcap calls';
 
 export type Availability = { available: true } | { available: false; reason: string };
 
+/** A probe's answer ({ available, reason }, as the addon's probes give it) as an Availability. */
+export function availability(p: { available: boolean; reason: string }): Availability {
+  return p.available ? { available: true } : { available: false, reason: p.reason };
+}
+
 /** What the command line says about how methods should be set up, beyond mode and tier. */
 export interface MethodOptions {
   /** The methods' own options (--batch, --ring-mb, ...): read with optionValue() and a method's declaration. */

@@ -20,7 +20,13 @@ import { countTable } from '../core/counter.js';
 import { SLICE_MS, type Step } from '../core/consume-loop.js';
 import { fromNative, UsageError } from '../shared/errors.js';
 import type { LatencySampler } from '../core/latency.js';
-import type { CaptureMethod, MethodOptions, OpenContext, SessionStats } from '../core/method.js';
+import {
+  availability,
+  type CaptureMethod,
+  type MethodOptions,
+  type OpenContext,
+  type SessionStats,
+} from '../core/method.js';
 import { native, type AfXdpSocket } from '../native/binding.js';
 import { rxQueueCount } from '../net/nic-queues.js';
 import { forgetXdpAttach, recordXdpAttach } from '../net/xdp-leftovers.js';
@@ -372,10 +378,7 @@ export const afXdp = {
   summary: 'AF_XDP socket per queue, XDP redirect in driver mode, frames read in place in the UMEM',
   tiers: ['js', 'native'],
   options: [BATCH, QUEUES, ZEROCOPY],
-  probe() {
-    const p = native().afXdpProbe();
-    return p.available ? { available: true } : { available: false, reason: p.reason };
-  },
+  probe: () => availability(native().afXdpProbe()),
   queuesNeeded: (values) => optionValue(values, QUEUES),
   maxHoldFrames,
   checkOptions(options, iface) {

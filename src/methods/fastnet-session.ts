@@ -11,7 +11,12 @@
 import { doSomething } from '../core/counter.js';
 import type { Step } from '../core/consume-loop.js';
 import { fromNative } from '../shared/errors.js';
-import type { Availability, OpenContext, SessionStats } from '../core/method.js';
+import {
+  availability,
+  type Availability,
+  type OpenContext,
+  type SessionStats,
+} from '../core/method.js';
 import {
   native,
   type FastnetHandle,
@@ -82,8 +87,7 @@ export function fastnetSpread(): Availability {
 }
 
 export function fastnetProbe(): Availability {
-  const p = native().fastnetProbe();
-  return p.available ? { available: true } : { available: false, reason: p.reason };
+  return availability(native().fastnetProbe());
 }
 
 /**

@@ -7,7 +7,12 @@
  */
 import type { Step } from '../core/consume-loop.js';
 import { LIVE_BUFFER_BYTES } from '../core/config.js';
-import type { CaptureMethod, OpenContext, SessionStats } from '../core/method.js';
+import {
+  availability,
+  type CaptureMethod,
+  type OpenContext,
+  type SessionStats,
+} from '../core/method.js';
 import { native, type KernelCalls, type NativeCount } from '../native/binding.js';
 import { fromNative } from '../shared/errors.js';
 import { MAX_SOCKET_BUFFER, socketBufferFor, socketBytesPerFrame } from './buffer-sizing.js';
@@ -100,10 +105,7 @@ export const ioUring = {
   summary:
     "socket-mmsg's AF_PACKET socket read through io_uring: one multishot recvmsg into provided buffers, frames read in place",
   tiers: ['js', 'native'],
-  probe() {
-    const p = native().ioUringProbe();
-    return p.available ? { available: true } : { available: false, reason: p.reason };
-  },
+  probe: () => availability(native().ioUringProbe()),
   // Until the reader starts, frames wait in the socket's queue, as socket-mmsg's do.
   maxHoldFrames: (frameBytes) => Math.floor(MAX_SOCKET_BUFFER / socketBytesPerFrame(frameBytes)),
   spread: fanoutSpread,

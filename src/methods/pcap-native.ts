@@ -6,7 +6,12 @@
  */
 import type { Step } from '../core/consume-loop.js';
 import { fromNative } from '../shared/errors.js';
-import type { CaptureMethod, OpenContext, SessionStats } from '../core/method.js';
+import {
+  availability,
+  type CaptureMethod,
+  type OpenContext,
+  type SessionStats,
+} from '../core/method.js';
 import { native, type PcapHandle } from '../native/binding.js';
 import { LIVE_BUFFER_BYTES } from '../core/config.js';
 import { MAX_PCAP_BUFFER, ringBytesPerFrame } from './buffer-sizing.js';
@@ -92,10 +97,7 @@ export const pcapNative = {
   options: [BATCH],
   // Its reads happen inside pcap_dispatch(): what the addon counts are its calls into libpcap.
   callsAre: 'libpcap calls',
-  probe() {
-    const p = native().pcapProbe();
-    return p.available ? { available: true } : { available: false, reason: p.reason };
-  },
+  probe: () => availability(native().pcapProbe()),
   maxHoldFrames: (frameBytes) =>
     Math.floor((MAX_PCAP_BUFFER - 2 ** 20) / ROOM / ringBytesPerFrame(frameBytes)),
   // libpcap has no call to join a PACKET_FANOUT group (checked up to 1.10): a handle per thread

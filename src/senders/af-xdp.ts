@@ -8,6 +8,7 @@
  * completion ring, as a TX ring slot does once released. The native handle has the Sender
  * interface, so the one SenderSession drives it in both tiers.
  */
+import { availability } from '../core/method.js';
 import type { SendMethod, SendOpenContext } from '../core/send-method.js';
 import { native } from '../native/binding.js';
 import { SenderSession, type Sender, type SenderOptions } from './sender-session.js';
@@ -34,12 +35,7 @@ export const afXdpTx = {
   kind: 'frames',
   tiers: ['js', 'native'],
   // The receive method's probe: the addon built with libxdp, and AF_XDP sockets in this kernel.
-  probe: () => {
-    const p = native().afXdpProbe();
-    return p.available
-      ? ({ available: true } as const)
-      : ({ available: false, reason: p.reason } as const);
-  },
+  probe: () => availability(native().afXdpProbe()),
   open: (ctx: SendOpenContext) =>
     new SenderSession(
       ctx,

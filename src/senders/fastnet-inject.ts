@@ -8,6 +8,7 @@
  * sender's namespace, since the module looks the interface up in the caller's. The module only
  * loads in the VM (`npm run test:vm`), where timings are emulated.
  */
+import { availability } from '../core/method.js';
 import type { SendMethod, SendOpenContext } from '../core/send-method.js';
 import { native } from '../native/binding.js';
 import { SenderSession, type Sender, type SenderOptions } from './sender-session.js';
@@ -28,12 +29,7 @@ export const fastnetInject = {
     '/dev/fastnet INJECT: the kernel module builds an skb per frame and dev_queue_xmit()s it, --batch frames per ioctl',
   kind: 'frames',
   tiers: ['js', 'native'],
-  probe: () => {
-    const p = native().fastnetInjectProbe();
-    return p.available
-      ? ({ available: true } as const)
-      : ({ available: false, reason: p.reason } as const);
-  },
+  probe: () => availability(native().fastnetInjectProbe()),
   open: (ctx: SendOpenContext) =>
     new SenderSession(
       ctx,

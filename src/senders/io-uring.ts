@@ -6,6 +6,7 @@
  * has let go of them (counted as udp-zerocopy's completions are, copied ones apart). The native
  * handle has the Sender interface, so the one SenderSession drives it in both tiers.
  */
+import { availability } from '../core/method.js';
 import type { SendMethod, SendOpenContext } from '../core/send-method.js';
 import type { SendMethodName } from '../core/send-config.js';
 import { native } from '../native/binding.js';
@@ -34,10 +35,7 @@ function ioUringMethod<N extends SendMethodName>(
     summary,
     kind: 'udp',
     tiers: ['js', 'native'],
-    probe() {
-      const p = native().ioUringSendProbe(zerocopy);
-      return p.available ? { available: true } : { available: false, reason: p.reason };
-    },
+    probe: () => availability(native().ioUringSendProbe(zerocopy)),
     open: (ctx: SendOpenContext) =>
       new SenderSession(
         ctx,

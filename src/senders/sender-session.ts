@@ -4,6 +4,7 @@
  * call (the js tier: what a Node program pays), or by the addon's C loop (native), which makes the
  * same calls. A method is only the options it opens the socket with.
  */
+import { availability, type Availability } from '../core/method.js';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { SLICE_MS, throwIfAborted } from '../core/consume-loop.js';
 import type { Tier } from '../core/config.js';
@@ -209,9 +210,6 @@ export class SenderSession implements SendSession {
 }
 
 /** Whether MSG_ZEROCOPY can run here on that protocol. */
-export function zerocopyProbe(kind: 'udp-zerocopy' | 'tcp-zerocopy') {
-  const p = native().senderProbe(kind);
-  return p.available
-    ? ({ available: true } as const)
-    : ({ available: false, reason: p.reason } as const);
+export function zerocopyProbe(kind: 'udp-zerocopy' | 'tcp-zerocopy'): Availability {
+  return availability(native().senderProbe(kind));
 }
