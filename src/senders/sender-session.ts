@@ -26,7 +26,6 @@ export interface SenderOptions {
   dstPort: number;
   zerocopy: boolean;
   gsoSize: number;
-  sndbufBytes: number;
   data: Uint8Array;
   batch: number;
   maxFrameBytes: number;
@@ -67,7 +66,6 @@ export interface Sender {
     maxUnits: number,
     sliceMs: number,
   ): { units: number; bytes: number };
-  reap(): number;
   finish(timeoutMs: number): void;
   shutdown(): void;
   stats(): SendStats;
@@ -115,7 +113,6 @@ export class SenderSession implements SendSession {
       dstPort: ctx.dstPort,
       zerocopy: choice.zerocopy ?? false,
       gsoSize: choice.gsoSize ?? 0,
-      sndbufBytes: 0,
     };
     this.tier = ctx.tier;
     this.call = options.call;

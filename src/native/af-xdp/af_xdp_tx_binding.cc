@@ -20,7 +20,6 @@ public:
 		cb_xsk_tx_send_batch,
 		cb_xsk_tx_wait,
 		cb_xsk_tx_loop,
-		[](cb_xsk_tx *s, cb_error *) { return cb_xsk_tx_reap(s); },
 		cb_xsk_tx_finish,
 		NothingToEnd<cb_xsk_tx>,
 		[](cb_xsk_tx *s, cb_send_stats *out, cb_error *) {

@@ -23,7 +23,6 @@ public:
 		cb_injector_send_batch,
 		cb_injector_wait,
 		cb_injector_loop,
-		NothingToReap<cb_injector>,
 		// Nothing is outstanding: checks the module's count against ours.
 		[](cb_injector *s, int, cb_error *e) { return cb_injector_finish(s, e); },
 		NothingToEnd<cb_injector>,
@@ -60,7 +59,6 @@ public:
 			   "cannot be set: the module sends through the qdisc (dev_queue_xmit)");
 		RequireOff(opts, "zerocopy", "cannot be set: the module copies every frame");
 		RequireOff(opts, "gsoSize", "must be 0: frames are sent as they are");
-		RequireOff(opts, "sndbufBytes", "must be 0: a fastnet file has no send buffer");
 		std::string netns;
 		o.netns_path = NetnsOption(opts, netns);
 		std::string ifname = IfnameOption(opts);

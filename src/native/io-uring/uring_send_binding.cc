@@ -21,7 +21,6 @@ public:
 		cb_uring_send_batch,
 		cb_uring_send_wait,
 		cb_uring_send_loop,
-		cb_uring_send_reap,
 		cb_uring_send_finish,
 		NothingToEnd<cb_uring_sender>,
 		[](cb_uring_sender *u, cb_send_stats *out, cb_error *e) {
@@ -69,7 +68,6 @@ public:
 		o.zerocopy = BoolOption(opts, "zerocopy");
 		if (IntOption(opts, "gsoSize", 0, 65535) != 0)
 			throw OptionRange(opts, "gsoSize", "must be 0: io_uring sends datagrams");
-		o.sndbuf_bytes = (int)IntOption(opts, "sndbufBytes", 0, INT_MAX);
 		o.batch = (uint32_t)IntOption(opts, "batch", 1, CB_SEND_MAX_BATCH);
 		UnusedIntOption(opts, "maxFrameBytes");
 

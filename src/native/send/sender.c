@@ -79,8 +79,6 @@ static int check_options(const struct cb_sender_options *o, struct cb_error *e)
 	if (o->qdisc_bypass && o->kind != CB_SEND_PACKET)
 		return cb_fail(e, EINVAL,
 			       "sender: qdiscBypass is for packet senders (this one is %s)", kind);
-	if (o->sndbuf_bytes < 0)
-		return cb_fail(e, EINVAL, "sender: sndbufBytes must not be negative");
 	if (o->call == CB_CALL_TX_RING &&
 	    (o->max_frame_bytes < ETH_HLEN || o->max_frame_bytes > CB_SEND_MAX_FRAME))
 		return cb_fail(e, EINVAL, "sender: maxFrameBytes %u is not in %d..%u",
@@ -136,20 +134,6 @@ static int set_int(struct cb_sender *s, int level, int name, int val, const char
 		return cb_fail(e, errno, "set %s on the %s socket on %s", what, kind_name(s->kind),
 			       s->ifname);
 	return 0;
-}
-
-static int set_sndbuf(struct cb_sender *s, int bytes, struct cb_error *e)
-{
-	if (bytes <= 0)
-		return 0;
-	/* FORCE goes past wmem_max (read-only here); it needs CAP_NET_ADMIN, without which we take
-	 * what wmem_max allows. */
-	if (setsockopt(s->fd, SOL_SOCKET, SO_SNDBUFFORCE, &bytes, sizeof(bytes)) == 0)
-		return 0;
-	if (errno != EPERM)
-		return cb_fail(e, errno, "set SO_SNDBUFFORCE %d on the %s socket on %s", bytes,
-			       kind_name(s->kind), s->ifname);
-	return set_int(s, SOL_SOCKET, SO_SNDBUF, bytes, "SO_SNDBUF", e);
 }
 
 static int setup_ring(struct cb_sender *s, struct cb_error *e)
@@ -224,8 +208,6 @@ static int open_packet(struct cb_sender *s, const struct cb_sender_options *o, s
 		return cb_fail(e, errno, "get the flags of %s%s%s", s->ifname, in, ns);
 	if (!(ifr.ifr_flags & IFF_UP))
 		return cb_fail(e, ENETDOWN, "interface %s%s%s is down", s->ifname, in, ns);
-	if (set_sndbuf(s, o->sndbuf_bytes, e) < 0)
-		return -1;
 	if (o->qdisc_bypass &&
 	    set_int(s, SOL_PACKET, PACKET_QDISC_BYPASS, 1, "PACKET_QDISC_BYPASS", e) < 0)
 		return -1;
@@ -293,8 +275,6 @@ static int open_inet(struct cb_sender *s, const struct cb_sender_options *o, str
 	 * and is retried.
 	 */
 	if (!tcp && set_int(s, SOL_IP, IP_RECVERR, 1, "IP_RECVERR", e) < 0)
-		return -1;
-	if (set_sndbuf(s, o->sndbuf_bytes, e) < 0)
 		return -1;
 	if (s->zerocopy && set_int(s, SOL_SOCKET, SO_ZEROCOPY, 1, "SO_ZEROCOPY", e) < 0)
 		return -1;

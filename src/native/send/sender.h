@@ -65,7 +65,6 @@ struct cb_sender_options {
 	uint16_t dst_port;	  /* udp, tcp */
 	bool zerocopy;		  /* udp, tcp: SO_ZEROCOPY, and MSG_ZEROCOPY on every send */
 	uint32_t gso_size;	  /* udp: UDP_SEGMENT when > 0 */
-	int sndbuf_bytes;	  /* SO_SNDBUFFORCE when > 0 */
 	const uint8_t *data;	  /* copied into the sender's area */
 	size_t data_len;	  /* 1 .. UINT32_MAX */
 	uint32_t batch;		  /* 1 .. CB_SEND_MAX_BATCH: units per sendmmsg or kick */

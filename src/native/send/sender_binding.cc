@@ -24,7 +24,6 @@ public:
 		cb_sender_send_batch, // sendBatch
 		cb_sender_wait,	      // wait
 		cb_sender_loop,	      // runNative
-		cb_sender_reap,	      // reap
 		cb_sender_finish,     // finish
 		cb_sender_shutdown,   // shutdown
 		cb_sender_stats,      // stats
@@ -82,7 +81,6 @@ public:
 		o.gso_size = (uint32_t)IntOption(opts, "gsoSize", 0, 65535);
 		if (o.gso_size > 0 && o.kind != CB_SEND_UDP)
 			throw OptionRange(opts, "gsoSize", "is for udp senders only");
-		o.sndbuf_bytes = (int)IntOption(opts, "sndbufBytes", 0, INT_MAX);
 		o.batch = (uint32_t)IntOption(opts, "batch", 1, CB_SEND_MAX_BATCH);
 
 		if (o.call == CB_CALL_TX_RING)

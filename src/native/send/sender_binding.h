@@ -1,6 +1,6 @@
-// What the send methods' JS classes (Sender, IoUringSender, AfXdpSender) do alike, written once:
-// the Sender interface of src/senders/sender-session.ts (data, send, sendBatch, wait, runNative,
-// reap, finish, shutdown, stats, close), its arguments' checks, the error every method of a closed
+// What the send methods' JS classes (Sender, IoUringSender, AfXdpSender, FastnetInjector) do
+// alike, written once: the Sender interface of src/senders/sender-session.ts (data, send,
+// sendBatch, wait, runNative, finish, shutdown, stats, close), its arguments' checks, the error every method of a closed
 // handle throws, the stats object, the options every mechanism reads alike, and `data`: the
 // handle's area as an external ArrayBuffer, detached by close() and the finalizer before the area
 // is unmapped, so that no JS view outlives it.
@@ -36,8 +36,6 @@ template <typename Core> struct SenderCalls {
 	/* runNative: cb_send_loop with the mechanism's step */
 	int (*loop)(Core *c, const uint32_t *table, uint32_t units, const cb_send_slice *slice,
 		    uint64_t *units_out, uint64_t *bytes_out, cb_error *e);
-	/* reap */
-	int64_t (*reap)(Core *c, cb_error *e);
 	/* finish */
 	int (*finish)(Core *c, int timeout_ms, cb_error *e);
 	/* shutdown */
@@ -50,12 +48,6 @@ template <typename Core> struct SenderCalls {
 
 /* SenderCalls' shutdown where there is no stream to end (datagrams, frames). */
 template <typename Core> int NothingToEnd(Core *, cb_error *)
-{
-	return 0;
-}
-
-/* SenderCalls' reap where every unit is handed over within its call: no completions come. */
-template <typename Core> int64_t NothingToReap(Core *, cb_error *)
 {
 	return 0;
 }
@@ -92,7 +84,6 @@ public:
 					B::InstanceMethod("sendBatch", &B::SendBatch),
 					B::InstanceMethod("wait", &B::Wait),
 					B::InstanceMethod("runNative", &B::RunNative),
-					B::InstanceMethod("reap", &B::Reap),
 					B::InstanceMethod("finish", &B::Finish),
 					B::InstanceMethod("shutdown", &B::Shutdown),
 					B::InstanceMethod("stats", &B::Stats),
@@ -296,17 +287,6 @@ private:
 		out.Set("units", Napi::Number::New(info.Env(), (double)got));
 		out.Set("bytes", Napi::Number::New(info.Env(), (double)bytes));
 		return out;
-	}
-
-	// reap(): completions read (zero-copy notifications, a ring's descriptors).
-	Napi::Value Reap(const Napi::CallbackInfo &info)
-	{
-		RequireOpen(info.Env(), "reap");
-		cb_error e{};
-		int64_t got = T::kCalls.reap(&c_, &e);
-		if (got < 0)
-			throw CbJsError(info.Env(), e);
-		return Napi::Number::New(info.Env(), (double)got);
 	}
 
 	void Finish(const Napi::CallbackInfo &info)
