@@ -101,9 +101,8 @@ interface RowPlan extends WindowPlan {
 
 /** Why a trial breaks the accounting, or null: every unit asked for sent, and sent = received + drops. */
 export function trialFailure(
-  plan: Pick<RowPlan, 'method' | 'units' | 'payload'>,
+  plan: Pick<RowPlan, 'method' | 'units' | 'segments'>,
   t: SendTrial,
-  config: SendConfig,
 ): string | null {
   const { method } = plan;
   if (t.stats.taken !== plan.units) return `sent ${t.stats.taken} of ${plan.units} units`;
@@ -115,8 +114,7 @@ export function trialFailure(
   }
   if (t.twin && t.twin.arrived !== t.twin.frames)
     return `twin: sent ${t.twin.frames} frames, its far end received ${t.twin.arrived}`;
-  const segs = method.datagramsPerUnit?.(plan.payload ?? 0, config) ?? 1;
-  const sent = t.stats.taken * segs;
+  const sent = t.stats.taken * plan.segments;
   const what = method.kind === 'frames' ? 'frames' : 'datagrams';
   if (sent !== t.sink.units + t.sink.drops)
     return `sent ${sent} ${what} ≠ received ${t.sink.units} + dropped ${t.sink.drops}`;
@@ -211,7 +209,18 @@ export async function runSend(config: SendConfig, deps: SendDeps): Promise<SendR
           const units = unitsFor(method, config, payload);
           const data = payload === null ? frameUnits(fixture) : l4Units(payload);
           const maxUnitBytes = payload ?? largestFrame(fixture);
-          rows.push({ method, tier, payload, units, maxUnitBytes, data, trials: [], failures: [] });
+          const segments = payload === null ? 1 : (method.datagramsPerUnit?.(payload, config) ?? 1);
+          rows.push({
+            method,
+            tier,
+            payload,
+            units,
+            maxUnitBytes,
+            data,
+            segments,
+            trials: [],
+            failures: [],
+          });
         }
       }
     }
@@ -226,7 +235,7 @@ export async function runSend(config: SendConfig, deps: SendDeps): Promise<SendR
         try {
           const trial = await sendWindow(plan, config, tb, fixture, deps);
           plan.trials.push(trial);
-          const failure = trialFailure(plan, trial, config);
+          const failure = trialFailure(plan, trial);
           if (failure) plan.failures.push(`round ${round + 1}: ${failure}`);
         } catch (err) {
           if (signal.aborted) throw err;

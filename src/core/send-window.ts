@@ -70,8 +70,27 @@ export interface WindowPlan {
   units: number;
   maxUnitBytes: number;
   data: SendUnits;
-  trials: SendTrial[];
-  failures: string[];
+  /** Datagrams one unit becomes (udp-gso: its segments); 1 for the others. */
+  segments: number;
+}
+
+/** Where a session sends from and to: the captured pair, or the twin. */
+interface Pair {
+  ifname: string;
+  srcAddr: string;
+  dstAddr: string;
+  dstPort: number;
+}
+
+function openOn(plan: WindowPlan, config: SendConfig, tb: Testbed, pair: Pair): SendSession {
+  return plan.method.open({
+    tier: plan.tier,
+    netnsPath: tb.netnsPath,
+    ...pair,
+    units: plan.data,
+    config,
+    maxUnitBytes: plan.maxUnitBytes,
+  });
 }
 
 /** Bytes of `units` frames replayed from the fixture's start. */
@@ -140,16 +159,11 @@ async function twinWindow(
 ): Promise<SendTrial['twin']> {
   const { method } = plan;
   const before = await deps.machine.readCounters(tb.twinCaptureIf, null);
-  const session = method.open({
-    tier: plan.tier,
-    netnsPath: tb.netnsPath,
+  const session = openOn(plan, config, tb, {
     ifname: tb.twinSenderIf,
     srcAddr: tb.twinSenderAddr,
     dstAddr: tb.twinCaptureAddr,
     dstPort: TWIN_PORT,
-    units: plan.data,
-    config,
-    maxUnitBytes: plan.maxUnitBytes,
   });
   let t: Timed;
   try {
@@ -158,11 +172,10 @@ async function twinWindow(
     session.close();
   }
   const after = await deps.machine.readCounters(tb.twinCaptureIf, null);
-  const segs = method.datagramsPerUnit?.(plan.payload ?? 0, config) ?? 1;
   // A udp-gso call crosses the veth as one GSO skb, counted once; a datagram above the MTU as
   // its IP fragments.
   const frames =
-    method.kind === 'frames' || segs > 1
+    method.kind === 'frames' || plan.segments > 1
       ? t.stats.taken
       : t.stats.taken * fragmentsOf(plan.payload!);
   return {
@@ -194,16 +207,11 @@ export async function sendWindow(
   let t: Timed;
   let got: SinkStatus;
   try {
-    const session = method.open({
-      tier: plan.tier,
-      netnsPath: tb.netnsPath,
+    const session = openOn(plan, config, tb, {
       ifname: tb.senderIf,
       srcAddr: tb.senderAddr,
       dstAddr: tb.captureAddr,
       dstPort: sink.port,
-      units: plan.data,
-      config,
-      maxUnitBytes: plan.maxUnitBytes,
     });
     try {
       t = await timedSend(session, plan.units, deps);
@@ -211,9 +219,8 @@ export async function sendWindow(
     } finally {
       session.close();
     }
-    const segs = method.datagramsPerUnit?.(plan.payload ?? 0, config) ?? 1;
     // What the sink must count: frames or datagrams, or the stream's bytes and its end.
-    const expected = t.stats.taken * segs;
+    const expected = t.stats.taken * plan.segments;
     got = await sink.settle(
       (s) => (method.kind === 'tcp' ? s.eof : s.units + s.drops >= expected),
       SINK_IDLE_MS,
@@ -225,7 +232,7 @@ export async function sendWindow(
   // A stream needs its peer: TCP has no twin, its sender's clocks include the receiver's delivery.
   const twin = method.kind === 'tcp' ? null : await twinWindow(plan, config, tb, deps);
   const { stats } = t;
-  const segs = method.datagramsPerUnit?.(plan.payload ?? 0, config) ?? 1;
+  const segs = plan.segments;
   const kind = method.kind;
   const frames = kind === 'frames' ? frameBytes(fixture, stats.taken) : null;
   const packets =
