@@ -1,8 +1,15 @@
-/** A run or sweep whose rows failed their checks exits 1, after its table has been printed. */
+/** A run, sweep or send whose rows failed their checks exits 1, after its table has been printed. */
 import { CheckFailedError } from '../shared/errors.js';
-import type { Results } from '../core/results.js';
 
-export function throwIfRowsFailed(results: Results): void {
+/** What the verdict reads of a row: `run`'s and `send`'s rows alike. */
+interface CheckedRow {
+  method: string;
+  tier: string;
+  available: boolean;
+  ok: boolean;
+}
+
+export function throwIfRowsFailed(results: { rows: readonly CheckedRow[] }): void {
   const failed = results.rows.filter((r) => r.available && !r.ok);
   if (failed.length > 0) {
     throw new CheckFailedError(

@@ -2,26 +2,19 @@
 import type { Command } from 'commander';
 import { SEND_DEFAULTS, SEND_METHOD_NAMES } from '../../core/send-config.js';
 import { runSend } from '../../core/send-runner.js';
-import { SEND_RESULTS_SCHEMA, type SendResults } from '../../core/send-results.js';
+import { SEND_RESULTS_SCHEMA } from '../../core/send-results.js';
 import { realSendMachine } from '../../core/real-machine.js';
 import { SEND_METHODS } from '../../senders/registry.js';
+import { renderJson } from '../../report/json.js';
 import { renderSendTable } from '../../report/send-table.js';
-import { CheckFailedError } from '../../shared/errors.js';
 import { sendConfig, type RawSendOptions } from '../send-options.js';
 import { withDefault } from '../shared-options.js';
 import { writeOutput } from '../output.js';
+import { throwIfRowsFailed } from '../verdict.js';
 import type { CliContext } from '../context.js';
 
 interface SendOptions extends RawSendOptions {
   json?: string;
-}
-
-function throwIfSendRowsFailed(results: SendResults): void {
-  const failed = results.rows.filter((r) => r.available && !r.ok);
-  if (failed.length > 0)
-    throw new CheckFailedError(
-      `${failed.length} row${failed.length === 1 ? '' : 's'} failed: ${failed.map((r) => `${r.method}/${r.tier}`).join(', ')}`,
-    );
 }
 
 export function registerSend(program: Command, ctx: CliContext): void {
@@ -117,8 +110,8 @@ Examples:
         onProgress: (text) => ctx.progress(text),
       });
       ctx.progress('');
-      if (opts.json) await writeOutput(opts.json, JSON.stringify(results, null, 2) + '\n');
+      if (opts.json) await writeOutput(opts.json, renderJson(results));
       process.stdout.write(renderSendTable(results));
-      throwIfSendRowsFailed(results);
+      throwIfRowsFailed(results);
     });
 }
