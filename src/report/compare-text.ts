@@ -20,6 +20,7 @@ import {
   type RowChange,
 } from './compare.js';
 import { DASH, si, whole } from './format-number.js';
+import { columnLayout } from './columns.js';
 
 export interface CompareTextOptions {
   color: boolean;
@@ -154,16 +155,6 @@ function judgedLine(comparison: Comparison): string {
   return `judged at reference speed: each window's cycles and rate scaled by the speed probe around it, the new run's to the base run's reference${speeds}`;
 }
 
-function width(s: string): number {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/\x1b\[[0-9;]*m/g, '').length;
-}
-
-function pad(s: string, w: number, right: boolean): string {
-  const fill = ' '.repeat(Math.max(0, w - width(s)));
-  return right ? fill + s : s + fill;
-}
-
 function describe(results: Results): string {
   const { config, host } = results;
   const traffic =
@@ -221,12 +212,7 @@ export function renderComparisonText(comparison: Comparison, options: CompareTex
   const c = new Chalk({ level: options.color ? 1 : 0 });
   const notes: string[] = [];
   const body = comparison.rows.flatMap((row) => lines(row, comparison.thresholdPct, c, notes));
-  const widths = HEADERS.map((h, i) => Math.max(width(h), ...body.map((r) => width(r[i] ?? ''))));
-  const line = (r: string[]): string =>
-    r
-      .map((s, i) => pad(s, widths[i]!, RIGHT.has(i)))
-      .join('  ')
-      .trimEnd();
+  const line = columnLayout([HEADERS, ...body], (i) => RIGHT.has(i));
 
   const out = [
     c.bold(

@@ -5,6 +5,7 @@
 import type { SendResults, SendRow } from '../core/send-results.js';
 import { DASH, percent, si, whole } from './format-number.js';
 import { renderPayloadSweep } from './send-sweep.js';
+import { columnLayout } from './columns.js';
 
 const HEADERS = [
   'method',
@@ -96,13 +97,7 @@ export function renderSendTable(r: SendResults): string {
     return `see note ${notes.length}`;
   };
   const body = r.rows.map((row) => cells(row, note));
-  const table = [HEADERS, ...body];
-  const widths = HEADERS.map((_, i) => Math.max(...table.map((cols) => cols[i]!.length)));
-  const line = (cols: string[]): string =>
-    cols
-      .map((c, i) => (RIGHT.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd();
+  const line = columnLayout([HEADERS, ...body], (i) => RIGHT.has(i));
   const tcp = r.rows.filter((row) => row.kind === 'tcp' && row.summary);
   const footer = [
     'tx pps: frames, datagrams (udp-gso: its segments) or TCP segments per second. cyc/pkt, CPU time × TSC per packet:',

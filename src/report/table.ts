@@ -9,6 +9,7 @@ import type { SpeedSpread } from '../core/drift.js';
 import { trafficFrom } from '../core/config.js';
 import { DASH, delay, percent, si, whole } from './format-number.js';
 import { pointLabel, readerThreads } from './compare.js';
+import { columnLayout } from './columns.js';
 
 /**
  * What the cycle columns show: what the machine paid (the default), the same at the point's
@@ -293,17 +294,6 @@ function pointCells(row: Row, withThreads: boolean): string[] {
   ];
 }
 
-/** Visible width: chalk's escape codes take no columns. */
-function width(s: string): number {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/\x1b\[[0-9;]*m/g, '').length;
-}
-
-function pad(s: string, w: number, right: boolean): string {
-  const fill = ' '.repeat(Math.max(0, w - width(s)));
-  return right ? fill + s : s + fill;
-}
-
 /** "5 rounds per row (precision 3 % reached)", "14 rounds per row (stopped at --max-time 90 s: ...)". */
 function roundsText(config: Results['config'], stopping: Stopping | null | undefined): string {
   const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
@@ -413,12 +403,7 @@ export function renderTable(results: Results, options: TableOptions): string {
     timed ? [...cols.slice(0, -1), text, cols[cols.length - 1]!] : cols;
   const headers = withLatency(withPoint(columns, null), 'latency p50/p99');
   body.forEach((cols, i) => (body[i] = withLatency(cols, latencyCell(rows[i]!))));
-  const widths = headers.map((h, i) => Math.max(width(h), ...body.map((r) => width(r[i] ?? ''))));
-  const line = (r: string[]): string =>
-    r
-      .map((s, i) => pad(s, widths[i]!, right(i)))
-      .join('  ')
-      .trimEnd();
+  const line = columnLayout([headers, ...body], right);
 
   const from = trafficFrom(config);
   const rate = `at ${config.rate === 'max' ? "the generator's maximum rate" : `${whole(config.rate)} pps offered`}`;
