@@ -16,7 +16,22 @@
       "libraries": ["-ldl", "-lpthread"],
       # What a file needs linked where its headers are: the same test as its __has_include.
       "conditions": [
-        ["<!(test -f /usr/include/xdp/xsk.h && echo 1 || echo 0)==1", { "libraries": ["-lxdp", "-lbpf"] }]
+        ["<!(test -f /usr/include/xdp/xsk.h && echo 1 || echo 0)==1", { "libraries": ["-lxdp", "-lbpf"] }],
+        # dpdk: linked in statically, and only the drivers it offers (whole archives, since a
+        # driver registers itself from a constructor nothing calls by name). DPDK's shared build
+        # would dlopen all of its ~130 PMD plugins at EAL start instead.
+        ["<!(pkg-config --exists libdpdk && echo 1 || echo 0)==1", {
+          "include_dirs": ["<!@(pkg-config --cflags-only-I libdpdk | sed 's/-I//g')"],
+          "libraries": [
+            "-Wl,--whole-archive",
+            "-l:librte_bus_vdev.a", "-l:librte_net_af_packet.a", "-l:librte_net_af_xdp.a",
+            "-l:librte_mempool_ring.a", "-l:librte_bus_pci.a", "-l:librte_net_e1000.a",
+            "-Wl,--no-whole-archive",
+            "-l:librte_ethdev.a", "-l:librte_mbuf.a", "-l:librte_mempool.a", "-l:librte_ring.a",
+            "-l:librte_net.a", "-l:librte_meter.a", "-l:librte_pci.a", "-l:librte_eal.a",
+            "-l:librte_kvargs.a", "-l:librte_telemetry.a", "-lnuma", "-lbsd", "-lxdp", "-lbpf"
+          ]
+        }]
       ]
     }
   ]

@@ -23,10 +23,16 @@
  *   npm run build && node dist/bench/native-vs-ref.js [--count N|auto] [--trials T] [--methods a,b]
  *
  * --count auto (the default) drains 1 M frames for the sockets (io-uring included), 4 M for
- * pcap-native and packet-mmap, 500 k for af-xdp (see ring-common.ts).
+ * pcap-native and packet-mmap, 500 k for af-xdp, 200 k for dpdk's af_packet PMD and 2048 for its
+ * af_xdp PMD, the most that PMD holds (see ring-common.ts).
  *
- * Needs root, cc and make (libpcap-dev, libxdp-dev, libbpf-dev and liburing-dev for those
- * references).
+ * dpdk is measured once per poll-mode driver, as rows "dpdk (af_packet)" and "dpdk (af_xdp)":
+ * `--methods dpdk` runs both, `--methods dpdk:af_xdp` one. The reference gets the PMD as an
+ * argument, capbench `--dpdk-pmd PMD`. DPDK polls, so its reader's CPU time is its whole window
+ * (the per-CPU-second ratio is the pps ratio, give or take what others took of the CPU).
+ *
+ * Needs root, cc and make (libpcap-dev, libxdp-dev, libbpf-dev, liburing-dev and libdpdk-dev for
+ * those references).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -57,16 +63,68 @@ import {
   pps,
   ppsRange,
   ratioRange,
+  removeTempDir,
 } from './ring-common.js';
 
-const METHODS = ['socket', 'socket-mmsg', 'io-uring', 'pcap-native', 'packet-mmap', 'af-xdp'];
+const METHODS = [
+  'socket',
+  'socket-mmsg',
+  'io-uring',
+  'pcap-native',
+  'packet-mmap',
+  'af-xdp',
+  'dpdk',
+];
+/** dpdk's poll-mode drivers on the test bed: one row each. */
+const DPDK_PMDS = ['af_packet', 'af_xdp'];
 const GOAL = 0.9;
+/** After its result line, how long a reference may take to exit (dpdk: port close, EAL cleanup). */
+const EXIT_GRACE_MS = 10_000;
 /** After the interface has every frame: longer than any ring's retire timeout (100 ms) plus margin. */
 const SETTLE_MS = 150;
 const READY_TIMEOUT_MS = 15_000;
 
 const abort = new AbortController();
 let activeGenerator: RunningGenerator | null = null;
+
+// ---- what is measured ---------------------------------------------------------------------------
+
+/** One row: a capbench method, with the arguments that pick a variant of it (dpdk's PMD). */
+interface Target {
+  /** The row's name: the method, or e.g. "dpdk (af_xdp)". */
+  label: string;
+  method: string;
+  /** After IFNAME N on the reference's command line. */
+  refArgs: string[];
+  /** Added to `capbench run`. */
+  capbenchArgs: string[];
+}
+
+/** --methods entries to rows: "dpdk" is both PMDs, "dpdk:PMD" one. */
+function targetsOf(wanted: string[]): Target[] {
+  const targets: Target[] = [];
+  const unknown: string[] = [];
+  for (const w of wanted) {
+    const [method = '', pmd] = w.split(':');
+    if (!METHODS.includes(method) || (pmd !== undefined && method !== 'dpdk')) unknown.push(w);
+    else if (method !== 'dpdk') targets.push({ label: w, method, refArgs: [], capbenchArgs: [] });
+    else if (pmd !== undefined && !DPDK_PMDS.includes(pmd))
+      throw new Error(`dpdk: no PMD "${pmd}" (have: ${DPDK_PMDS.join(', ')})`);
+    else
+      for (const p of pmd === undefined ? DPDK_PMDS : [pmd])
+        targets.push({
+          label: `dpdk (${p})`,
+          method,
+          refArgs: [p],
+          capbenchArgs: ['--dpdk-pmd', p],
+        });
+  }
+  if (unknown.length > 0)
+    throw new Error(
+      `no reference for ${unknown.join(', ')} (have: ${METHODS.join(', ')}; dpdk:${DPDK_PMDS.join('|')})`,
+    );
+  return targets;
+}
 
 // ---- the reference programs -----------------------------------------------------------------
 
@@ -93,11 +151,20 @@ function rxPackets(ifname: string): number {
   return Number(readFileSync(`/sys/class/net/${ifname}/statistics/rx_packets`, 'utf8'));
 }
 
-async function refTrial(bin: string, count: number, fixture: Fixture): Promise<RefTrial> {
+async function refTrial(
+  bin: string,
+  refArgs: string[],
+  count: number,
+  fixture: Fixture,
+): Promise<RefTrial> {
   const bed = await createTestbed();
+  // A temporary directory of ours for what a reference keeps in TMPDIR (dpdk: EAL's runtime
+  // directory), removed even if the reference itself cannot remove it (SIGKILL).
+  const tmp = tempDir();
   const child = track(
-    spawn('taskset', ['-c', String(CAP_CPU), bin, bed.captureIf, String(count)], {
+    spawn('taskset', ['-c', String(CAP_CPU), bin, bed.captureIf, String(count), ...refArgs], {
       stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, TMPDIR: tmp },
     }),
   );
   let stderr = '';
@@ -107,7 +174,8 @@ async function refTrial(bin: string, count: number, fixture: Fixture): Promise<R
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
   const nextLine = async (what: string, ms: number): Promise<string> => {
-    const timeout = sleep(ms).then(() => null);
+    // Not holding the process open once the line has come (ref: false).
+    const timeout = sleep(ms, null, { ref: false });
     const r = await Promise.race([lines.next(), exited.then(() => null), timeout]);
     if (r === null || r.done === true) throw new Error(`${bin}: no ${what} line\n${stderr}`);
     return r.value;
@@ -133,9 +201,11 @@ async function refTrial(bin: string, count: number, fixture: Fixture): Promise<R
     await sleep(SETTLE_MS);
     child.stdin?.write('go\n');
     const result = await nextLine('result', 60_000);
-    const m = /^frames (\d+) ipv4 (\d+) ns (\d+) cpu_ns (\d+) drops (\d+)/.exec(result);
+    // What follows drops is the reference's own breakdown of them (dpdk: imissed, ierrors, rx_nombuf).
+    const m = /^frames (\d+) ipv4 (\d+) ns (\d+) cpu_ns (\d+) drops (\d+)(.*)$/.exec(result);
     if (!m) throw new Error(`${bin}: unexpected output "${result}"\n${stderr}`);
-    const [frames, ipv4, ns, cpuNs, drops] = m.slice(1).map(Number) as [
+    const breakdown = m[6]!.trim();
+    const [frames, ipv4, ns, cpuNs, drops] = m.slice(1, 6).map(Number) as [
       number,
       number,
       number,
@@ -148,11 +218,23 @@ async function refTrial(bin: string, count: number, fixture: Fixture): Promise<R
       pps: frames / (ns / 1e9),
       cpuPps: frames / (cpuNs / 1e9),
       exact,
-      detail: exact ? '' : `frames ${frames}/${sent}, ipv4 ${ipv4}/${want}, drops ${drops}`,
+      detail: exact
+        ? ''
+        : `frames ${frames}/${sent}, ipv4 ${ipv4}/${want}, drops ${drops}${breakdown ? ` (${breakdown})` : ''}`,
     };
   } finally {
-    if (child.exitCode === null) child.kill('SIGKILL');
+    // Let it exit by itself (dpdk closes its port and cleans up EAL after its result), else ask
+    // it to (it then cleans up), and only then kill it.
+    const gone = (ms: number): Promise<unknown> =>
+      Promise.race([exited, sleep(ms, null, { ref: false })]);
+    if (child.exitCode === null && child.signalCode === null) await gone(EXIT_GRACE_MS);
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await gone(EXIT_GRACE_MS);
+    }
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await exited;
+    removeTempDir(tmp);
     await destroyTestbed(bed);
   }
 }
@@ -160,6 +242,7 @@ async function refTrial(bin: string, count: number, fixture: Fixture): Promise<R
 // ---- main -------------------------------------------------------------------------------------
 
 interface Result {
+  /** The row's name (Target.label). */
   method: string;
   problem: string | null;
   ref: number[];
@@ -180,23 +263,24 @@ function empty(method: string, problem: string | null): Result {
  * method on this checkout) the reference alone, so its figures are there when capbench's are.
  */
 async function measure(
-  method: string,
+  target: Target,
   bin: string,
   args: { count: number; trials: number },
   fixture: Fixture,
   capbenchProblem: string | null,
 ): Promise<Result> {
-  const res = empty(method, capbenchProblem);
+  const { label, method } = target;
+  const res = empty(label, capbenchProblem);
   res.count = args.count;
   // One reference window not recorded, as capbench's warm-up window.
-  await refTrial(bin, args.count, fixture);
+  await refTrial(bin, target.refArgs, args.count, fixture);
   for (let t = 0; t < args.trials; t++) {
     let ref = NaN;
     let nat = NaN;
     let refCpu = NaN;
     let natCpu = NaN;
     const runRef = async (): Promise<void> => {
-      const r = await refTrial(bin, args.count, fixture);
+      const r = await refTrial(bin, target.refArgs, args.count, fixture);
       if (r.exact) [ref, refCpu] = [r.pps, r.cpuPps];
       else res.notes.push(`ref trial ${t + 1} inexact: ${r.detail}`);
     };
@@ -215,6 +299,7 @@ async function measure(
         'udp64',
         '--trials',
         '1',
+        ...target.capbenchArgs,
       ]);
       const row = rows.find((r) => r.method === method && r.tier === 'native');
       const problem = rowProblem(row);
@@ -237,7 +322,7 @@ async function measure(
     if (Number.isFinite(ref) && Number.isFinite(nat)) res.paired.push(nat / ref);
     if (Number.isFinite(refCpu) && Number.isFinite(natCpu)) res.pairedCpu.push(natCpu / refCpu);
     console.log(
-      `  ${method} trial ${t + 1}: ref ${pps(ref)}, capbench native ${capbenchProblem ? 'unavailable' : pps(nat)}, ratio ${ratio(nat / ref)}; ` +
+      `  ${label} trial ${t + 1}: ref ${pps(ref)}, capbench native ${capbenchProblem ? 'unavailable' : pps(nat)}, ratio ${ratio(nat / ref)}; ` +
         `per CPU-second: ref ${pps(refCpu)}, capbench ${pps(natCpu)}, ratio ${ratio(natCpu / refCpu)}`,
     );
   }
@@ -248,15 +333,12 @@ async function main(): Promise<void> {
   const args = parseArgs(
     process.argv.slice(2),
     { count: 'auto', trials: 5, methods: METHODS.join(',') },
-    'native-vs-ref [--count N|auto] [--trials T] [--methods a,b,...]',
+    'native-vs-ref [--count N|auto] [--trials T] [--methods a,b,...|dpdk:PMD]',
   );
   requireRoot();
   installCleanup(() => activeGenerator?.stop());
 
-  const wanted = args.methods.split(',').filter((m) => m !== '');
-  const unknown = wanted.filter((m) => !METHODS.includes(m));
-  if (unknown.length > 0)
-    throw new Error(`no reference for ${unknown.join(', ')} (have: ${METHODS.join(', ')})`);
+  const targets = targetsOf(args.methods.split(',').filter((m) => m !== ''));
   const fixture = await loadFixture(DEFAULT_FIXTURE);
   const capbench = listMethods();
   const { bins, log } = buildRefs();
@@ -268,7 +350,8 @@ async function main(): Promise<void> {
   console.log(`load average at start: ${loadAverage()}`);
 
   const results: Result[] = [];
-  for (const method of wanted) {
+  for (const target of targets) {
+    const { label, method } = target;
     const avail = capbench.get(method);
     const bin = bins.get(method);
     const capbenchProblem = avail?.available
@@ -278,13 +361,13 @@ async function main(): Promise<void> {
       const why =
         log.split('\n').find((l) => l.includes(`${method}.c`) && /error/i.test(l)) ??
         'see make output';
-      results.push(empty(method, `unavailable (reference did not build: ${why.trim()})`));
+      results.push(empty(label, `unavailable (reference did not build: ${why.trim()})`));
     } else {
       results.push(
         await measure(
-          method,
+          target,
           bin,
-          { count: drainCount(method, args.count), trials: args.trials },
+          { count: drainCount(label, args.count), trials: args.trials },
           fixture,
           capbenchProblem,
         ),

@@ -50,6 +50,14 @@ export function parseArgs<T extends Args>(argv: string[], defaults: T, usage: st
  * frames/s) that one preemption or the JS call around the native loop does not decide it.
  * Sockets hold at most about 1 M small frames (1 GiB SO_RCVBUFFORCE); af-xdp needs 2 KiB of
  * pinned UMEM per frame and capbench caps its UMEM at 1 GiB (about 523 k frames).
+ *
+ * dpdk is keyed by PMD, as bench rows name it ("dpdk (af_packet)"). net_af_packet holds a drain
+ * in its TPACKET_V2 ring of 2 KiB frames: 200 k frames are 400 MiB of ring in the reference and
+ * at least as much in capbench (plus its mbufs, 4 KiB each under --no-huge if it sizes a pool for
+ * --count), and still a window of about 10 ms at the 18 Mpps it reads here. net_af_xdp (DPDK
+ * 22.11) posts 2048 buffers to its fill ring once and then one per frame it hands over, so no
+ * more than 2048 frames ever wait for a reader: beyond that the kernel drops (imissed), whatever
+ * the pool, UMEM or rx ring. Its drain is therefore 2048 frames, a window of about 0.2 ms.
  */
 const DRAIN_COUNT: Record<string, number> = {
   socket: 1_000_000,
@@ -58,9 +66,11 @@ const DRAIN_COUNT: Record<string, number> = {
   'pcap-native': 4_000_000,
   'packet-mmap': 4_000_000,
   'af-xdp': 500_000,
+  'dpdk (af_packet)': 200_000,
+  'dpdk (af_xdp)': 2048,
 };
 
-/** --count for a method: a number, or "auto" for DRAIN_COUNT. */
+/** --count for a method (or a bench row such as "dpdk (af_xdp)"): a number, or "auto" for DRAIN_COUNT. */
 export function drainCount(method: string, arg: string): number {
   if (arg === 'auto') return DRAIN_COUNT[method] ?? 1_000_000;
   const n = Number(arg);
@@ -93,6 +103,12 @@ export function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'capbench-ring-'));
   tempDirs.add(dir);
   return dir;
+}
+
+/** Removes a directory from tempDir() before exit. */
+export function removeTempDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  tempDirs.delete(dir);
 }
 
 const onExit: Array<() => void> = [];
@@ -226,8 +242,7 @@ export async function runCapbench(args: string[]): Promise<CapbenchRun> {
     };
     return { rows: results.rows, tscHz: results.host.tscHz, status };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
-    tempDirs.delete(dir);
+    removeTempDir(dir);
   }
 }
 

@@ -20,6 +20,7 @@ g++                    build   all          node-gyp (the addon's C and C++)
 libpcap-dev            build   all          the cap package builds against it; pcap-native loads libpcap at run time
 libxdp-dev             build   all          the af-xdp method is compiled in when xdp/xsk.h is there
 libbpf-dev             build   all          af-xdp (with libxdp-dev)
+libdpdk-dev            build   debian-only  the dpdk method is compiled in when pkg-config finds libdpdk; binding.gyp links DPDK 22.11's static libraries by name (Ubuntu 24.04 has 23.11, split differently)
 iproute2               build   all          the test bed: ip netns, ip link (veth)
 ethtool                build   all          the test bed turns offloads off
 procps                 build   all          sysctl, for the test bed

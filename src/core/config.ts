@@ -15,6 +15,7 @@ export const METHOD_NAMES = [
   'pcap-native',
   'packet-mmap',
   'af-xdp',
+  'dpdk',
   'fastnet-read',
   'fastnet-ring',
   'fastnet-zc',

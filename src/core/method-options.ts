@@ -7,7 +7,7 @@
  */
 
 /** What an option's value can be; null means "let the method choose" where an option allows it. */
-export type OptionValue = number | boolean | null;
+export type OptionValue = number | boolean | string | null;
 
 export interface MethodOption<T extends OptionValue = OptionValue> {
   /** The flag without its dashes (`ring-mb`): the key in RunConfig.methodOptions and in JSON. */

@@ -137,6 +137,11 @@ export interface CaptureMethod {
    * whose receiving happens inside a library, the calls into it. Absent: system calls.
    */
   readonly callsAre?: CallsKind;
+  /**
+   * What its rows are labelled with beyond its name, from its options (dpdk: the PMD that ran).
+   * Absent: the name says it all.
+   */
+  variant?(values: MethodOptionValues): string;
   /** Options of its own, offered by the command line (an option several methods read is one declaration they share). */
   readonly options?: readonly MethodOption[];
   /**

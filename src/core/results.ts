@@ -241,6 +241,8 @@ export interface ThreadShare {
 
 export interface Row {
   method: MethodName;
+  /** What the method says ran beyond its name (dpdk: the PMD); absent where it says nothing. */
+  variant?: string;
   tier: Tier;
   mode: Mode;
   /** Reader threads (--threads). Absent from files written before it existed: 1. */
@@ -376,4 +378,9 @@ export interface CounterFloor {
   native: { nsPerFrame: number; rmePct: number };
   /** Frames per measured call (the fixture's frames, repeated to a batch). */
   batch: number;
+}
+
+/** A row's method as tables print it: `dpdk:af_xdp` where the method names a variant. */
+export function methodLabel(row: Pick<Row, 'method' | 'variant'>): string {
+  return row.variant === undefined ? row.method : `${row.method}:${row.variant}`;
 }

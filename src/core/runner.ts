@@ -401,13 +401,17 @@ async function measurePoint(
         };
   const ran = await runInterleaved(plans, rule, deps.onProgress);
   const reference = pointReference(basePlan, plans, config.mode);
-  const rows = slots.map((s) =>
-    !isPlan(s)
+  const rows = slots.map((s): Row => {
+    const row = !isPlan(s)
       ? s
       : s === basePlan
         ? buildBaselineRow(s, config, cycles)
-        : buildRow(s, config, reference, cycles),
-  );
+        : buildRow(s, config, reference, cycles);
+    const method = row.method === BASELINE ? undefined : deps.methods.get(row.method);
+    return method?.variant === undefined
+      ? row
+      : { ...row, variant: method.variant(config.methodOptions) };
+  });
   return {
     rows,
     stopping: {

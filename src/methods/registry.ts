@@ -7,6 +7,7 @@ import { CAPTURE_METHOD_NAMES, type CaptureMethodName } from '../core/config.js'
 import type { CaptureMethod } from '../core/method.js';
 import type { MethodOption } from '../core/method-options.js';
 import { afXdp } from './af-xdp.js';
+import { dpdk } from './dpdk.js';
 import { fastnetRead } from './fastnet-read.js';
 import { fastnetRing } from './fastnet-ring.js';
 import { fastnetZc } from './fastnet-zc.js';
@@ -25,6 +26,7 @@ const BY_NAME: { readonly [N in CaptureMethodName]: CaptureMethod & { readonly n
   'pcap-native': pcapNative,
   'packet-mmap': packetMmap,
   'af-xdp': afXdp,
+  dpdk,
   'fastnet-read': fastnetRead,
   'fastnet-ring': fastnetRing,
   'fastnet-zc': fastnetZc,

@@ -5,7 +5,7 @@
  * back to read.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
-import type { Results } from '../core/results.js';
+import { methodLabel, type Results } from '../core/results.js';
 import {
   changeLabel,
   COUNT_TOLERANCE,
@@ -86,7 +86,7 @@ function lines(
 ): string[][] {
   const r = (row.next ?? row.base)!;
   const point = r.point === null ? DASH : pointLabel(r.point);
-  const id = [r.method, r.tier, r.mode, point];
+  const id = [methodLabel(r), r.tier, r.mode, point];
   const blank = id.map(() => '');
   if (row.metrics === null) {
     const which = row.status === 'added' ? 'only in new' : 'only in base';

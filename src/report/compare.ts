@@ -21,7 +21,7 @@
  * totalRme), the margin falls back to the two intervals' combined half-widths (the overlap rule);
  * with neither the uncertainty is unknown and only the threshold applies.
  */
-import type { Results, Row, SweepPoint } from '../core/results.js';
+import { methodLabel, type Results, type Row, type SweepPoint } from '../core/results.js';
 import { mean, rme, standardError } from '../core/statistics.js';
 import { tQuantile } from '../core/student-t.js';
 import { si } from './format-number.js';
@@ -333,7 +333,7 @@ export function changeLabel(m: MetricChange): string {
 /** Stable identity of a row across files; rows of one reader thread keep the key they had before threads existed. */
 export function rowKey(row: Row): string {
   const key = [
-    row.method,
+    methodLabel(row),
     row.tier,
     row.mode,
     row.point?.frameBytes ?? null,
@@ -356,7 +356,7 @@ export function pointLabel(point: SweepPoint): string {
 /** "socket/js drain" ("socket/js ×2 drain" with two reader threads), plus the sweep point when there is one. */
 export function rowLabel(row: Row): string {
   const threads = readerThreads(row) > 1 ? ` ×${readerThreads(row)}` : '';
-  const head = `${row.method}/${row.tier}${threads} ${row.mode}`;
+  const head = `${methodLabel(row)}/${row.tier}${threads} ${row.mode}`;
   return row.point === null ? head : `${head} ${pointLabel(row.point)}`;
 }
 

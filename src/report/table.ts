@@ -4,7 +4,7 @@
  */
 import { Chalk, type ChalkInstance } from 'chalk';
 import { MIN_PACKETS } from '../core/accounting.js';
-import type { Results, Row, RunSpeed, Stopping } from '../core/results.js';
+import { methodLabel, type Results, type Row, type RunSpeed, type Stopping } from '../core/results.js';
 import type { SpeedSpread } from '../core/drift.js';
 import { trafficFrom } from '../core/config.js';
 import { DASH, delay, percent, si, whole } from './format-number.js';
@@ -94,7 +94,7 @@ function cells(
         : whole(row.dropped);
   if (!row.available)
     return [
-      row.method,
+      methodLabel(row),
       row.tier,
       row.mode,
       DASH,
@@ -113,7 +113,7 @@ function cells(
     value !== null && value > noisyRme ? c.yellow(`${percent(value)}!`) : percent(value);
   const clustered = multimodal(row) ? c.yellow('~') : '';
   return [
-    row.method,
+    methodLabel(row),
     row.tier,
     row.mode,
     si(row.pps),
@@ -157,7 +157,7 @@ function explainCells(row: Row, verdict: string, c: ChalkInstance): string[] {
           perPacket(e.minorFaultsPerPacket * 1e6),
         ];
   return [
-    row.method,
+    methodLabel(row),
     row.tier,
     row.mode,
     c.bold(whole(row.cyclesPerPacket.total ?? row.cyclesPerPacket.read)),
@@ -340,7 +340,7 @@ function noisyNote(rows: readonly Row[], noisyRme: number, view: TableView): str
   const sentence = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
   if (view === 'normalised')
     return `${head} even at reference speed: the windows themselves differ, not only the machine's speed`;
-  const label = (r: Row): string => `${r.method}/${r.tier}`;
+  const label = (r: Row): string => `${methodLabel(r)}/${r.tier}`;
   const noisy = rows.filter((r) => r.noisy);
   const drift = noisy.filter((r) => r.driftExplainsNoise === true).map(label);
   const own = noisy.filter((r) => r.driftExplainsNoise === false).map(label);
@@ -391,7 +391,7 @@ export function renderTable(results: Results, options: TableOptions): string {
   const body = rows.map((row) => {
     let note: number | null = null;
     if (row.reason !== null) {
-      notes.push(`[${notes.length + 1}] ${row.method}/${row.tier}: ${row.reason}`);
+      notes.push(`[${notes.length + 1}] ${methodLabel(row)}/${row.tier}: ${row.reason}`);
       note = notes.length;
     }
     const paid = cells(row, note, c, maxPps, config.noisyRme);

@@ -55,11 +55,28 @@ test("runConfig: the methods' own options are parsed by their declarations, each
     'block-kb': null,
     queues: 1,
     zerocopy: false,
+    'dpdk-pmd': 'af_packet',
+    'dpdk-port': null,
   });
   assert.deepEqual(
-    runConfig({ batch: '8', ringMb: '2.5', blockKb: '64', queues: '2', zerocopy: true })
-      .methodOptions,
-    { batch: 8, 'ring-mb': 2.5, 'block-kb': 64, queues: 2, zerocopy: true },
+    runConfig({
+      batch: '8',
+      ringMb: '2.5',
+      blockKb: '64',
+      queues: '2',
+      zerocopy: true,
+      dpdkPmd: 'af_xdp',
+      dpdkPort: '0000:03:00.0',
+    }).methodOptions,
+    {
+      batch: 8,
+      'ring-mb': 2.5,
+      'block-kb': 64,
+      queues: 2,
+      zerocopy: true,
+      'dpdk-pmd': 'af_xdp',
+      'dpdk-port': '0000:03:00.0',
+    },
   );
   assert.throws(
     () => runConfig({ queues: 'two' }),

@@ -12,7 +12,7 @@ test('every name --methods takes is the baseline or a registered method, filed u
 test('every option a method declares is offered once, and an option several methods read is one declaration', () => {
   assert.deepEqual(
     METHOD_OPTIONS.map((o) => o.name),
-    ['batch', 'ring-mb', 'block-kb', 'queues', 'zerocopy'],
+    ['batch', 'ring-mb', 'block-kb', 'queues', 'zerocopy', 'dpdk-pmd', 'dpdk-port'],
   );
   const batchReaders = [...METHODS.values()]
     .filter((m) => m.options?.some((o) => o.name === 'batch'))
