@@ -14,7 +14,6 @@
  * queues are max(N, T) (on the test bed, all of its queues), dealt out to T reader threads:
  * thread t reads queues t, t + T, ...
  */
-import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { countTable } from '../core/counter.js';
 import { SLICE_MS, type Step } from '../core/consume-loop.js';
@@ -32,6 +31,7 @@ import { rxQueueCount } from '../net/nic-queues.js';
 import { forgetXdpAttach, recordXdpAttach } from '../net/xdp-leftovers.js';
 import { LIVE_BUFFER_BYTES } from '../core/config.js';
 import { SteppedSession } from './stepped-session.js';
+import { interfaceDropsSince, readNumber, withoutInterfaceDrops } from './xdp-redirect-drops.js';
 import { readerThreads } from './threaded-session.js';
 import { optionValue, type MethodOption } from '../core/method-options.js';
 import { positiveInt } from '../shared/parse-number.js';
@@ -97,15 +97,6 @@ function checkQueues(wanted: number, ifname: string): void {
 
 function tooFewQueues(wanted: number, ifname: string, queues: number): string {
   return `--queues/--threads ${wanted}: ${ifname} has ${queues} receive queue${queues === 1 ? '' : 's'}, and af-xdp binds one socket to each of queues 0..${wanted - 1}`;
-}
-
-function readNumber(path: string): number | null {
-  try {
-    const v = Number(readFileSync(path, 'utf8').trim());
-    return Number.isFinite(v) ? v : null;
-  } catch {
-    return null;
-  }
 }
 
 interface Sizing {
@@ -220,26 +211,6 @@ class UmemReader {
     }
     return got;
   }
-}
-
-/** The interface's rx_dropped since now, as a function to read it later. */
-function interfaceDropsSince(ifname: string): () => number {
-  const path = `/sys/class/net/${ifname}/statistics/rx_dropped`;
-  const at0 = readNumber(path);
-  return () => {
-    const now = readNumber(path);
-    return now !== null && at0 !== null ? Math.max(0, now - at0) : 0;
-  };
-}
-
-/**
- * A socket's drops less the part the interface has already counted (see AfXdpSession.stats);
- * `s` is the sockets' own figures, seen = produced + drops.
- */
-function withoutInterfaceDrops(s: SessionStats, ifDrops: number): SessionStats {
-  const sockDrops = s.drops ?? 0;
-  const drops = sockDrops - Math.min(sockDrops, ifDrops);
-  return { ...s, seen: (s.seen ?? 0) - sockDrops + drops, drops };
 }
 
 class AfXdpSession extends SteppedSession {

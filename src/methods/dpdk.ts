@@ -27,6 +27,7 @@ import { native, type NativeCount } from '../native/binding.js';
 import { forgetXdpAttach, recordXdpAttach } from '../net/xdp-leftovers.js';
 import { fromNative, UsageError } from '../shared/errors.js';
 import { SteppedSession } from './stepped-session.js';
+import { interfaceDropsSince, withoutInterfaceDrops } from './xdp-redirect-drops.js';
 
 /** The most frames one step takes (CB_DPDK_MAX_TAKE in dpdk_port.h). */
 const MAX_TAKE = 512;
@@ -74,7 +75,8 @@ interface DpdkPort {
    */
   next(table: Uint32Array, maxFrames: number, timeoutMs: number): number;
   consumeNative(maxFrames: number, sliceMs: number, idleMs: number): NativeCount;
-  stats(): { packets: number; drops: number };
+  /** Frames the kernel handed to the port, drops included, or -1 where it cannot tell (af_xdp). */
+  stats(): { seen: number; drops: number };
   close(): void;
 }
 
@@ -132,13 +134,18 @@ class DpdkSession extends SteppedSession {
   readonly settleMs: number;
   private readonly port: DpdkPort;
   private stateFile: string | null = null;
+  /** af_xdp: its socket's drops less those veth already counted (xdp-redirect-drops.ts). */
+  private readonly adjust: (s: SessionStats) => SessionStats;
   protected readonly step: Step;
 
   constructor(ctx: OpenContext) {
     super();
     const pmd = pmdOf(ctx.values);
     const pci = optionValue(ctx.values, PORT) ?? '';
-    this.settleMs = pmd === 'af_xdp' && pci === '' ? AF_XDP_SETTLE_MS : 0;
+    const xdp = pmd === 'af_xdp' && pci === '';
+    this.settleMs = xdp ? AF_XDP_SETTLE_MS : 0;
+    const ifDrops = xdp ? interfaceDropsSince(ctx.ifname) : null;
+    this.adjust = ifDrops === null ? (s) => s : (s) => withoutInterfaceDrops(s, ifDrops());
     try {
       this.port = new (native().DpdkPort)({
         ifname: ctx.ifname,
@@ -182,9 +189,13 @@ class DpdkSession extends SteppedSession {
 
   stats(): SessionStats {
     const s = this.port.stats();
-    // The PMDs count frames when a burst takes them, not when they land in the kernel's ring or
-    // the UMEM, so what waits unread is unknown. A poll-mode driver makes no calls worth counting.
-    return { seen: null, drops: s.drops, calls: null, wakeups: null };
+    // A poll-mode driver makes no calls worth counting: rx bursts are function calls.
+    return this.adjust({
+      seen: s.seen < 0 ? null : s.seen,
+      drops: s.drops,
+      calls: null,
+      wakeups: null,
+    });
   }
 
   close(): void {

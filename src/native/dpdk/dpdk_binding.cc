@@ -107,10 +107,11 @@ private:
 
 	int ReadStats(StatsFields &out, cb_error *e)
 	{
-		uint64_t packets, drops;
-		if (cb_dpdk_stats(&d_, &packets, &drops, e) < 0)
+		int64_t seen;
+		uint64_t drops;
+		if (cb_dpdk_stats(&d_, &seen, &drops, e) < 0)
 			return -1;
-		out.Add("packets", (double)packets);
+		out.Add("seen", (double)seen);
 		out.Add("drops", (double)drops);
 		return 0;
 	}

@@ -22,6 +22,7 @@
 #include <rte_prefetch.h>
 
 #include <dirent.h>
+#include <linux/if_packet.h>
 #include <net/if.h>
 #include <pthread.h>
 #include <sched.h>
@@ -75,6 +76,12 @@ struct cb_dpdk_port {
 	uint64_t fds_before[FD_WATCH / 64];
 	int promisc_before; /* the interface's IFF_PROMISC before the PMD set it, or -1 */
 	uint32_t prog_id;   /* af_xdp: the XDP program its PMD attached, 0 for none */
+	/*
+	 * af_packet: the PMD's AF_PACKET socket, for the kernel's own counts. The PMD reports no
+	 * drops (its imissed stays 0 when its ring overflows), so they are read here; -1 elsewhere.
+	 */
+	int packet_fd;
+	uint64_t kernel_packets, kernel_drops; /* PACKET_STATISTICS since the port was emptied */
 	struct rte_mempool *pool;
 	uint8_t *mem;
 	size_t mem_len;
@@ -372,6 +379,39 @@ static void close_leftovers(const uint64_t *before)
 	}
 }
 
+/* The one AF_PACKET socket opened since `before`: af_packet's PMD's, with qpairs=1. */
+static int new_packet_socket(const uint64_t *before)
+{
+	uint64_t now[FD_WATCH / 64];
+	int found = -1;
+	open_fds(now);
+	for (int fd = 0; fd < FD_WATCH; fd++) {
+		uint64_t bit = 1ull << (fd % 64);
+		int domain = 0;
+		socklen_t len = sizeof(domain);
+		if ((now[fd / 64] & bit) && !(before[fd / 64] & bit) &&
+		    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 &&
+		    domain == AF_PACKET) {
+			if (found >= 0)
+				return -1; /* more than one: cannot tell which */
+			found = fd;
+		}
+	}
+	return found;
+}
+
+/* Adds what the kernel counted since the last call (reading PACKET_STATISTICS resets it). */
+static int read_kernel_counts(struct cb_dpdk_port *p)
+{
+	struct tpacket_stats st;
+	socklen_t len = sizeof(st);
+	if (getsockopt(p->packet_fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) < 0)
+		return -1;
+	p->kernel_packets += st.tp_packets; /* drops included */
+	p->kernel_drops += st.tp_drops;
+	return 0;
+}
+
 static void port_free(struct cb_dpdk_port *p)
 {
 	struct rte_eth_dev_info info;
@@ -410,6 +450,8 @@ static void port_empty(struct cb_dpdk_port *p)
 		}
 	}
 	(void)rte_eth_stats_reset(p->id);
+	if (p->packet_fd >= 0 && read_kernel_counts(p) == 0)
+		p->kernel_packets = p->kernel_drops = 0;
 }
 
 static int port_add(struct cb_dpdk_port *p, const struct cb_dpdk_options *o, struct cb_error *e)
@@ -466,6 +508,12 @@ static int port_add(struct cb_dpdk_port *p, const struct cb_dpdk_options *o, str
 	if (rte_eth_dev_get_port_by_name(p->vdev, &p->id) != 0)
 		return cb_fail(e, ENODEV, "dpdk: %s was added but has no port", p->vdev);
 	p->added = 1;
+	if (!o->pci && !xdp) {
+		p->packet_fd = new_packet_socket(p->fds_before);
+		if (p->packet_fd < 0)
+			return cb_fail(e, ENOENT, "dpdk: %s: cannot find its AF_PACKET socket",
+				       p->vdev);
+	}
 	struct rte_eth_conf conf = { 0 };
 	rc = rte_eth_dev_configure(p->id, p->queues, p->queues, &conf);
 	if (rc < 0)
@@ -526,6 +574,8 @@ int cb_dpdk_open(struct cb_dpdk *d, const struct cb_dpdk_options *o, struct cb_e
 		return -1;
 	}
 	struct cb_dpdk_port *p = calloc(1, sizeof(*p));
+	if (p)
+		p->packet_fd = -1;
 	if (!p) {
 		pthread_mutex_unlock(&eal_lock);
 		return cb_fail(e, ENOMEM, "dpdk: a port on %s", d->ifname);
@@ -656,14 +706,22 @@ int cb_dpdk_consume(struct cb_dpdk *d, const struct cb_slice *slice, struct cb_c
 			     out, e);
 }
 
-int cb_dpdk_stats(struct cb_dpdk *d, uint64_t *packets, uint64_t *drops, struct cb_error *e)
+int cb_dpdk_stats(struct cb_dpdk *d, int64_t *seen, uint64_t *drops, struct cb_error *e)
 {
+	struct cb_dpdk_port *p = d->port;
 	struct rte_eth_stats s;
-	int rc = rte_eth_stats_get(d->port->id, &s);
+	int rc = rte_eth_stats_get(p->id, &s);
 	if (rc < 0)
-		return cb_fail(e, -rc, "dpdk: stats of %s on %s", d->port->pmd, d->ifname);
-	*packets = s.ipackets;
+		return cb_fail(e, -rc, "dpdk: stats of %s on %s", p->pmd, d->ifname);
+	*seen = -1;
 	*drops = s.imissed + s.ierrors + s.rx_nombuf;
+	if (p->packet_fd >= 0) {
+		if (read_kernel_counts(p) < 0)
+			return cb_fail(e, errno, "dpdk: PACKET_STATISTICS of %s's socket on %s",
+				       p->vdev, d->ifname);
+		*seen = (int64_t)p->kernel_packets;
+		*drops += p->kernel_drops;
+	}
 	return 0;
 }
 
@@ -725,9 +783,9 @@ int cb_dpdk_consume(struct cb_dpdk *d, const struct cb_slice *slice, struct cb_c
 	return cb_fail(e, ENOSYS, NO_DPDK);
 }
 
-int cb_dpdk_stats(struct cb_dpdk *d, uint64_t *packets, uint64_t *drops, struct cb_error *e)
+int cb_dpdk_stats(struct cb_dpdk *d, int64_t *seen, uint64_t *drops, struct cb_error *e)
 {
-	(void)d, (void)packets, (void)drops;
+	(void)d, (void)seen, (void)drops;
 	return cb_fail(e, ENOSYS, NO_DPDK);
 }
 

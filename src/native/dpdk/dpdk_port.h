@@ -71,10 +71,11 @@ int cb_dpdk_consume(struct cb_dpdk *d, const struct cb_slice *slice, struct cb_c
 		    struct cb_error *e);
 
 /*
- * The port's counters since open (rte_eth_stats): frames received, and dropped by the PMD or
- * the kernel under it (imissed + ierrors + rx_nombuf).
+ * The port's counts since open: frames the kernel handed to it, drops included, where it can
+ * tell (af_packet's socket; else -1), and frames dropped by the PMD or the kernel under it
+ * (imissed + ierrors + rx_nombuf, and af_packet's ring overflows, which its PMD does not count).
  */
-int cb_dpdk_stats(struct cb_dpdk *d, uint64_t *packets, uint64_t *drops, struct cb_error *e);
+int cb_dpdk_stats(struct cb_dpdk *d, int64_t *seen, uint64_t *drops, struct cb_error *e);
 
 /* Stops and removes the port, and lets its memory go. */
 void cb_dpdk_close(struct cb_dpdk *d);
