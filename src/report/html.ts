@@ -6,7 +6,13 @@
  * attached to a CI run or opened offline, and every string from the results is escaped.
  */
 import { MIN_PACKETS } from '../core/accounting.js';
-import type { DeliverSource, Results, Row, ThreadShare } from '../core/results.js';
+import {
+  methodLabel,
+  type DeliverSource,
+  type Results,
+  type Row,
+  type ThreadShare,
+} from '../core/results.js';
 import { methodOptionsText } from './method-options-text.js';
 import { headlineCycles, pointLabel, readerThreads } from './compare.js';
 import { DASH, delay, percent, si, whole } from './format-number.js';
@@ -174,7 +180,8 @@ function figure(svg: string, caption: string): string {
 /** pps per method, one bar per tier, with the 95% margin of error as an error bar. */
 function ppsChart(rows: Row[]): string {
   const modes = unique(rows.map((r) => r.mode));
-  const category = (r: Row): string => (modes.length > 1 ? `${r.method} ${r.mode}` : r.method);
+  const category = (r: Row): string =>
+    modes.length > 1 ? `${methodLabel(r)} ${r.mode}` : methodLabel(r);
   // The none baseline runs but delivers nothing to count: no bar to draw. Unavailable methods stay, as n/a.
   const categories = unique(rows.map(category)).filter((c) =>
     rows.some((r) => category(r) === c && (!r.available || r.pps !== null)),
@@ -210,7 +217,8 @@ function cyclesChart(rows: Row[]): string {
   const shown = rows.filter((r) => r.available && r.cyclesPerPacket.read !== null);
   if (shown.length === 0) return '';
   const modes = unique(shown.map((r) => r.mode));
-  const name = (r: Row): string => `${r.method}/${r.tier}${modes.length > 1 ? ` ${r.mode}` : ''}`;
+  const name = (r: Row): string =>
+    `${methodLabel(r)}/${r.tier}${modes.length > 1 ? ` ${r.mode}` : ''}`;
   const withDeliver = shown.some((r) => r.cyclesPerPacket.deliver !== null);
   const svg = barChart({
     title: withDeliver
@@ -256,7 +264,7 @@ function cyclesChart(rows: Row[]): string {
 
 type Sweepable = Row & { point: NonNullable<Row['point']> };
 
-const seriesName = (r: Row): string => `${r.method}/${r.tier}`;
+const seriesName = (r: Row): string => `${methodLabel(r)}/${r.tier}`;
 
 /** How sweep curves name their lines, and say so: by method and tier, and by reader threads where the rows mix counts. */
 interface Curves {
@@ -545,7 +553,7 @@ function rowCells(row: Row, noisyRme: number, columns: Columns): string {
   const num = (text: string, sub?: string, title?: string | null): string =>
     `<td class="num"${title ? ` title="${esc(title)}"` : ''}>${esc(text)}${sub ? `<span class="sub">${esc(sub)}</span>` : ''}</td>`;
   const id = [
-    row.method,
+    methodLabel(row),
     row.tier,
     row.mode,
     ...(columns.point ? [row.point === null ? DASH : pointLabel(row.point)] : []),
