@@ -5,6 +5,7 @@
 
 #include "addon.h"
 #include "capture_binding.h"
+#include "external_area.h"
 #include "fanout_option.h"
 #include "packet_mmap.h"
 
@@ -49,9 +50,7 @@ public:
 		if (cb_pmmap_open(&ring_, &o, &e) < 0)
 			throw CbJsError(env, e);
 		try {
-			Napi::ArrayBuffer ab =
-				Napi::ArrayBuffer::New(env, ring_.map, ring_.map_len);
-			buffer_ = Napi::Persistent(ab);
+			ring_area_.Share(env, ring_.map, ring_.map_len);
 		} catch (...) {
 			cb_pmmap_close(&ring_);
 			throw;
@@ -65,7 +64,7 @@ public:
 	{
 		// Finalize() has run by now; if the ArrayBuffer could not be detached the mapping is
 		// deliberately left in place (Release() keeps it), never unmapped under a live view.
-		if (detached_)
+		if (ring_area_.Detached())
 			cb_pmmap_close(&ring_);
 	}
 
@@ -74,15 +73,8 @@ private:
 	// leaking it is better than JS reading unmapped memory.
 	void Release(Napi::Env env)
 	{
-		if (!detached_) {
-			napi_value ab = nullptr;
-			if (napi_get_reference_value(env, buffer_, &ab) != napi_ok || !ab)
-				return;
-			if (napi_detach_arraybuffer(env, ab) != napi_ok)
-				return;
-			detached_ = true;
-		}
-		cb_pmmap_close(&ring_);
+		if (ring_area_.DetachQuietly(env))
+			cb_pmmap_close(&ring_);
 	}
 
 	friend class CaptureBinding<PacketMmapRing>;
@@ -91,7 +83,7 @@ private:
 	const char *Ifname() const { return ring_.ifname; }
 
 	// After close() this is the same ArrayBuffer, detached: byteLength 0, views over it empty.
-	Napi::Value Ring(const Napi::CallbackInfo &) { return buffer_.Value(); }
+	Napi::Value Ring(const Napi::CallbackInfo &) { return ring_area_.Value(); }
 
 	Napi::Value FanoutGroup(const Napi::CallbackInfo &info)
 	{
@@ -131,16 +123,12 @@ private:
 
 	void Close(const Napi::CallbackInfo &)
 	{
-		if (!detached_) {
-			buffer_.Value().Detach(); // throws if it cannot: then nothing is unmapped
-			detached_ = true;
-		}
+		ring_area_.Detach(); // throws if it cannot: then nothing is unmapped
 		cb_pmmap_close(&ring_);
 	}
 
 	cb_pmmap ring_{};
-	Napi::Reference<Napi::ArrayBuffer> buffer_;
-	bool detached_ = false; // buffer_ no longer points at the mapping
+	ExternalArea ring_area_;
 };
 
 } // namespace

@@ -6,6 +6,7 @@
 #include "addon.h"
 #include "capture_binding.h"
 #include "dpdk_port.h"
+#include "external_area.h"
 
 namespace {
 
@@ -41,25 +42,19 @@ public:
 		if (cb_dpdk_open(&d_, &o, &e) < 0)
 			throw CbJsError(env, e);
 		try {
-			mbufs_ = Napi::Persistent(Napi::ArrayBuffer::New(env, d_.mem, d_.mem_len));
+			mbufs_.Share(env, d_.mem, d_.mem_len);
 		} catch (...) {
 			cb_dpdk_close(&d_);
 			throw;
 		}
 	}
 
-	void Finalize(Napi::Env env) override
-	{
-		napi_value ab = nullptr;
-		if (!detached_ && napi_get_reference_value(env, mbufs_, &ab) == napi_ok && ab &&
-		    napi_detach_arraybuffer(env, ab) == napi_ok)
-			detached_ = true;
-	}
+	void Finalize(Napi::Env env) override { mbufs_.DetachQuietly(env); }
 
 	// Memory still viewed from JS is left in place rather than freed under the view.
 	~DpdkPort() override
 	{
-		if (detached_)
+		if (mbufs_.Detached())
 			cb_dpdk_close(&d_);
 	}
 
@@ -118,16 +113,12 @@ private:
 
 	void Close(const Napi::CallbackInfo &)
 	{
-		if (!detached_) {
-			mbufs_.Value().Detach(); // throws if it cannot: then nothing is let go
-			detached_ = true;
-		}
+		mbufs_.Detach(); // throws if it cannot: then nothing is let go
 		cb_dpdk_close(&d_);
 	}
 
 	cb_dpdk d_{};
-	Napi::Reference<Napi::ArrayBuffer> mbufs_;
-	bool detached_ = false;
+	ExternalArea mbufs_;
 };
 
 Napi::Value Probe(const Napi::CallbackInfo &info)

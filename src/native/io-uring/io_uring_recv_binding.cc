@@ -7,6 +7,7 @@
 #include "../af-packet/fanout_option.h"
 #include "addon.h"
 #include "capture_binding.h"
+#include "external_area.h"
 #include "io_uring_recv.h"
 
 namespace {
@@ -44,26 +45,19 @@ public:
 		if (cb_uring_open(&u_, &o, &e) < 0)
 			throw CbJsError(env, e);
 		try {
-			buffer_ = Napi::Persistent(
-				Napi::ArrayBuffer::New(env, u_.buffers, u_.buffers_len));
+			buffers_.Share(env, u_.buffers, u_.buffers_len);
 		} catch (...) {
 			cb_uring_close(&u_);
 			throw;
 		}
 	}
 
-	void Finalize(Napi::Env env) override
-	{
-		napi_value ab = nullptr;
-		if (!detached_ && napi_get_reference_value(env, buffer_, &ab) == napi_ok && ab &&
-		    napi_detach_arraybuffer(env, ab) == napi_ok)
-			detached_ = true;
-	}
+	void Finalize(Napi::Env env) override { buffers_.DetachQuietly(env); }
 
 	// A buffer area still viewed from JS is left mapped rather than freed under the view.
 	~IoUringSocket() override
 	{
-		if (detached_)
+		if (buffers_.Detached())
 			cb_uring_close(&u_);
 	}
 
@@ -73,7 +67,7 @@ private:
 	bool IsOpen() const { return u_.ring_fd >= 0; }
 	const char *Ifname() const { return u_.sock.ifname; }
 
-	Napi::Value Buffers(const Napi::CallbackInfo &) { return buffer_.Value(); }
+	Napi::Value Buffers(const Napi::CallbackInfo &) { return buffers_.Value(); }
 
 	Napi::Value FanoutGroup(const Napi::CallbackInfo &info)
 	{
@@ -114,16 +108,12 @@ private:
 
 	void Close(const Napi::CallbackInfo &)
 	{
-		if (!detached_) {
-			buffer_.Value().Detach(); // throws if it cannot: then nothing is unmapped
-			detached_ = true;
-		}
+		buffers_.Detach(); // throws if it cannot: then nothing is unmapped
 		cb_uring_close(&u_);
 	}
 
 	cb_uring u_{};
-	Napi::Reference<Napi::ArrayBuffer> buffer_;
-	bool detached_ = false;
+	ExternalArea buffers_;
 };
 
 Napi::Value Probe(const Napi::CallbackInfo &info)

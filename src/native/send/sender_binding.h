@@ -17,6 +17,7 @@
 #include <string>
 
 #include "capture_binding.h"
+#include "external_area.h"
 #include "js_error.h"
 #include "napi_args.h"
 #include "send_loop.h"
@@ -101,8 +102,7 @@ public:
 			throw CbJsError(env, e);
 		SenderFields f = T::Fields(c_);
 		try {
-			buffer_ =
-				Napi::Persistent(Napi::ArrayBuffer::New(env, *f.area, f.area_len));
+			area_.Share(env, *f.area, f.area_len);
 		} catch (...) {
 			T::kCalls.close(&c_);
 			throw;
@@ -110,19 +110,13 @@ public:
 	}
 
 	// Runs when JS drops the object without close(): detaches, so no view outlives the area.
-	void Finalize(Napi::Env env) override
-	{
-		napi_value ab = nullptr;
-		if (!detached_ && napi_get_reference_value(env, buffer_, &ab) == napi_ok && ab &&
-		    napi_detach_arraybuffer(env, ab) == napi_ok)
-			detached_ = true;
-	}
+	void Finalize(Napi::Env env) override { area_.DetachQuietly(env); }
 
 	~SenderBinding() override
 	{
 		// An area still viewed from JS is left mapped rather than freed under the view; the
 		// rest of the handle goes either way.
-		if (!detached_)
+		if (!area_.Detached())
 			*T::Fields(c_).area = nullptr;
 		T::kCalls.close(&c_);
 	}
@@ -233,7 +227,7 @@ private:
 		throw CbJsError(env, e);
 	}
 
-	Napi::Value Data(const Napi::CallbackInfo &) { return buffer_.Value(); }
+	Napi::Value Data(const Napi::CallbackInfo &) { return area_.Value(); }
 
 	// send(offset, length): bytes taken (tcp may take part), 0 when there was no room.
 	Napi::Value Send(const Napi::CallbackInfo &info)
@@ -331,16 +325,12 @@ private:
 
 	void Close(const Napi::CallbackInfo &)
 	{
-		if (!detached_) {
-			buffer_.Value().Detach(); // throws if it cannot: then nothing is unmapped
-			detached_ = true;
-		}
+		area_.Detach(); // throws if it cannot: then nothing is unmapped
 		T::kCalls.close(&c_);
 	}
 
 	Core c_{};
-	Napi::Reference<Napi::ArrayBuffer> buffer_;
-	bool detached_ = false;
+	ExternalArea area_;
 };
 
 #endif
