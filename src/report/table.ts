@@ -4,7 +4,13 @@
  */
 import { Chalk, type ChalkInstance } from 'chalk';
 import { MIN_PACKETS } from '../core/accounting.js';
-import { methodLabel, type Results, type Row, type RunSpeed, type Stopping } from '../core/results.js';
+import {
+  methodLabel,
+  type Results,
+  type Row,
+  type RunSpeed,
+  type Stopping,
+} from '../core/results.js';
 import type { SpeedSpread } from '../core/drift.js';
 import { trafficFrom } from '../core/config.js';
 import { DASH, delay, percent, si, whole } from './format-number.js';
