@@ -24,6 +24,8 @@ export interface RawSendOptions {
   trials?: string;
   senderCpu?: string;
   sinkCpu?: string;
+  iface?: string;
+  genIface?: string;
 }
 
 /** The largest batch: sendmmsg() takes at most UIO_MAXIOV (1024) messages. */
@@ -60,6 +62,26 @@ export function payloadList(value: string): number[] {
   return [...new Set(list)];
 }
 
+/**
+ * Two-port mode's ports: both or neither. `send` has no traffic from elsewhere to measure, so
+ * --iface alone is as wrong as --gen-iface alone. The ports themselves are checked by the runner
+ * (core/two-port.ts), which reads them.
+ */
+export function sendPorts(raw: Pick<RawSendOptions, 'iface' | 'genIface'>): {
+  iface: string | null;
+  genIface: string | null;
+} {
+  if (raw.genIface !== undefined && raw.iface === undefined)
+    throw new UsageError(
+      '--gen-iface GEN needs --iface CAP: the port its frames arrive on, where the sink reads',
+    );
+  if (raw.iface !== undefined && raw.genIface === undefined)
+    throw new UsageError(
+      '--iface CAP needs --gen-iface GEN: send measures only what capbench sends, from GEN to CAP (two-port mode)',
+    );
+  return { iface: raw.iface ?? null, genIface: raw.genIface ?? null };
+}
+
 export function sendConfig(raw: RawSendOptions): SendConfig {
   const cpus = defaultCpus(os.cpus().length);
   const senderCpu =
@@ -84,5 +106,6 @@ export function sendConfig(raw: RawSendOptions): SendConfig {
     trials: raw.trials !== undefined ? positiveInt('--trials', raw.trials) : SEND_DEFAULTS.trials,
     senderCpu,
     sinkCpu,
+    ...sendPorts(raw),
   };
 }

@@ -58,6 +58,12 @@ export interface SendConfig {
   /** The sending thread's CPU and the sink thread's; -1 leaves them. */
   senderCpu: number;
   sinkCpu: number;
+  /**
+   * Two-port mode (both set, or neither): the sink reads `iface` (CAP) and the frame methods send
+   * from `genIface` (GEN), both ports of capbench's own namespace; null: the test bed.
+   */
+  iface: string | null;
+  genIface: string | null;
 }
 
 export const SEND_DEFAULTS = {

@@ -18,8 +18,11 @@ export interface SendUnits {
 
 export interface SendOpenContext {
   tier: Tier;
-  /** The sender's namespace (the test bed's), and the interface its frames leave by. */
-  netnsPath: string;
+  /**
+   * The sender's namespace (the test bed's), or null for capbench's own (two-port mode), and the
+   * interface its frames leave by.
+   */
+  netnsPath: string | null;
   ifname: string;
   /** Where the sink listens (UDP, TCP); the packet methods' frames carry their own addresses. */
   srcAddr: string;

@@ -3,7 +3,10 @@
  * created, builds the test bed and readies it for sockets that build their own headers
  * (net/send-testbed.ts), then runs every method and tier round by round, interleaved as `run`
  * does, each window against a fresh sink on the capture end, and removes the test bed whatever
- * happens. A window, and how the sink's delivery is told from the sending, is send-window.ts's.
+ * happens. In two-port mode (--iface CAP --gen-iface GEN) there is no test bed: the frame methods
+ * send from GEN in capbench's own namespace and the sink reads CAP, ports checked as `run` checks
+ * them (two-port.ts). A window, and how the sink's delivery is told from the sending, is
+ * send-window.ts's.
  */
 import { mean, summarize } from './statistics.js';
 import {
@@ -16,17 +19,19 @@ import {
 import type { SendMethod, SendUnits } from './send-method.js';
 import {
   SEND_RESULTS_SCHEMA,
+  trialDrops,
   type SendResults,
   type SendRow,
   type SendSummary,
   type SendTrial,
 } from './send-results.js';
-import { sendWindow, type SendDeps, type WindowPlan } from './send-window.js';
+import { sendWindow, type SendDeps, type SendRoute, type WindowPlan } from './send-window.js';
 import { throwIfAborted } from './consume-loop.js';
+import { checkTwoPort } from './two-port.js';
 import { largestFrame, loadFixture, type Fixture } from '../net/fixture.js';
 import { UsageError } from '../shared/errors.js';
 
-export type { SendDeps, SendMachine, SendSink } from './send-window.js';
+export type { SendDeps, SendMachine, SendRoute, SendSink } from './send-window.js';
 
 /** The L4 rows send from one buffer this large, unit after unit, as a program streaming a big buffer would. */
 const L4_AREA_BYTES = 8 << 20;
@@ -116,12 +121,22 @@ export function trialFailure(
     return `twin: sent ${t.twin.frames} frames, its far end received ${t.twin.arrived}`;
   const sent = t.stats.taken * plan.segments;
   const what = method.kind === 'frames' ? 'frames' : 'datagrams';
-  if (sent !== t.sink.units + t.sink.drops)
-    return `sent ${sent} ${what} ≠ received ${t.sink.units} + dropped ${t.sink.drops}`;
+  // Two-port mode over a wire: the ports' own counters must close too (send-window.ts, wireDrops).
+  const ports = t.portDrops;
+  if (ports && ports.genTx > sent)
+    return `GEN transmitted ${ports.genTx} frames, more than the ${sent} sent: something else sends on it`;
+  if (ports && ports.genTx !== t.sink.units + t.sink.drops + ports.captureIf)
+    return `GEN transmitted ${ports.genTx} frames ≠ the sink's ${t.sink.units} + dropped ${t.sink.drops} + CAP's drops ${ports.captureIf}`;
+  const drops = trialDrops(t);
+  const where = ports
+    ? ` (the sink ${t.sink.drops}, GEN ${ports.senderIf}, CAP ${ports.captureIf})`
+    : '';
+  if (sent !== t.sink.units + drops)
+    return `sent ${sent} ${what} ≠ received ${t.sink.units} + dropped ${drops}${where}`;
   // With drops, which frames were lost is unknown: the count must lie within them.
   const ipv4 = t.expectedIpv4;
-  if (ipv4 !== null && (t.sink.ipv4 > ipv4 || t.sink.ipv4 + t.sink.drops < ipv4))
-    return `IPv4 counted ${t.sink.ipv4} (dropped ${t.sink.drops}), the fixture says ${ipv4}`;
+  if (ipv4 !== null && (t.sink.ipv4 > ipv4 || t.sink.ipv4 + drops < ipv4))
+    return `IPv4 counted ${t.sink.ipv4} (dropped ${drops}), the fixture says ${ipv4}`;
   return null;
 }
 
@@ -129,10 +144,12 @@ export function summarizeRow(
   trials: readonly SendTrial[],
   tscHz: number,
   zerocopy: boolean,
+  twoPort = false,
 ): SendSummary {
   const per = (f: (t: SendTrial) => number) => summarize(trials.map(f))!;
   const total = (t: SendTrial) => (t.senderSec + t.softirqSec + t.sinkSec) * tscHz;
-  // Without a twin (TCP) the sending alone cannot be told from the receiving in the sender's calls.
+  // Without a twin (TCP, two-port mode) the sending alone cannot be told from the receiving in
+  // the sender's calls.
   const send = (t: SendTrial) =>
     (t.twin ? t.twin.senderSec + t.twin.softirqSec : t.senderSec + t.softirqSec) * tscHz;
   const twinned = trials.every((t) => t.twin !== null);
@@ -143,7 +160,12 @@ export function summarizeRow(
     wireGbps: mean(trials.map((t) => (t.wireBytes * 8) / t.elapsedSec / 1e9)),
     cyclesPerPacket: {
       send: per((t) => send(t) / t.packets),
-      sink: twinned ? per((t) => (total(t) - send(t)) / t.packets) : null,
+      // Two-port mode: the sink's thread alone. TCP: its receiving is in send, so no figure.
+      sink: twoPort
+        ? per((t) => (t.sinkSec * tscHz) / t.packets)
+        : twinned
+          ? per((t) => (total(t) - send(t)) / t.packets)
+          : null,
       total: per((t) => total(t) / t.packets),
     },
     cyclesPerKiB: per((t) => send(t) / (t.payloadBytes / 1024)),
@@ -160,28 +182,60 @@ export function summarizeRow(
   };
 }
 
-export async function runSend(config: SendConfig, deps: SendDeps): Promise<SendResults> {
-  const { machine, methods, signal } = deps;
-  const startedAt = new Date().toISOString();
-  const fixture = await loadFixture(config.fixturePath);
-  // Everything that can be refused is refused before anything is created.
-  const chosen = config.methods.map((name) => {
+/** The methods to run, refused or left out as the config and the machine say (nothing created yet). */
+function chooseMethods(
+  config: SendConfig,
+  methods: SendDeps['methods'],
+): { method: SendMethod; here: ReturnType<SendMethod['probe']> }[] {
+  const twoPort = config.iface !== null;
+  const chosen: { method: SendMethod; here: ReturnType<SendMethod['probe']> }[] = [];
+  for (const name of config.methods) {
     const method = methods.get(name);
     if (!method) throw new UsageError(`unknown send method ${name}`);
+    // Two ports of one namespace: the kernel routes an L4 socket's traffic between them locally,
+    // so it never crosses the wire; only frames, which name their own interface, do.
+    if (twoPort && method.kind !== 'frames') {
+      if (!config.methodsGiven) continue;
+      const frames = [...methods.values()].filter((m) => m.kind === 'frames').map((m) => m.name);
+      throw new UsageError(
+        `--methods ${name}: two-port mode sends frames only (${frames.join(', ')}): between two ports of one namespace the kernel routes UDP and TCP locally, never on the wire`,
+      );
+    }
     const here = method.probe();
     if (!here.available && config.methodsGiven)
       throw new UsageError(`--methods ${name}: it cannot run here: ${here.reason}`);
     if (here.available) checkPayload(method, config);
-    return { method, here };
-  });
-  machine.requireCapabilities(['CAP_NET_ADMIN', 'CAP_NET_RAW', 'CAP_SYS_ADMIN'], 'capbench send');
+    chosen.push({ method, here });
+  }
+  return chosen;
+}
+
+export async function runSend(config: SendConfig, deps: SendDeps): Promise<SendResults> {
+  const { machine, signal } = deps;
+  const startedAt = new Date().toISOString();
+  const fixture = await loadFixture(config.fixturePath);
+  // Everything that can be refused is refused before anything is created.
+  const chosen = chooseMethods(config, deps.methods);
+  const ports =
+    config.iface !== null && config.genIface !== null
+      ? { cap: config.iface, gen: config.genIface }
+      : null;
+  const link = ports ? await checkTwoPort(ports.cap, ports.gen, fixture, machine) : null;
+  // Only the test bed needs a namespace (ip netns, setns); ports are used where they are.
+  machine.requireCapabilities(
+    ['CAP_NET_ADMIN', 'CAP_NET_RAW', ...(ports ? [] : (['CAP_SYS_ADMIN'] as const))],
+    'capbench send',
+  );
   const { info: host, cycles } = machine.host();
   await machine.sweepLeftovers();
-  const tb = await machine.createTestbed(1);
+  const tb = ports ? null : await machine.createTestbed(1);
+  const route: SendRoute =
+    ports && link ? { kind: 'two-port', ...ports, link } : { kind: 'testbed', tb: tb! };
   try {
     if (config.senderCpu >= 0) machine.reserveCpu(config.senderCpu);
-    await machine.fitFrames(tb, largestFrame(fixture));
-    const testbed = await machine.prepareSendTestbed(tb);
+    // Two-port mode's MTUs were checked against the fixture: the ports are not changed.
+    if (tb) await machine.fitFrames(tb, largestFrame(fixture));
+    const testbed = await machine.prepareSendTestbed(tb ?? ports!);
     const rows: (SendRow | RowPlan)[] = [];
     for (const { method, here } of chosen) {
       for (const payload of payloadsFor(method, config)) {
@@ -233,7 +287,7 @@ export async function runSend(config: SendConfig, deps: SendDeps): Promise<SendR
           `send: ${plan.method.name}/${plan.tier} round ${round + 1} of ${config.trials}`,
         );
         try {
-          const trial = await sendWindow(plan, config, tb, fixture, deps);
+          const trial = await sendWindow(plan, config, route, fixture, deps);
           plan.trials.push(trial);
           const failure = trialFailure(plan, trial);
           if (failure) plan.failures.push(`round ${round + 1}: ${failure}`);
@@ -250,14 +304,15 @@ export async function runSend(config: SendConfig, deps: SendDeps): Promise<SendR
       cycles,
       config,
       testbed,
-      rows: rows.map((r) => ('data' in r ? finishRow(r, host.tscHz) : r)),
+      link,
+      rows: rows.map((r) => ('data' in r ? finishRow(r, host.tscHz, link !== null) : r)),
     };
   } finally {
-    await machine.destroyTestbed(tb);
+    if (tb) await machine.destroyTestbed(tb);
   }
 }
 
-function finishRow(plan: RowPlan, tscHz: number): SendRow {
+function finishRow(plan: RowPlan, tscHz: number, twoPort: boolean): SendRow {
   const ok = plan.failures.length === 0 && plan.trials.length > 0;
   return {
     method: plan.method.name,
@@ -276,6 +331,7 @@ function finishRow(plan: RowPlan, tscHz: number): SendRow {
             plan.trials,
             tscHz,
             plan.trials.some((t) => t.stats.zcSends > 0),
+            twoPort,
           )
         : null,
   };

@@ -3,15 +3,23 @@
  * ARP off and segmentation offloads off on the capture end (testbed.ts). Sockets that let the
  * kernel build headers (UDP, TCP) need a neighbour for their destination without ARP, and TCP its
  * peer's for the ACKs: static entries both ways, made once per test bed. TSO and GSO stay on at
- * the sender's end (veth's default) where TCP and UDP_SEGMENT use them.
+ * the sender's end (veth's default) where TCP and UDP_SEGMENT use them. In two-port mode the
+ * ports are the user's and only frames are sent: nothing is set, the header says what was found.
  */
 import { readFileSync } from 'node:fs';
 import { ip, run } from './ip-command.js';
 import type { Testbed } from './testbed.js';
 
-/** What `send`'s header says about the test bed. */
+/** Two-port mode's ports, both in capbench's namespace: GEN sends, the sink reads CAP. */
+export interface SendPorts {
+  cap: string;
+  gen: string;
+}
+
+/** What `send`'s header says about the test bed, or about two-port mode's ports. */
 export interface SendBedSettings {
-  neighbours: 'static';
+  /** static: the test bed's entries both ways; none: two-port mode, which sends only frames. */
+  neighbours: 'static' | 'none';
   /** The sender end's offloads, as ethtool reports them after setting. */
   senderOffloads: { tso: boolean; gso: boolean };
   /** The capture end's, where the sink reads. */
@@ -48,17 +56,22 @@ function neighbour(netns: string | null, addr: string, mac: string, dev: string)
   return ip(...where, 'neigh', 'replace', addr, 'lladdr', mac, 'dev', dev, 'nud', 'permanent');
 }
 
-export async function prepareSendTestbed(tb: Testbed): Promise<SendBedSettings> {
-  await neighbour(tb.netns, tb.captureAddr, macOf(tb.captureIf), tb.senderIf);
-  await neighbour(null, tb.senderAddr, await senderMac(tb), tb.captureIf);
-  // The twin's far end must drop what it gets before IP: a neighbour with a MAC nobody has.
-  await neighbour(tb.netns, tb.twinCaptureAddr, NOBODY_MAC, tb.twinSenderIf);
-  for (const dev of [tb.senderIf, tb.twinSenderIf])
-    await run('ip', ['netns', 'exec', tb.netns, 'ethtool', '-K', dev, 'tso', 'on', 'gso', 'on']);
-  const sender = await offloads(tb.senderIf, tb.netns);
-  const capture = await offloads(tb.captureIf, null);
+/** Two ports' offloads as they are: capbench changes neither. */
+async function describePorts(ports: SendPorts): Promise<SendBedSettings> {
+  const [sender, capture] = await Promise.all([
+    offloads(ports.gen, null),
+    offloads(ports.cap, null),
+  ]);
+  return settings('none', sender, capture);
+}
+
+function settings(
+  neighbours: SendBedSettings['neighbours'],
+  sender: Map<string, boolean>,
+  capture: Map<string, boolean>,
+): SendBedSettings {
   return {
-    neighbours: 'static',
+    neighbours,
     senderOffloads: {
       tso: sender.get('tcp-segmentation-offload') ?? false,
       gso: sender.get('generic-segmentation-offload') ?? false,
@@ -69,4 +82,21 @@ export async function prepareSendTestbed(tb: Testbed): Promise<SendBedSettings> 
       gro: capture.get('generic-receive-offload') ?? false,
     },
   };
+}
+
+/** Readies the test bed for `send` (above); two-port mode's ports are described, not changed. */
+export async function prepareSendTestbed(bed: Testbed | SendPorts): Promise<SendBedSettings> {
+  if (!('netns' in bed)) return describePorts(bed);
+  const tb = bed;
+  await neighbour(tb.netns, tb.captureAddr, macOf(tb.captureIf), tb.senderIf);
+  await neighbour(null, tb.senderAddr, await senderMac(tb), tb.captureIf);
+  // The twin's far end must drop what it gets before IP: a neighbour with a MAC nobody has.
+  await neighbour(tb.netns, tb.twinCaptureAddr, NOBODY_MAC, tb.twinSenderIf);
+  for (const dev of [tb.senderIf, tb.twinSenderIf])
+    await run('ip', ['netns', 'exec', tb.netns, 'ethtool', '-K', dev, 'tso', 'on', 'gso', 'on']);
+  return settings(
+    'static',
+    await offloads(tb.senderIf, tb.netns),
+    await offloads(tb.captureIf, null),
+  );
 }

@@ -83,6 +83,16 @@ export function registerSend(program: Command, ctx: CliContext): void {
       "CPU for the sink's reading thread; -1 leaves it (default: 1 when there are two CPUs)",
     )
     .option(
+      '--iface <name>',
+      'two-port mode, with --gen-iface: the sink reads this port (CAP) instead of the test bed (frame methods and fastnet-inject only)',
+    )
+    .option(
+      '--gen-iface <name>',
+      "with --iface CAP: the frame methods send from this port (GEN), in capbench's own namespace, cabled to CAP (two NIC ports " +
+        'back to back, or a veth pair). capbench changes neither port: both must be up and carry nothing else, with an MTU for ' +
+        'the fixture, and a NIC at CAP promiscuous (it drops frames for other addresses)',
+    )
+    .option(
       '--json <file>',
       `also write the results as JSON (schema ${SEND_RESULTS_SCHEMA}), atomically`,
     )
@@ -95,11 +105,20 @@ namespace; a sink on the capture end counts every frame (a TPACKET_V3 ring, the 
 sent = received + drops. Cycles are the sending thread's CPU time plus ksoftirqd's, × TSC. On veth
 the receive side runs in the sender's calls, so the sink's delivery is part of what a row costs.
 
+Two-port mode (--iface CAP --gen-iface GEN): no test bed. The frame methods (packet-send,
+packet-sendmmsg, packet-tx-ring, af-xdp-tx) and fastnet-inject send from GEN in capbench's own
+namespace and the sink reads CAP; they are what --methods all means there. UDP and TCP methods
+are refused: between two ports of one namespace the kernel routes them locally, never on the
+wire. There is no twin pair, so send is the sender's own clocks and sink the sink's thread, not
+split (marked *). Over a wire, frames the ports lost (GEN tx_dropped, tx_errors; CAP rx_dropped,
+rx_missed_errors, rx_errors) count as drops.
+
 Examples:
   capbench send
   capbench send --methods udp-send,udp-gso,udp-zerocopy --payload 1472 --tier both
   capbench send --methods tcp-send,tcp-zerocopy --payload 262144
-  capbench send --methods packet-sendmmsg,packet-tx-ring --qdisc-bypass --fixture udp1518`,
+  capbench send --methods packet-sendmmsg,packet-tx-ring --qdisc-bypass --fixture udp1518
+  capbench send --iface eth1 --gen-iface eth2 --methods packet-sendmmsg,af-xdp-tx   (eth2 cabled to eth1)`,
     )
     .action(async (opts: SendOptions) => {
       const config = sendConfig(opts);
