@@ -12,6 +12,7 @@ import {
   testbedQueues,
   trafficFrom,
   type CaptureMethodName,
+  type MethodName,
   type RunConfig,
 } from './config.js';
 import type { LinkKind } from './accounting.js';
@@ -21,6 +22,7 @@ import { UsageError } from '../shared/errors.js';
 import type { Machine } from './machine.js';
 import type { Availability, CaptureMethod, MethodOptions } from './method.js';
 import {
+  methodLabel,
   RESULTS_SCHEMA,
   type CycleSource,
   type HostInfo,
@@ -325,6 +327,7 @@ function impreciseRows(
   config: RunConfig,
   cycles: CycleSource,
   precision: number,
+  methods: RunDeps['methods'],
 ): string[] {
   const reference = pointReference(basePlan, plans, config.mode);
   return plans
@@ -334,7 +337,20 @@ function impreciseRows(
       const rme = n === null || n === undefined ? null : n.total !== null ? n.totalRme : n.readRme;
       return rme !== null && rme > precision;
     })
-    .map((p) => `${p.method}/${p.tier}`);
+    .map(
+      (p) =>
+        `${methodLabel({ method: p.method, variant: variantOf(methods, p.method, config) })}/${p.tier}`,
+    );
+}
+
+/** What a method says its rows ran beyond its name (CaptureMethod.variant); undefined for most. */
+function variantOf(
+  methods: RunDeps['methods'],
+  name: MethodName,
+  config: RunConfig,
+): string | undefined {
+  const method = name === BASELINE ? undefined : methods.get(name);
+  return method?.variant?.(config.methodOptions);
 }
 
 async function measurePoint(
@@ -397,7 +413,8 @@ async function measurePoint(
           kind: 'precision',
           minRounds: config.trials,
           deadlineMs,
-          imprecise: () => impreciseRows(basePlan, plans, config, cycles, config.precision!),
+          imprecise: () =>
+            impreciseRows(basePlan, plans, config, cycles, config.precision!, deps.methods),
         };
   const ran = await runInterleaved(plans, rule, deps.onProgress);
   const reference = pointReference(basePlan, plans, config.mode);
@@ -407,10 +424,8 @@ async function measurePoint(
       : s === basePlan
         ? buildBaselineRow(s, config, cycles)
         : buildRow(s, config, reference, cycles);
-    const method = row.method === BASELINE ? undefined : deps.methods.get(row.method);
-    return method?.variant === undefined
-      ? row
-      : { ...row, variant: method.variant(config.methodOptions) };
+    const variant = variantOf(deps.methods, row.method, config);
+    return variant === undefined ? row : { ...row, variant };
   });
   return {
     rows,
