@@ -12,7 +12,7 @@
  * The EAL can start once per process and not again after it is cleaned up: it starts at the
  * first session and is cleaned up by release(), at the end of the run (src/native/dpdk/).
  */
-import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readlinkSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Step } from '../core/consume-loop.js';
 import {
@@ -27,7 +27,7 @@ import { native, type NativeCount } from '../native/binding.js';
 import { forgetXdpAttach, recordXdpAttach } from '../net/xdp-leftovers.js';
 import { fromNative, UsageError } from '../shared/errors.js';
 import { SteppedSession } from './stepped-session.js';
-import { interfaceDropsSince, withoutInterfaceDrops } from './xdp-redirect-drops.js';
+import { interfaceDropsSince, readNumber, withoutInterfaceDrops } from './xdp-redirect-drops.js';
 
 /** The most frames one step takes (CB_DPDK_MAX_TAKE in dpdk_port.h). */
 const MAX_TAKE = 512;
@@ -161,7 +161,7 @@ class DpdkSession extends SteppedSession {
       // Attached by netlink, the PMD's program would outlive a crash: recorded for a later run.
       if (port.progId !== 0) {
         this.stateFile = recordXdpAttach({
-          ifindex: Number(readFileSync(`/sys/class/net/${ctx.ifname}/ifindex`, 'utf8')),
+          ifindex: readNumber(`/sys/class/net/${ctx.ifname}/ifindex`) ?? 0,
           ifname: ctx.ifname,
           progId: port.progId,
           attach: 'netlink',

@@ -218,21 +218,26 @@ static int eal_start(const char *pci, struct cb_error *e)
 	return 0;
 }
 
+/* Why EAL cannot be used in this process (it failed to start, or was cleaned up), or 0. */
+static int eal_unusable(struct cb_error *e)
+{
+	if (eal_state == EAL_FAILED) {
+		*e = eal_failure;
+		return -1;
+	}
+	if (eal_state == EAL_GONE)
+		return cb_fail(e, EALREADY,
+			       "dpdk: EAL was cleaned up in this process and cannot start again");
+	return 0;
+}
+
 /* EAL up, or why not; under eal_lock. */
 static int eal_ready(const char *pci, struct cb_error *e)
 {
-	switch (eal_state) {
-	case EAL_UP:
+	if (eal_state == EAL_UP)
 		return 0;
-	case EAL_FAILED:
-		*e = eal_failure;
+	if (eal_unusable(e) < 0)
 		return -1;
-	case EAL_GONE:
-		return cb_fail(e, EALREADY,
-			       "dpdk: EAL was cleaned up in this process and cannot start again");
-	case EAL_NEVER:
-		break;
-	}
 	if (eal_start(pci, e) < 0) {
 		eal_state = EAL_FAILED;
 		eal_failure = *e;
@@ -345,6 +350,17 @@ static void open_fds(uint64_t *set)
 	closedir(d);
 }
 
+/* The first descriptor from `from` on that is open `now` and was not `before`, or -1. */
+static int next_new_fd(const uint64_t *before, const uint64_t *now, int from)
+{
+	for (int fd = from; fd < FD_WATCH; fd++) {
+		uint64_t bit = 1ull << (fd % 64);
+		if ((now[fd / 64] & bit) && !(before[fd / 64] & bit))
+			return fd;
+	}
+	return -1;
+}
+
 /* An AF_XDP socket, or a BPF map, program or BTF object: what the PMD leaves behind. */
 static int xdp_leftover(int fd)
 {
@@ -372,11 +388,9 @@ static void close_leftovers(const uint64_t *before)
 {
 	uint64_t now[FD_WATCH / 64];
 	open_fds(now);
-	for (int fd = 0; fd < FD_WATCH; fd++) {
-		uint64_t bit = 1ull << (fd % 64);
-		if ((now[fd / 64] & bit) && !(before[fd / 64] & bit) && xdp_leftover(fd))
+	for (int fd = 0; (fd = next_new_fd(before, now, fd)) >= 0; fd++)
+		if (xdp_leftover(fd))
 			close(fd);
-	}
 }
 
 /* The one AF_PACKET socket opened since `before`: af_packet's PMD's, with qpairs=1. */
@@ -385,12 +399,10 @@ static int new_packet_socket(const uint64_t *before)
 	uint64_t now[FD_WATCH / 64];
 	int found = -1;
 	open_fds(now);
-	for (int fd = 0; fd < FD_WATCH; fd++) {
-		uint64_t bit = 1ull << (fd % 64);
+	for (int fd = 0; (fd = next_new_fd(before, now, fd)) >= 0; fd++) {
 		int domain = 0;
 		socklen_t len = sizeof(domain);
-		if ((now[fd / 64] & bit) && !(before[fd / 64] & bit) &&
-		    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 &&
+		if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 &&
 		    domain == AF_PACKET) {
 			if (found >= 0)
 				return -1; /* more than one: cannot tell which */
@@ -549,14 +561,7 @@ static void unlink_port(struct cb_dpdk_port *gone)
 int cb_dpdk_probe(struct cb_error *e)
 {
 	pthread_mutex_lock(&eal_lock);
-	int rc = 0;
-	if (eal_state == EAL_FAILED) {
-		*e = eal_failure;
-		rc = -1;
-	} else if (eal_state == EAL_GONE) {
-		rc = cb_fail(e, EALREADY,
-			     "dpdk: EAL was cleaned up in this process and cannot start again");
-	}
+	int rc = eal_unusable(e);
 	pthread_mutex_unlock(&eal_lock);
 	return rc;
 }
